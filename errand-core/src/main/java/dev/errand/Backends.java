@@ -1,0 +1,58 @@
+package dev.errand;
+
+import dev.errand.spi.Backend;
+import dev.errand.spi.BackendProvider;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * Opens a backend from a URL: {@code memory:} (in this JVM only), and, with their modules on the
+ * class path, {@code sqlite:PATH}, {@code redis://...}, {@code postgresql://...}.
+ */
+public final class Backends {
+
+  /** The environment variable and system property naming the backend URL. */
+  public static final String URL_ENV = "ERRAND_BROKER_URL";
+
+  private Backends() {}
+
+  /** Opens the backend at {@code url} with the system clock. */
+  public static Backend open(String url) {
+    return open(url, Clock.systemUTC());
+  }
+
+  /**
+   * Opens the backend at {@code url}.
+   *
+   * @throws IllegalArgumentException if the URL has no scheme or no module on the class path
+   *     handles its scheme
+   */
+  public static Backend open(String url, Clock clock) {
+    if (url == null || url.isBlank()) {
+      throw new IllegalArgumentException("backend URL must not be blank");
+    }
+    int colon = url.indexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException(
+          "backend URL must start with a scheme such as sqlite: or redis:// but was '" + url + "'");
+    }
+    String scheme = url.substring(0, colon);
+    List<String> known = new ArrayList<>();
+    for (BackendProvider p : ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())) {
+      if (p.supports(scheme)) {
+        return p.open(url, clock);
+      }
+      known.add(p.getClass().getSimpleName());
+    }
+    throw new IllegalArgumentException(
+        "no backend for URL scheme '"
+            + scheme
+            + "' in '"
+            + url
+            + "' (providers on the class path: "
+            + known
+            + ")");
+  }
+}

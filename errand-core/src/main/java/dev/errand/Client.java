@@ -1,0 +1,167 @@
+package dev.errand;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.errand.internal.DefaultClient;
+import dev.errand.spi.Backend;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Enqueues tasks and reads their results. Starts no threads: a process that only sends tasks needs
+ * nothing else. Thread-safe; share one per backend.
+ *
+ * <pre>{@code
+ * Client client = Client.create(backend);
+ * AsyncResult<Receipt> r = client.enqueue(SEND_EMAIL, new SendEmail("a@example.com", "Hi"));
+ * Receipt receipt = r.get(Duration.ofSeconds(10));
+ * }</pre>
+ *
+ * <p>The queue of a call is the first of: the call's option, the first matching routing rule, the
+ * task definition's option, {@value TaskOptions#DEFAULT_QUEUE}.
+ */
+public interface Client {
+
+  /** Messages larger than this are refused when sent: 1 MiB. */
+  int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+  /** How long a revocation is remembered: 1 day. */
+  Duration DEFAULT_REVOKE_TTL = Duration.ofDays(1);
+
+  /** The MDC key whose value, if set in the caller's thread, becomes the request id. */
+  String DEFAULT_REQUEST_ID_MDC_KEY = "requestId";
+
+  /** A client with default options. */
+  static Client create(Backend backend) {
+    return builder(backend).build();
+  }
+
+  /** A builder for a client of {@code backend}. */
+  static Builder builder(Backend backend) {
+    return new Builder(backend);
+  }
+
+  /**
+   * Enqueues a task with its definition's options.
+   *
+   * @throws MessageTooLargeException if the encoded message is over the size limit
+   * @throws BackendException if the broker cannot be reached
+   */
+  default <A, R> AsyncResult<R> enqueue(TaskDef<A, R> task, A argument) {
+    return enqueue(task, argument, TaskOptions.none());
+  }
+
+  /** Enqueues a task; options set in {@code options} override the definition's. */
+  <A, R> AsyncResult<R> enqueue(TaskDef<A, R> task, A argument, TaskOptions options);
+
+  /** Celery's name for {@link #enqueue(TaskDef, Object)}. */
+  default <A, R> AsyncResult<R> delay(TaskDef<A, R> task, A argument) {
+    return enqueue(task, argument);
+  }
+
+  /** Enqueues many calls of one task in as few round trips as the backend allows. */
+  <A, R> List<AsyncResult<R>> enqueueAll(TaskDef<A, R> task, List<A> arguments, TaskOptions options);
+
+  /**
+   * Sends a task by name with raw JSON arguments: an array is positional, an object keyword
+   * arguments. For producers that do not share the task definition (or another language's tasks).
+   */
+  default AsyncResult<JsonNode> send(String taskName, JsonNode arguments) {
+    return send(taskName, arguments, TaskOptions.none());
+  }
+
+  /** {@link #send(String, JsonNode)} with options. */
+  AsyncResult<JsonNode> send(String taskName, JsonNode arguments, TaskOptions options);
+
+  /**
+   * {@link #send(String, JsonNode)} with the arguments as JSON text.
+   *
+   * @throws IllegalArgumentException if {@code jsonArguments} is not valid JSON
+   */
+  AsyncResult<JsonNode> send(String taskName, String jsonArguments);
+
+  /** A handle on the result of task {@code id}, read as JSON. */
+  AsyncResult<JsonNode> result(String id);
+
+  /** A handle on the result of task {@code id}, decoded as {@code task}'s result type. */
+  <R> AsyncResult<R> result(String id, TaskDef<?, R> task);
+
+  /**
+   * Revokes a task: if not yet started it will be skipped (state REVOKED), if running its handler
+   * is interrupted and its outcome is REVOKED.
+   *
+   * @return false if the task is already ready
+   */
+  boolean revoke(String id);
+
+  /** The dead letter list. */
+  DeadLetters deadLetters();
+
+  /** The backend this client sends to. */
+  Backend backend();
+
+  /** Builds a {@link Client}. Not thread-safe. */
+  final class Builder {
+    private final Backend backend;
+    private Routes routes = Routes.none();
+    private Clock clock = Clock.systemUTC();
+    private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+    private Duration revokeTtl = DEFAULT_REVOKE_TTL;
+    private String requestIdMdcKey = DEFAULT_REQUEST_ID_MDC_KEY;
+    private boolean sentEvents = true;
+
+    private Builder(Backend backend) {
+      this.backend = Objects.requireNonNull(backend, "backend");
+    }
+
+    /** Routing rules from task names to queues; default none. */
+    public Builder routes(Routes routes) {
+      this.routes = Objects.requireNonNull(routes, "routes");
+      return this;
+    }
+
+    /** The clock for countdowns, expiry and timestamps; default the UTC system clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Largest encoded message accepted, in bytes, {@code > 0}; default 1 MiB. */
+    public Builder maxMessageBytes(int maxMessageBytes) {
+      if (maxMessageBytes <= 0) {
+        throw new IllegalArgumentException("maxMessageBytes must be > 0 but was " + maxMessageBytes);
+      }
+      this.maxMessageBytes = maxMessageBytes;
+      return this;
+    }
+
+    /** How long revocations are remembered, {@code > 0}; default 1 day. */
+    public Builder revokeTtl(Duration revokeTtl) {
+      Objects.requireNonNull(revokeTtl, "revokeTtl");
+      if (revokeTtl.isNegative() || revokeTtl.isZero()) {
+        throw new IllegalArgumentException("revokeTtl must be > 0 but was " + revokeTtl);
+      }
+      this.revokeTtl = revokeTtl;
+      return this;
+    }
+
+    /** The MDC key read for the request id; default {@value #DEFAULT_REQUEST_ID_MDC_KEY}. */
+    public Builder requestIdMdcKey(String key) {
+      this.requestIdMdcKey = Objects.requireNonNull(key, "requestIdMdcKey");
+      return this;
+    }
+
+    /** Whether a {@code task-sent} event is recorded per message; default true. */
+    public Builder sentEvents(boolean sentEvents) {
+      this.sentEvents = sentEvents;
+      return this;
+    }
+
+    /** Builds the client. */
+    public Client build() {
+      return new DefaultClient(
+          backend, routes, clock, maxMessageBytes, revokeTtl, requestIdMdcKey, sentEvents);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.errand.spi;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Stores messages durably and leases them to consumers. Thread-safe.
+ *
+ * <p>The contract (proved by {@code BackendContractTest}):
+ *
+ * <ul>
+ *   <li>A message is delivered to at most one consumer at a time: claiming is atomic.
+ *   <li>A claimed message is leased; if the lease is neither renewed nor ended by {@link #ack},
+ *       {@link #release} or {@link #retry} before it expires, the message is delivered again with
+ *       a higher delivery count. A message is only ever removed by {@link #ack}.
+ *   <li>Within a queue, higher priority first (9 before 0), FIFO within a priority. Across the
+ *       queues of one claim, earlier queues first.
+ *   <li>A message is not delivered before its {@code notBefore}.
+ *   <li>An idempotency key seen within its window returns the first message's id and enqueues
+ *       nothing.
+ *   <li>Every operation on a {@link Delivery} checks its receipt: a stale receipt changes nothing
+ *       and returns false.
+ * </ul>
+ */
+public interface Broker {
+
+  /**
+   * Enqueues messages, in order. Each message is enqueued atomically with its idempotency key; a
+   * batch need not be atomic as a whole.
+   *
+   * @return one result per message, in the same order
+   */
+  List<EnqueueResult> enqueue(List<NewMessage> messages);
+
+  /**
+   * Leases up to {@code max} ready messages from {@code queues} (earlier queues first), waiting up
+   * to {@code wait} for the first to become available. Returns early, possibly empty, when {@link
+   * #wakeup()} is called.
+   *
+   * @param queues queue names in priority order, not empty
+   * @param max the most messages to lease, {@code > 0}
+   * @param lease how long the lease lasts unless renewed
+   * @param wait how long to wait when nothing is ready; zero to return at once
+   * @return the leased messages, possibly empty
+   * @throws InterruptedException if the calling thread is interrupted while waiting
+   */
+  List<Delivery> claim(List<String> queues, int max, Duration lease, Duration wait)
+      throws InterruptedException;
+
+  /**
+   * Removes a delivered message for good.
+   *
+   * @return false if the receipt is stale (the lease expired and the message went back)
+   */
+  boolean ack(Delivery delivery);
+
+  /**
+   * Extends the leases of {@code deliveries} to {@code lease} from now.
+   *
+   * @return the ids of the deliveries whose receipt is stale (lease lost), empty if all renewed
+   */
+  Set<String> renew(Collection<Delivery> deliveries, Duration lease);
+
+  /**
+   * Returns a message to its queue at once, in its original position, and takes back the delivery
+   * count this delivery added. Used for messages prefetched but not started.
+   *
+   * @return false if the receipt is stale
+   */
+  boolean release(Delivery delivery);
+
+  /**
+   * Replaces the body of a delivered message, ends its lease, resets its delivery count and makes
+   * it deliverable again at {@code notBefore}, atomically. Used for retries.
+   *
+   * @return false if the receipt is stale
+   */
+  boolean retry(Delivery delivery, byte[] body, Instant notBefore);
+
+  /** Wakes consumers blocked in {@link #claim} in this process so they re-check at once. */
+  void wakeup();
+
+  /** Names of the queues that hold messages or have held them recently. */
+  List<String> queues();
+
+  /** Counts for one queue. */
+  QueueStats stats(String queue);
+
+  /**
+   * Deletes the ready and delayed messages of a queue (leased ones finish normally).
+   *
+   * @return how many were deleted
+   */
+  long purge(String queue);
+}

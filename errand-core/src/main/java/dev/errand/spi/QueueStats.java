@@ -1,0 +1,27 @@
+package dev.errand.spi;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Counts of one queue at one moment.
+ *
+ * @param queue the queue
+ * @param ready messages waiting to be delivered now
+ * @param leased messages leased to consumers
+ * @param delayed messages waiting for their eta (including retries)
+ * @param readyByPriority ready messages per priority (only priorities with messages)
+ * @param oldestReadyAt when the oldest ready message became ready, null if none
+ */
+public record QueueStats(
+    String queue,
+    long ready,
+    long leased,
+    long delayed,
+    Map<Integer, Long> readyByPriority,
+    Instant oldestReadyAt) {
+
+  public QueueStats {
+    readyByPriority = Map.copyOf(readyByPriority);
+  }
+}

@@ -1,0 +1,49 @@
+package dev.errand.spi;
+
+import dev.errand.TaskStatus;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Task states and results, each kept until its time to live passes. Thread-safe.
+ *
+ * <p>Waiting is by notification, never by a busy loop: {@link #whenReady} completes when a ready
+ * state (SUCCESS, FAILURE, REVOKED) is stored for the task, in this or another process.
+ */
+public interface ResultStore {
+
+  /** Stores (replaces) the status of a task, kept for {@code ttl}. */
+  void put(TaskStatus status, Duration ttl);
+
+  /** Stores several statuses in one round trip where the backend can. */
+  default void putAll(List<TaskStatus> statuses, Duration ttl) {
+    for (TaskStatus s : statuses) {
+      put(s, ttl);
+    }
+  }
+
+  /** The stored status, empty if unknown or expired. */
+  Optional<TaskStatus> get(String taskId);
+
+  /**
+   * A future completed with the task's status once it is ready; already complete if it is.
+   * Cancelling the future stops the wait and frees what it held.
+   */
+  CompletableFuture<TaskStatus> whenReady(String taskId);
+
+  /** Marks a task revoked for {@code ttl}, so a worker that receives it skips it. */
+  void revoke(String taskId, Duration ttl);
+
+  /** Which of {@code taskIds} are marked revoked. */
+  Set<String> revoked(Collection<String> taskIds);
+
+  /**
+   * Claims {@code key} for {@code ttl}: returns true the first time, false while the claim lasts.
+   * The building block of {@code ctx.once(key)}.
+   */
+  boolean claimOnce(String key, Duration ttl);
+}

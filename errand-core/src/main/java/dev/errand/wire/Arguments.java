@@ -1,0 +1,161 @@
+package dev.errand.wire;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.errand.InvalidMessageException;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+
+/**
+ * Converts task arguments and results between Java values and JSON. A record argument travels as
+ * keyword arguments (one per component); any other value as one positional argument. Thread-safe.
+ */
+public final class Arguments {
+
+  private Arguments() {}
+
+  /**
+   * JSON arguments of a call.
+   *
+   * @param args positional arguments
+   * @param kwargs keyword arguments
+   */
+  public record Json(ArrayNode args, ObjectNode kwargs) {}
+
+  /** Encodes an argument: a record as kwargs, null as no arguments, anything else as one arg. */
+  public static Json encode(Object argument) {
+    ArrayNode args = Wire.mapper().createArrayNode();
+    ObjectNode kwargs = Wire.mapper().createObjectNode();
+    if (argument == null) {
+      return new Json(args, kwargs);
+    }
+    JsonNode tree = Wire.mapper().valueToTree(argument);
+    if (argument.getClass().isRecord()) {
+      kwargs.setAll((ObjectNode) tree);
+    } else {
+      args.add(tree);
+    }
+    return new Json(args, kwargs);
+  }
+
+  /**
+   * Arguments given as raw JSON: an array is positional, an object is keyword arguments, null or
+   * empty means none, and any other value is one positional argument.
+   */
+  public static Json fromJson(JsonNode json) {
+    ArrayNode args = Wire.mapper().createArrayNode();
+    ObjectNode kwargs = Wire.mapper().createObjectNode();
+    if (json == null || json.isNull() || json.isMissingNode()) {
+      return new Json(args, kwargs);
+    }
+    if (json.isArray()) {
+      args.addAll((ArrayNode) json);
+    } else if (json.isObject()) {
+      kwargs.setAll((ObjectNode) json);
+    } else {
+      args.add(json);
+    }
+    return new Json(args, kwargs);
+  }
+
+  /**
+   * Binds a message's arguments to {@code type}.
+   *
+   * <ul>
+   *   <li>{@link Void}: no value.
+   *   <li>{@link JsonNode}: the kwargs if there are no positional args, the args array if there
+   *       are no kwargs, otherwise {@code {"args": [...], "kwargs": {...}}}.
+   *   <li>A record: kwargs by component name, positional args to components in order.
+   *   <li>Anything else: the single positional argument, or the kwargs object, or the args array
+   *       when there are several.
+   * </ul>
+   *
+   * @throws InvalidMessageException if the arguments do not fit
+   */
+  public static Object bind(TaskMessage message, Type type) {
+    ArrayNode args = message.args();
+    ObjectNode kwargs = message.kwargs();
+    if (type == Void.class || type == void.class) {
+      return null;
+    }
+    if (type == JsonNode.class) {
+      return message.argumentsForDisplay();
+    }
+    JavaType javaType = Wire.mapper().getTypeFactory().constructType(type);
+    JsonNode source;
+    if (javaType.getRawClass().isRecord()) {
+      ObjectNode merged = kwargs.deepCopy();
+      RecordComponent[] components = javaType.getRawClass().getRecordComponents();
+      if (args.size() > components.length) {
+        throw invalid(
+            message,
+            "takes "
+                + components.length
+                + " positional arguments but "
+                + args.size()
+                + " were given",
+            null);
+      }
+      for (int i = 0; i < args.size(); i++) {
+        String name = components[i].getName();
+        if (merged.has(name)) {
+          throw invalid(message, "got multiple values for argument '" + name + "'", null);
+        }
+        merged.set(name, args.get(i));
+      }
+      source = merged;
+    } else if (args.size() == 1 && kwargs.isEmpty()) {
+      source = args.get(0);
+    } else if (args.isEmpty() && !kwargs.isEmpty()) {
+      source = kwargs;
+    } else if (args.isEmpty()) {
+      source = NullNode.getInstance();
+    } else if (kwargs.isEmpty()) {
+      source = args;
+    } else {
+      throw invalid(
+          message, "takes one argument of type " + type.getTypeName() + " but got args and kwargs", null);
+    }
+    try {
+      return Wire.mapper().convertValue(source, javaType);
+    } catch (IllegalArgumentException e) {
+      Throwable root = e.getCause() != null ? e.getCause() : e;
+      throw invalid(
+          message,
+          "arguments do not fit " + type.getTypeName() + ": " + Wire.firstLine(root),
+          e);
+    }
+  }
+
+  /** Encodes a handler's result as JSON (null for none). */
+  public static JsonNode encodeResult(Object result) {
+    return result == null ? NullNode.getInstance() : Wire.mapper().valueToTree(result);
+  }
+
+  /**
+   * Decodes a stored result to {@code type}.
+   *
+   * @throws InvalidMessageException if it does not fit
+   */
+  public static Object decodeResult(JsonNode result, Type type, String taskId) {
+    if (result == null || type == Void.class || type == void.class) {
+      return null;
+    }
+    if (type == JsonNode.class || type == Object.class && result.isContainerNode()) {
+      return result;
+    }
+    try {
+      return Wire.mapper().convertValue(result, Wire.mapper().getTypeFactory().constructType(type));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidMessageException(
+          "result does not fit " + type.getTypeName() + ": " + Wire.firstLine(e), taskId, null, e);
+    }
+  }
+
+  private static InvalidMessageException invalid(TaskMessage m, String what, Throwable cause) {
+    return new InvalidMessageException(m.task() + "(): " + what, m.id(), m.task(), cause);
+  }
+}

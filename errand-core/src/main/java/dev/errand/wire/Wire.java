@@ -1,0 +1,236 @@
+package dev.errand.wire;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.errand.DeadLetter;
+import dev.errand.Event;
+import dev.errand.EventType;
+import dev.errand.InvalidMessageException;
+import dev.errand.TaskError;
+import dev.errand.TaskStatus;
+import dev.errand.WorkerInfo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Encodes and decodes everything Errand stores or sends, as JSON. Version {@value #VERSION} of the
+ * format is documented in {@code docs/wire-format.md} and pinned by golden fixture files in the
+ * tests. Thread-safe.
+ *
+ * <p>JSON only: no Java serialization, and no value in a message ever names a class to load.
+ * Unknown fields are ignored, so a newer producer can add fields without breaking older workers.
+ */
+public final class Wire {
+
+  /** The message format version this code writes and the newest it reads: {@value}. */
+  public static final int VERSION = 1;
+
+  private static final ObjectMapper MAPPER = createMapper();
+
+  private Wire() {}
+
+  /**
+   * The shared mapper: ISO-8601 instants, unknown properties ignored, nulls omitted from Errand's
+   * own records but kept in user arguments. Do not reconfigure it.
+   */
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  private static ObjectMapper createMapper() {
+    SimpleModule errand = new SimpleModule("errand-wire");
+    errand.addSerializer(EventType.class, new EventTypeSerializer());
+    errand.addDeserializer(EventType.class, new EventTypeDeserializer());
+    JsonMapper mapper =
+        JsonMapper.builder()
+            .addModule(new JavaTimeModule())
+            .addModule(errand)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+            .disable(MapperFeature.DEFAULT_VIEW_INCLUSION)
+            .build();
+    JsonInclude.Value nonNull = JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, null);
+    for (Class<?> own :
+        new Class<?>[] {
+          TaskMessage.class,
+          MessageOptions.class,
+          MessageOptions.RetrySpec.class,
+          TaskStatus.class,
+          TaskError.class,
+          DeadLetter.class,
+          Event.class,
+          WorkerInfo.class,
+          WorkerInfo.RunningTask.class
+        }) {
+      mapper.configOverride(own).setInclude(nonNull);
+    }
+    return mapper;
+  }
+
+  /** Encodes a task message to UTF-8 JSON. */
+  public static byte[] encodeMessage(TaskMessage message) {
+    return write(message);
+  }
+
+  /**
+   * Decodes and checks a task message.
+   *
+   * @throws InvalidMessageException saying what is wrong: not JSON, a missing or ill-typed field,
+   *     or a newer format version than this code reads
+   */
+  public static TaskMessage decodeMessage(byte[] body) {
+    JsonNode tree;
+    try {
+      tree = MAPPER.readTree(body);
+    } catch (IOException e) {
+      throw new InvalidMessageException("not valid JSON: " + firstLine(e), null, null, e);
+    }
+    if (tree == null || !tree.isObject()) {
+      throw new InvalidMessageException("not a JSON object", null, null, null);
+    }
+    String id = text(tree, "id", null);
+    String task = text(tree, "task", id);
+    text(tree, "queue", id);
+    JsonNode v = tree.get("v");
+    if (v == null || !v.canConvertToInt()) {
+      throw new InvalidMessageException("missing or non-numeric field 'v'", id, task, null);
+    }
+    if (v.intValue() > VERSION || v.intValue() < 1) {
+      throw new InvalidMessageException(
+          "unsupported format version " + v.intValue() + " (this worker reads 1 to " + VERSION + ")",
+          id,
+          task,
+          null);
+    }
+    JsonNode args = tree.get("args");
+    if (args != null && !args.isNull() && !args.isArray()) {
+      throw new InvalidMessageException("field 'args' must be an array", id, task, null);
+    }
+    JsonNode kwargs = tree.get("kwargs");
+    if (kwargs != null && !kwargs.isNull() && !kwargs.isObject()) {
+      throw new InvalidMessageException("field 'kwargs' must be an object", id, task, null);
+    }
+    try {
+      return MAPPER.treeToValue(tree, TaskMessage.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new InvalidMessageException("invalid message: " + firstLine(e), id, task, e);
+    }
+  }
+
+  /** Encodes a task status. */
+  public static byte[] encodeStatus(TaskStatus status) {
+    return write(status);
+  }
+
+  /** Decodes a task status written by {@link #encodeStatus}. */
+  public static TaskStatus decodeStatus(byte[] json) {
+    return read(json, TaskStatus.class);
+  }
+
+  /** Encodes a dead letter. */
+  public static byte[] encodeDeadLetter(DeadLetter deadLetter) {
+    return write(deadLetter);
+  }
+
+  /** Decodes a dead letter written by {@link #encodeDeadLetter}. */
+  public static DeadLetter decodeDeadLetter(byte[] json) {
+    return read(json, DeadLetter.class);
+  }
+
+  /** Encodes an event. */
+  public static byte[] encodeEvent(Event event) {
+    return write(event);
+  }
+
+  /** Decodes an event written by {@link #encodeEvent}. */
+  public static Event decodeEvent(byte[] json) {
+    return read(json, Event.class);
+  }
+
+  /** Encodes a worker heartbeat. */
+  public static byte[] encodeWorker(WorkerInfo info) {
+    return write(info);
+  }
+
+  /** Decodes a worker heartbeat written by {@link #encodeWorker}. */
+  public static WorkerInfo decodeWorker(byte[] json) {
+    return read(json, WorkerInfo.class);
+  }
+
+  /** The body as text for display and dead letters: UTF-8, or a note if it is not text. */
+  public static String bodyText(byte[] body) {
+    String text = new String(body, StandardCharsets.UTF_8);
+    if (text.indexOf('\uFFFD') >= 0) {
+      return "(" + body.length + " bytes, not UTF-8 text)";
+    }
+    return text;
+  }
+
+  private static byte[] write(Object value) {
+    try {
+      return MAPPER.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static <T> T read(byte[] json, Class<T> type) {
+    try {
+      return MAPPER.readValue(json, type);
+    } catch (IOException e) {
+      throw new InvalidMessageException(
+          "invalid " + type.getSimpleName() + " JSON: " + firstLine(e), null, null, e);
+    }
+  }
+
+  private static String text(JsonNode tree, String field, String id) {
+    JsonNode n = tree.get(field);
+    if (n == null || !n.isTextual() || n.textValue().isEmpty()) {
+      throw new InvalidMessageException(
+          "missing or non-text field '" + field + "'", id, null, null);
+    }
+    return n.textValue();
+  }
+
+  static String firstLine(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  private static final class EventTypeSerializer extends JsonSerializer<EventType> {
+    @Override
+    public void serialize(EventType value, JsonGenerator gen, SerializerProvider serializers)
+        throws IOException {
+      gen.writeString(value.wireName());
+    }
+  }
+
+  private static final class EventTypeDeserializer extends JsonDeserializer<EventType> {
+    @Override
+    public EventType deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+      try {
+        return EventType.fromWireName(p.getValueAsString());
+      } catch (IllegalArgumentException e) {
+        throw ctxt.weirdStringException(p.getValueAsString(), EventType.class, e.getMessage());
+      }
+    }
+  }
+}
