@@ -1,0 +1,344 @@
+package dev.errand.worker;
+
+import dev.errand.TaskOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a worker runs: its queues, concurrency, pool, prefetch, leases and bounds. Immutable and
+ * thread-safe; every setter validates eagerly and names the bad value.
+ */
+public final class WorkerOptions {
+
+  /** Default concurrency: the number of available processors. */
+  public static final int DEFAULT_CONCURRENCY = Runtime.getRuntime().availableProcessors();
+
+  /** Default pool: platform threads. */
+  public static final Pool DEFAULT_POOL = Pool.THREADS;
+
+  /** Default lease: 30 s, renewed every third of it while a task runs. */
+  public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(30);
+
+  /** How long a graceful shutdown waits for running tasks by default: 30 s. */
+  public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Default heartbeat interval: 5 s; a worker is gone after 3 missed heartbeats. */
+  public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
+
+  /** Deliveries without an outcome before a message is dead-lettered by default: {@value}. */
+  public static final int DEFAULT_MAX_DELIVERIES = 5;
+
+  /** How long states and results are kept by default: 1 day. */
+  public static final Duration DEFAULT_RESULT_EXPIRES = Duration.ofDays(1);
+
+  /** Longest wait in one claim call when the queues are empty: 1 s. */
+  public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+
+  /** Largest encoded result accepted by default: 1 MiB; a larger one fails the task. */
+  public static final int DEFAULT_MAX_RESULT_BYTES = 1024 * 1024;
+
+  private final String name;
+  private final List<String> queues;
+  private final int concurrency;
+  private final Pool pool;
+  private final int prefetch;
+  private final Duration leaseDuration;
+  private final Duration leaseRenewInterval;
+  private final Duration shutdownTimeout;
+  private final Duration heartbeatInterval;
+  private final int maxDeliveries;
+  private final Duration resultExpires;
+  private final Duration pollInterval;
+  private final int maxResultBytes;
+
+  private WorkerOptions(Builder b) {
+    this.name = b.name;
+    this.queues = List.copyOf(b.queues);
+    this.concurrency = b.concurrency;
+    this.pool = b.pool;
+    this.prefetch = b.prefetch >= 0 ? b.prefetch : b.concurrency;
+    this.leaseDuration = b.leaseDuration;
+    this.leaseRenewInterval =
+        b.leaseRenewInterval != null ? b.leaseRenewInterval : b.leaseDuration.dividedBy(3);
+    this.shutdownTimeout = b.shutdownTimeout;
+    this.heartbeatInterval = b.heartbeatInterval;
+    this.maxDeliveries = b.maxDeliveries;
+    this.resultExpires = b.resultExpires;
+    this.pollInterval = b.pollInterval;
+    this.maxResultBytes = b.maxResultBytes;
+  }
+
+  /** Options with every default. */
+  public static WorkerOptions defaults() {
+    return builder().build();
+  }
+
+  /** A builder starting from the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding these options. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.name = name;
+    b.queues = new ArrayList<>(queues);
+    b.concurrency = concurrency;
+    b.pool = pool;
+    b.prefetch = prefetch;
+    b.leaseDuration = leaseDuration;
+    b.leaseRenewInterval = leaseRenewInterval;
+    b.shutdownTimeout = shutdownTimeout;
+    b.heartbeatInterval = heartbeatInterval;
+    b.maxDeliveries = maxDeliveries;
+    b.resultExpires = resultExpires;
+    b.pollInterval = pollInterval;
+    b.maxResultBytes = maxResultBytes;
+    return b;
+  }
+
+  /** The worker's name, or null to generate {@code errand@host:pid:n}. */
+  public String name() {
+    return name;
+  }
+
+  /** The queues consumed, in priority order; default {@code [default]}. */
+  public List<String> queues() {
+    return queues;
+  }
+
+  /** How many tasks run at once. */
+  public int concurrency() {
+    return concurrency;
+  }
+
+  /** The pool of threads running handlers. */
+  public Pool pool() {
+    return pool;
+  }
+
+  /** How many messages may wait, leased, beyond the running ones; default the concurrency. */
+  public int prefetch() {
+    return prefetch;
+  }
+
+  /** How long a lease lasts before the broker delivers the message again. */
+  public Duration leaseDuration() {
+    return leaseDuration;
+  }
+
+  /** How often leases of held messages are renewed; default a third of the lease. */
+  public Duration leaseRenewInterval() {
+    return leaseRenewInterval;
+  }
+
+  /** How long a graceful shutdown waits for running tasks. */
+  public Duration shutdownTimeout() {
+    return shutdownTimeout;
+  }
+
+  /** How often the worker reports itself alive. */
+  public Duration heartbeatInterval() {
+    return heartbeatInterval;
+  }
+
+  /** Deliveries without an outcome before a message is dead-lettered as a crash loop. */
+  public int maxDeliveries() {
+    return maxDeliveries;
+  }
+
+  /** How long states and results are kept. */
+  public Duration resultExpires() {
+    return resultExpires;
+  }
+
+  /** Longest wait in one claim call when the queues are empty. */
+  public Duration pollInterval() {
+    return pollInterval;
+  }
+
+  /** Largest encoded result accepted, in bytes. */
+  public int maxResultBytes() {
+    return maxResultBytes;
+  }
+
+  @Override
+  public String toString() {
+    return "WorkerOptions{name="
+        + name
+        + ", queues="
+        + queues
+        + ", concurrency="
+        + concurrency
+        + ", pool="
+        + pool.label()
+        + ", prefetch="
+        + prefetch
+        + ", lease="
+        + leaseDuration
+        + '}';
+  }
+
+  /** Builds {@link WorkerOptions}. Not thread-safe. */
+  public static final class Builder {
+    private String name;
+    private List<String> queues = List.of(TaskOptions.DEFAULT_QUEUE);
+    private int concurrency = DEFAULT_CONCURRENCY;
+    private Pool pool = DEFAULT_POOL;
+    private int prefetch = -1;
+    private Duration leaseDuration = DEFAULT_LEASE_DURATION;
+    private Duration leaseRenewInterval;
+    private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+    private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+    private int maxDeliveries = DEFAULT_MAX_DELIVERIES;
+    private Duration resultExpires = DEFAULT_RESULT_EXPIRES;
+    private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+    private int maxResultBytes = DEFAULT_MAX_RESULT_BYTES;
+
+    private Builder() {}
+
+    /** A unique worker name; default {@code errand@host:pid:n}. */
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Queues to consume, in priority order (earlier queues are drained first). */
+    public Builder queues(String... queues) {
+      return queues(List.of(queues));
+    }
+
+    /** Queues to consume, in priority order (earlier queues are drained first). */
+    public Builder queues(List<String> queues) {
+      if (queues.isEmpty()) {
+        throw new IllegalArgumentException("queues must not be empty");
+      }
+      List<String> checked = new ArrayList<>();
+      for (String q : queues) {
+        TaskOptions.validQueue(q);
+        if (checked.contains(q)) {
+          throw new IllegalArgumentException("queue '" + q + "' is listed twice in " + queues);
+        }
+        checked.add(q);
+      }
+      this.queues = checked;
+      return this;
+    }
+
+    /** Tasks run at once, {@code > 0}; default the number of processors. */
+    public Builder concurrency(int concurrency) {
+      if (concurrency <= 0) {
+        throw new IllegalArgumentException("concurrency must be > 0 but was " + concurrency);
+      }
+      this.concurrency = concurrency;
+      return this;
+    }
+
+    /** Platform or virtual threads; default platform. Virtual needs JDK 21+. */
+    public Builder pool(Pool pool) {
+      this.pool = Objects.requireNonNull(pool, "pool");
+      return this;
+    }
+
+    /** Messages held beyond the running ones, {@code >= 0}; default the concurrency. */
+    public Builder prefetch(int prefetch) {
+      if (prefetch < 0) {
+        throw new IllegalArgumentException("prefetch must be >= 0 but was " + prefetch);
+      }
+      this.prefetch = prefetch;
+      return this;
+    }
+
+    /** Lease length, at least 1 s; default 30 s. */
+    public Builder leaseDuration(Duration lease) {
+      Objects.requireNonNull(lease, "leaseDuration");
+      if (lease.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException("leaseDuration must be >= 1s but was " + lease);
+      }
+      this.leaseDuration = lease;
+      return this;
+    }
+
+    /** Renewal interval, {@code > 0} and below the lease; default a third of the lease. */
+    public Builder leaseRenewInterval(Duration interval) {
+      this.leaseRenewInterval = positive("leaseRenewInterval", interval);
+      return this;
+    }
+
+    /** How long shutdown waits for running tasks, {@code >= 0}; default 30 s. */
+    public Builder shutdownTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "shutdownTimeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("shutdownTimeout must be >= 0 but was " + timeout);
+      }
+      this.shutdownTimeout = timeout;
+      return this;
+    }
+
+    /** Heartbeat interval, {@code > 0}; default 5 s. */
+    public Builder heartbeatInterval(Duration interval) {
+      this.heartbeatInterval = positive("heartbeatInterval", interval);
+      return this;
+    }
+
+    /** Deliveries without outcome before dead-lettering, {@code > 0}; default 5. */
+    public Builder maxDeliveries(int maxDeliveries) {
+      if (maxDeliveries <= 0) {
+        throw new IllegalArgumentException("maxDeliveries must be > 0 but was " + maxDeliveries);
+      }
+      this.maxDeliveries = maxDeliveries;
+      return this;
+    }
+
+    /** How long results are kept, {@code > 0}; default 1 day. */
+    public Builder resultExpires(Duration expires) {
+      this.resultExpires = positive("resultExpires", expires);
+      return this;
+    }
+
+    /** Longest wait per claim when idle, {@code > 0}; default 1 s. */
+    public Builder pollInterval(Duration interval) {
+      this.pollInterval = positive("pollInterval", interval);
+      return this;
+    }
+
+    /** Largest encoded result, {@code > 0} bytes; default 1 MiB. */
+    public Builder maxResultBytes(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxResultBytes must be > 0 but was " + bytes);
+      }
+      this.maxResultBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @throws IllegalArgumentException if the renewal interval is not below the lease
+     */
+    public WorkerOptions build() {
+      if (leaseRenewInterval != null && leaseRenewInterval.compareTo(leaseDuration) >= 0) {
+        throw new IllegalArgumentException(
+            "leaseRenewInterval must be < leaseDuration ("
+                + leaseDuration
+                + ") but was "
+                + leaseRenewInterval);
+      }
+      return new WorkerOptions(this);
+    }
+
+    private static Duration positive(String name, Duration d) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be > 0 but was " + d);
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,529 @@
+package dev.errand.worker.internal;
+
+import dev.errand.Event;
+import dev.errand.EventType;
+import dev.errand.WorkerInfo;
+import dev.errand.spi.Backend;
+import dev.errand.spi.Delivery;
+import dev.errand.worker.WorkerListener;
+import dev.errand.worker.WorkerOptions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's moving parts: a fetch thread that leases messages up to the free capacity, slot
+ * threads that run them, and a timer that enforces time limits, renews leases, checks
+ * revocations and sends heartbeats. All time decisions use the injected clock; the timer only
+ * decides how often they are checked.
+ */
+public final class WorkerEngine {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkerEngine.class);
+
+  /** How often the timer checks deadlines, leases and heartbeats (real time). */
+  static final Duration TICK = Duration.ofMillis(25);
+
+  /** How often running and prefetched tasks are checked for revocation. */
+  static final Duration REVOCATION_CHECK = Duration.ofSeconds(1);
+
+  /** Heartbeats go to the registry every interval, but to the event log at most this often. */
+  static final Duration HEARTBEAT_EVENT_INTERVAL = Duration.ofMinutes(1);
+
+  private enum State {
+    NEW,
+    RUNNING,
+    STOPPING,
+    STOPPED
+  }
+
+  private final Backend backend;
+  private final TaskRunner runner;
+  private final WorkerOptions options;
+  private final String name;
+  private final Clock clock;
+  private final WorkerListener listener;
+  private final EventSink events;
+  private final ThreadFactory slotFactory;
+  private final WorkerInfoSource info;
+
+  private final LinkedBlockingDeque<Execution> prefetched = new LinkedBlockingDeque<>();
+  private final Map<String, Execution> running = new ConcurrentHashMap<>();
+  private final Set<Thread> slots = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Object capacity = new Object();
+  private final AtomicLong processed = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private final ScheduledExecutorService timer;
+  private final Thread fetcher;
+
+  private volatile State state = State.NEW;
+  private volatile boolean halted;
+  private volatile Instant startedAt;
+  private volatile Instant lastRenew;
+  private volatile Instant lastRevocationCheck;
+  private volatile Instant lastHeartbeat;
+  private volatile Instant lastHeartbeatEvent;
+  private volatile long lastFetchLoopNanos = System.nanoTime();
+  private volatile int claimFailures;
+
+  public WorkerEngine(
+      Backend backend,
+      TaskRunner runner,
+      WorkerOptions options,
+      String name,
+      Clock clock,
+      WorkerListener listener,
+      EventSink events) {
+    this.backend = backend;
+    this.runner = runner;
+    this.options = options;
+    this.name = name;
+    this.clock = clock;
+    this.listener = listener;
+    this.events = events;
+    this.slotFactory = Threads.factory(options.pool(), "errand-task");
+    this.info = new WorkerInfoSource(name, options);
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "errand-timer");
+              t.setDaemon(true);
+              return t;
+            });
+    this.fetcher = new Thread(this::fetchLoop, "errand-fetch");
+    this.fetcher.setDaemon(true);
+  }
+
+  /** Starts the threads. */
+  public synchronized void start() {
+    if (state != State.NEW) {
+      throw new IllegalStateException("worker " + name + " was already started");
+    }
+    state = State.RUNNING;
+    startedAt = clock.instant();
+    lastRenew = startedAt;
+    lastRevocationCheck = startedAt;
+    heartbeat(startedAt);
+    emit(EventType.WORKER_ONLINE);
+    for (int i = 0; i < options.concurrency(); i++) {
+      startSlot();
+    }
+    fetcher.start();
+    timer.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    log.info(
+        "worker {} consuming {} with concurrency {} ({} pool, prefetch {}, lease {})",
+        name,
+        options.queues(),
+        options.concurrency(),
+        options.pool().label(),
+        options.prefetch(),
+        options.leaseDuration());
+  }
+
+  private void startSlot() {
+    Thread t = slotFactory.newThread(this::slotLoop);
+    slots.add(t);
+    t.start();
+  }
+
+  private void fetchLoop() {
+    long backoffMs = 100;
+    int max = options.concurrency() + options.prefetch();
+    while (state == State.RUNNING && !halted) {
+      lastFetchLoopNanos = System.nanoTime();
+      int free = max - inFlight.get();
+      if (free <= 0) {
+        synchronized (capacity) {
+          try {
+            capacity.wait(options.pollInterval().toMillis());
+          } catch (InterruptedException e) {
+            continue; // re-check the state
+          }
+        }
+        continue;
+      }
+      List<Delivery> claimed;
+      try {
+        claimed = backend.broker().claim(options.queues(), free, options.leaseDuration(), options.pollInterval());
+        claimFailures = 0;
+        backoffMs = 100;
+      } catch (InterruptedException e) {
+        continue;
+      } catch (RuntimeException e) {
+        claimFailures++;
+        Duration backoff = Duration.ofMillis(backoffMs);
+        log.warn("cannot claim from the broker (attempt {}), retrying in {} ms: {}", claimFailures, backoffMs, e.toString());
+        Outcomes.safely(() -> listener.brokerUnavailable(e, backoff));
+        sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+        continue;
+      }
+      if (claimed.isEmpty()) {
+        continue;
+      }
+      if (halted) {
+        return; // a crashed worker takes nothing further: the leases will expire
+      }
+      inFlight.addAndGet(claimed.size());
+      if (state != State.RUNNING) {
+        releaseAll(claimed);
+        break;
+      }
+      List<Execution> ready;
+      try {
+        ready = runner.receive(claimed);
+      } catch (RuntimeException e) {
+        log.error("could not receive {} messages; they will be delivered again", claimed.size(), e);
+        ready = List.of();
+      }
+      inFlight.addAndGet(ready.size() - claimed.size());
+      prefetched.addAll(ready);
+    }
+  }
+
+  private void slotLoop() {
+    while (!halted) {
+      if (state != State.RUNNING) {
+        break;
+      }
+      Execution e;
+      try {
+        e = prefetched.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException ie) {
+        continue;
+      }
+      if (e == null) {
+        continue;
+      }
+      if (state != State.RUNNING || halted) {
+        prefetched.addFirst(e); // shutdown hands it back
+        break;
+      }
+      running.put(e.id(), e);
+      try {
+        runner.run(e);
+      } catch (RuntimeException | Error unexpected) {
+        log.error("unexpected failure running task [{}]", e.id(), unexpected);
+      } finally {
+        e.close();
+      }
+      if (e.settledByTimer()) {
+        return; // this thread was abandoned and replaced; the timer did the bookkeeping
+      }
+      finished(e);
+    }
+    slots.remove(Thread.currentThread());
+  }
+
+  private void finished(Execution e) {
+    running.remove(e.id());
+    inFlight.decrementAndGet();
+    processed.incrementAndGet();
+    if (e.status != null && e.status.state() == dev.errand.TaskState.FAILURE) {
+      failed.incrementAndGet();
+    }
+    synchronized (capacity) {
+      capacity.notifyAll();
+    }
+  }
+
+  private void tick() {
+    if (halted) {
+      return;
+    }
+    try {
+      Instant now = clock.instant();
+      enforceTimeLimits(now);
+      if (!now.isBefore(lastRevocationCheck.plus(REVOCATION_CHECK))) {
+        lastRevocationCheck = now;
+        checkRevocations();
+      }
+      if (!now.isBefore(lastRenew.plus(options.leaseRenewInterval()))) {
+        lastRenew = now;
+        renewLeases();
+      }
+      if (!now.isBefore(lastHeartbeat.plus(options.heartbeatInterval()))) {
+        heartbeat(now);
+      }
+      events.flush();
+    } catch (Throwable t) {
+      // Never let an exception cancel the timer: leases would stop being renewed.
+      log.error("worker timer failed; continuing", t);
+    }
+  }
+
+  private void enforceTimeLimits(Instant now) {
+    for (Execution e : running.values()) {
+      if (e.startedAt() == null || e.isSettled()) {
+        continue;
+      }
+      Instant hard = e.hardDeadline();
+      if (hard != null && !now.isBefore(hard)) {
+        if (runner.timeOut(e)) {
+          Thread stuck = e.thread();
+          slots.remove(stuck);
+          finished(e);
+          if (state == State.RUNNING) {
+            startSlot(); // keep the full concurrency
+          }
+        }
+        continue;
+      }
+      Instant soft = e.softDeadline();
+      if (soft != null && !e.softLimitHit() && !now.isBefore(soft)) {
+        log.warn("task {} [{}] passed its soft time limit; interrupting it", e.name(), e.id());
+        e.softLimit();
+      }
+    }
+  }
+
+  private List<Execution> held() {
+    List<Execution> held = new ArrayList<>(running.size() + prefetched.size());
+    for (Execution e : running.values()) {
+      if (!e.isSettled()) {
+        held.add(e);
+      }
+    }
+    held.addAll(prefetched);
+    return held;
+  }
+
+  private void renewLeases() {
+    List<Execution> held = held();
+    if (held.isEmpty()) {
+      return;
+    }
+    List<Delivery> deliveries = new ArrayList<>(held.size());
+    for (Execution e : held) {
+      deliveries.add(e.delivery());
+    }
+    Set<String> lost = backend.broker().renew(deliveries, options.leaseDuration());
+    for (Execution e : held) {
+      if (lost.contains(e.id())) {
+        if (prefetched.remove(e)) {
+          inFlight.decrementAndGet();
+          log.warn("lease of prefetched task [{}] was lost; dropped it (another worker has it)", e.id());
+        } else {
+          log.warn("lease of running task {} [{}] was lost; it may run twice", e.name(), e.id());
+        }
+      }
+    }
+  }
+
+  private void checkRevocations() {
+    List<Execution> held = held();
+    if (held.isEmpty()) {
+      return;
+    }
+    Map<String, Execution> byId = new HashMap<>();
+    for (Execution e : held) {
+      byId.put(e.id(), e);
+    }
+    for (String id : backend.results().revoked(byId.keySet())) {
+      Execution e = byId.get(id);
+      if (!e.revoked()) {
+        log.info("task {} [{}] was revoked; stopping it", e.name(), id);
+        e.revoke();
+      }
+    }
+  }
+
+  private void heartbeat(Instant now) {
+    lastHeartbeat = now;
+    try {
+      backend.workers().heartbeat(snapshot(), options.heartbeatInterval().multipliedBy(3));
+    } catch (RuntimeException e) {
+      log.warn("could not record heartbeat: {}", e.toString());
+    }
+    if (lastHeartbeatEvent == null || !now.isBefore(lastHeartbeatEvent.plus(HEARTBEAT_EVENT_INTERVAL))) {
+      lastHeartbeatEvent = now;
+      if (state == State.RUNNING && startedAt != null && now.isAfter(startedAt)) {
+        emit(EventType.WORKER_HEARTBEAT);
+      }
+    }
+  }
+
+  /** What this worker would report in a heartbeat now. */
+  public WorkerInfo snapshot() {
+    List<WorkerInfo.RunningTask> tasks = new ArrayList<>();
+    for (Execution e : running.values()) {
+      if (e.startedAt() != null) {
+        tasks.add(new WorkerInfo.RunningTask(e.id(), e.name(), e.startedAt()));
+      }
+    }
+    return info.snapshot(
+        startedAt, clock.instant(), tasks, processed.get(), failed.get(), isConsuming());
+  }
+
+  /** False when the fetch loop has failed its last claims or stopped turning. */
+  public boolean isConsuming() {
+    if (state != State.RUNNING || halted || claimFailures > 0 || !fetcher.isAlive()) {
+      return false;
+    }
+    long silentNanos = System.nanoTime() - lastFetchLoopNanos;
+    return silentNanos < options.pollInterval().multipliedBy(3).plusSeconds(5).toNanos();
+  }
+
+  private void emit(EventType type) {
+    events.emit(new Event(0, type, clock.instant(), null, null, name, null, null));
+  }
+
+  /**
+   * Stops gracefully: no more fetching, prefetched messages handed back at once, running tasks
+   * given {@code timeout} to finish, then interrupted and handed back.
+   *
+   * @return true if every running task finished within the timeout
+   */
+  public boolean shutdown(Duration timeout) throws InterruptedException {
+    synchronized (this) {
+      if (state == State.NEW) {
+        state = State.STOPPED;
+        terminated.countDown();
+        return true;
+      }
+      if (state != State.RUNNING) {
+        terminated.await();
+        return true;
+      }
+      state = State.STOPPING;
+    }
+    log.info("worker {} shutting down", name);
+    fetcher.interrupt();
+    backend.broker().wakeup();
+    fetcher.join(options.pollInterval().plusSeconds(5).toMillis());
+    handBackPrefetched();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (capacity) {
+      while (!running.isEmpty() && System.nanoTime() < deadline) {
+        capacity.wait(Math.max(1, Math.min(50, (deadline - System.nanoTime()) / 1_000_000)));
+        handBackPrefetched(); // a slot may have put one back while stopping
+      }
+    }
+    boolean clean = running.isEmpty();
+    if (!clean) {
+      log.warn("{} tasks still running after {}; interrupting them", running.size(), timeout);
+      for (Execution e : running.values()) {
+        e.cancelForShutdown();
+      }
+      long grace = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+      synchronized (capacity) {
+        while (!running.isEmpty() && System.nanoTime() < grace) {
+          capacity.wait(50);
+        }
+      }
+      for (Execution e : new ArrayList<>(running.values())) {
+        try {
+          if (runner.handBack(e)) {
+            finished(e);
+          }
+        } catch (RuntimeException ex) {
+          log.error("could not hand back task [{}]; it returns after its lease", e.id(), ex);
+        }
+      }
+    }
+    handBackPrefetched();
+    timer.shutdown();
+    timer.awaitTermination(5, TimeUnit.SECONDS);
+    emit(EventType.WORKER_OFFLINE);
+    events.flush();
+    try {
+      backend.workers().remove(name);
+    } catch (RuntimeException e) {
+      log.warn("could not deregister worker {}: {}", name, e.toString());
+    }
+    state = State.STOPPED;
+    terminated.countDown();
+    log.info("worker {} stopped ({} tasks processed)", name, processed.get());
+    return clean;
+  }
+
+  private void handBackPrefetched() {
+    List<Execution> back = new ArrayList<>();
+    prefetched.drainTo(back);
+    List<Delivery> deliveries = new ArrayList<>(back.size());
+    for (Execution e : back) {
+      deliveries.add(e.delivery());
+    }
+    releaseAll(deliveries);
+  }
+
+  private void releaseAll(List<Delivery> deliveries) {
+    if (deliveries.isEmpty()) {
+      return;
+    }
+    int released = 0;
+    for (Delivery d : deliveries) {
+      try {
+        if (backend.broker().release(d)) {
+          released++;
+        }
+      } catch (RuntimeException e) {
+        log.warn("could not hand back [{}]; it returns after its lease: {}", d.id(), e.toString());
+      }
+      inFlight.decrementAndGet();
+    }
+    log.info("handed back {} prefetched messages", released);
+  }
+
+  /**
+   * Stops every thread at once without acking, releasing or recording anything, as if the
+   * process had been killed: held messages come back when their leases expire. For tests.
+   */
+  public void halt() {
+    halted = true;
+    runner.halt();
+    timer.shutdownNow();
+    fetcher.interrupt();
+    for (Thread t : slots) {
+      t.interrupt();
+    }
+    state = State.STOPPED;
+    terminated.countDown();
+  }
+
+  /** Waits until the worker has stopped. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Whether it is running (started and not stopping). */
+  public boolean isRunning() {
+    return state == State.RUNNING;
+  }
+
+  /** Tasks running now. */
+  public int runningCount() {
+    return running.size();
+  }
+
+  /** Messages leased but not started. */
+  public int prefetchedCount() {
+    return prefetched.size();
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

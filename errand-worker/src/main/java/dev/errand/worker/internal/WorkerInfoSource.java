@@ -1,0 +1,44 @@
+package dev.errand.worker.internal;
+
+import dev.errand.WorkerInfo;
+import dev.errand.worker.WorkerOptions;
+import java.time.Instant;
+import java.util.List;
+
+/** Builds heartbeats: the static facts of a worker plus its changing counters. */
+final class WorkerInfoSource {
+
+  private final String name;
+  private final WorkerOptions options;
+  private final String host;
+  private final long pid;
+
+  WorkerInfoSource(String name, WorkerOptions options) {
+    this.name = name;
+    this.options = options;
+    this.host = Hosts.hostName();
+    this.pid = ProcessHandle.current().pid();
+  }
+
+  WorkerInfo snapshot(
+      Instant startedAt,
+      Instant now,
+      List<WorkerInfo.RunningTask> running,
+      long processed,
+      long failed,
+      boolean consuming) {
+    return new WorkerInfo(
+        name,
+        host,
+        pid,
+        options.queues(),
+        options.concurrency(),
+        options.pool().label(),
+        startedAt,
+        now,
+        running,
+        processed,
+        failed,
+        consuming);
+  }
+}

@@ -1,0 +1,130 @@
+package dev.errand.worker;
+
+import static dev.errand.worker.Tasks.ADD;
+import static dev.errand.worker.Tasks.JOB;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.AsyncResult;
+import dev.errand.DeadLetter;
+import dev.errand.DeadLetterReason;
+import dev.errand.TaskState;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.NewMessage;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PoisonMessageTest extends WorkerTestSupport {
+
+  TaskRegistry tasks() {
+    return new TaskRegistry()
+        .handle(JOB, (job, ctx) -> "ok " + job.label())
+        .handle(ADD, (a, ctx) -> a.x() + a.y());
+  }
+
+  @Test
+  void undecodableMessageGoesToTheDeadLettersAndTheWorkerGoesOn() throws Exception {
+    backend
+        .broker()
+        .enqueue(
+            List.of(
+                new NewMessage(
+                    "garbage-1", "default", 5, "{not json".getBytes(StandardCharsets.UTF_8), null,
+                    null, null)));
+    startWorker(tasks(), o -> {});
+
+    await().atMost(WAIT).until(() -> client.deadLetters().get("garbage-1").isPresent());
+    DeadLetter dl = client.deadLetters().get("garbage-1").orElseThrow();
+    assertThat(dl.reason()).isEqualTo(DeadLetterReason.UNDECODABLE);
+    assertThat(dl.error().message()).contains("not valid JSON");
+    assertThat(dl.body()).isEqualTo("{not json");
+    assertThat(client.result("garbage-1").state()).isEqualTo(TaskState.FAILURE);
+
+    assertThat(client.enqueue(JOB, new Tasks.Job("next")).get(WAIT)).isEqualTo("ok next");
+  }
+
+  @Test
+  void unknownTaskNameGoesToTheDeadLetters() throws Exception {
+    startWorker(tasks(), o -> {});
+    AsyncResult<?> r = client.send("nobody.handles.this", "{\"x\": 1}");
+
+    awaitState(r, TaskState.FAILURE);
+    DeadLetter dl = client.deadLetters().get(r.id()).orElseThrow();
+    assertThat(dl.reason()).isEqualTo(DeadLetterReason.UNKNOWN_TASK);
+    assertThat(dl.taskName()).isEqualTo("nobody.handles.this");
+    assertThat(dl.error().message()).contains("no handler for task 'nobody.handles.this'");
+  }
+
+  @Test
+  void argumentsThatDoNotBindGoToTheDeadLettersWithoutRetry() throws Exception {
+    startWorker(tasks(), o -> {});
+    AsyncResult<?> r = client.send("math.add", "[1, 2, 3]");
+
+    awaitState(r, TaskState.FAILURE);
+    DeadLetter dl = client.deadLetters().get(r.id()).orElseThrow();
+    assertThat(dl.reason()).isEqualTo(DeadLetterReason.INVALID_ARGUMENTS);
+    assertThat(dl.error().message()).contains("takes 2 positional arguments but 3 were given");
+    assertThat(r.status().attempt()).isEqualTo(1);
+  }
+
+  @Test
+  void positionalArgumentsBindToRecordComponents() throws Exception {
+    startWorker(tasks(), o -> {});
+    assertThat(client.send("math.add", "[40, 2]").get(WAIT).asInt()).isEqualTo(42);
+    assertThat(client.send("math.add", "{\"x\": 1, \"y\": 2}").get(WAIT).asInt()).isEqualTo(3);
+  }
+
+  @Test
+  void messageDeliveredTooOftenWithoutOutcomeIsDeadLettered() throws Exception {
+    AsyncResult<String> r = client.enqueue(JOB, new Tasks.Job("crashes its worker"));
+    // Five workers took it and died before any outcome.
+    for (int i = 0; i < 5; i++) {
+      List<Delivery> d =
+          backend.broker().claim(List.of("default"), 1, Duration.ofSeconds(30), Duration.ZERO);
+      assertThat(d).hasSize(1);
+      clock.advance(Duration.ofSeconds(31));
+    }
+    startWorker(tasks(), o -> o.maxDeliveries(5));
+
+    awaitState(r, TaskState.FAILURE);
+    DeadLetter dl = client.deadLetters().get(r.id()).orElseThrow();
+    assertThat(dl.reason()).isEqualTo(DeadLetterReason.TOO_MANY_DELIVERIES);
+    assertThat(dl.error().message()).contains("delivered 6 times");
+  }
+
+  @Test
+  void resultOverTheSizeLimitFailsTheTask() throws Exception {
+    startWorker(
+        new TaskRegistry().handle(JOB, (job, ctx) -> "x".repeat(5_000)),
+        o -> o.maxResultBytes(1_000));
+    AsyncResult<String> r = client.enqueue(JOB, new Tasks.Job("big"));
+
+    awaitState(r, TaskState.FAILURE);
+    assertThat(r.status().error().type()).isEqualTo("dev.errand.MessageTooLargeException");
+    assertThat(r.status().error().message()).contains("over the limit of 1000 bytes");
+  }
+
+  @Test
+  void deadLetterCanBeRedrivenAndThenSucceeds() throws Exception {
+    Worker old = startWorker(tasks(), o -> {});
+    AsyncResult<?> r = client.send("jobs.later", "{\"label\": \"x\"}");
+    awaitState(r, TaskState.FAILURE);
+    assertThat(client.deadLetters().count(null)).isEqualTo(1);
+    old.close();
+
+    // Fix the cause (deploy a worker that knows the task), then re-drive.
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                dev.errand.TaskDef.of("jobs.later", Tasks.Job.class, String.class),
+                (job, ctx) -> "ran " + job.label()),
+        o -> {});
+    assertThat(client.deadLetters().redrive(r.id())).isTrue();
+
+    assertThat(r.get(WAIT)).hasToString("\"ran x\"");
+    assertThat(client.deadLetters().count(null)).isZero();
+    assertThat(r.status().attempt()).isEqualTo(1);
+  }
+}

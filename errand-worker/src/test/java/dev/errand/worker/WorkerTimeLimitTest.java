@@ -1,0 +1,167 @@
+package dev.errand.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.AsyncResult;
+import dev.errand.RetryPolicy;
+import dev.errand.TaskDef;
+import dev.errand.TaskOptions;
+import dev.errand.TaskState;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class WorkerTimeLimitTest extends WorkerTestSupport {
+
+  static final TaskDef<Tasks.Job, String> SLOW =
+      TaskDef.builder("reports.slow", Tasks.Job.class, String.class)
+          .options(
+              TaskOptions.builder()
+                  .softTimeLimit(Duration.ofSeconds(5))
+                  .hardTimeLimit(Duration.ofSeconds(20))
+                  .retry(RetryPolicy.none())
+                  .build())
+          .build();
+
+  @Test
+  void softLimitInterruptsTheHandlerWhichCanCleanUp() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    AtomicBoolean cancelledSeen = new AtomicBoolean();
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                SLOW,
+                (job, ctx) -> {
+                  started.countDown();
+                  try {
+                    new CountDownLatch(1).await(); // waits for something that never comes
+                    return "finished";
+                  } catch (InterruptedException e) {
+                    cancelledSeen.set(ctx.isCancelled());
+                    return "partial report, cleaned up";
+                  }
+                }),
+        o -> {});
+    AsyncResult<String> r = client.enqueue(SLOW, new Tasks.Job("q3"));
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+    clock.advance(Duration.ofSeconds(4));
+    assertThat(r.state()).isEqualTo(TaskState.STARTED);
+    clock.advance(Duration.ofSeconds(1));
+
+    assertThat(r.get(WAIT)).isEqualTo("partial report, cleaned up");
+    assertThat(cancelledSeen).isTrue();
+  }
+
+  @Test
+  void softLimitSurfacesAsSoftTimeLimitExceededWhenTheHandlerChecks() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                SLOW,
+                (job, ctx) -> {
+                  started.countDown();
+                  while (true) {
+                    ctx.checkCancelled();
+                    Thread.onSpinWait();
+                  }
+                }),
+        o -> {});
+    AsyncResult<String> r = client.enqueue(SLOW, new Tasks.Job("q3"));
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+    clock.advance(Duration.ofSeconds(5));
+
+    awaitState(r, TaskState.FAILURE);
+    assertThat(r.status().error().type()).isEqualTo("dev.errand.SoftTimeLimitExceeded");
+  }
+
+  @Test
+  void hardLimitFailsTheTaskFreesItsSlotAndAbandonsTheThread() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    AtomicBoolean release = new AtomicBoolean();
+    AtomicReference<Thread> abandoned = new AtomicReference<>();
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                SLOW,
+                (job, ctx) -> {
+                  if (job.label().equals("stuck")) {
+                    started.countDown();
+                    while (!release.get()) { // ignores interrupts, like a stuck native call
+                      Thread.onSpinWait();
+                    }
+                    return "too late";
+                  }
+                  return "fresh slot for " + job.label();
+                }),
+        o -> o.concurrency(1).prefetch(0),
+        b ->
+            b.listener(
+                new WorkerListener() {
+                  @Override
+                  public void threadAbandoned(TaskContext ctx, Thread thread) {
+                    abandoned.set(thread);
+                  }
+                }));
+    try {
+      AsyncResult<String> stuck = client.enqueue(SLOW, new Tasks.Job("stuck"));
+      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+      clock.advance(Duration.ofSeconds(20));
+
+      awaitState(stuck, TaskState.FAILURE);
+      assertThat(stuck.status().error().type()).isEqualTo("dev.errand.TimeLimitExceeded");
+      await().atMost(WAIT).until(() -> abandoned.get() != null);
+      assertThat(abandoned.get().isAlive()).isTrue();
+
+      // With concurrency 1 the only slot is taken by the stuck thread, unless it was replaced.
+      AsyncResult<String> next = client.enqueue(SLOW, new Tasks.Job("next"));
+      assertThat(next.get(WAIT)).isEqualTo("fresh slot for next");
+      assertThat(stuck.state()).isEqualTo(TaskState.FAILURE);
+    } finally {
+      release.set(true);
+    }
+  }
+
+  @Test
+  void hardLimitRetriesWhenThePolicyAllows() throws Exception {
+    TaskDef<Tasks.Job, String> retrying =
+        SLOW.toBuilder()
+            .options(
+                SLOW.options().toBuilder()
+                    .retry(RetryPolicy.builder().maxRetries(1).jitter(false).build())
+                    .build())
+            .build();
+    CountDownLatch started = new CountDownLatch(1);
+    AtomicBoolean release = new AtomicBoolean();
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                retrying,
+                (job, ctx) -> {
+                  if (ctx.attempt() == 1) {
+                    started.countDown();
+                    while (!release.get()) {
+                      Thread.onSpinWait();
+                    }
+                  }
+                  return "attempt " + ctx.attempt();
+                }),
+        o -> o.concurrency(1));
+    try {
+      AsyncResult<String> r = client.enqueue(retrying, new Tasks.Job("x"));
+      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+      clock.advance(Duration.ofSeconds(20));
+      awaitState(r, TaskState.RETRY);
+      assertThat(r.status().error().type()).isEqualTo("dev.errand.TimeLimitExceeded");
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(r.get(WAIT)).isEqualTo("attempt 2");
+    } finally {
+      release.set(true);
+    }
+  }
+}
