@@ -40,8 +40,8 @@ public interface AsyncResult<R> {
   R get(Duration timeout) throws InterruptedException;
 
   /**
-   * A future completed with the result, or exceptionally with {@link TaskFailedException} or
-   * {@link TaskRevokedException}. Cancelling it stops waiting; the task goes on.
+   * A future completed with the result, or exceptionally with {@link TaskFailedException} or {@link
+   * TaskRevokedException}. Cancelling it stops waiting; the task goes on.
    */
   CompletableFuture<R> toCompletableFuture();
 

@@ -40,7 +40,8 @@ public final class Backends {
     }
     String scheme = url.substring(0, colon);
     List<String> known = new ArrayList<>();
-    for (BackendProvider p : ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())) {
+    for (BackendProvider p :
+        ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())) {
       if (p.supports(scheme)) {
         return p.open(url, clock);
       }

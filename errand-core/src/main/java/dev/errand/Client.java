@@ -61,7 +61,8 @@ public interface Client {
   }
 
   /** Enqueues many calls of one task in as few round trips as the backend allows. */
-  <A, R> List<AsyncResult<R>> enqueueAll(TaskDef<A, R> task, List<A> arguments, TaskOptions options);
+  <A, R> List<AsyncResult<R>> enqueueAll(
+      TaskDef<A, R> task, List<A> arguments, TaskOptions options);
 
   /**
    * Sends a task by name with raw JSON arguments: an array is positional, an object keyword
@@ -130,7 +131,8 @@ public interface Client {
     /** Largest encoded message accepted, in bytes, {@code > 0}; default 1 MiB. */
     public Builder maxMessageBytes(int maxMessageBytes) {
       if (maxMessageBytes <= 0) {
-        throw new IllegalArgumentException("maxMessageBytes must be > 0 but was " + maxMessageBytes);
+        throw new IllegalArgumentException(
+            "maxMessageBytes must be > 0 but was " + maxMessageBytes);
       }
       this.maxMessageBytes = maxMessageBytes;
       return this;

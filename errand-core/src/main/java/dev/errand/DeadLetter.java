@@ -5,8 +5,8 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * A message that could not be processed, kept with the reason so it can be inspected, re-driven
- * or discarded.
+ * A message that could not be processed, kept with the reason so it can be inspected, re-driven or
+ * discarded.
  *
  * @param id the message id (the task id); a re-driven task keeps it
  * @param taskName the task name, null if the message could not be decoded

@@ -1,8 +1,8 @@
 package dev.errand;
 
 /**
- * The root of every exception Errand throws. Unchecked. Subtypes carry the task's id and name
- * where one is known.
+ * The root of every exception Errand throws. Unchecked. Subtypes carry the task's id and name where
+ * one is known.
  */
 public abstract class ErrandException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -16,8 +16,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>Which errors are retried: never an {@link Error}; never an exception whose class (or a
  * superclass) is in {@link #neverRetry()}; otherwise, if {@link #retryOn()} is empty, every
- * exception, else only those whose class or a superclass is listed. Classes are matched by name,
- * so a policy can travel on the wire without any class being loaded from a message.
+ * exception, else only those whose class or a superclass is listed. Classes are matched by name, so
+ * a policy can travel on the wire without any class being loaded from a message.
  */
 public final class RetryPolicy {
 
@@ -279,10 +279,7 @@ public final class RetryPolicy {
     public RetryPolicy build() {
       if (backoffMax.compareTo(backoff) < 0) {
         throw new IllegalArgumentException(
-            "backoffMax must be >= backoff ("
-                + backoff
-                + ") but was "
-                + backoffMax);
+            "backoffMax must be >= backoff (" + backoff + ") but was " + backoffMax);
       }
       return new RetryPolicy(this);
     }

@@ -28,8 +28,7 @@ import java.util.regex.Pattern;
 public final class TaskDef<A, R> {
 
   /** Task names: dotted, lower case, e.g. {@code emails.send} or {@code reports.daily_sales}. */
-  public static final Pattern NAME =
-      Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z0-9_][a-z0-9_-]*)*");
+  public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z0-9_][a-z0-9_-]*)*");
 
   /** Longest task name accepted: {@value}. */
   public static final int MAX_NAME_LENGTH = 200;
@@ -126,7 +125,13 @@ public final class TaskDef<A, R> {
 
   @Override
   public String toString() {
-    return "TaskDef{" + name + "(" + argType.getTypeName() + ") -> " + resultType.getTypeName() + "}";
+    return "TaskDef{"
+        + name
+        + "("
+        + argType.getTypeName()
+        + ") -> "
+        + resultType.getTypeName()
+        + "}";
   }
 
   /** Builds a {@link TaskDef}. Not thread-safe. */

@@ -10,8 +10,7 @@ import java.util.Objects;
  *
  * @param type the exception's class name (for example {@code java.io.IOException}), never null
  * @param message the exception's message, possibly null
- * @param traceback the stack trace as printed by {@link Throwable#printStackTrace()}, possibly
- *     null
+ * @param traceback the stack trace as printed by {@link Throwable#printStackTrace()}, possibly null
  */
 public record TaskError(String type, String message, String traceback) {
 

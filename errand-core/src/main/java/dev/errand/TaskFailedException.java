@@ -3,8 +3,8 @@ package dev.errand;
 import java.util.Objects;
 
 /**
- * Thrown by {@link AsyncResult#get(java.time.Duration)} when the task ended in FAILURE. Carries
- * the remote error's type, message and traceback; no remote class is ever instantiated.
+ * Thrown by {@link AsyncResult#get(java.time.Duration)} when the task ended in FAILURE. Carries the
+ * remote error's type, message and traceback; no remote class is ever instantiated.
  */
 public final class TaskFailedException extends ErrandException {
   private static final long serialVersionUID = 1L;

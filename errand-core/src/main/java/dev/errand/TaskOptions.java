@@ -387,7 +387,9 @@ public final class TaskOptions {
    */
   public static String validQueue(String queue) {
     Objects.requireNonNull(queue, "queue");
-    if (queue.isEmpty() || queue.length() > 200 || queue.chars().anyMatch(Character::isWhitespace)) {
+    if (queue.isEmpty()
+        || queue.length() > 200
+        || queue.chars().anyMatch(Character::isWhitespace)) {
       throw new IllegalArgumentException(
           "queue must be 1-200 characters without white space but was '" + queue + "'");
     }

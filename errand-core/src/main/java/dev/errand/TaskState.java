@@ -3,10 +3,10 @@ package dev.errand;
 /**
  * The states of a task, with Celery's names.
  *
- * <p>A task starts {@link #PENDING} (nothing is known about it yet: an unknown id is also
- * PENDING), moves through {@link #RECEIVED} and {@link #STARTED}, may report {@link #PROGRESS}
- * and {@link #RETRY}, and ends in one of the three <em>ready</em> states {@link #SUCCESS}, {@link
- * #FAILURE} or {@link #REVOKED}.
+ * <p>A task starts {@link #PENDING} (nothing is known about it yet: an unknown id is also PENDING),
+ * moves through {@link #RECEIVED} and {@link #STARTED}, may report {@link #PROGRESS} and {@link
+ * #RETRY}, and ends in one of the three <em>ready</em> states {@link #SUCCESS}, {@link #FAILURE} or
+ * {@link #REVOKED}.
  */
 public enum TaskState {
   /** Sent but not yet received by a worker, or unknown. */

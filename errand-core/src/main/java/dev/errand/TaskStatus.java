@@ -49,7 +49,20 @@ public record TaskStatus(
   /** The status of a task nothing is known about. */
   public static TaskStatus pending(String id) {
     return new TaskStatus(
-        id, null, TaskState.PENDING, null, null, null, null, null, 0, null, null, null, null, null,
+        id,
+        null,
+        TaskState.PENDING,
+        null,
+        null,
+        null,
+        null,
+        null,
+        0,
+        null,
+        null,
+        null,
+        null,
+        null,
         null);
   }
 
@@ -76,42 +89,120 @@ public record TaskStatus(
   /** A copy with the given result. */
   public TaskStatus withResult(JsonNode result) {
     return new TaskStatus(
-        id, name, state, queue, result, error, progress, reason, attempt, worker, sentAt,
-        startedAt, finishedAt, retryAt, updatedAt);
+        id,
+        name,
+        state,
+        queue,
+        result,
+        error,
+        progress,
+        reason,
+        attempt,
+        worker,
+        sentAt,
+        startedAt,
+        finishedAt,
+        retryAt,
+        updatedAt);
   }
 
   /** A copy with the given error. */
   public TaskStatus withError(TaskError error) {
     return new TaskStatus(
-        id, name, state, queue, result, error, progress, reason, attempt, worker, sentAt,
-        startedAt, finishedAt, retryAt, updatedAt);
+        id,
+        name,
+        state,
+        queue,
+        result,
+        error,
+        progress,
+        reason,
+        attempt,
+        worker,
+        sentAt,
+        startedAt,
+        finishedAt,
+        retryAt,
+        updatedAt);
   }
 
   /** A copy with the given progress meta. */
   public TaskStatus withProgress(JsonNode progress) {
     return new TaskStatus(
-        id, name, state, queue, result, error, progress, reason, attempt, worker, sentAt,
-        startedAt, finishedAt, retryAt, updatedAt);
+        id,
+        name,
+        state,
+        queue,
+        result,
+        error,
+        progress,
+        reason,
+        attempt,
+        worker,
+        sentAt,
+        startedAt,
+        finishedAt,
+        retryAt,
+        updatedAt);
   }
 
   /** A copy with the given revocation reason. */
   public TaskStatus withReason(String reason) {
     return new TaskStatus(
-        id, name, state, queue, result, error, progress, reason, attempt, worker, sentAt,
-        startedAt, finishedAt, retryAt, updatedAt);
+        id,
+        name,
+        state,
+        queue,
+        result,
+        error,
+        progress,
+        reason,
+        attempt,
+        worker,
+        sentAt,
+        startedAt,
+        finishedAt,
+        retryAt,
+        updatedAt);
   }
 
   /** A copy with the given retry time. */
   public TaskStatus withRetryAt(Instant retryAt) {
     return new TaskStatus(
-        id, name, state, queue, result, error, progress, reason, attempt, worker, sentAt,
-        startedAt, finishedAt, retryAt, updatedAt);
+        id,
+        name,
+        state,
+        queue,
+        result,
+        error,
+        progress,
+        reason,
+        attempt,
+        worker,
+        sentAt,
+        startedAt,
+        finishedAt,
+        retryAt,
+        updatedAt);
   }
 
   /** A copy for a new attempt started at {@code startedAt} by {@code worker}. */
   public TaskStatus withAttempt(int attempt, String worker, Instant startedAt) {
     return new TaskStatus(
-        id, name, state, queue, result, error, progress, reason, attempt, worker, sentAt,
-        startedAt, finishedAt, retryAt, updatedAt);
+        id,
+        name,
+        state,
+        queue,
+        result,
+        error,
+        progress,
+        reason,
+        attempt,
+        worker,
+        sentAt,
+        startedAt,
+        finishedAt,
+        retryAt,
+        updatedAt);
   }
 }

@@ -1,8 +1,8 @@
 package dev.errand;
 
 /**
- * Recorded as the error of a task whose hard time limit passed: the worker gave up on it, freed
- * its slot and abandoned its thread. Retried like any exception unless the policy says otherwise.
+ * Recorded as the error of a task whose hard time limit passed: the worker gave up on it, freed its
+ * slot and abandoned its thread. Retried like any exception unless the policy says otherwise.
  */
 public final class TimeLimitExceeded extends ErrandException {
   private static final long serialVersionUID = 1L;

@@ -95,14 +95,16 @@ final class DefaultAsyncResult<R> implements AsyncResult<R> {
   private R outcome(TaskStatus status) {
     return switch (status.state()) {
       case SUCCESS -> (R) Arguments.decodeResult(status.result(), resultType, id);
-      case FAILURE -> throw new TaskFailedException(
-          id,
-          status.name(),
-          status.error() != null
-              ? status.error()
-              : TaskError.of("dev.errand.UnknownError", "no error was recorded"));
-      case REVOKED -> throw new TaskRevokedException(
-          id, status.name(), status.reason() == null ? "revoked" : status.reason());
+      case FAILURE ->
+          throw new TaskFailedException(
+              id,
+              status.name(),
+              status.error() != null
+                  ? status.error()
+                  : TaskError.of("dev.errand.UnknownError", "no error was recorded"));
+      case REVOKED ->
+          throw new TaskRevokedException(
+              id, status.name(), status.reason() == null ? "revoked" : status.reason());
       default -> throw new IllegalStateException("task [" + id + "] is not ready: " + status);
     };
   }

@@ -87,7 +87,10 @@ public final class DefaultClient implements Client {
         send(
             List.of(
                 prepare(
-                    validSendName(taskName), Arguments.fromJson(arguments), TaskOptions.none(), options)),
+                    validSendName(taskName),
+                    Arguments.fromJson(arguments),
+                    TaskOptions.none(),
+                    options)),
             JsonNode.class);
     return sent.get(0);
   }
@@ -135,7 +138,14 @@ public final class DefaultClient implements Client {
           .publish(
               List.of(
                   new Event(
-                      0, EventType.TASK_REVOKED, now, id, current.name(), null, current.queue(), null)));
+                      0,
+                      EventType.TASK_REVOKED,
+                      now,
+                      id,
+                      current.name(),
+                      null,
+                      current.queue(),
+                      null)));
     }
     return true;
   }
@@ -160,7 +170,10 @@ public final class DefaultClient implements Client {
             ? call.queue()
             : routes
                 .queueFor(name)
-                .orElse(taskDefaults.queue() != null ? taskDefaults.queue() : TaskOptions.DEFAULT_QUEUE);
+                .orElse(
+                    taskDefaults.queue() != null
+                        ? taskDefaults.queue()
+                        : TaskOptions.DEFAULT_QUEUE);
     int priority = eff.priority() != null ? eff.priority() : TaskOptions.DEFAULT_PRIORITY;
     Instant now = clock.instant();
     Instant eta =
@@ -202,8 +215,7 @@ public final class DefaultClient implements Client {
             : eff.idempotencyWindow() != null
                 ? eff.idempotencyWindow()
                 : TaskOptions.DEFAULT_IDEMPOTENCY_WINDOW;
-    NewMessage nm =
-        new NewMessage(id, queue, priority, body, eta, eff.idempotencyKey(), window);
+    NewMessage nm = new NewMessage(id, queue, priority, body, eta, eff.idempotencyKey(), window);
     return new Outgoing(message, nm, Boolean.TRUE.equals(eff.ignoreResult()));
   }
 
@@ -237,10 +249,15 @@ public final class DefaultClient implements Client {
 
   private static String validSendName(String name) {
     Objects.requireNonNull(name, "taskName");
-    if (name.isBlank() || name.length() > TaskDef.MAX_NAME_LENGTH
+    if (name.isBlank()
+        || name.length() > TaskDef.MAX_NAME_LENGTH
         || name.chars().anyMatch(Character::isWhitespace)) {
       throw new IllegalArgumentException(
-          "task name must be 1-" + TaskDef.MAX_NAME_LENGTH + " characters without white space but was '" + name + "'");
+          "task name must be 1-"
+              + TaskDef.MAX_NAME_LENGTH
+              + " characters without white space but was '"
+              + name
+              + "'");
     }
     return name;
   }

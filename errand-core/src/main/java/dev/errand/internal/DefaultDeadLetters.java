@@ -71,8 +71,21 @@ final class DefaultDeadLetters implements DeadLetters {
           .results()
           .put(
               new TaskStatus(
-                  id, m.task(), TaskState.PENDING, queue, null, null, null, null, 0, null, now,
-                  null, null, null, now),
+                  id,
+                  m.task(),
+                  TaskState.PENDING,
+                  queue,
+                  null,
+                  null,
+                  null,
+                  null,
+                  0,
+                  null,
+                  now,
+                  null,
+                  null,
+                  null,
+                  now),
               PENDING_TTL);
     } catch (InvalidMessageException e) {
       if (dl.body().startsWith("(") && dl.body().endsWith("not UTF-8 text)")) {

@@ -1,11 +1,11 @@
 package dev.errand.spi;
 
 /**
- * A storage engine: a broker plus the stores Errand needs, sharing one connection or file. Open
- * one per process and share it between clients and workers; implementations are thread-safe.
+ * A storage engine: a broker plus the stores Errand needs, sharing one connection or file. Open one
+ * per process and share it between clients and workers; implementations are thread-safe.
  *
- * <p>Every backend passes the contract suite in {@code errand-test} ({@code
- * BackendContractTest}); the guarantees are written out in {@code DESIGN.md}.
+ * <p>Every backend passes the contract suite in {@code errand-test} ({@code BackendContractTest});
+ * the guarantees are written out in {@code DESIGN.md}.
  */
 public interface Backend extends AutoCloseable {
 

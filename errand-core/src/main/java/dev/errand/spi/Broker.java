@@ -14,8 +14,8 @@ import java.util.Set;
  * <ul>
  *   <li>A message is delivered to at most one consumer at a time: claiming is atomic.
  *   <li>A claimed message is leased; if the lease is neither renewed nor ended by {@link #ack},
- *       {@link #release} or {@link #retry} before it expires, the message is delivered again with
- *       a higher delivery count. A message is only ever removed by {@link #ack}.
+ *       {@link #release} or {@link #retry} before it expires, the message is delivered again with a
+ *       higher delivery count. A message is only ever removed by {@link #ack}.
  *   <li>Within a queue, higher priority first (9 before 0), FIFO within a priority. Across the
  *       queues of one claim, earlier queues first.
  *   <li>A message is not delivered before its {@code notBefore}.

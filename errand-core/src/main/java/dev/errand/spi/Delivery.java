@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * A message leased to one consumer. The {@link #receipt()} identifies this lease: once the lease
- * expires and the message is delivered again, the old receipt can no longer ack, renew, release
- * or retry it.
+ * expires and the message is delivered again, the old receipt can no longer ack, renew, release or
+ * retry it.
  *
  * @param id the message id
  * @param queue the queue it came from

@@ -4,8 +4,8 @@ import dev.errand.Event;
 import java.util.List;
 
 /**
- * A bounded log of events: the oldest are dropped once the capacity is reached. Thread-safe.
- * Events are best-effort observability, never part of a task's outcome.
+ * A bounded log of events: the oldest are dropped once the capacity is reached. Thread-safe. Events
+ * are best-effort observability, never part of a task's outcome.
  */
 public interface EventStore {
 

@@ -66,8 +66,8 @@ public final class Arguments {
    *
    * <ul>
    *   <li>{@link Void}: no value.
-   *   <li>{@link JsonNode}: the kwargs if there are no positional args, the args array if there
-   *       are no kwargs, otherwise {@code {"args": [...], "kwargs": {...}}}.
+   *   <li>{@link JsonNode}: the kwargs if there are no positional args, the args array if there are
+   *       no kwargs, otherwise {@code {"args": [...], "kwargs": {...}}}.
    *   <li>A record: kwargs by component name, positional args to components in order.
    *   <li>Anything else: the single positional argument, or the kwargs object, or the args array
    *       when there are several.
@@ -117,16 +117,16 @@ public final class Arguments {
       source = args;
     } else {
       throw invalid(
-          message, "takes one argument of type " + type.getTypeName() + " but got args and kwargs", null);
+          message,
+          "takes one argument of type " + type.getTypeName() + " but got args and kwargs",
+          null);
     }
     try {
       return Wire.mapper().convertValue(source, javaType);
     } catch (IllegalArgumentException e) {
       Throwable root = e.getCause() != null ? e.getCause() : e;
       throw invalid(
-          message,
-          "arguments do not fit " + type.getTypeName() + ": " + Wire.firstLine(root),
-          e);
+          message, "arguments do not fit " + type.getTypeName() + ": " + Wire.firstLine(root), e);
     }
   }
 

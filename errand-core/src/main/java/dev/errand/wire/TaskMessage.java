@@ -58,8 +58,20 @@ public record TaskMessage(
   /** A copy for the next retry: {@code retries + 1}, due at {@code eta}. */
   public TaskMessage forRetry(Instant eta) {
     return new TaskMessage(
-        v, id, task, args, kwargs, queue, priority, eta, expires, retries + 1, sentAt,
-        idempotencyKey, headers, options);
+        v,
+        id,
+        task,
+        args,
+        kwargs,
+        queue,
+        priority,
+        eta,
+        expires,
+        retries + 1,
+        sentAt,
+        idempotencyKey,
+        headers,
+        options);
   }
 
   /** A copy to run again from scratch: no retries so far, no eta. */

@@ -114,7 +114,11 @@ public final class Wire {
     }
     if (v.intValue() > VERSION || v.intValue() < 1) {
       throw new InvalidMessageException(
-          "unsupported format version " + v.intValue() + " (this worker reads 1 to " + VERSION + ")",
+          "unsupported format version "
+              + v.intValue()
+              + " (this worker reads 1 to "
+              + VERSION
+              + ")",
           id,
           task,
           null);

@@ -16,17 +16,17 @@ import java.util.Random;
 import java.util.random.RandomGenerator;
 
 /**
- * Eager mode: a {@link Client} that runs each task at once on the caller's thread, through the
- * same code path as a worker (the same decoding, retries, states, results and dead letters), with
- * no broker and no threads. For unit tests and scripts.
+ * Eager mode: a {@link Client} that runs each task at once on the caller's thread, through the same
+ * code path as a worker (the same decoding, retries, states, results and dead letters), with no
+ * broker and no threads. For unit tests and scripts.
  *
  * <pre>{@code
  * Client client = Eager.builder(tasks).propagateExceptions(true).build();
  * AsyncResult<Receipt> r = client.enqueue(SEND_EMAIL, mail); // already SUCCESS or FAILURE
  * }</pre>
  *
- * <p>Differences from a worker, as in Celery: countdown, eta and retry backoff are not waited
- * for (retries run at once), and there are no time limits or leases.
+ * <p>Differences from a worker, as in Celery: countdown, eta and retry backoff are not waited for
+ * (retries run at once), and there are no time limits or leases.
  */
 public final class Eager {
 

@@ -42,9 +42,9 @@ public interface TaskContext {
   String workerName();
 
   /**
-   * Records progress: the task goes to state PROGRESS with {@code meta} (any JSON-encodable
-   * value), readable through {@code AsyncResult.progress()}. Writes are coalesced to at most one
-   * per 100 ms; the latest meta is always kept in the final status.
+   * Records progress: the task goes to state PROGRESS with {@code meta} (any JSON-encodable value),
+   * readable through {@code AsyncResult.progress()}. Writes are coalesced to at most one per 100
+   * ms; the latest meta is always kept in the final status.
    */
   void progress(Object meta);
 
@@ -76,10 +76,10 @@ public interface TaskContext {
   void checkCancelled();
 
   /**
-   * Claims {@code key} for {@link #DEFAULT_ONCE_TTL}: returns true the first time any attempt of any task
-   * asks, false afterwards. Guard an effect that must not happen twice (charge a card, send a
-   * mail) when a task may run again after a crash. Claim, then act: if the effect then fails, a
-   * retry will skip it, so prefer this for effects you would rather skip than repeat.
+   * Claims {@code key} for {@link #DEFAULT_ONCE_TTL}: returns true the first time any attempt of
+   * any task asks, false afterwards. Guard an effect that must not happen twice (charge a card,
+   * send a mail) when a task may run again after a crash. Claim, then act: if the effect then
+   * fails, a retry will skip it, so prefer this for effects you would rather skip than repeat.
    */
   default boolean once(String key) {
     return once(key, DEFAULT_ONCE_TTL);

@@ -2,8 +2,8 @@ package dev.errand.worker;
 
 /**
  * Wraps every handler call: for tracing, metrics, security context or logging. Interceptors run in
- * the order they were added, the first outermost; each must call {@link Chain#proceed()} once
- * (or throw). Implementations must be thread-safe.
+ * the order they were added, the first outermost; each must call {@link Chain#proceed()} once (or
+ * throw). Implementations must be thread-safe.
  *
  * <pre>{@code
  * TaskInterceptor timing = chain -> {

@@ -29,9 +29,9 @@ import java.util.random.RandomGenerator;
  * Runtime.getRuntime().addShutdownHook(new Thread(worker::close));
  * }</pre>
  *
- * <p>Guarantees: a message is acknowledged only after its outcome (result, retry or dead letter)
- * is recorded; leases are renewed while tasks run; a worker that dies loses nothing (its leases
- * expire and the messages are delivered again). On {@link #close()} it stops fetching, hands back
+ * <p>Guarantees: a message is acknowledged only after its outcome (result, retry or dead letter) is
+ * recorded; leases are renewed while tasks run; a worker that dies loses nothing (its leases expire
+ * and the messages are delivered again). On {@link #close()} it stops fetching, hands back
  * prefetched messages at once, and waits up to the shutdown timeout for running tasks.
  *
  * <p>Its threads are daemon threads: keep the process alive, for example with {@link
@@ -228,8 +228,8 @@ public final class Worker implements AutoCloseable {
     /**
      * Builds the worker (not started).
      *
-     * @throws IllegalStateException if no task is registered, or the pool is virtual on a JVM
-     *     older than 21
+     * @throws IllegalStateException if no task is registered, or the pool is virtual on a JVM older
+     *     than 21
      */
     public Worker build() {
       if (tasks.isEmpty()) {

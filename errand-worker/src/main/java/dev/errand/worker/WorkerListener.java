@@ -6,8 +6,8 @@ import java.time.Duration;
 
 /**
  * Told about what a worker does, for metrics (a Micrometer binder is a listener) and alerts. Every
- * method defaults to doing nothing. Called from worker threads: implementations must be
- * thread-safe and quick, and exceptions they throw are logged and ignored.
+ * method defaults to doing nothing. Called from worker threads: implementations must be thread-safe
+ * and quick, and exceptions they throw are logged and ignored.
  */
 public interface WorkerListener {
 

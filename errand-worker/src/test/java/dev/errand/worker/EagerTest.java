@@ -101,7 +101,8 @@ class EagerTest extends WorkerTestSupport {
             .clock(clock)
             .build();
     AsyncResult<String> r =
-        eager.enqueue(JOB, new Tasks.Job("x"), TaskOptions.builder().retry(RetryPolicy.none()).build());
+        eager.enqueue(
+            JOB, new Tasks.Job("x"), TaskOptions.builder().retry(RetryPolicy.none()).build());
 
     assertThat(r.state()).isEqualTo(TaskState.FAILURE);
     assertThat(eager.deadLetters().get(r.id()).orElseThrow().reason())
@@ -151,11 +152,13 @@ class EagerTest extends WorkerTestSupport {
                 .handle(
                     parent,
                     (job, ctx) -> {
-                      String child = ctx.client().enqueue(JOB, new Tasks.Job("child")).get(Duration.ZERO);
+                      String child =
+                          ctx.client().enqueue(JOB, new Tasks.Job("child")).get(Duration.ZERO);
                       return "parent saw " + child;
                     }));
 
-    assertThat(eager.enqueue(parent, new Tasks.Job("p")).get(Duration.ZERO)).isEqualTo("parent saw child");
+    assertThat(eager.enqueue(parent, new Tasks.Job("p")).get(Duration.ZERO))
+        .isEqualTo("parent saw child");
     assertThat(ran).containsExactly("child");
   }
 

@@ -31,8 +31,13 @@ class PoisonMessageTest extends WorkerTestSupport {
         .enqueue(
             List.of(
                 new NewMessage(
-                    "garbage-1", "default", 5, "{not json".getBytes(StandardCharsets.UTF_8), null,
-                    null, null)));
+                    "garbage-1",
+                    "default",
+                    5,
+                    "{not json".getBytes(StandardCharsets.UTF_8),
+                    null,
+                    null,
+                    null)));
     startWorker(tasks(), o -> {});
 
     await().atMost(WAIT).until(() -> client.deadLetters().get("garbage-1").isPresent());

@@ -33,7 +33,9 @@ class RevocationTest extends WorkerTestSupport {
   void taskReceivedAfterItExpiresIsRevokedWithReasonExpired() throws Exception {
     AsyncResult<String> r =
         client.enqueue(
-            JOB, new Tasks.Job("stale"), TaskOptions.builder().expires(Duration.ofSeconds(10)).build());
+            JOB,
+            new Tasks.Job("stale"),
+            TaskOptions.builder().expires(Duration.ofSeconds(10)).build());
     clock.advance(Duration.ofSeconds(11));
     startWorker(counting(), o -> {});
 

@@ -70,7 +70,11 @@ class WorkerCrashTest extends WorkerTestSupport {
       int before = backend.renewals.get();
       clock.advance(Duration.ofSeconds(10));
       await().atMost(WAIT).until(() -> backend.renewals.get() > before);
-      assertThat(backend.inner.broker().claim(List.of("default"), 1, Duration.ofSeconds(30), Duration.ZERO))
+      assertThat(
+              backend
+                  .inner
+                  .broker()
+                  .claim(List.of("default"), 1, Duration.ofSeconds(30), Duration.ZERO))
           .as("a second consumer after %d s", (i + 1) * 10)
           .isEmpty();
     }

@@ -90,7 +90,8 @@ class WorkerExecutionTest extends WorkerTestSupport {
 
     finish.countDown();
     assertThat(r.get(WAIT)).isEqualTo("done");
-    assertThat(r.progress()).hasValueSatisfying(p -> assertThat(p.get("current").asLong()).isEqualTo(3));
+    assertThat(r.progress())
+        .hasValueSatisfying(p -> assertThat(p.get("current").asLong()).isEqualTo(3));
   }
 
   @Test
@@ -265,7 +266,9 @@ class WorkerExecutionTest extends WorkerTestSupport {
               assertThat(live).extracting(WorkerInfo::name).containsExactly("hb");
               WorkerInfo info = live.get(0);
               assertThat(info.queues()).containsExactly("default", "other");
-              assertThat(info.running()).extracting(WorkerInfo.RunningTask::id).containsExactly(r.id());
+              assertThat(info.running())
+                  .extracting(WorkerInfo.RunningTask::id)
+                  .containsExactly(r.id());
               assertThat(info.consuming()).isTrue();
             });
 

@@ -57,8 +57,17 @@ class WorkerOptionsTest {
     try (InMemoryBackend backend = new InMemoryBackend(Clock.systemUTC())) {
       Worker.Builder b =
           Worker.builder(backend)
-              .handle(Tasks.JOB, (job, ctx) -> Thread.currentThread().getClass().getSimpleName().equals("VirtualThread") ? "virtual" : "platform")
-              .options(WorkerOptions.builder().pool(Pool.VIRTUAL).pollInterval(Duration.ofMillis(50)).build());
+              .handle(
+                  Tasks.JOB,
+                  (job, ctx) ->
+                      Thread.currentThread().getClass().getSimpleName().equals("VirtualThread")
+                          ? "virtual"
+                          : "platform")
+              .options(
+                  WorkerOptions.builder()
+                      .pool(Pool.VIRTUAL)
+                      .pollInterval(Duration.ofMillis(50))
+                      .build());
       if (Runtime.version().feature() < 21) {
         assertThatThrownBy(b::build)
             .isInstanceOf(IllegalStateException.class)

@@ -76,8 +76,7 @@ public final class DefaultTaskContext implements TaskContext {
     Instant now = clock.instant();
     synchronized (progressLock) {
       latestProgress = node;
-      if (lastProgressWrite != null
-          && now.isBefore(lastProgressWrite.plus(PROGRESS_INTERVAL))) {
+      if (lastProgressWrite != null && now.isBefore(lastProgressWrite.plus(PROGRESS_INTERVAL))) {
         return;
       }
       lastProgressWrite = now;

@@ -4,8 +4,8 @@ import dev.errand.RetryPolicy;
 import dev.errand.TaskOptions;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Delivery;
-import dev.errand.worker.TaskRegistry;
 import dev.errand.wire.TaskMessage;
+import dev.errand.worker.TaskRegistry;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -111,7 +111,9 @@ public final class Execution {
     return settledBy.get() != 0;
   }
 
-  /** Whether the timer settled it (hard time limit or shutdown): the handler's thread is abandoned. */
+  /**
+   * Whether the timer settled it (hard time limit or shutdown): the handler's thread is abandoned.
+   */
   public boolean settledByTimer() {
     return settledBy.get() == TIMER;
   }

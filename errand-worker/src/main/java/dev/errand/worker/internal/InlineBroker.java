@@ -1,7 +1,7 @@
 package dev.errand.worker.internal;
 
-import dev.errand.TaskFailedException;
 import dev.errand.TaskError;
+import dev.errand.TaskFailedException;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Broker;
@@ -22,9 +22,9 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The broker of eager mode: enqueuing a message runs it at once on the caller's thread through
- * the same {@link TaskRunner} a worker uses. Retries run at once too (countdown and eta are not
- * waited for), so a call returns with the task's final state recorded. Thread-safe.
+ * The broker of eager mode: enqueuing a message runs it at once on the caller's thread through the
+ * same {@link TaskRunner} a worker uses. Retries run at once too (countdown and eta are not waited
+ * for), so a call returns with the task's final state recorded. Thread-safe.
  */
 public final class InlineBroker implements Broker {
 

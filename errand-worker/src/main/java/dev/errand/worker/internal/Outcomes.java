@@ -91,7 +91,9 @@ final class Outcomes {
     }
   }
 
-  /** Returns a message to its queue at once: a shutdown interrupted it through no fault of its own. */
+  /**
+   * Returns a message to its queue at once: a shutdown interrupted it through no fault of its own.
+   */
   void handBack(Execution e) {
     checkAlive();
     if (e.acked) {
@@ -101,8 +103,13 @@ final class Outcomes {
           .enqueue(
               List.of(
                   new NewMessage(
-                      e.id(), e.delivery.queue(), e.message.priority(), e.delivery.body(), null,
-                      null, null)));
+                      e.id(),
+                      e.delivery.queue(),
+                      e.message.priority(),
+                      e.delivery.body(),
+                      null,
+                      null,
+                      null)));
     } else if (!backend.broker().release(e.delivery)) {
       log.warn("lease of task [{}] was lost before it could be handed back", e.id());
     }
@@ -113,7 +120,10 @@ final class Outcomes {
     Instant now = clock.instant();
     if (!e.ignoreResult) {
       putStatus(
-          e.status.withResult(result).withProgress(progress).withError(null)
+          e.status
+              .withResult(result)
+              .withProgress(progress)
+              .withError(null)
               .withState(TaskState.SUCCESS, now));
     }
     if (e.acksLate) {
@@ -188,8 +198,8 @@ final class Outcomes {
   }
 
   /**
-   * A message that cannot run at all (undecodable, unknown task, crash loop): FAILURE, dead
-   * letter, ack. The worker goes on.
+   * A message that cannot run at all (undecodable, unknown task, crash loop): FAILURE, dead letter,
+   * ack. The worker goes on.
    */
   void poison(Delivery d, TaskMessage m, DeadLetterReason reason, TaskError error) {
     checkAlive();

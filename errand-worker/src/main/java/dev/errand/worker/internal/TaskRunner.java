@@ -120,8 +120,7 @@ public final class TaskRunner {
     }
     outcomes.putStatuses(received);
     for (Execution e : ready) {
-      outcomes.event(
-          EventType.TASK_RECEIVED, e.id(), e.name(), e.delivery.queue(), null);
+      outcomes.event(EventType.TASK_RECEIVED, e.id(), e.name(), e.delivery.queue(), null);
     }
     return ready;
   }
@@ -131,7 +130,8 @@ public final class TaskRunner {
     try {
       m = Wire.decodeMessage(d.body());
     } catch (InvalidMessageException ex) {
-      outcomes.poison(d, null, DeadLetterReason.UNDECODABLE, TaskError.of("InvalidMessage", ex.getMessage()));
+      outcomes.poison(
+          d, null, DeadLetterReason.UNDECODABLE, TaskError.of("InvalidMessage", ex.getMessage()));
       return null;
     }
     if (d.deliveries() > config.maxDeliveries()) {
@@ -168,8 +168,21 @@ public final class TaskRunner {
     TaskOptions options = reg.get().task().options().overriddenBy(m.options().toTaskOptions());
     TaskStatus status =
         new TaskStatus(
-            m.id(), m.task(), TaskState.RECEIVED, d.queue(), null, null, null, null,
-            m.retries() + 1, config.workerName(), m.sentAt(), null, null, null, now);
+            m.id(),
+            m.task(),
+            TaskState.RECEIVED,
+            d.queue(),
+            null,
+            null,
+            null,
+            null,
+            m.retries() + 1,
+            config.workerName(),
+            m.sentAt(),
+            null,
+            null,
+            null,
+            now);
     Execution e = new Execution(d, m, reg.get(), options, status, config.workerName());
     if (revoked) {
       outcomes.revoked(e, "revoked");
@@ -225,8 +238,7 @@ public final class TaskRunner {
         argument = Arguments.bind(m, e.registration.task().argType());
       } catch (InvalidMessageException ex) {
         if (e.settle()) {
-          outcomes.failed(
-              e, DeadLetterReason.INVALID_ARGUMENTS, TaskError.of(ex), runtime(e));
+          outcomes.failed(e, DeadLetterReason.INVALID_ARGUMENTS, TaskError.of(ex), runtime(e));
         }
         return;
       }
@@ -310,8 +322,7 @@ public final class TaskRunner {
     TaskError taskError = TaskError.of(cause);
     int retries = e.message.retries();
     boolean retry =
-        e.retryPolicy.hasRetriesLeft(retries)
-            && (requested || e.retryPolicy.retries(cause));
+        e.retryPolicy.hasRetriesLeft(retries) && (requested || e.retryPolicy.retries(cause));
     if (retry) {
       Duration delay = countdown != null ? countdown : e.retryPolicy.delay(retries, random);
       log.warn(

@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The worker's moving parts: a fetch thread that leases messages up to the free capacity, slot
- * threads that run them, and a timer that enforces time limits, renews leases, checks
- * revocations and sends heartbeats. All time decisions use the injected clock; the timer only
- * decides how often they are checked.
+ * threads that run them, and a timer that enforces time limits, renews leases, checks revocations
+ * and sends heartbeats. All time decisions use the injected clock; the timer only decides how often
+ * they are checked.
  */
 public final class WorkerEngine {
 
@@ -127,7 +127,8 @@ public final class WorkerEngine {
       startSlot();
     }
     fetcher.start();
-    timer.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    timer.scheduleWithFixedDelay(
+        this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
     log.info(
         "worker {} consuming {} with concurrency {} ({} pool, prefetch {}, lease {})",
         name,
@@ -162,7 +163,10 @@ public final class WorkerEngine {
       }
       List<Delivery> claimed;
       try {
-        claimed = backend.broker().claim(options.queues(), free, options.leaseDuration(), options.pollInterval());
+        claimed =
+            backend
+                .broker()
+                .claim(options.queues(), free, options.leaseDuration(), options.pollInterval());
         claimFailures = 0;
         backoffMs = 100;
       } catch (InterruptedException e) {
@@ -170,7 +174,11 @@ public final class WorkerEngine {
       } catch (RuntimeException e) {
         claimFailures++;
         Duration backoff = Duration.ofMillis(backoffMs);
-        log.warn("cannot claim from the broker (attempt {}), retrying in {} ms: {}", claimFailures, backoffMs, e.toString());
+        log.warn(
+            "cannot claim from the broker (attempt {}), retrying in {} ms: {}",
+            claimFailures,
+            backoffMs,
+            e.toString());
         Outcomes.safely(() -> listener.brokerUnavailable(e, backoff));
         sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 5_000);
@@ -320,7 +328,8 @@ public final class WorkerEngine {
       if (lost.contains(e.id())) {
         if (prefetched.remove(e)) {
           inFlight.decrementAndGet();
-          log.warn("lease of prefetched task [{}] was lost; dropped it (another worker has it)", e.id());
+          log.warn(
+              "lease of prefetched task [{}] was lost; dropped it (another worker has it)", e.id());
         } else {
           log.warn("lease of running task {} [{}] was lost; it may run twice", e.name(), e.id());
         }
@@ -353,7 +362,8 @@ public final class WorkerEngine {
     } catch (RuntimeException e) {
       log.warn("could not record heartbeat: {}", e.toString());
     }
-    if (lastHeartbeatEvent == null || !now.isBefore(lastHeartbeatEvent.plus(HEARTBEAT_EVENT_INTERVAL))) {
+    if (lastHeartbeatEvent == null
+        || !now.isBefore(lastHeartbeatEvent.plus(HEARTBEAT_EVENT_INTERVAL))) {
       lastHeartbeatEvent = now;
       if (state == State.RUNNING && startedAt != null && now.isAfter(startedAt)) {
         emit(EventType.WORKER_HEARTBEAT);
@@ -484,8 +494,8 @@ public final class WorkerEngine {
   }
 
   /**
-   * Stops every thread at once without acking, releasing or recording anything, as if the
-   * process had been killed: held messages come back when their leases expire. For tests.
+   * Stops every thread at once without acking, releasing or recording anything, as if the process
+   * had been killed: held messages come back when their leases expire. For tests.
    */
   public void halt() {
     halted = true;
