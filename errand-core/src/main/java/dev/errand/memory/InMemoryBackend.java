@@ -1,0 +1,133 @@
+package dev.errand.memory;
+
+import dev.errand.spi.Backend;
+import dev.errand.spi.Broker;
+import dev.errand.spi.DeadLetterStore;
+import dev.errand.spi.EventStore;
+import dev.errand.spi.ResultStore;
+import dev.errand.spi.WorkerRegistry;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A backend that keeps everything in this JVM's memory: for unit tests, eager mode and trying
+ * Errand out. Nothing survives the process, and only clients and workers in the same JVM share it.
+ * It keeps the same contract as the persistent backends (it passes {@code BackendContractTest}).
+ *
+ * <pre>{@code
+ * Backend backend = new InMemoryBackend(Clock.systemUTC());
+ * Client client = Client.create(backend);
+ * }</pre>
+ *
+ * <p>Every expiry, lease and delay is decided on the {@link Clock} given here, so a test that
+ * advances a settable clock controls time; only the bound of a blocking {@link Broker#claim} is
+ * real time (see {@link #MAX_WAIT_STEP_MILLIS}). The event log keeps the newest {@link
+ * #eventCapacity()} events. Also opened by {@code Backends.open("memory:")} (see {@link
+ * InMemoryBackendProvider}).
+ *
+ * <p>Thread-safe: share one instance between clients and workers.
+ */
+public final class InMemoryBackend implements Backend {
+
+  /** Events kept by the event log unless another capacity is given: {@value}. */
+  public static final int DEFAULT_EVENT_CAPACITY = 10_000;
+
+  /**
+   * The longest a blocking claim sleeps, in real milliseconds, before it re-checks the clock for
+   * due messages and expired leases: {@value}.
+   */
+  public static final long MAX_WAIT_STEP_MILLIS = 50;
+
+  private final String description;
+  private final MemoryBroker broker;
+  private final MemoryResultStore results;
+  private final MemoryDeadLetterStore deadLetters;
+  private final MemoryEventStore events;
+  private final MemoryWorkerRegistry workers;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /**
+   * A backend on {@code clock} with an event log of {@value #DEFAULT_EVENT_CAPACITY} events.
+   *
+   * @throws NullPointerException if {@code clock} is null
+   */
+  public InMemoryBackend(Clock clock) {
+    this(clock, DEFAULT_EVENT_CAPACITY);
+  }
+
+  /**
+   * A backend on {@code clock} whose event log keeps the newest {@code eventCapacity} events.
+   *
+   * @param eventCapacity events kept, {@code > 0}
+   * @throws IllegalArgumentException if {@code eventCapacity <= 0}
+   */
+  public InMemoryBackend(Clock clock, int eventCapacity) {
+    this("memory:", clock, eventCapacity);
+  }
+
+  InMemoryBackend(String description, Clock clock, int eventCapacity) {
+    Objects.requireNonNull(clock, "clock");
+    this.description = description;
+    this.events = new MemoryEventStore(eventCapacity);
+    this.broker = new MemoryBroker(clock, description);
+    this.results = new MemoryResultStore(clock, description);
+    this.deadLetters = new MemoryDeadLetterStore();
+    this.workers = new MemoryWorkerRegistry(clock);
+  }
+
+  @Override
+  public Broker broker() {
+    return broker;
+  }
+
+  @Override
+  public ResultStore results() {
+    return results;
+  }
+
+  @Override
+  public DeadLetterStore deadLetters() {
+    return deadLetters;
+  }
+
+  @Override
+  public EventStore events() {
+    return events;
+  }
+
+  @Override
+  public WorkerRegistry workers() {
+    return workers;
+  }
+
+  /** How many events the event log keeps; the oldest are dropped beyond it. */
+  public int eventCapacity() {
+    return events.capacity();
+  }
+
+  /** {@code memory:} or {@code memory:NAME}. */
+  @Override
+  public String describe() {
+    return description;
+  }
+
+  /**
+   * Closes the backend. Idempotent. Claims blocked in the broker return at once; later enqueues and
+   * claims throw {@link IllegalStateException}; waits on results that are not ready fail with
+   * {@link dev.errand.BackendException}. What is stored stays readable until the backend is garbage
+   * collected.
+   */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      broker.close();
+      results.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryBackend[" + description + "]";
+  }
+}

@@ -1,0 +1,172 @@
+package dev.errand.memory;
+
+import dev.errand.BackendException;
+import dev.errand.TaskStatus;
+import dev.errand.spi.ResultStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The in-memory {@link ResultStore}. Entries expire by the clock. Waiters are completed by {@code
+ * put} itself, outside the lock, so a waiter's callbacks never run while the store is locked.
+ * Thread-safe.
+ */
+final class MemoryResultStore implements ResultStore {
+
+  private final Clock clock;
+  private final String description;
+  private final Object lock = new Object();
+  private final ExpiringMap<String, TaskStatus> statuses = new ExpiringMap<>();
+  private final ExpiringMap<String, Boolean> revocations = new ExpiringMap<>();
+  private final ExpiringMap<String, Boolean> onceClaims = new ExpiringMap<>();
+  private final Map<String, List<CompletableFuture<TaskStatus>>> waiters = new HashMap<>();
+  private boolean closed;
+
+  MemoryResultStore(Clock clock, String description) {
+    this.clock = clock;
+    this.description = description;
+  }
+
+  @Override
+  public void put(TaskStatus status, Duration ttl) {
+    putAll(List.of(Objects.requireNonNull(status, "status")), ttl);
+  }
+
+  @Override
+  public void putAll(List<TaskStatus> list, Duration ttl) {
+    Objects.requireNonNull(list, "statuses");
+    Durations.requirePositive(ttl, "ttl");
+    List<TaskStatus> readyStatuses = new ArrayList<>();
+    List<List<CompletableFuture<TaskStatus>>> toComplete = new ArrayList<>();
+    synchronized (lock) {
+      Instant now = clock.instant();
+      Instant expiresAt = Durations.plus(now, ttl);
+      for (TaskStatus s : list) {
+        Objects.requireNonNull(s, "statuses must not contain null");
+        statuses.put(s.id(), s, expiresAt, now);
+        if (s.state().isReady()) {
+          List<CompletableFuture<TaskStatus>> w = waiters.remove(s.id());
+          if (w != null) {
+            readyStatuses.add(s);
+            toComplete.add(w);
+          }
+        }
+      }
+    }
+    for (int i = 0; i < toComplete.size(); i++) {
+      for (CompletableFuture<TaskStatus> f : toComplete.get(i)) {
+        f.complete(readyStatuses.get(i));
+      }
+    }
+  }
+
+  @Override
+  public Optional<TaskStatus> get(String taskId) {
+    Objects.requireNonNull(taskId, "taskId");
+    synchronized (lock) {
+      return Optional.ofNullable(statuses.get(taskId, clock.instant()));
+    }
+  }
+
+  @Override
+  public CompletableFuture<TaskStatus> whenReady(String taskId) {
+    Objects.requireNonNull(taskId, "taskId");
+    CompletableFuture<TaskStatus> future = new CompletableFuture<>();
+    synchronized (lock) {
+      TaskStatus current = statuses.get(taskId, clock.instant());
+      if (current != null && current.state().isReady()) {
+        return CompletableFuture.completedFuture(current);
+      }
+      if (closed) {
+        return CompletableFuture.failedFuture(closedException());
+      }
+      waiters.computeIfAbsent(taskId, id -> new ArrayList<>(1)).add(future);
+    }
+    // Cancelled, or completed by someone else: either way the store lets go of it.
+    future.whenComplete((s, e) -> forget(taskId, future));
+    return future;
+  }
+
+  private void forget(String taskId, CompletableFuture<TaskStatus> future) {
+    synchronized (lock) {
+      List<CompletableFuture<TaskStatus>> list = waiters.get(taskId);
+      if (list != null && list.remove(future) && list.isEmpty()) {
+        waiters.remove(taskId);
+      }
+    }
+  }
+
+  @Override
+  public void revoke(String taskId, Duration ttl) {
+    Objects.requireNonNull(taskId, "taskId");
+    Durations.requirePositive(ttl, "ttl");
+    synchronized (lock) {
+      Instant now = clock.instant();
+      revocations.put(taskId, Boolean.TRUE, Durations.plus(now, ttl), now);
+    }
+  }
+
+  @Override
+  public Set<String> revoked(Collection<String> taskIds) {
+    Objects.requireNonNull(taskIds, "taskIds");
+    Set<String> out = new LinkedHashSet<>();
+    synchronized (lock) {
+      Instant now = clock.instant();
+      for (String id : taskIds) {
+        if (revocations.get(id, now) != null) {
+          out.add(id);
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public boolean claimOnce(String key, Duration ttl) {
+    Objects.requireNonNull(key, "key");
+    Durations.requirePositive(ttl, "ttl");
+    synchronized (lock) {
+      Instant now = clock.instant();
+      if (onceClaims.get(key, now) != null) {
+        return false;
+      }
+      onceClaims.put(key, Boolean.TRUE, Durations.plus(now, ttl), now);
+      return true;
+    }
+  }
+
+  /** How many futures are waiting, for tests: cancelled ones must not be held. */
+  int waiterCount() {
+    synchronized (lock) {
+      return waiters.values().stream().mapToInt(List::size).sum();
+    }
+  }
+
+  /** Fails the waiters in progress; later waits for unfinished tasks fail at once. */
+  void close() {
+    List<CompletableFuture<TaskStatus>> pending = new ArrayList<>();
+    synchronized (lock) {
+      closed = true;
+      waiters.values().forEach(pending::addAll);
+      waiters.clear();
+    }
+    for (CompletableFuture<TaskStatus> f : pending) {
+      f.completeExceptionally(closedException());
+    }
+  }
+
+  private BackendException closedException() {
+    return new BackendException("backend " + description + " is closed", null);
+  }
+}

@@ -1,0 +1,150 @@
+package dev.errand.memory;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The messages of one queue: ready ones in one sorted set per priority, delayed ones by due time,
+ * leased ones by lease expiry. Every operation is O(log n); nothing scans the queue except {@link
+ * #purge()}. Not thread-safe: guarded by the broker's lock.
+ */
+final class QueueState {
+
+  private static final int PRIORITIES = 10;
+
+  private final NavigableSet<StoredMessage>[] ready;
+  private final NavigableSet<StoredMessage> delayed = new TreeSet<>(StoredMessage.BY_AVAILABILITY);
+  private final NavigableSet<StoredMessage> leased = new TreeSet<>(StoredMessage.BY_LEASE_EXPIRY);
+  private Instant lastUsed;
+
+  @SuppressWarnings("unchecked")
+  QueueState(Instant now) {
+    ready = new NavigableSet[PRIORITIES];
+    for (int p = 0; p < PRIORITIES; p++) {
+      ready[p] = new TreeSet<>(StoredMessage.BY_AVAILABILITY);
+    }
+    lastUsed = now;
+  }
+
+  /** Puts a message that is in no set into ready or delayed, by its {@code availableAt}. */
+  void schedule(StoredMessage m, Instant now) {
+    if (m.availableAt.isAfter(now)) {
+      delayed.add(m);
+    } else {
+      ready[m.priority].add(m);
+    }
+  }
+
+  /**
+   * Brings the queue up to {@code now}: delayed messages that are due become ready, and expired
+   * leases end, their messages going back to ready at their original position.
+   *
+   * @param leases the broker's receipt index, from which expired receipts are removed
+   */
+  void refresh(Instant now, Map<String, StoredMessage> leases) {
+    while (!delayed.isEmpty() && !delayed.first().availableAt.isAfter(now)) {
+      StoredMessage m = delayed.pollFirst();
+      ready[m.priority].add(m);
+    }
+    while (!leased.isEmpty() && !leased.first().leaseExpiresAt.isAfter(now)) {
+      StoredMessage m = leased.pollFirst();
+      leases.remove(m.receipt);
+      m.receipt = null;
+      m.leaseExpiresAt = null;
+      ready[m.priority].add(m);
+    }
+  }
+
+  /** Takes the first ready message, highest priority first; null if none. */
+  StoredMessage pollReady() {
+    for (int p = PRIORITIES - 1; p >= 0; p--) {
+      StoredMessage m = ready[p].pollFirst();
+      if (m != null) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  void addLeased(StoredMessage m) {
+    leased.add(m);
+  }
+
+  void removeLeased(StoredMessage m) {
+    leased.remove(m);
+  }
+
+  /** The earliest instant at which a delayed message becomes due or a lease expires, or null. */
+  Instant nextChangeAt() {
+    Instant next = delayed.isEmpty() ? null : delayed.first().availableAt;
+    if (!leased.isEmpty() && (next == null || leased.first().leaseExpiresAt.isBefore(next))) {
+      next = leased.first().leaseExpiresAt;
+    }
+    return next;
+  }
+
+  /** Deletes the ready and delayed messages; returns how many. */
+  long purge() {
+    long n = delayed.size();
+    delayed.clear();
+    for (NavigableSet<StoredMessage> set : ready) {
+      n += set.size();
+      set.clear();
+    }
+    return n;
+  }
+
+  long readyCount() {
+    long n = 0;
+    for (NavigableSet<StoredMessage> set : ready) {
+      n += set.size();
+    }
+    return n;
+  }
+
+  long delayedCount() {
+    return delayed.size();
+  }
+
+  long leasedCount() {
+    return leased.size();
+  }
+
+  /** Ready messages per priority, only priorities that have some. */
+  Map<Integer, Long> readyByPriority() {
+    Map<Integer, Long> counts = new TreeMap<>();
+    for (int p = 0; p < PRIORITIES; p++) {
+      if (!ready[p].isEmpty()) {
+        counts.put(p, (long) ready[p].size());
+      }
+    }
+    return counts;
+  }
+
+  /** When the longest-waiting ready message became ready, or null if none is ready. */
+  Instant oldestReadyAt() {
+    Instant oldest = null;
+    for (NavigableSet<StoredMessage> set : ready) {
+      if (!set.isEmpty() && (oldest == null || set.first().availableAt.isBefore(oldest))) {
+        oldest = set.first().availableAt;
+      }
+    }
+    return oldest;
+  }
+
+  boolean isEmpty() {
+    return delayed.isEmpty() && leased.isEmpty() && readyCount() == 0;
+  }
+
+  /** Records activity, so an emptied queue is still listed for a while. */
+  void touch(Instant now) {
+    lastUsed = now;
+  }
+
+  Instant lastUsed() {
+    return lastUsed;
+  }
+}

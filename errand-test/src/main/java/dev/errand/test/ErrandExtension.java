@@ -1,0 +1,98 @@
+package dev.errand.test;
+
+import dev.errand.Client;
+import dev.errand.memory.InMemoryBackend;
+import dev.errand.spi.Backend;
+import java.time.Clock;
+import java.util.Set;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * A JUnit 5 extension that gives each test a fresh {@link MutableClock}, an {@link InMemoryBackend}
+ * on that clock, and a {@link Client} of that backend on that clock, and closes the backend after
+ * the test.
+ *
+ * <pre>{@code
+ * @ExtendWith(ErrandExtension.class)
+ * class SignupTest {
+ *   @Test
+ *   void sendsTheWelcomeEmailOnce(Client client, MutableClock clock, Backend backend) {
+ *     new Signup(client).register("a@example.com");
+ *     assertThat(backend.broker().stats("default").ready()).isEqualTo(1);
+ *     clock.advance(Duration.ofMinutes(5));
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Parameters of these types are resolved, in test methods, lifecycle methods ({@code
+ * BeforeEach}, {@code AfterEach}) and test class constructors: {@link MutableClock} (also as {@link
+ * Clock}), {@link InMemoryBackend} (also as {@link Backend}) and {@link Client}. Within one test
+ * they are the same objects wherever they are injected; the clock starts at {@link
+ * MutableClock#DEFAULT_START}. With {@code @TestInstance(PER_CLASS)}, values injected into the
+ * constructor are shared by the class's tests and closed after the last of them.
+ *
+ * <p>Stateless and thread-safe, so tests may run in parallel.
+ */
+public final class ErrandExtension implements ParameterResolver, AfterEachCallback {
+
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(ErrandExtension.class);
+
+  private static final Set<Class<?>> SUPPORTED =
+      Set.of(MutableClock.class, Clock.class, InMemoryBackend.class, Backend.class, Client.class);
+
+  /** Creates the extension; JUnit calls this for {@code @ExtendWith(ErrandExtension.class)}. */
+  public ErrandExtension() {}
+
+  /** A test class's constructor gets the same objects as its test method. */
+  @Override
+  public ExtensionContextScope getTestInstantiationExtensionContextScope(
+      ExtensionContext rootContext) {
+    return ExtensionContextScope.TEST_METHOD;
+  }
+
+  @Override
+  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+    return SUPPORTED.contains(parameter.getParameter().getType());
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    Fixture fixture =
+        context
+            .getStore(NAMESPACE)
+            .getOrComputeIfAbsent(Fixture.class, k -> new Fixture(), Fixture.class);
+    Class<?> type = parameter.getParameter().getType();
+    if (type == MutableClock.class || type == Clock.class) {
+      return fixture.clock;
+    }
+    if (type == Client.class) {
+      return fixture.client;
+    }
+    return fixture.backend;
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    // Only this test's own fixture: one a PER_CLASS constructor got lives in the class's store.
+    Fixture fixture = context.getStore(NAMESPACE).remove(Fixture.class, Fixture.class);
+    if (fixture != null) {
+      fixture.close();
+    }
+  }
+
+  /** One test's clock, backend and client. Closed by JUnit with its store, if not before. */
+  private static final class Fixture implements AutoCloseable {
+    final MutableClock clock = new MutableClock();
+    final InMemoryBackend backend = new InMemoryBackend(clock);
+    final Client client = Client.builder(backend).clock(clock).build();
+
+    @Override
+    public void close() {
+      backend.close();
+    }
+  }
+}
