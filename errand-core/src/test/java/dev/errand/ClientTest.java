@@ -41,7 +41,8 @@ class ClientTest {
   }
 
   TaskMessage claimOne(String queue) throws InterruptedException {
-    List<Delivery> d = backend.broker().claim(List.of(queue), 1, Duration.ofSeconds(30), Duration.ZERO);
+    List<Delivery> d =
+        backend.broker().claim(List.of(queue), 1, Duration.ofSeconds(30), Duration.ZERO);
     assertThat(d).as("a message on queue %s", queue).hasSize(1);
     return Wire.decodeMessage(d.get(0).body());
   }
@@ -77,7 +78,10 @@ class ClientTest {
       MDC.remove("requestId");
     }
     Instant now = clock.instant();
-    assertThat(backend.broker().claim(List.of("mail-from-def"), 1, Duration.ofSeconds(30), Duration.ZERO))
+    assertThat(
+            backend
+                .broker()
+                .claim(List.of("mail-from-def"), 1, Duration.ofSeconds(30), Duration.ZERO))
         .as("not deliverable before its countdown")
         .isEmpty();
     clock.advance(Duration.ofSeconds(90));
@@ -111,8 +115,7 @@ class ClientTest {
     assertThatThrownBy(() -> c.send("tasks.add", "{oops"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not valid JSON");
-    assertThatThrownBy(() -> c.send("has space", "[]"))
-        .hasMessageContaining("'has space'");
+    assertThatThrownBy(() -> c.send("has space", "[]")).hasMessageContaining("'has space'");
   }
 
   @Test

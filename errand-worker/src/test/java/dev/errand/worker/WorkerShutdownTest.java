@@ -39,7 +39,8 @@ class WorkerShutdownTest extends WorkerTestSupport {
     }
     await().atMost(WAIT).until(() -> worker.prefetchedCount() == 3);
 
-    CompletableFuture<Boolean> shutdown = CompletableFuture.supplyAsync(() -> worker.shutdown(Duration.ofSeconds(30)));
+    CompletableFuture<Boolean> shutdown =
+        CompletableFuture.supplyAsync(() -> worker.shutdown(Duration.ofSeconds(30)));
     // Handed back while the running task is still running, not after it.
     await()
         .atMost(WAIT)
