@@ -168,8 +168,9 @@ final class Outcomes {
   void failed(Execution e, DeadLetterReason reason, TaskError error, Duration runtime) {
     checkAlive();
     Instant now = clock.instant();
-    putStatus(e.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now));
+    // Dead letter first: whoever sees FAILURE can rely on finding it.
     deadLetter(e.delivery, e.message, reason, error, e.message.retries() + 1);
+    putStatus(e.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now));
     if (e.acksLate && !e.acked) {
       ack(e.delivery);
     }
@@ -227,8 +228,8 @@ final class Outcomes {
             now,
             null,
             now);
-    putStatus(status);
     deadLetter(d, m, reason, error, m == null ? d.deliveries() : m.retries() + 1);
+    putStatus(status);
     ack(d);
     ObjectNode data = Wire.mapper().createObjectNode();
     data.put("error", error.toString());
