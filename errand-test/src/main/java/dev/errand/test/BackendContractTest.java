@@ -60,12 +60,18 @@ public abstract class BackendContractTest
   /**
    * Opens a new, empty backend on {@code clock}: every time and expiry it decides must come from
    * this clock. Called before each test.
+   *
+   * @param clock the test's clock, at {@link MutableClock#DEFAULT_START}
+   * @return the backend under test, never null
+   * @throws Exception if it cannot be opened; the test fails
    */
   protected abstract Backend createBackend(MutableClock clock) throws Exception;
 
   /**
    * Runs after each test, once the backend is closed: delete files or data the backend left behind.
    * Does nothing by default.
+   *
+   * @throws Exception if cleaning up fails; the test fails
    */
   protected void cleanUp() throws Exception {}
 
