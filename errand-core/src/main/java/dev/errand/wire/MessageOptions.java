@@ -39,6 +39,9 @@ public record MessageOptions(
 
   /** These options as {@link TaskOptions} (only the execution options are set). */
   public TaskOptions toTaskOptions() {
+    if (equals(NONE)) {
+      return TaskOptions.none(); // the common case: nothing to merge on the hot path
+    }
     TaskOptions.Builder b = TaskOptions.builder();
     if (retry != null) b.retry(retry.toPolicy());
     if (softTimeLimitMs != null) b.softTimeLimit(Duration.ofMillis(softTimeLimitMs));
