@@ -1,0 +1,165 @@
+package dev.errand.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.errand.DeadLetter;
+import dev.errand.DeadLetterReason;
+import dev.errand.Event;
+import dev.errand.EventType;
+import dev.errand.InvalidMessageException;
+import dev.errand.TaskState;
+import dev.errand.TaskStatus;
+import dev.errand.WorkerInfo;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Golden fixtures of wire format version 1: every file decodes, and re-encodes to the same JSON, so
+ * a change to the format cannot go unnoticed. A deliberate change adds a v2 fixture set.
+ */
+class WireFormatTest {
+
+  static byte[] fixture(String name) throws IOException {
+    try (InputStream in = WireFormatTest.class.getResourceAsStream("/wire/v1/" + name)) {
+      assertThat(in).as("fixture %s", name).isNotNull();
+      return in.readAllBytes();
+    }
+  }
+
+  static Stream<Arguments> fixtures() {
+    Function<byte[], byte[]> message = b -> Wire.encodeMessage(Wire.decodeMessage(b));
+    Function<byte[], byte[]> status = b -> Wire.encodeStatus(Wire.decodeStatus(b));
+    Function<byte[], byte[]> deadLetter = b -> Wire.encodeDeadLetter(Wire.decodeDeadLetter(b));
+    Function<byte[], byte[]> event = b -> Wire.encodeEvent(Wire.decodeEvent(b));
+    Function<byte[], byte[]> worker = b -> Wire.encodeWorker(Wire.decodeWorker(b));
+    return Stream.of(
+        Arguments.of("message-kwargs.json", message),
+        Arguments.of("message-args.json", message),
+        Arguments.of("message-retry.json", message),
+        Arguments.of("status-success.json", status),
+        Arguments.of("status-failure.json", status),
+        Arguments.of("status-retry.json", status),
+        Arguments.of("status-progress.json", status),
+        Arguments.of("status-revoked.json", status),
+        Arguments.of("deadletter-failed.json", deadLetter),
+        Arguments.of("deadletter-undecodable.json", deadLetter),
+        Arguments.of("event-task-succeeded.json", event),
+        Arguments.of("event-worker-online.json", event),
+        Arguments.of("worker-info.json", worker));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void fixtureDecodesAndReencodesToTheSameJson(String name, Function<byte[], byte[]> roundTrip)
+      throws IOException {
+    byte[] golden = fixture(name);
+    JsonNode expected = Wire.mapper().readTree(golden);
+    JsonNode actual = Wire.mapper().readTree(roundTrip.apply(golden));
+    assertThat(actual).isEqualTo(expected);
+  }
+
+  @Test
+  void messageFieldsDecodeAsDocumented() throws IOException {
+    TaskMessage m = Wire.decodeMessage(fixture("message-kwargs.json"));
+    assertThat(m.v()).isEqualTo(1);
+    assertThat(m.task()).isEqualTo("emails.send");
+    assertThat(m.kwargs().get("to").asText()).isEqualTo("ada@example.com");
+    assertThat(m.kwargs().get("replyTo").isNull()).isTrue();
+    assertThat(m.args()).isEmpty();
+    assertThat(m.queue()).isEqualTo("email");
+    assertThat(m.priority()).isEqualTo(7);
+    assertThat(m.eta()).isEqualTo(Instant.parse("2026-03-14T09:27:53.589Z"));
+    assertThat(m.idempotencyKey()).isEqualTo("welcome:42");
+    assertThat(m.requestId()).isEqualTo("req-7f3a");
+    var options = m.options().toTaskOptions();
+    assertThat(options.retry().maxRetries()).isEqualTo(5);
+    assertThat(options.retry().retryOn()).containsExactly("java.io.IOException");
+    assertThat(options.softTimeLimit()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(options.acksLate()).isTrue();
+
+    TaskMessage positional = Wire.decodeMessage(fixture("message-args.json"));
+    assertThat(positional.args()).hasSize(2);
+    assertThat(positional.options()).isEqualTo(MessageOptions.NONE);
+    assertThat(Wire.decodeMessage(fixture("message-retry.json")).retries()).isEqualTo(2);
+  }
+
+  @Test
+  void recordsDecodeAsDocumented() throws IOException {
+    TaskStatus failure = Wire.decodeStatus(fixture("status-failure.json"));
+    assertThat(failure.state()).isEqualTo(TaskState.FAILURE);
+    assertThat(failure.error().type()).isEqualTo("java.io.IOException");
+    assertThat(failure.error().traceback()).contains("Mailer.java:42");
+    assertThat(failure.attempt()).isEqualTo(6);
+    assertThat(Wire.decodeStatus(fixture("status-revoked.json")).reason()).isEqualTo("expired");
+    assertThat(Wire.decodeStatus(fixture("status-progress.json")).progress().get("total").asInt())
+        .isEqualTo(1000);
+
+    DeadLetter dl = Wire.decodeDeadLetter(fixture("deadletter-undecodable.json"));
+    assertThat(dl.reason()).isEqualTo(DeadLetterReason.UNDECODABLE);
+    assertThat(dl.taskName()).isNull();
+    assertThat(dl.body()).isEqualTo("{not json");
+
+    Event e = Wire.decodeEvent(fixture("event-task-succeeded.json"));
+    assertThat(e.type()).isEqualTo(EventType.TASK_SUCCEEDED);
+    assertThat(e.seq()).isEqualTo(1042);
+    assertThat(new String(fixture("event-task-succeeded.json"), StandardCharsets.UTF_8))
+        .contains("\"task-succeeded\"");
+
+    WorkerInfo w = Wire.decodeWorker(fixture("worker-info.json"));
+    assertThat(w.queues()).containsExactly("email", "default");
+    assertThat(w.running()).hasSize(1);
+    assertThat(w.consuming()).isTrue();
+  }
+
+  @Test
+  void sparseMessageFromAnotherProducerDecodesWithDefaults() {
+    TaskMessage m =
+        Wire.decodeMessage(
+            "{\"v\":1,\"id\":\"x1\",\"task\":\"math.add\",\"queue\":\"default\",\"newerField\":true}"
+                .getBytes(StandardCharsets.UTF_8));
+    assertThat(m.args()).isEmpty();
+    assertThat(m.kwargs()).isEmpty();
+    assertThat(m.headers()).isEmpty();
+    assertThat(m.options()).isEqualTo(MessageOptions.NONE);
+    assertThat(m.retries()).isZero();
+  }
+
+  @Test
+  void badMessagesAreRefusedWithAClearReason() {
+    assertInvalid("{not json", "not valid JSON");
+    assertInvalid("[1,2]", "not a JSON object");
+    assertInvalid("{\"v\":1,\"task\":\"a\",\"queue\":\"q\"}", "missing or non-text field 'id'");
+    assertInvalid("{\"v\":1,\"id\":\"i\",\"queue\":\"q\"}", "missing or non-text field 'task'");
+    assertInvalid("{\"v\":1,\"id\":\"i\",\"task\":\"a\"}", "missing or non-text field 'queue'");
+    assertInvalid("{\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\"}", "field 'v'");
+    assertInvalid(
+        "{\"v\":2,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\"}", "unsupported format version 2");
+    assertInvalid(
+        "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"args\":{}}",
+        "field 'args' must be an array");
+    assertInvalid(
+        "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"kwargs\":[]}",
+        "field 'kwargs' must be an object");
+    assertInvalid(
+        "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"priority\":\"high\"}",
+        "invalid message");
+  }
+
+  private static void assertInvalid(String json, String reason) {
+    assertThatThrownBy(() -> Wire.decodeMessage(json.getBytes(StandardCharsets.UTF_8)))
+        .as(json)
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessageContaining(reason);
+  }
+}
