@@ -7,10 +7,10 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A settable clock for core tests (errand-test's MutableClock cannot be used here: a cycle). */
-final class FakeClock extends Clock {
+public final class FakeClock extends Clock {
   private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
-  void advance(Duration d) {
+  public void advance(Duration d) {
     now = now.plus(d);
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.errand.Backends;
+import dev.errand.FakeClock;
 import dev.errand.spi.Backend;
 import dev.errand.spi.NewMessage;
 import java.time.Clock;

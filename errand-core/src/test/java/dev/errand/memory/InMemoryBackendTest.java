@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.errand.BackendException;
 import dev.errand.Event;
 import dev.errand.EventType;
+import dev.errand.FakeClock;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.WorkerInfo;
