@@ -1,6 +1,8 @@
 package dev.errand;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.errand.internal.DefaultClient;
 import dev.errand.spi.Backend;
 import java.time.Clock;
@@ -74,6 +76,13 @@ public interface Client {
 
   /** {@link #send(String, JsonNode)} with options. */
   AsyncResult<JsonNode> send(String taskName, JsonNode arguments, TaskOptions options);
+
+  /**
+   * Sends a task by name with positional and keyword arguments, like Celery's {@code
+   * send_task(name, args, kwargs)}; either may be null.
+   */
+  AsyncResult<JsonNode> send(
+      String taskName, ArrayNode args, ObjectNode kwargs, TaskOptions options);
 
   /**
    * {@link #send(String, JsonNode)} with the arguments as JSON text.

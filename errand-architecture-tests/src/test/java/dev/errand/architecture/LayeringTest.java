@@ -98,10 +98,14 @@ class LayeringTest {
   }
 
   @Test
-  void noClassIsLoadedByNameExceptTheVirtualThreadBridge() {
+  void noClassIsLoadedByNameExceptTheVirtualThreadBridgeAndTheCliAppFlag() {
+    // Threads reaches Thread.ofVirtual() on JDK 21+; AppLoader loads the class an operator names
+    // with --app. Nothing ever loads a class named by a message.
     noClasses()
         .that()
         .doNotHaveFullyQualifiedName("dev.errand.worker.internal.Threads")
+        .and()
+        .doNotHaveFullyQualifiedName("dev.errand.cli.internal.AppLoader")
         .should()
         .callMethod(Class.class, "forName", String.class)
         .orShould()

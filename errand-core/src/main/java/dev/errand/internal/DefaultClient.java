@@ -2,6 +2,7 @@ package dev.errand.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.errand.AsyncResult;
 import dev.errand.Client;
@@ -91,6 +92,21 @@ public final class DefaultClient implements Client {
                     Arguments.fromJson(arguments),
                     TaskOptions.none(),
                     options)),
+            JsonNode.class);
+    return sent.get(0);
+  }
+
+  @Override
+  public AsyncResult<JsonNode> send(
+      String taskName, ArrayNode args, ObjectNode kwargs, TaskOptions options) {
+    Objects.requireNonNull(options, "options");
+    Arguments.Json json =
+        new Arguments.Json(
+            args == null ? Wire.mapper().createArrayNode() : args.deepCopy(),
+            kwargs == null ? Wire.mapper().createObjectNode() : kwargs.deepCopy());
+    List<AsyncResult<JsonNode>> sent =
+        send(
+            List.of(prepare(validSendName(taskName), json, TaskOptions.none(), options)),
             JsonNode.class);
     return sent.get(0);
   }

@@ -1,0 +1,72 @@
+package dev.errand.cli.internal;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The root command: global help and version; the work is in the subcommands. */
+@Command(
+    name = "errand",
+    mixinStandardHelpOptions = true,
+    versionProvider = ErrandCommand.Version.class,
+    description = "Background tasks for the JVM: run workers, send tasks, read results, inspect.",
+    subcommands = {
+      WorkerCommand.class,
+      CallCommand.class,
+      ResultCommand.class,
+      InspectCommand.class,
+      PurgeCommand.class,
+      RevokeCommand.class,
+      DlqCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {
+      "",
+      "The backend is --broker URL, else $ERRAND_BROKER_URL, else "
+          + BackendOptions.DEFAULT_URL
+          + ".",
+      "Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 result not ready."
+    })
+public final class ErrandCommand implements Runnable {
+
+  /** Exit code of a failed task or an unreachable backend. */
+  public static final int FAILURE = 1;
+
+  /** Exit code of bad usage or configuration. */
+  public static final int USAGE = 2;
+
+  /** Exit code of a result that is not ready. */
+  public static final int NOT_READY = 3;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Runs the command line with the process's streams. */
+  public static int run(String... args) {
+    return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+  }
+
+  /** Runs the command line with the given streams (tests). */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(new ErrandCommand());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.registerConverter(java.time.Duration.class, new DurationConverter());
+    cli.setExecutionExceptionHandler(new Failures());
+    return cli.execute(args);
+  }
+
+  /** Prints the version from the jar manifest, or "dev" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = ErrandCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"errand " + (v == null ? "0.1.0-SNAPSHOT" : v)};
+    }
+  }
+}

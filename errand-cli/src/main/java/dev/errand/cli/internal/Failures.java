@@ -1,0 +1,37 @@
+package dev.errand.cli.internal;
+
+import dev.errand.BackendException;
+import dev.errand.ErrandException;
+import picocli.CommandLine;
+
+/**
+ * Turns exceptions into one clear line and an exit code: configuration and input mistakes exit 2,
+ * everything else 1. Set {@code ERRAND_DEBUG=1} to also print the stack trace.
+ */
+final class Failures implements CommandLine.IExecutionExceptionHandler {
+
+  @Override
+  public int handleExecutionException(
+      Exception e, CommandLine cli, CommandLine.ParseResult parseResult) {
+    boolean usage = e instanceof IllegalArgumentException || e instanceof UsageException;
+    String prefix = usage ? "error: " : "failed: ";
+    cli.getErr().println(cli.getColorScheme().errorText(prefix + describe(e)));
+    if (System.getenv("ERRAND_DEBUG") != null) {
+      e.printStackTrace(cli.getErr());
+    }
+    cli.getErr().flush();
+    return usage ? ErrandCommand.USAGE : ErrandCommand.FAILURE;
+  }
+
+  private static String describe(Exception e) {
+    String m = e.getMessage();
+    if (e instanceof BackendException && e.getCause() != null) {
+      m = m + " (" + e.getCause().getMessage() + ")";
+    } else if (!(e instanceof ErrandException)
+        && !(e instanceof IllegalArgumentException)
+        && !(e instanceof UsageException)) {
+      m = e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+    return m;
+  }
+}

@@ -1,0 +1,314 @@
+package dev.errand.cli.internal;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.errand.Event;
+import dev.errand.TaskStatus;
+import dev.errand.WorkerInfo;
+import dev.errand.spi.Backend;
+import dev.errand.spi.QueueStats;
+import dev.errand.wire.Wire;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code errand inspect queues | workers | task ID | events}. */
+@Command(
+    name = "inspect",
+    mixinStandardHelpOptions = true,
+    description = "Look at queues, workers, one task, or the event log.",
+    subcommands = {
+      InspectCommand.Queues.class,
+      InspectCommand.Workers.class,
+      InspectCommand.Task.class,
+      InspectCommand.Events.class
+    })
+final class InspectCommand implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "say what to inspect: queues, workers, task ID or events");
+  }
+
+  static CommandLine.Help.Ansi ansi(CommandLine.Model.CommandSpec spec) {
+    return spec.commandLine().getColorScheme().ansi();
+  }
+
+  @Command(
+      name = "queues",
+      mixinStandardHelpOptions = true,
+      description = "Depth of every queue: ready (per priority), leased, delayed, dead.")
+  static final class Queues implements Callable<Integer> {
+    @Mixin BackendOptions backend;
+    @Mixin OutputOptions output;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      try (Backend b = backend.open()) {
+        Instant now = Instant.now();
+        List<String> names = new ArrayList<>(b.broker().queues());
+        for (var dl : b.deadLetters().list(null, 0, 10_000)) {
+          if (!names.contains(dl.queue())) {
+            names.add(dl.queue());
+          }
+        }
+        names.sort(null);
+        PrintWriter out = spec.commandLine().getOut();
+        ArrayNode json = Wire.mapper().createArrayNode();
+        List<List<String>> rows = new ArrayList<>();
+        for (String q : names) {
+          QueueStats s = b.broker().stats(q);
+          long dead = b.deadLetters().count(q);
+          Map<Integer, Long> prio = new TreeMap<>(java.util.Comparator.reverseOrder());
+          prio.putAll(s.readyByPriority());
+          if (output.json) {
+            ObjectNode o = Wire.mapper().valueToTree(s);
+            o.put("dead", dead);
+            json.add(o);
+          }
+          StringBuilder p = new StringBuilder();
+          prio.forEach(
+              (k, v) -> p.append(p.length() == 0 ? "" : " ").append(k).append(':').append(v));
+          rows.add(
+              List.of(
+                  q,
+                  String.valueOf(s.ready()),
+                  String.valueOf(s.leased()),
+                  String.valueOf(s.delayed()),
+                  dead == 0 ? "0" : "@|red " + dead + "|@",
+                  p.length() == 0 ? "-" : p.toString(),
+                  OutputOptions.age(s.oldestReadyAt(), now)));
+        }
+        if (output.json) {
+          OutputOptions.printJson(out, json);
+        } else if (rows.isEmpty()) {
+          out.println("no queues in " + b.describe());
+        } else {
+          OutputOptions.printTable(
+              ansi(spec),
+              out,
+              List.of("QUEUE", "READY", "LEASED", "DELAYED", "DEAD", "READY BY PRIORITY", "OLDEST"),
+              rows);
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "workers",
+      mixinStandardHelpOptions = true,
+      description = "Live workers with heartbeat age and running tasks.")
+  static final class Workers implements Callable<Integer> {
+    @Mixin BackendOptions backend;
+    @Mixin OutputOptions output;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      try (Backend b = backend.open()) {
+        List<WorkerInfo> live = b.workers().live();
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json) {
+          OutputOptions.printJson(out, live);
+          return 0;
+        }
+        if (live.isEmpty()) {
+          out.println("no live workers in " + b.describe());
+          out.flush();
+          return 0;
+        }
+        Instant now = Instant.now();
+        List<List<String>> rows = new ArrayList<>();
+        for (WorkerInfo w : live) {
+          rows.add(
+              List.of(
+                  w.name(),
+                  String.join(",", w.queues()),
+                  w.concurrency() + " " + w.pool(),
+                  OutputOptions.age(w.heartbeatAt(), now),
+                  String.valueOf(w.running().size()),
+                  String.valueOf(w.processed()),
+                  String.valueOf(w.failed()),
+                  w.consuming() ? "@|green ok|@" : "@|red NOT CONSUMING|@"));
+        }
+        OutputOptions.printTable(
+            ansi(spec),
+            out,
+            List.of(
+                "WORKER",
+                "QUEUES",
+                "CONCURRENCY",
+                "HEARTBEAT",
+                "RUNNING",
+                "PROCESSED",
+                "FAILED",
+                "HEALTH"),
+            rows);
+        for (WorkerInfo w : live) {
+          for (WorkerInfo.RunningTask t : w.running()) {
+            out.println(
+                "  "
+                    + w.name()
+                    + " running "
+                    + t.name()
+                    + " ["
+                    + t.id()
+                    + "] for "
+                    + OutputOptions.age(t.startedAt(), now));
+          }
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "task",
+      mixinStandardHelpOptions = true,
+      description = "One task: its status and its events.")
+  static final class Task implements Callable<Integer> {
+    @Mixin BackendOptions backend;
+    @Mixin OutputOptions output;
+
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      try (Backend b = backend.open()) {
+        TaskStatus s = b.results().get(id).orElse(TaskStatus.pending(id));
+        List<Event> events = new ArrayList<>();
+        for (Event e : b.events().read(0, Integer.MAX_VALUE)) {
+          if (id.equals(e.taskId())) {
+            events.add(e);
+          }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json) {
+          ObjectNode o = Wire.mapper().createObjectNode();
+          o.set("status", Wire.mapper().valueToTree(s));
+          o.set("events", Wire.mapper().valueToTree(events));
+          OutputOptions.printJson(out, o);
+          return 0;
+        }
+        out.println(ansi(spec).string("@|bold " + id + "|@  " + StateColors.colored(s.state())));
+        if (s.name() != null) out.println("task:      " + s.name() + " on queue " + s.queue());
+        if (s.worker() != null)
+          out.println("worker:    " + s.worker() + ", attempt " + s.attempt());
+        if (s.sentAt() != null) out.println("sent:      " + s.sentAt());
+        if (s.startedAt() != null) out.println("started:   " + s.startedAt());
+        if (s.finishedAt() != null) out.println("finished:  " + s.finishedAt());
+        if (s.progress() != null) out.println("progress:  " + s.progress());
+        if (s.result() != null) out.println("result:    " + s.result());
+        if (s.error() != null)
+          out.println(ansi(spec).string("error:     @|red " + s.error() + "|@"));
+        b.deadLetters()
+            .get(id)
+            .ifPresent(
+                dl -> out.println(ansi(spec).string("dead letter: @|red " + dl.reason() + "|@")));
+        if (!events.isEmpty()) {
+          out.println("events:");
+          for (Event e : events) {
+            out.println(
+                "  "
+                    + e.time()
+                    + "  "
+                    + e.type().wireName()
+                    + (e.worker() == null ? "" : "  " + e.worker())
+                    + (e.data() == null ? "" : "  " + e.data()));
+          }
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "events",
+      mixinStandardHelpOptions = true,
+      description = "The newest events; --follow keeps printing new ones until Ctrl-C.")
+  static final class Events implements Callable<Integer> {
+    @Mixin BackendOptions backend;
+    @Mixin OutputOptions output;
+
+    @Option(
+        names = {"-f", "--follow"},
+        description = "Keep printing new events.")
+    boolean follow;
+
+    @Option(
+        names = {"-n", "--limit"},
+        paramLabel = "N",
+        description = "How many recent events (default: 20).")
+    int limit = 20;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      if (limit < 0) {
+        throw new UsageException("--limit must be >= 0 but was " + limit);
+      }
+      try (Backend b = backend.open()) {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Event> recent = new ArrayList<>(b.events().latest(limit));
+        java.util.Collections.reverse(recent);
+        long last = 0;
+        for (Event e : recent) {
+          print(out, e);
+          last = e.seq();
+        }
+        if (recent.isEmpty()) {
+          List<Event> newest = b.events().latest(1);
+          last = newest.isEmpty() ? 0 : newest.get(0).seq();
+        }
+        out.flush();
+        while (follow) {
+          List<Event> more = b.events().read(last, 500);
+          for (Event e : more) {
+            print(out, e);
+            last = e.seq();
+          }
+          out.flush();
+          if (more.isEmpty()) {
+            Thread.sleep(250);
+          }
+        }
+      }
+      return 0;
+    }
+
+    private void print(PrintWriter out, Event e) {
+      if (output.json) {
+        out.println(new String(Wire.encodeEvent(e), java.nio.charset.StandardCharsets.UTF_8));
+        return;
+      }
+      StringBuilder line = new StringBuilder();
+      line.append(e.time()).append("  ").append(String.format("%-18s", e.type().wireName()));
+      if (e.taskName() != null) line.append("  ").append(e.taskName());
+      if (e.taskId() != null) line.append(" [").append(e.taskId()).append(']');
+      if (e.worker() != null) line.append("  ").append(e.worker());
+      if (e.data() != null && !e.data().isEmpty()) line.append("  ").append(e.data());
+      out.println(line);
+    }
+  }
+}

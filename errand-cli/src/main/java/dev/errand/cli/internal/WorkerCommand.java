@@ -1,0 +1,150 @@
+package dev.errand.cli.internal;
+
+import dev.errand.spi.Backend;
+import dev.errand.worker.ErrandApp;
+import dev.errand.worker.Pool;
+import dev.errand.worker.TaskRegistry;
+import dev.errand.worker.Worker;
+import dev.errand.worker.WorkerOptions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code errand worker}: consumes queues until SIGTERM or SIGINT, then shuts down gracefully. */
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a worker: consume the queues, run the app's tasks, until SIGTERM or Ctrl-C.",
+      "On SIGTERM it stops fetching, hands back prefetched tasks at once and lets running",
+      "tasks finish within --shutdown-timeout."
+    })
+final class WorkerCommand implements Callable<Integer> {
+
+  @Mixin BackendOptions backend;
+
+  @Option(
+      names = {"-A", "--app"},
+      required = true,
+      paramLabel = "CLASS",
+      description = "Class implementing dev.errand.worker.ErrandApp that registers the tasks.")
+  String app;
+
+  @Option(
+      names = "--classpath",
+      paramLabel = "PATHS",
+      description = "Jars or directories to load --app from, separated by '${sys:path.separator}'.")
+  String classpath;
+
+  @Option(
+      names = {"-Q", "--queues"},
+      split = ",",
+      paramLabel = "QUEUE",
+      description = "Queues to consume, in priority order (default: default).")
+  List<String> queues = List.of("default");
+
+  @Option(
+      names = {"-c", "--concurrency"},
+      paramLabel = "N",
+      description = "Tasks run at once (default: number of CPUs).")
+  Integer concurrency;
+
+  @Option(
+      names = "--pool",
+      paramLabel = "POOL",
+      description = "threads or virtual (virtual needs Java 21+; default: threads).")
+  String pool = "threads";
+
+  @Option(
+      names = "--prefetch",
+      paramLabel = "N",
+      description = "Messages held beyond the running ones (default: the concurrency).")
+  Integer prefetch;
+
+  @Option(
+      names = {"-n", "--name"},
+      paramLabel = "NAME",
+      description = "Worker name (default: errand@host:pid).")
+  String name;
+
+  @Option(
+      names = "--lease",
+      paramLabel = "DURATION",
+      description = "Lease duration (default: 30s).")
+  Duration lease;
+
+  @Option(
+      names = "--shutdown-timeout",
+      paramLabel = "DURATION",
+      description = "How long shutdown waits for running tasks (default: 30s).")
+  Duration shutdownTimeout;
+
+  @Option(
+      names = "--max-deliveries",
+      paramLabel = "N",
+      description = "Deliveries without outcome before dead-lettering (default: 5).")
+  Integer maxDeliveries;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    WorkerOptions options = options();
+    ErrandApp errandApp = AppLoader.load(app, classpath);
+    TaskRegistry tasks = new TaskRegistry();
+    errandApp.register(tasks);
+    if (tasks.isEmpty()) {
+      throw new UsageException("--app " + app + " registered no tasks");
+    }
+    Backend b = backend.open();
+    Worker worker;
+    try {
+      worker = Worker.builder(b).tasks(tasks).options(options).build();
+    } catch (RuntimeException e) {
+      b.close();
+      throw e;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              worker.close();
+              b.close();
+              stopped.countDown();
+            },
+            "errand-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    var out = spec.commandLine().getOut();
+    out.printf(
+        "errand worker %s%n  broker:      %s%n  queues:      %s%n  concurrency: %d (%s), prefetch %d%n  tasks:       %s%n",
+        worker.name(),
+        b.describe(),
+        String.join(", ", options.queues()),
+        options.concurrency(),
+        options.pool().label(),
+        options.prefetch(),
+        String.join(", ", tasks.names()));
+    out.flush();
+    worker.start();
+    // The JVM's shutdown hook stops the worker on SIGTERM/SIGINT; this thread just waits.
+    worker.awaitTermination(Duration.ofDays(365_000));
+    stopped.await();
+    return 0;
+  }
+
+  private WorkerOptions options() {
+    WorkerOptions.Builder o = WorkerOptions.builder().queues(queues).pool(Pool.fromLabel(pool));
+    if (concurrency != null) o.concurrency(concurrency);
+    if (prefetch != null) o.prefetch(prefetch);
+    if (name != null) o.name(name);
+    if (lease != null) o.leaseDuration(lease);
+    if (shutdownTimeout != null) o.shutdownTimeout(shutdownTimeout);
+    if (maxDeliveries != null) o.maxDeliveries(maxDeliveries);
+    return o.build();
+  }
+}

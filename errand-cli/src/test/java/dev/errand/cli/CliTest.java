@@ -1,0 +1,217 @@
+package dev.errand.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.errand.Backends;
+import dev.errand.RetryPolicy;
+import dev.errand.TaskOptions;
+import dev.errand.cli.internal.ErrandCommand;
+import dev.errand.spi.Backend;
+import dev.errand.wire.Wire;
+import dev.errand.worker.TaskRegistry;
+import dev.errand.worker.Worker;
+import dev.errand.worker.WorkerOptions;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The command line, run in-process against a named in-memory backend this test keeps open. */
+class CliTest {
+
+  String url;
+  Backend held;
+  final List<Worker> workers = new ArrayList<>();
+
+  record Run(int code, String out, String err) {}
+
+  @BeforeEach
+  void open() {
+    url = "memory:cli-" + System.nanoTime();
+    held = Backends.open(url); // keeps the named backend alive between commands
+  }
+
+  @AfterEach
+  void close() {
+    workers.forEach(w -> w.shutdown(Duration.ofSeconds(2)));
+    held.close();
+  }
+
+  Run errand(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ErrandCommand.run(new PrintWriter(out), new PrintWriter(err), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  void startWorker() {
+    TaskRegistry tasks = new TaskRegistry();
+    new SampleApp().register(tasks);
+    workers.add(
+        Worker.builder(held)
+            .tasks(tasks)
+            .options(
+                WorkerOptions.builder().concurrency(2).pollInterval(Duration.ofMillis(50)).build())
+            .build()
+            .start());
+  }
+
+  @Test
+  void callPrintsTheIdAndResultPrintsTheOutcome() {
+    startWorker();
+    Run call = errand("call", "math.add", "--args", "[40, 2]", "--broker", url);
+    assertThat(call.code()).as(call.err()).isZero();
+    String id = call.out().trim();
+
+    Run result = errand("result", id, "--wait", "10s", "--broker", url);
+    assertThat(result.code()).as(result.err()).isZero();
+    assertThat(result.out()).contains("SUCCESS").contains("result:   42");
+
+    Run json = errand("result", id, "--json", "--broker", url);
+    JsonNode tree = readJson(json.out());
+    assertThat(tree.get("state").asText()).isEqualTo("SUCCESS");
+    assertThat(tree.get("result").asInt()).isEqualTo(42);
+  }
+
+  @Test
+  void failedTaskShowsErrorAndTracebackAndExitsOne() {
+    startWorker();
+    String id =
+        dev.errand.Client.create(held)
+            .enqueue(
+                SampleApp.FAIL,
+                new SampleApp.Add(1, 2),
+                TaskOptions.builder().retry(RetryPolicy.none()).build())
+            .id();
+    Run result = errand("result", id, "--wait", "10s", "--broker", url);
+    assertThat(result.code()).isEqualTo(1);
+    assertThat(result.out())
+        .contains("FAILURE")
+        .contains("java.lang.ArithmeticException: cannot add 1 and 2")
+        .contains("at dev.errand.cli.SampleApp");
+
+    Run dlq = errand("dlq", "list", "--broker", url);
+    assertThat(dlq.out()).contains(id).contains("FAILED").contains("math.fail");
+    assertThat(errand("dlq", "show", id, "--broker", url).out())
+        .contains("kwargs:    {\"x\":1,\"y\":2}");
+    assertThat(errand("dlq", "discard", id, "--broker", url).code()).isZero();
+    assertThat(errand("dlq", "list", "--broker", url).out()).contains("no dead letters");
+  }
+
+  @Test
+  void resultNotReadyExitsThree() {
+    String id =
+        errand("call", "math.add", "--kwargs", "{\"x\":1,\"y\":2}", "--broker", url).out().trim();
+    Run result = errand("result", id, "--broker", url);
+    assertThat(result.code()).isEqualTo(3);
+    assertThat(result.out()).contains("PENDING");
+  }
+
+  @Test
+  void inspectQueuesShowsDepthsPerPriority() {
+    errand("call", "a.b", "--queue", "mail", "--priority", "9", "--broker", url);
+    errand("call", "a.b", "--queue", "mail", "--priority", "1", "--broker", url);
+    errand("call", "a.b", "--queue", "mail", "--countdown", "1h", "--broker", url);
+
+    Run table = errand("inspect", "queues", "--broker", url);
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out())
+        .contains("QUEUE")
+        .containsPattern("mail\\s+2\\s+0\\s+1\\s+0\\s+9:1 1:1");
+
+    JsonNode json = readJson(errand("inspect", "queues", "--json", "--broker", url).out());
+    assertThat(json.get(0).get("queue").asText()).isEqualTo("mail");
+    assertThat(json.get(0).get("delayed").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void dlqRetrySendsTheTaskAgain() throws Exception {
+    String id = errand("call", "no.such.task", "--broker", url).out().trim();
+    startWorker();
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> held.deadLetters().get(id).isPresent());
+    assertThat(errand("dlq", "show", id, "--broker", url).out()).contains("UNKNOWN_TASK");
+
+    Run retry = errand("dlq", "retry", "--all", "--broker", url);
+    assertThat(retry.out()).contains("re-sent 1 dead letters");
+  }
+
+  @Test
+  void purgeNeedsYesWithoutATerminal() {
+    errand("call", "a.b", "--queue", "bulk", "--broker", url);
+    Run refused = errand("purge", "bulk", "--broker", url);
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("needs --yes");
+    Run purged = errand("purge", "bulk", "--yes", "--broker", url);
+    assertThat(purged.out()).contains("deleted 1 messages");
+  }
+
+  @Test
+  void badInputIsExplainedWithExitCodeTwo() {
+    Run missing = errand("call", "--broker", url);
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("Missing required parameter: 'NAME'");
+
+    Run duration = errand("call", "a.b", "--countdown", "5 parsecs", "--broker", url);
+    assertThat(duration.code()).isEqualTo(2);
+    assertThat(duration.err()).contains("'5 parsecs' is not a duration");
+
+    Run args = errand("call", "a.b", "--args", "{\"x\":1}", "--broker", url);
+    assertThat(args.code()).isEqualTo(2);
+    assertThat(args.err()).contains("--args must be a JSON array");
+
+    Run priority = errand("call", "a.b", "--priority", "12", "--broker", url);
+    assertThat(priority.code()).isEqualTo(2);
+    assertThat(priority.err()).contains("priority must be 0-9 but was 12");
+
+    Run scheme = errand("inspect", "queues", "--broker", "nope://x");
+    assertThat(scheme.code()).isEqualTo(2);
+    assertThat(scheme.err()).contains("no backend for URL scheme 'nope'");
+
+    Run app = errand("worker", "--app", "com.example.Missing", "--broker", url);
+    assertThat(app.code()).isEqualTo(2);
+    assertThat(app.err()).contains("--app class 'com.example.Missing' was not found");
+
+    Run pool =
+        errand("worker", "--app", SampleApp.class.getName(), "--pool", "forks", "--broker", url);
+    assertThat(pool.code()).isEqualTo(2);
+    assertThat(pool.err()).contains("pool must be threads or virtual but was 'forks'");
+
+    Run unknown = errand("frobnicate");
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("Unmatched argument");
+  }
+
+  @Test
+  void everyCommandHasHelp() {
+    for (String cmd :
+        new String[] {"worker", "call", "result", "inspect", "purge", "revoke", "dlq"}) {
+      Run help = errand(cmd, "--help");
+      assertThat(help.code()).as(cmd).isZero();
+      assertThat(help.out()).as(cmd).contains("Usage: errand " + cmd);
+    }
+  }
+
+  @Test
+  void revokeAndInspectTask() {
+    String id = errand("call", "a.b", "--broker", url).out().trim();
+    assertThat(errand("revoke", id, "--broker", url).out()).contains("revoked " + id);
+    Run task = errand("inspect", "task", id, "--broker", url);
+    assertThat(task.out()).contains("REVOKED").contains("task-sent").contains("task-revoked");
+    assertThat(errand("revoke", id, "--broker", url).code()).isEqualTo(1);
+  }
+
+  private static JsonNode readJson(String s) {
+    try {
+      return Wire.mapper().readTree(s);
+    } catch (Exception e) {
+      throw new AssertionError("not JSON: " + s, e);
+    }
+  }
+}
