@@ -14,12 +14,14 @@ import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The command line, run in-process against a named in-memory backend this test keeps open. */
 class CliTest {
@@ -191,7 +193,9 @@ class CliTest {
   @Test
   void everyCommandHasHelp() {
     for (String cmd :
-        new String[] {"worker", "call", "result", "inspect", "purge", "revoke", "dlq"}) {
+        new String[] {
+          "worker", "call", "result", "inspect", "purge", "revoke", "dlq", "demo", "bench"
+        }) {
       Run help = errand(cmd, "--help");
       assertThat(help.code()).as(cmd).isZero();
       assertThat(help.out()).as(cmd).contains("Usage: errand " + cmd);
@@ -205,6 +209,43 @@ class CliTest {
     Run task = errand("inspect", "task", id, "--broker", url);
     assertThat(task.out()).contains("REVOKED").contains("task-sent").contains("task-revoked");
     assertThat(errand("revoke", id, "--broker", url).code()).isEqualTo(1);
+  }
+
+  @Test
+  void demoRunsTheWholeMixToTheEndAndSummarises(@TempDir Path exports) {
+    Run demo = errand("demo", "--broker", url, "--timeout", "60s", "--exports", exports.toString());
+    assertThat(demo.code()).as(demo.out() + demo.err()).isZero();
+    assertThat(demo.out())
+        .contains("Summary")
+        .contains("SUCCESS")
+        .contains("retries:")
+        .contains("orders-2026-11.csv")
+        .contains("UNDECODABLE")
+        .contains("SoftTimeLimitExceeded");
+    assertThat(held.deadLetters().count(null)).isGreaterThanOrEqualTo(2);
+    assertThat(exports.resolve("orders-2026-11.csv")).exists();
+  }
+
+  @Test
+  void benchPrintsEveryFigureAsJson() {
+    Run bench = errand("bench", "--broker", url, "--tasks", "300", "--concurrency", "4", "--json");
+    assertThat(bench.code()).as(bench.err()).isZero();
+    JsonNode figures = readJson(bench.out()).get("figures");
+    for (String f :
+        new String[] {
+          "enqueueSingle",
+          "enqueueBatched",
+          "drainNoop",
+          "drainSleep",
+          "latencyP50Ms",
+          "latencyP99Ms"
+        }) {
+      assertThat(figures.get(f).asDouble()).as(f).isPositive();
+    }
+    assertThat(figures.get("latencyTasks").asInt()).isEqualTo(500);
+    assertThat(held.broker().queues().stream().mapToLong(q -> held.broker().stats(q).ready()).sum())
+        .as("the bench purges its queues")
+        .isZero();
   }
 
   private static JsonNode readJson(String s) {

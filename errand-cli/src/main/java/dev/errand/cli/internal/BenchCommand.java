@@ -1,0 +1,132 @@
+package dev.errand.cli.internal;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.errand.cli.internal.bench.Bench;
+import dev.errand.cli.internal.bench.BenchResult;
+import dev.errand.spi.Backend;
+import dev.errand.wire.Wire;
+import dev.errand.worker.Pool;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code errand bench}: measures enqueue, drain and latency on the real code path. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure a backend on the real code path: enqueue rate (one at a time and batched),",
+      "drain rate of N pre-enqueued no-op tasks, enqueue-to-start latency at 100 tasks/s,",
+      "and drain of tasks that sleep 10 ms. Uses its own queues and purges them after."
+    })
+final class BenchCommand implements Callable<Integer> {
+
+  @Mixin BackendOptions backend;
+  @Mixin OutputOptions output;
+
+  @Option(
+      names = {"-n", "--tasks"},
+      paramLabel = "N",
+      description = "Tasks to drain (default: 20000).")
+  int tasks = 20_000;
+
+  @Option(
+      names = {"-c", "--concurrency"},
+      paramLabel = "N",
+      description = "Worker concurrency (default: 8).")
+  int concurrency = 8;
+
+  @Option(
+      names = "--pool",
+      paramLabel = "POOL",
+      description = "threads or virtual (default: threads).")
+  String pool = "threads";
+
+  @Option(
+      names = "--payload",
+      paramLabel = "BYTES",
+      description = "Bytes of payload per task (default: 100).")
+  int payload = 100;
+
+  @Option(names = "--results", paramLabel = "on|off", description = "Store results (default: on).")
+  String results = "on";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    if (tasks <= 0) throw new UsageException("--tasks must be > 0 but was " + tasks);
+    if (concurrency <= 0)
+      throw new UsageException("--concurrency must be > 0 but was " + concurrency);
+    if (payload < 0) throw new UsageException("--payload must be >= 0 but was " + payload);
+    if (!results.equals("on") && !results.equals("off")) {
+      throw new UsageException("--results must be on or off but was '" + results + "'");
+    }
+    Pool p = Pool.fromLabel(pool);
+    if (!p.isAvailable()) {
+      throw new UsageException(
+          "--pool virtual needs Java 21 or newer; this is Java " + Runtime.version().feature());
+    }
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.errand"))
+        .setLevel(ch.qos.logback.classic.Level.WARN);
+    Bench.Settings settings =
+        new Bench.Settings(tasks, concurrency, p, payload, results.equals("on"));
+    PrintWriter out = spec.commandLine().getOut();
+    BenchResult r;
+    try (Backend b = backend.open()) {
+      if (!output.json) {
+        out.printf(
+            "errand bench on %s: %d tasks, concurrency %d (%s), payload %d B, results %s, Java %d, %d CPUs%n",
+            b.describe(),
+            tasks,
+            concurrency,
+            p.label(),
+            payload,
+            results,
+            Runtime.version().feature(),
+            Runtime.getRuntime().availableProcessors());
+        out.flush();
+      }
+      r = new Bench(b, settings).run();
+    }
+    if (output.json) {
+      ObjectNode o = Wire.mapper().createObjectNode();
+      o.put("backend", backend.url());
+      o.put("tasks", tasks);
+      o.put("concurrency", concurrency);
+      o.put("pool", p.label());
+      o.put("payloadBytes", payload);
+      o.put("results", results.equals("on"));
+      o.set("figures", Wire.mapper().valueToTree(r));
+      OutputOptions.printJson(out, o);
+      return 0;
+    }
+    OutputOptions.printTable(
+        spec.commandLine().getColorScheme().ansi(),
+        out,
+        List.of("MEASURE", "VALUE"),
+        List.of(
+            List.of("enqueue, one call per task", rate(r.enqueueSingle)),
+            List.of("enqueue, batches of 500", rate(r.enqueueBatched)),
+            List.of("drain " + tasks + " no-op tasks", rate(r.drainNoop)),
+            List.of(
+                "latency enqueue->start p50 (" + r.latencyTasks + " tasks at 100/s)",
+                ms(r.latencyP50Ms)),
+            List.of("latency enqueue->start p95", ms(r.latencyP95Ms)),
+            List.of("latency enqueue->start p99", ms(r.latencyP99Ms)),
+            List.of("drain " + r.ioTasks + " tasks sleeping 10 ms", rate(r.drainSleep))));
+    return 0;
+  }
+
+  private static String rate(double perSecond) {
+    return String.format("%,.0f tasks/s", perSecond);
+  }
+
+  private static String ms(double ms) {
+    return String.format("%.2f ms", ms);
+  }
+}
