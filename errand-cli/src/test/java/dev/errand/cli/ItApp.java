@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-/** The app run by worker processes in the integration tests: sleeps, and logs each run to a file. */
+/**
+ * The app run by worker processes in the integration tests: sleeps, and logs each run to a file.
+ */
 public final class ItApp implements ErrandApp {
 
   /** Sleep {@code ms}, then append "id pid" to the file named by {@code log}. */

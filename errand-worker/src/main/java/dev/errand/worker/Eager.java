@@ -7,6 +7,7 @@ import dev.errand.spi.Backend;
 import dev.errand.worker.internal.EagerBackend;
 import dev.errand.worker.internal.EventSink;
 import dev.errand.worker.internal.InlineBroker;
+import dev.errand.worker.internal.StatusWriter;
 import dev.errand.worker.internal.TaskRunner;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -125,7 +126,8 @@ public final class Eager {
               interceptors,
               EventSink.direct(backend.events()),
               random,
-              client);
+              client,
+              StatusWriter.direct(backend, WorkerOptions.DEFAULT_RESULT_EXPIRES));
       broker.runner(runner);
       return client;
     }

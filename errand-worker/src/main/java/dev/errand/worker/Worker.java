@@ -6,6 +6,7 @@ import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
 import dev.errand.worker.internal.EventSink;
 import dev.errand.worker.internal.Hosts;
+import dev.errand.worker.internal.StatusWriter;
 import dev.errand.worker.internal.TaskRunner;
 import dev.errand.worker.internal.Threads;
 import dev.errand.worker.internal.WorkerEngine;
@@ -60,6 +61,8 @@ public final class Worker implements AutoCloseable {
     Threads.factory(options.pool(), "errand-check"); // fails fast if the pool is unavailable
     Client client = b.client != null ? b.client : Client.builder(b.backend).clock(b.clock).build();
     EventSink events = EventSink.buffered(b.backend.events(), EVENT_BUFFER);
+    StatusWriter writer =
+        StatusWriter.batching(b.backend, options.resultExpires(), "errand-writer");
     TaskRunner runner =
         new TaskRunner(
             b.backend,
@@ -71,8 +74,10 @@ public final class Worker implements AutoCloseable {
             b.interceptors,
             events,
             b.random,
-            client);
-    this.engine = new WorkerEngine(b.backend, runner, options, name, b.clock, b.listener, events);
+            client,
+            writer);
+    this.engine =
+        new WorkerEngine(b.backend, runner, options, name, b.clock, b.listener, events, writer);
   }
 
   /** A builder for a worker on {@code backend}. */

@@ -132,7 +132,9 @@ final class WorkerCommand implements Callable<Integer> {
     out.flush();
     worker.start();
     // The JVM's shutdown hook stops the worker on SIGTERM/SIGINT; this thread just waits.
-    worker.awaitTermination(Duration.ofDays(365_000));
+    while (!worker.awaitTermination(Duration.ofHours(1))) {
+      // keep waiting: only a signal stops a worker
+    }
     stopped.await();
     return 0;
   }

@@ -38,6 +38,10 @@ public final class Execution {
   volatile boolean revoked;
   volatile boolean shuttingDown;
   volatile boolean acked;
+  volatile boolean completionPending;
+  volatile Runnable onDone = () -> {};
+  private final java.util.concurrent.atomic.AtomicBoolean finished =
+      new java.util.concurrent.atomic.AtomicBoolean();
   DefaultTaskContext context;
 
   Execution(
@@ -116,6 +120,44 @@ public final class Execution {
    */
   public boolean settledByTimer() {
     return settledBy.get() == TIMER;
+  }
+
+  /** Sets what runs once the outcome is written (the engine frees the slot's bookkeeping). */
+  public void onDone(Runnable onDone) {
+    this.onDone = onDone;
+  }
+
+  /** Whether the outcome was handed to the status writer and is not written yet. */
+  public boolean completionPending() {
+    return completionPending;
+  }
+
+  private boolean slotReleased; // guarded by this
+
+  /**
+   * The handler's thread is done and the outcome is only waiting to be written: frees the slot
+   * early, unless the attempt has already finished.
+   *
+   * @return true if the slot was released (the attempt now counts as a pending write)
+   */
+  public synchronized boolean releaseSlot() {
+    if (finished.get()) {
+      return false;
+    }
+    slotReleased = true;
+    return true;
+  }
+
+  /**
+   * True exactly once: the first caller does the bookkeeping of a finished attempt.
+   *
+   * @return 0 if already finished, 1 if it still held its slot, 2 if it was a pending write
+   */
+  public synchronized int markFinished() {
+    if (!finished.compareAndSet(false, true)) {
+      return 0;
+    }
+    return slotReleased ? 2 : 1;
   }
 
   /** Whether the handler was interrupted for a shutdown. */

@@ -37,6 +37,7 @@ final class Outcomes {
   private final WorkerListener listener;
   private final String workerName;
   private final Duration resultExpires;
+  private final StatusWriter writer;
   private volatile boolean halted;
 
   Outcomes(
@@ -45,8 +46,10 @@ final class Outcomes {
       EventSink events,
       WorkerListener listener,
       String workerName,
-      Duration resultExpires) {
+      Duration resultExpires,
+      StatusWriter writer) {
     this.backend = backend;
+    this.writer = writer;
     this.clock = clock;
     this.events = events;
     this.listener = listener;
@@ -66,13 +69,30 @@ final class Outcomes {
 
   void putStatus(TaskStatus status) {
     checkAlive();
+    flushPending();
     backend.results().put(status, resultExpires);
   }
 
-  void putStatuses(List<TaskStatus> statuses) {
+  /** Stores statuses through the batching writer, after what is already pending. */
+  void putStatusesAsync(List<TaskStatus> statuses) {
     checkAlive();
-    if (!statuses.isEmpty()) {
-      backend.results().putAll(statuses, resultExpires);
+    for (TaskStatus s : statuses) {
+      writer.submit(new StatusWriter.Item(s, null, null));
+    }
+  }
+
+  /** Stores a status through the batching writer, after what is already pending. */
+  void putStatusAsync(TaskStatus status) {
+    checkAlive();
+    writer.submit(new StatusWriter.Item(status, null, null));
+  }
+
+  /** Waits for the writer, so a direct write never overtakes a pending one of the same task. */
+  void flushPending() {
+    try {
+      writer.awaitFlushed();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -117,22 +137,31 @@ final class Outcomes {
   }
 
   void succeeded(Execution e, JsonNode result, JsonNode progress, Duration runtime) {
+    checkAlive();
     Instant now = clock.instant();
-    if (!e.ignoreResult) {
-      putStatus(
-          e.status
-              .withResult(result)
-              .withProgress(progress)
-              .withError(null)
-              .withState(TaskState.SUCCESS, now));
-    }
-    if (e.acksLate) {
-      ack(e.delivery);
-    }
-    ObjectNode data = Wire.mapper().createObjectNode();
-    data.put("runtimeMs", runtime.toMillis());
-    event(EventType.TASK_SUCCEEDED, e.id(), e.name(), e.delivery.queue(), data);
-    safely(() -> listener.taskSucceeded(e.context, runtime));
+    TaskStatus status =
+        e.ignoreResult
+            ? null
+            : e.status
+                .withResult(result)
+                .withProgress(progress)
+                .withError(null)
+                .withState(TaskState.SUCCESS, now);
+    Delivery ack = e.acksLate && !e.acked ? e.delivery : null;
+    e.completionPending = true;
+    writer.submit(
+        new StatusWriter.Item(
+            status,
+            ack,
+            written -> {
+              if (written) {
+                ObjectNode data = Wire.mapper().createObjectNode();
+                data.put("runtimeMs", runtime.toMillis());
+                event(EventType.TASK_SUCCEEDED, e.id(), e.name(), e.delivery.queue(), data);
+                safely(() -> listener.taskSucceeded(e.context, runtime));
+              }
+              e.onDone.run();
+            }));
   }
 
   void retried(Execution e, TaskError error, Duration delay, Duration runtime) {

@@ -76,7 +76,8 @@ public final class TaskRunner {
       List<TaskInterceptor> interceptors,
       EventSink events,
       RandomGenerator random,
-      Client client) {
+      Client client,
+      StatusWriter writer) {
     this.backend = backend;
     this.registry = registry;
     this.config = config;
@@ -86,7 +87,8 @@ public final class TaskRunner {
     this.random = random;
     this.client = client;
     this.outcomes =
-        new Outcomes(backend, clock, events, listener, config.workerName(), config.resultExpires());
+        new Outcomes(
+            backend, clock, events, listener, config.workerName(), config.resultExpires(), writer);
   }
 
   /**
@@ -118,7 +120,7 @@ public final class TaskRunner {
         log.error("could not receive message [{}]; it will be delivered again", d.id(), ex);
       }
     }
-    outcomes.putStatuses(received);
+    outcomes.putStatusesAsync(received);
     for (Execution e : ready) {
       outcomes.event(EventType.TASK_RECEIVED, e.id(), e.name(), e.delivery.queue(), null);
     }
@@ -228,7 +230,7 @@ public final class TaskRunner {
               .withAttempt(m.retries() + 1, config.workerName(), e.startedAt)
               .withState(TaskState.STARTED, e.startedAt);
       if (!e.ignoreResult) {
-        outcomes.putStatus(e.status);
+        outcomes.putStatusAsync(e.status);
       }
       outcomes.event(EventType.TASK_STARTED, e.id(), e.name(), e.delivery.queue(), null);
       Outcomes.safely(() -> listener.taskStarted(e.context));
@@ -384,7 +386,7 @@ public final class TaskRunner {
     Instant now = clock.instant();
     if (!e.ignoreResult) {
       e.status = e.status.withProgress(meta).withState(TaskState.PROGRESS, now);
-      outcomes.putStatus(e.status);
+      outcomes.putStatusAsync(e.status);
     }
     ObjectNode data = Wire.mapper().createObjectNode();
     data.set("meta", meta);

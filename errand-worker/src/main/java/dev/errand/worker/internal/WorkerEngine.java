@@ -40,6 +40,9 @@ public final class WorkerEngine {
   /** How often the timer checks deadlines, leases and heartbeats (real time). */
   static final Duration TICK = Duration.ofMillis(25);
 
+  /** How long the fetch loop waits for room for a larger batch while work is prefetched. */
+  static final long BATCH_WAIT_MS = 20;
+
   /** How often running and prefetched tasks are checked for revocation. */
   static final Duration REVOCATION_CHECK = Duration.ofSeconds(1);
 
@@ -60,13 +63,15 @@ public final class WorkerEngine {
   private final Clock clock;
   private final WorkerListener listener;
   private final EventSink events;
+  private final StatusWriter writer;
   private final ThreadFactory slotFactory;
   private final WorkerInfoSource info;
 
   private final LinkedBlockingDeque<Execution> prefetched = new LinkedBlockingDeque<>();
   private final Map<String, Execution> running = new ConcurrentHashMap<>();
   private final Set<Thread> slots = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger(); // prefetched + executing
+  private final AtomicInteger pendingWrites = new AtomicInteger(); // done, outcome being written
   private final Object capacity = new Object();
   private final AtomicLong processed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
@@ -91,8 +96,10 @@ public final class WorkerEngine {
       String name,
       Clock clock,
       WorkerListener listener,
-      EventSink events) {
+      EventSink events,
+      StatusWriter writer) {
     this.backend = backend;
+    this.writer = writer;
     this.runner = runner;
     this.options = options;
     this.name = name;
@@ -147,20 +154,30 @@ public final class WorkerEngine {
 
   private void fetchLoop() {
     long backoffMs = 100;
+    long batchDeadline = 0;
     int max = options.concurrency() + options.prefetch();
     while (state == State.RUNNING && !halted) {
       lastFetchLoopNanos = System.nanoTime();
       int free = max - inFlight.get();
-      if (free <= 0) {
-        synchronized (capacity) {
-          try {
-            capacity.wait(options.pollInterval().toMillis());
-          } catch (InterruptedException e) {
-            continue; // re-check the state
-          }
-        }
+      // Outcomes waiting for their batched write still hold leases: bound them too.
+      boolean writesBehind = pendingWrites.get() >= max * 4;
+      if (free <= 0 || writesBehind) {
+        waitForCapacity(options.pollInterval().toMillis());
         continue;
       }
+      // While work is still prefetched, wait a moment for room for a sizeable batch rather than
+      // claiming a message or two at a time: fewer, larger claims keep a shared store fast.
+      if (free < Math.max(1, max / 2) && !prefetched.isEmpty()) {
+        long now = System.nanoTime();
+        if (batchDeadline == 0) {
+          batchDeadline = now + BATCH_WAIT_MS * 1_000_000;
+        }
+        if (now < batchDeadline) {
+          waitForCapacity(Math.max(1, (batchDeadline - now) / 1_000_000));
+          continue;
+        }
+      }
+      batchDeadline = 0;
       List<Delivery> claimed;
       try {
         claimed =
@@ -207,6 +224,16 @@ public final class WorkerEngine {
     }
   }
 
+  private void waitForCapacity(long millis) {
+    synchronized (capacity) {
+      try {
+        capacity.wait(millis);
+      } catch (InterruptedException e) {
+        // the loop re-checks the state
+      }
+    }
+  }
+
   private void slotLoop() {
     while (!halted) {
       if (state != State.RUNNING) {
@@ -226,6 +253,7 @@ public final class WorkerEngine {
         break;
       }
       running.put(e.id(), e);
+      e.onDone(() -> finished(e));
       try {
         runner.run(e);
       } catch (RuntimeException | Error unexpected) {
@@ -236,14 +264,31 @@ public final class WorkerEngine {
       if (e.settledByTimer()) {
         return; // this thread was abandoned and replaced; the timer did the bookkeeping
       }
-      finished(e);
+      if (!e.completionPending()) {
+        finished(e); // otherwise the status writer calls it once the outcome is stored
+      } else if (e.releaseSlot()) {
+        // The slot is free for the next task while the outcome waits for its batch.
+        pendingWrites.incrementAndGet();
+        inFlight.decrementAndGet();
+        synchronized (capacity) {
+          capacity.notifyAll();
+        }
+      }
     }
     slots.remove(Thread.currentThread());
   }
 
   private void finished(Execution e) {
+    int was = e.markFinished();
+    if (was == 0) {
+      return;
+    }
     running.remove(e.id());
-    inFlight.decrementAndGet();
+    if (was == 2) {
+      pendingWrites.decrementAndGet();
+    } else {
+      inFlight.decrementAndGet();
+    }
     processed.incrementAndGet();
     if (e.status != null && e.status.state() == dev.errand.TaskState.FAILURE) {
       failed.incrementAndGet();
@@ -304,12 +349,9 @@ public final class WorkerEngine {
   }
 
   private List<Execution> held() {
+    // Settled attempts whose outcome is still being written keep their lease until the ack.
     List<Execution> held = new ArrayList<>(running.size() + prefetched.size());
-    for (Execution e : running.values()) {
-      if (!e.isSettled()) {
-        held.add(e);
-      }
-    }
+    held.addAll(running.values());
     held.addAll(prefetched);
     return held;
   }
@@ -330,7 +372,7 @@ public final class WorkerEngine {
           inFlight.decrementAndGet();
           log.warn(
               "lease of prefetched task [{}] was lost; dropped it (another worker has it)", e.id());
-        } else {
+        } else if (!e.isSettled()) {
           log.warn("lease of running task {} [{}] was lost; it may run twice", e.name(), e.id());
         }
       }
@@ -348,7 +390,7 @@ public final class WorkerEngine {
     }
     for (String id : backend.results().revoked(byId.keySet())) {
       Execution e = byId.get(id);
-      if (!e.revoked()) {
+      if (!e.revoked() && !e.isSettled()) {
         log.info("task {} [{}] was revoked; stopping it", e.name(), id);
         e.revoke();
       }
@@ -450,6 +492,7 @@ public final class WorkerEngine {
       }
     }
     handBackPrefetched();
+    writer.close();
     timer.shutdown();
     timer.awaitTermination(5, TimeUnit.SECONDS);
     emit(EventType.WORKER_OFFLINE);
@@ -499,6 +542,7 @@ public final class WorkerEngine {
    */
   public void halt() {
     halted = true;
+    writer.halt();
     runner.halt();
     timer.shutdownNow();
     fetcher.interrupt();

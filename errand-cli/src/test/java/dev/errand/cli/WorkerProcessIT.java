@@ -1,0 +1,139 @@
+package dev.errand.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.AsyncResult;
+import dev.errand.Backends;
+import dev.errand.Client;
+import dev.errand.TaskState;
+import dev.errand.spi.Backend;
+import dev.errand.spi.QueueStats;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real {@code errand worker} processes on one SQLite file: one is killed with SIGKILL mid-task and
+ * nothing is lost; SIGTERM hands prefetched tasks back at once.
+ */
+class WorkerProcessIT {
+
+  @TempDir Path dir;
+  String url;
+  Path log;
+  Backend backend;
+  Client client;
+  final List<Process> processes = new ArrayList<>();
+
+  @BeforeEach
+  void open() {
+    url = "sqlite:" + dir.resolve("it.db");
+    log = dir.resolve("runs.log");
+    backend = Backends.open(url);
+    client = Client.create(backend);
+  }
+
+  @AfterEach
+  void close() {
+    processes.forEach(Process::destroyForcibly);
+    backend.close();
+  }
+
+  Process worker(String name, String... extra) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.errand.cli.Main");
+    cmd.add("worker");
+    cmd.add("--app");
+    cmd.add(ItApp.class.getName());
+    cmd.add("--broker");
+    cmd.add(url);
+    cmd.add("--name");
+    cmd.add(name);
+    cmd.addAll(List.of(extra));
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".out").toFile())
+            .start();
+    processes.add(p);
+    return p;
+  }
+
+  AsyncResult<Integer> send(int n, int ms) {
+    return client.enqueue(ItApp.WORK, new ItApp.Work(n, ms, log.toString()));
+  }
+
+  @Test
+  void killedWorkersTaskRunsAgainElsewhereAndNothingIsLost() throws Exception {
+    Process a = worker("worker-a", "-c", "2", "--prefetch", "0", "--lease", "3s");
+    AsyncResult<Integer> longTask = send(0, 4_000);
+    await().atMost(Duration.ofSeconds(60)).until(() -> longTask.state() == TaskState.STARTED);
+    assertThat(longTask.status().worker()).isEqualTo("worker-a");
+    Process b = worker("worker-b", "-c", "2", "--lease", "3s");
+    List<AsyncResult<Integer>> rest = new ArrayList<>();
+    for (int i = 1; i <= 30; i++) {
+      rest.add(send(i, 100));
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains("start"));
+
+    a.destroyForcibly(); // SIGKILL: no shutdown, no ack, no release
+    assertThat(a.waitFor(10, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(longTask.get(Duration.ofSeconds(90))).isZero();
+    for (AsyncResult<Integer> r : rest) {
+      assertThat(r.get(Duration.ofSeconds(60))).isPositive();
+    }
+    assertThat(longTask.status().worker()).isEqualTo("worker-b");
+    String runs = Files.readString(log);
+    assertThat(runs.split("start " + longTask.id(), -1)).as(runs).hasSize(3); // ran twice
+    assertThat(runs).contains("done " + longTask.id() + " " + b.pid());
+    assertThat(b.isAlive()).isTrue();
+  }
+
+  @Test
+  void sigtermHandsBackPrefetchedTasksAtOnceAndFinishesTheRunningOne() throws Exception {
+    Process w = worker("worker-t", "-c", "1", "--prefetch", "5", "--shutdown-timeout", "30s");
+    AsyncResult<Integer> first = send(1, 3_000);
+    await().atMost(Duration.ofSeconds(60)).until(() -> first.state() == TaskState.STARTED);
+    List<AsyncResult<Integer>> waiting = new ArrayList<>();
+    for (int i = 2; i <= 6; i++) {
+      waiting.add(send(i, 3_000));
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> backend.broker().stats("default").leased() == 6);
+
+    w.destroy(); // SIGTERM
+    await()
+        .atMost(Duration.ofSeconds(2)) // at once, not after the running task's 3 s
+        .untilAsserted(
+            () -> {
+              QueueStats s = backend.broker().stats("default");
+              assertThat(s.ready()).isEqualTo(5);
+              assertThat(s.leased()).isEqualTo(1);
+            });
+    assertThat(w.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(w.exitValue())
+        .as("128 + SIGTERM, the JVM's exit status after a signal")
+        .isEqualTo(143);
+    assertThat(Files.readString(dir.resolve("worker-t.out"))).contains("worker worker-t stopped");
+    assertThat(first.get(Duration.ofSeconds(5))).isEqualTo(1);
+    for (AsyncResult<Integer> r : waiting) {
+      assertThat(r.state()).isIn(TaskState.RECEIVED, TaskState.PENDING);
+    }
+    assertThat(backend.broker().stats("default").ready()).isEqualTo(5);
+  }
+}

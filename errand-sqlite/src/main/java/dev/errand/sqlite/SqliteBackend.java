@@ -1,0 +1,185 @@
+package dev.errand.sqlite;
+
+import dev.errand.TaskStatus;
+import dev.errand.spi.Backend;
+import dev.errand.spi.Broker;
+import dev.errand.spi.DeadLetterStore;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.EventStore;
+import dev.errand.spi.ResultStore;
+import dev.errand.spi.WorkerRegistry;
+import dev.errand.sqlite.internal.Db;
+import dev.errand.sqlite.internal.Janitor;
+import dev.errand.sqlite.internal.SqliteBroker;
+import dev.errand.sqlite.internal.SqliteResultStore;
+import dev.errand.sqlite.internal.SqliteStores;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The embedded backend: broker, results, dead letters, events and worker heartbeats in one SQLite
+ * file (WAL mode). Several processes on one machine may share the file: claims are atomic across
+ * them. Open one per process and share it; thread-safe.
+ *
+ * <p>URL form: {@code sqlite:PATH}, relative to the working directory ({@code sqlite:errand.db},
+ * the default of the command line) or absolute ({@code sqlite:/var/lib/errand/errand.db}).
+ *
+ * <p>A process that only enqueues starts no thread. A consumer's first claim starts a janitor that
+ * deletes expired rows every 30 s; waiting for a result written by another process starts one
+ * poller thread while anything waits.
+ */
+public final class SqliteBackend implements Backend {
+
+  /** Events kept by default: the newest {@value}. */
+  public static final int DEFAULT_EVENT_CAPACITY = 10_000;
+
+  private final Db db;
+  private final SqliteBroker broker;
+  private final SqliteResultStore results;
+  private final SqliteStores.DeadLetters deadLetters;
+  private final SqliteStores.Events events;
+  private final SqliteStores.Workers workers;
+  private final Janitor janitor;
+  private final Clock clock;
+
+  private SqliteBackend(Path file, Clock clock, int eventCapacity) {
+    this.clock = clock;
+    this.db = new Db(file);
+    this.janitor = new Janitor(db, clock);
+    this.broker = new SqliteBroker(db, clock, janitor::start);
+    this.results = new SqliteResultStore(db, clock);
+    this.deadLetters = new SqliteStores.DeadLetters(db);
+    this.events = new SqliteStores.Events(db, eventCapacity);
+    this.workers = new SqliteStores.Workers(db, clock);
+  }
+
+  /**
+   * Opens (creating if needed) the database at {@code file}.
+   *
+   * @throws IllegalArgumentException naming the path if its directory does not exist or cannot be
+   *     written, or it is a directory
+   * @throws dev.errand.BackendException if SQLite cannot open it
+   */
+  public static SqliteBackend open(Path file, Clock clock) {
+    return open(file, clock, DEFAULT_EVENT_CAPACITY);
+  }
+
+  /** {@link #open(Path, Clock)} keeping the newest {@code eventCapacity} events. */
+  public static SqliteBackend open(Path file, Clock clock, int eventCapacity) {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(clock, "clock");
+    if (eventCapacity <= 0) {
+      throw new IllegalArgumentException("eventCapacity must be > 0 but was " + eventCapacity);
+    }
+    checkPath(file);
+    return new SqliteBackend(file, clock, eventCapacity);
+  }
+
+  private static void checkPath(Path file) {
+    Path abs = file.toAbsolutePath();
+    Path dir = abs.getParent();
+    if (Files.isDirectory(abs)) {
+      throw new IllegalArgumentException(
+          "cannot open SQLite database '" + file + "': it is a directory");
+    }
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(
+          "cannot open SQLite database '" + file + "': directory " + dir + " does not exist");
+    }
+    if (!Files.isWritable(dir)) {
+      throw new IllegalArgumentException(
+          "cannot open SQLite database '" + file + "': directory " + dir + " is not writable");
+    }
+    if (Files.exists(abs) && !Files.isWritable(abs)) {
+      throw new IllegalArgumentException(
+          "cannot open SQLite database '" + file + "': the file is not writable");
+    }
+  }
+
+  /** The database file. */
+  public Path file() {
+    return db.file();
+  }
+
+  /**
+   * Deletes expired results, revocations, once keys, idempotency keys and heartbeats now (the
+   * janitor does this every 30 s in consumer processes).
+   *
+   * @return how many rows were deleted
+   */
+  public long purgeExpired() {
+    return janitor.purge();
+  }
+
+  @Override
+  public Broker broker() {
+    return broker;
+  }
+
+  @Override
+  public ResultStore results() {
+    return results;
+  }
+
+  @Override
+  public DeadLetterStore deadLetters() {
+    return deadLetters;
+  }
+
+  @Override
+  public EventStore events() {
+    return events;
+  }
+
+  @Override
+  public WorkerRegistry workers() {
+    return workers;
+  }
+
+  /** Stores the statuses and acks the deliveries in one transaction. */
+  @Override
+  public Set<String> storeAndAck(List<TaskStatus> statuses, Duration ttl, List<Delivery> acks) {
+    if (statuses.isEmpty() && acks.isEmpty()) {
+      return Set.of();
+    }
+    long expires = clockMillis() + ttl.toMillis();
+    Set<String> stale =
+        db.tx(
+            "store outcomes",
+            d -> {
+              results.write(d, statuses, expires);
+              Set<String> lost = new HashSet<>();
+              for (Delivery delivery : acks) {
+                if (!broker.ack(d, delivery)) {
+                  lost.add(delivery.id());
+                }
+              }
+              return lost;
+            });
+    results.completeReady(statuses);
+    return stale;
+  }
+
+  private long clockMillis() {
+    return clock.millis();
+  }
+
+  @Override
+  public String describe() {
+    return "sqlite:" + db.file();
+  }
+
+  @Override
+  public void close() {
+    janitor.close();
+    broker.wakeup();
+    db.close();
+    results.close();
+  }
+}

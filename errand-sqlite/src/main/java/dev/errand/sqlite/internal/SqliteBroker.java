@@ -1,0 +1,409 @@
+package dev.errand.sqlite.internal;
+
+import dev.errand.spi.Broker;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.EnqueueResult;
+import dev.errand.spi.NewMessage;
+import dev.errand.spi.QueueStats;
+import java.security.SecureRandom;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The broker in SQLite. A claim is one {@code UPDATE ... RETURNING} per queue inside an IMMEDIATE
+ * transaction, so no two consumers, in this process or another, ever lease the same message. Idle
+ * consumers poll with a backoff (2 ms doubling to {@link #MAX_POLL}); an enqueue or wakeup in this
+ * process ends their wait at once.
+ */
+public final class SqliteBroker implements Broker {
+
+  /** The longest an idle consumer waits between two looks at the file. */
+  public static final Duration MAX_POLL = Duration.ofMillis(50);
+
+  private static final long MIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private static final String CLAIM =
+      """
+      UPDATE messages SET receipt = ? || id, lease_until = ?, deliveries = deliveries + 1
+      WHERE rowid IN (
+        SELECT rowid FROM messages
+        WHERE queue = ? AND available_at <= ? AND (receipt IS NULL OR lease_until <= ?)
+        ORDER BY priority DESC, available_at, rowid LIMIT ?)
+      RETURNING id, priority, available_at, rowid, body, deliveries, receipt""";
+
+  private final Db db;
+  private final Clock clock;
+  private final Runnable onFirstClaim;
+  private final ReentrantLock waitLock = new ReentrantLock();
+  private final Condition changed = waitLock.newCondition();
+  private long generation; // local enqueues and hand-backs, guarded by waitLock
+  private long wakeups; // wakeup() calls, guarded by waitLock
+  private volatile boolean claimed;
+
+  public SqliteBroker(Db db, Clock clock, Runnable onFirstClaim) {
+    this.db = db;
+    this.clock = clock;
+    this.onFirstClaim = onFirstClaim;
+  }
+
+  @Override
+  public List<EnqueueResult> enqueue(List<NewMessage> messages) {
+    if (messages.isEmpty()) {
+      return List.of();
+    }
+    long now = clock.millis();
+    List<EnqueueResult> out =
+        db.tx(
+            "enqueue",
+            d -> {
+              List<EnqueueResult> results = new ArrayList<>(messages.size());
+              PreparedStatement insert =
+                  d.prepare(
+                      "INSERT INTO messages (id, queue, priority, available_at, body)"
+                          + " VALUES (?, ?, ?, ?, ?)");
+              for (NewMessage m : messages) {
+                if (m.idempotencyKey() != null) {
+                  String first = keyHolder(d, m.idempotencyKey(), now);
+                  if (first != null) {
+                    results.add(new EnqueueResult(first, true));
+                    continue;
+                  }
+                  PreparedStatement key =
+                      d.prepare(
+                          "INSERT OR REPLACE INTO idempotency_keys (key, id, expires_at)"
+                              + " VALUES (?, ?, ?)");
+                  key.setString(1, m.idempotencyKey());
+                  key.setString(2, m.id());
+                  key.setLong(3, now + m.idempotencyWindow().toMillis());
+                  key.executeUpdate();
+                }
+                insert.setString(1, m.id());
+                insert.setString(2, m.queue());
+                insert.setInt(3, m.priority());
+                insert.setLong(4, m.notBefore() == null ? now : m.notBefore().toEpochMilli());
+                insert.setBytes(5, m.body());
+                insert.executeUpdate();
+                results.add(new EnqueueResult(m.id(), false));
+              }
+              return results;
+            });
+    changed();
+    return out;
+  }
+
+  private static String keyHolder(Db d, String key, long now) throws SQLException {
+    PreparedStatement ps =
+        d.prepare("SELECT id FROM idempotency_keys WHERE key = ? AND expires_at > ?");
+    ps.setString(1, key);
+    ps.setLong(2, now);
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  @Override
+  public List<Delivery> claim(List<String> queues, int max, Duration lease, Duration wait)
+      throws InterruptedException {
+    if (queues.isEmpty()) {
+      throw new IllegalArgumentException("queues must not be empty");
+    }
+    if (max <= 0) {
+      throw new IllegalArgumentException("max must be > 0 but was " + max);
+    }
+    if (!claimed) {
+      claimed = true;
+      onFirstClaim.run();
+    }
+    long deadline = System.nanoTime() + wait.toNanos();
+    long poll = MIN_POLL_NANOS;
+    long wakeupsAtStart;
+    waitLock.lock();
+    try {
+      wakeupsAtStart = wakeups;
+    } finally {
+      waitLock.unlock();
+    }
+    while (true) {
+      long seen;
+      waitLock.lock();
+      try {
+        seen = generation;
+      } finally {
+        waitLock.unlock();
+      }
+      List<Delivery> taken = take(queues, max, lease);
+      long remaining = deadline - System.nanoTime();
+      if (!taken.isEmpty() || remaining <= 0) {
+        return taken;
+      }
+      waitLock.lockInterruptibly();
+      try {
+        if (wakeups == wakeupsAtStart && generation == seen) {
+          changed.awaitNanos(Math.min(remaining, poll));
+        }
+        if (wakeups != wakeupsAtStart) {
+          return List.of(); // wakeup(): the caller wants to look at its state
+        }
+        if (generation != seen) {
+          poll = MIN_POLL_NANOS; // a local enqueue: look again at once
+          continue;
+        }
+      } finally {
+        waitLock.unlock();
+      }
+      poll = Math.min(poll * 2, MAX_POLL.toNanos());
+    }
+  }
+
+  private List<Delivery> take(List<String> queues, int max, Duration lease) {
+    long now = clock.millis();
+    long until = now + lease.toMillis();
+    byte[] token = new byte[8];
+    RANDOM.nextBytes(token);
+    String prefix = HexFormat.of().formatHex(token) + ":";
+    return db.tx(
+        "claim",
+        d -> {
+          List<Delivery> out = new ArrayList<>();
+          for (String queue : queues) {
+            int want = max - out.size();
+            if (want <= 0) {
+              break;
+            }
+            PreparedStatement ps = d.prepare(CLAIM);
+            ps.setString(1, prefix);
+            ps.setLong(2, until);
+            ps.setString(3, queue);
+            ps.setLong(4, now);
+            ps.setLong(5, now);
+            ps.setInt(6, want);
+            List<Object[]> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                rows.add(
+                    new Object[] {
+                      rs.getString(1),
+                      rs.getInt(2),
+                      rs.getLong(3),
+                      rs.getLong(4),
+                      rs.getBytes(5),
+                      rs.getInt(6),
+                      rs.getString(7)
+                    });
+              }
+            }
+            // RETURNING does not promise an order: restore the queue's.
+            rows.sort(
+                Comparator.<Object[]>comparingInt(r -> -(Integer) r[1])
+                    .thenComparingLong(r -> (Long) r[2])
+                    .thenComparingLong(r -> (Long) r[3]));
+            for (Object[] r : rows) {
+              out.add(
+                  new Delivery(
+                      (String) r[0],
+                      queue,
+                      (Integer) r[1],
+                      (byte[]) r[4],
+                      (Integer) r[5],
+                      (String) r[6],
+                      Instant.ofEpochMilli(until)));
+            }
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public boolean ack(Delivery delivery) {
+    return db.tx("ack", d -> ack(d, delivery));
+  }
+
+  /** Acks inside the caller's transaction. */
+  public boolean ack(Db d, Delivery delivery) throws SQLException {
+    PreparedStatement ps = d.prepare("DELETE FROM messages WHERE id = ? AND receipt = ?");
+    ps.setString(1, delivery.id());
+    ps.setString(2, delivery.receipt());
+    return ps.executeUpdate() == 1;
+  }
+
+  @Override
+  public Set<String> renew(Collection<Delivery> deliveries, Duration lease) {
+    if (deliveries.isEmpty()) {
+      return Set.of();
+    }
+    long until = clock.millis() + lease.toMillis();
+    return db.tx(
+        "renew",
+        d -> {
+          Set<String> lost = new HashSet<>();
+          PreparedStatement ps =
+              d.prepare("UPDATE messages SET lease_until = ? WHERE id = ? AND receipt = ?");
+          for (Delivery del : deliveries) {
+            ps.setLong(1, until);
+            ps.setString(2, del.id());
+            ps.setString(3, del.receipt());
+            if (ps.executeUpdate() != 1) {
+              lost.add(del.id());
+            }
+          }
+          return lost;
+        });
+  }
+
+  @Override
+  public boolean release(Delivery delivery) {
+    boolean released =
+        db.tx(
+            "release",
+            d -> {
+              PreparedStatement ps =
+                  d.prepare(
+                      "UPDATE messages SET receipt = NULL, lease_until = NULL,"
+                          + " deliveries = MAX(deliveries - 1, 0) WHERE id = ? AND receipt = ?");
+              ps.setString(1, delivery.id());
+              ps.setString(2, delivery.receipt());
+              return ps.executeUpdate() == 1;
+            });
+    if (released) {
+      changed();
+    }
+    return released;
+  }
+
+  @Override
+  public boolean retry(Delivery delivery, byte[] body, Instant notBefore) {
+    boolean done =
+        db.tx(
+            "retry",
+            d -> {
+              PreparedStatement ps =
+                  d.prepare(
+                      "UPDATE messages SET body = ?, available_at = ?, receipt = NULL,"
+                          + " lease_until = NULL, deliveries = 0 WHERE id = ? AND receipt = ?");
+              ps.setBytes(1, body);
+              ps.setLong(2, notBefore.toEpochMilli());
+              ps.setString(3, delivery.id());
+              ps.setString(4, delivery.receipt());
+              return ps.executeUpdate() == 1;
+            });
+    if (done) {
+      changed();
+    }
+    return done;
+  }
+
+  @Override
+  public void wakeup() {
+    waitLock.lock();
+    try {
+      wakeups++;
+      changed.signalAll();
+    } finally {
+      waitLock.unlock();
+    }
+  }
+
+  private void changed() {
+    waitLock.lock();
+    try {
+      generation++;
+      changed.signalAll();
+    } finally {
+      waitLock.unlock();
+    }
+  }
+
+  @Override
+  public List<String> queues() {
+    return db.read(
+        "queues",
+        d -> {
+          List<String> names = new ArrayList<>();
+          try (ResultSet rs =
+              d.prepare("SELECT DISTINCT queue FROM messages ORDER BY queue").executeQuery()) {
+            while (rs.next()) {
+              names.add(rs.getString(1));
+            }
+          }
+          return names;
+        });
+  }
+
+  @Override
+  public QueueStats stats(String queue) {
+    long now = clock.millis();
+    return db.read(
+        "stats",
+        d -> {
+          PreparedStatement ps =
+              d.prepare(
+                  """
+                  SELECT
+                    CASE WHEN receipt IS NOT NULL AND lease_until > ?1 THEN 'leased'
+                         WHEN available_at > ?1 THEN 'delayed' ELSE 'ready' END AS kind,
+                    priority, COUNT(*), MIN(available_at)
+                  FROM messages WHERE queue = ?2 GROUP BY kind, priority""");
+          ps.setLong(1, now);
+          ps.setString(2, queue);
+          long ready = 0;
+          long leased = 0;
+          long delayed = 0;
+          Long oldest = null;
+          Map<Integer, Long> byPriority = new HashMap<>();
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              long n = rs.getLong(3);
+              switch (rs.getString(1)) {
+                case "leased" -> leased += n;
+                case "delayed" -> delayed += n;
+                default -> {
+                  ready += n;
+                  byPriority.merge(rs.getInt(2), n, Long::sum);
+                  long at = rs.getLong(4);
+                  oldest = oldest == null ? at : Math.min(oldest, at);
+                }
+              }
+            }
+          }
+          return new QueueStats(
+              queue,
+              ready,
+              leased,
+              delayed,
+              byPriority,
+              oldest == null ? null : Instant.ofEpochMilli(oldest));
+        });
+  }
+
+  @Override
+  public long purge(String queue) {
+    long now = clock.millis();
+    return db.tx(
+        "purge",
+        d -> {
+          PreparedStatement ps =
+              d.prepare(
+                  "DELETE FROM messages WHERE queue = ? AND (receipt IS NULL OR lease_until <= ?)");
+          ps.setString(1, queue);
+          ps.setLong(2, now);
+          return (long) ps.executeUpdate();
+        });
+  }
+}
