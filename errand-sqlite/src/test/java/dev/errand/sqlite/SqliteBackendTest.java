@@ -1,0 +1,193 @@
+package dev.errand.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.errand.Backends;
+import dev.errand.Event;
+import dev.errand.EventType;
+import dev.errand.TaskState;
+import dev.errand.TaskStatus;
+import dev.errand.spi.Backend;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.NewMessage;
+import dev.errand.test.MutableClock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteBackendTest {
+
+  @TempDir Path dir;
+
+  static NewMessage message(String id) {
+    return new NewMessage(id, "q", 5, id.getBytes(StandardCharsets.UTF_8), null, null, null);
+  }
+
+  @Test
+  void urlOpensARelativeOrAbsoluteFile() {
+    try (Backend b = Backends.open("sqlite:" + dir.resolve("a.db"))) {
+      assertThat(b).isInstanceOf(SqliteBackend.class);
+      assertThat(b.describe()).isEqualTo("sqlite:" + dir.resolve("a.db"));
+    }
+    assertThat(dir.resolve("a.db")).exists();
+  }
+
+  @Test
+  void badPathsAreRefusedNamingThePath() {
+    assertThatThrownBy(() -> Backends.open("sqlite:" + dir.resolve("missing/x.db")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("missing/x.db")
+        .hasMessageContaining("does not exist");
+    assertThatThrownBy(() -> Backends.open("sqlite:" + dir))
+        .hasMessageContaining("it is a directory");
+    assertThatThrownBy(() -> Backends.open("sqlite:")).hasMessageContaining("needs a file path");
+  }
+
+  @Test
+  void unwritableDirectoryIsRefused() throws Exception {
+    Path ro = Files.createDirectory(dir.resolve("ro"));
+    ro.toFile().setWritable(false);
+    try {
+      if (Files.isWritable(ro)) {
+        // Running as root: permission bits do not bind, so use a path under a regular file.
+        Path file = Files.createFile(dir.resolve("plain"));
+        assertThatThrownBy(() -> SqliteBackend.open(file.resolve("x.db"), Clock.systemUTC()))
+            .hasMessageContaining("does not exist");
+      } else {
+        assertThatThrownBy(() -> SqliteBackend.open(ro.resolve("x.db"), Clock.systemUTC()))
+            .hasMessageContaining("is not writable");
+      }
+    } finally {
+      ro.toFile().setWritable(true);
+    }
+  }
+
+  @Test
+  void twoProcessesSharingTheFileNeverGetTheSameMessageAndLoseNone() throws Exception {
+    Path file = dir.resolve("shared.db");
+    int total = 2_000;
+    try (SqliteBackend a = SqliteBackend.open(file, Clock.systemUTC());
+        SqliteBackend b = SqliteBackend.open(file, Clock.systemUTC())) {
+      List<NewMessage> batch = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        batch.add(message("m" + i));
+      }
+      a.broker().enqueue(batch);
+      Map<String, Integer> seen = new ConcurrentHashMap<>();
+      AtomicInteger acked = new AtomicInteger();
+      ExecutorService pool = Executors.newFixedThreadPool(6);
+      List<Future<?>> consumers = new ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        SqliteBackend side = t % 2 == 0 ? a : b;
+        consumers.add(
+            pool.submit(
+                () -> {
+                  while (acked.get() < total) {
+                    List<Delivery> got =
+                        side.broker()
+                            .claim(List.of("q"), 25, Duration.ofMinutes(5), Duration.ofMillis(20));
+                    for (Delivery d : got) {
+                      seen.merge(d.id(), 1, Integer::sum);
+                      assertThat(side.broker().ack(d)).isTrue();
+                      acked.incrementAndGet();
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : consumers) {
+        f.get(2, TimeUnit.MINUTES);
+      }
+      pool.shutdown();
+      assertThat(seen).hasSize(total);
+      assertThat(seen.values()).containsOnly(1);
+      assertThat(a.broker().stats("q").ready()).isZero();
+    }
+  }
+
+  @Test
+  void aResultWrittenByAnotherProcessCompletesTheWait() throws Exception {
+    Path file = dir.resolve("results.db");
+    try (SqliteBackend waiter = SqliteBackend.open(file, Clock.systemUTC());
+        SqliteBackend writer = SqliteBackend.open(file, Clock.systemUTC())) {
+      CompletableFuture<TaskStatus> ready = waiter.results().whenReady("t1");
+      assertThat(ready).isNotDone();
+      writer
+          .results()
+          .put(
+              TaskStatus.pending("t1").withState(TaskState.STARTED, Clock.systemUTC().instant()),
+              Duration.ofHours(1));
+      writer
+          .results()
+          .put(
+              TaskStatus.pending("t1").withState(TaskState.SUCCESS, Clock.systemUTC().instant()),
+              Duration.ofHours(1));
+      assertThat(ready.get(10, TimeUnit.SECONDS).state()).isEqualTo(TaskState.SUCCESS);
+    }
+  }
+
+  @Test
+  void expiredRowsArePurgedAndTheEventLogStaysBounded() {
+    MutableClock clock = new MutableClock();
+    try (SqliteBackend b = SqliteBackend.open(dir.resolve("purge.db"), clock, 100)) {
+      for (int i = 0; i < 50; i++) {
+        b.results()
+            .put(
+                TaskStatus.pending("r" + i).withState(TaskState.SUCCESS, clock.instant()),
+                Duration.ofMinutes(10));
+      }
+      b.results().revoke("r1", Duration.ofMinutes(10));
+      b.results().claimOnce("k", Duration.ofMinutes(10));
+      clock.advance(Duration.ofMinutes(11));
+      assertThat(b.purgeExpired()).isEqualTo(52);
+      assertThat(b.results().get("r0")).isEmpty();
+
+      for (int i = 0; i < 30; i++) {
+        List<Event> burst = new ArrayList<>();
+        for (int j = 0; j < 10; j++) {
+          burst.add(new Event(0, EventType.TASK_SENT, clock.instant(), "t", "x", null, "q", null));
+        }
+        b.events().publish(burst);
+      }
+      List<Event> all = b.events().read(0, 1_000);
+      assertThat(all).hasSize(100);
+      assertThat(all.get(all.size() - 1).seq()).isEqualTo(300);
+    }
+  }
+
+  @Test
+  void storeAndAckWritesStatusesAndAcksInOneGo() throws Exception {
+    try (SqliteBackend b = SqliteBackend.open(dir.resolve("sa.db"), Clock.systemUTC())) {
+      b.broker().enqueue(List.of(message("x"), message("y")));
+      List<Delivery> got = b.broker().claim(List.of("q"), 2, Duration.ofMinutes(1), Duration.ZERO);
+      Delivery stale = new Delivery("y", "q", 5, new byte[0], 1, "not-the-receipt", null);
+      Set<String> lost =
+          b.storeAndAck(
+              List.of(
+                  TaskStatus.pending("x")
+                      .withState(TaskState.SUCCESS, Clock.systemUTC().instant())),
+              Duration.ofHours(1),
+              List.of(got.get(0).id().equals("x") ? got.get(0) : got.get(1), stale));
+      assertThat(lost).containsExactly("y");
+      assertThat(b.results().get("x"))
+          .hasValueSatisfying(s -> assertThat(s.state()).isEqualTo(TaskState.SUCCESS));
+      assertThat(b.broker().stats("q").leased()).isEqualTo(1);
+    }
+  }
+}
