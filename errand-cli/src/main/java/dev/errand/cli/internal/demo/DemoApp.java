@@ -89,7 +89,7 @@ public final class DemoApp implements ErrandApp {
     tasks.handle(
         SEND_EMAIL,
         (mail, ctx) -> {
-          Thread.sleep(ThreadLocalRandom.current().nextInt(40, 160));
+          Thread.sleep(ThreadLocalRandom.current().nextInt(100, 400)); // an SMTP round trip
           if (ThreadLocalRandom.current().nextInt(100) < 35) {
             throw new IOException(
                 "SMTP 421 " + mail.to().replaceAll("@.*", "@mail") + " busy, try later");
@@ -132,7 +132,7 @@ public final class DemoApp implements ErrandApp {
         out.write(i + ",customer-" + (i % 97) + "," + (i * 137 % 10_000) + "\n");
         if (i % 500 == 0) {
           ctx.progress(i, export.rows());
-          Thread.sleep(60); // a real export waits on its database here
+          Thread.sleep(100); // a real export waits on its database here
         }
       }
     }

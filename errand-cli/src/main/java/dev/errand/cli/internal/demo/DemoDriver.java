@@ -58,7 +58,7 @@ public final class DemoDriver {
     out.println(
         "Sending "
             + DemoRun.EMAILS
-            + " emails (about a third fail and retry), a 20,000-row CSV export, a report"
+            + " emails (about a third fail and retry), a 30,000-row CSV export, a report"
             + " slower than its 2 s soft limit, 40 thumbnails (10 urgent sent last) and one"
             + " undecodable message.");
     out.println();

@@ -19,7 +19,7 @@ import java.util.Map;
 final class DemoRun {
 
   static final int EMAILS = 40;
-  static final int EXPORT_ROWS = 20_000;
+  static final int EXPORT_ROWS = 30_000;
   static final int LOW_THUMBNAILS = 30;
   static final int HIGH_THUMBNAILS = 10;
   static final String POISON_ID = "poison-" + Long.toHexString(System.nanoTime());

@@ -176,6 +176,6 @@ final class DemoView {
     long ms =
         java.time.Duration.between(e.time(), java.time.Instant.parse(e.data().get("eta").asText()))
             .toMillis();
-    return ms + " ms";
+    return Math.max(0, ms) + " ms";
   }
 }
