@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -154,13 +153,7 @@ public final class SqliteBackend implements Backend {
             "store outcomes",
             d -> {
               results.write(d, statuses, expires);
-              Set<String> lost = new HashSet<>();
-              for (Delivery delivery : acks) {
-                if (!broker.ack(d, delivery)) {
-                  lost.add(delivery.id());
-                }
-              }
-              return lost;
+              return broker.ackAll(d, acks);
             });
     results.completeReady(statuses);
     return stale;

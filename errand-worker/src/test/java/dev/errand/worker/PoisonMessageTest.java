@@ -45,7 +45,7 @@ class PoisonMessageTest extends WorkerTestSupport {
     assertThat(dl.reason()).isEqualTo(DeadLetterReason.UNDECODABLE);
     assertThat(dl.error().message()).contains("not valid JSON");
     assertThat(dl.body()).isEqualTo("{not json");
-    assertThat(client.result("garbage-1").state()).isEqualTo(TaskState.FAILURE);
+    awaitState(client.result("garbage-1"), TaskState.FAILURE);
 
     assertThat(client.enqueue(JOB, new Tasks.Job("next")).get(WAIT)).isEqualTo("ok next");
   }

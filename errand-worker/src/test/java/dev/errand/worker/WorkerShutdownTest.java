@@ -51,7 +51,7 @@ class WorkerShutdownTest extends WorkerTestSupport {
               assertThat(stats.leased()).isEqualTo(1);
             });
     assertThat(shutdown).isNotDone();
-    assertThat(running.state()).isEqualTo(TaskState.STARTED);
+    awaitState(running, TaskState.STARTED);
 
     finish.countDown();
     assertThat(shutdown.get(10, TimeUnit.SECONDS)).isTrue();

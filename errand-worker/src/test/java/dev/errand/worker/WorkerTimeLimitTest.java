@@ -50,7 +50,7 @@ class WorkerTimeLimitTest extends WorkerTestSupport {
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
 
     clock.advance(Duration.ofSeconds(4));
-    assertThat(r.state()).isEqualTo(TaskState.STARTED);
+    awaitState(r, TaskState.STARTED);
     clock.advance(Duration.ofSeconds(1));
 
     assertThat(r.get(WAIT)).isEqualTo("partial report, cleaned up");

@@ -235,6 +235,23 @@ public final class SqliteBroker implements Broker {
     return db.tx("ack", d -> ack(d, delivery));
   }
 
+  /**
+   * Acks many deliveries inside the caller's transaction.
+   *
+   * @return the ids whose receipt was stale
+   */
+  public Set<String> ackAll(Db d, List<Delivery> deliveries) throws SQLException {
+    // One keyed DELETE per delivery: each is a primary-key lookup, and a stale receipt shows up
+    // as zero rows changed.
+    Set<String> stale = new HashSet<>();
+    for (Delivery del : deliveries) {
+      if (!ack(d, del)) {
+        stale.add(del.id());
+      }
+    }
+    return stale;
+  }
+
   /** Acks inside the caller's transaction. */
   public boolean ack(Db d, Delivery delivery) throws SQLException {
     PreparedStatement ps = d.prepare("DELETE FROM messages WHERE id = ? AND receipt = ?");

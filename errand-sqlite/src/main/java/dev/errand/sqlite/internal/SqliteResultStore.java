@@ -35,6 +35,8 @@ public final class SqliteResultStore implements ResultStore {
   /** The longest the poller waits between two looks for results of other processes. */
   public static final Duration MAX_POLL = Duration.ofMillis(100);
 
+  private static final int CHUNK = 64;
+
   private final Db db;
   private final Clock clock;
   private final Map<String, List<CompletableFuture<TaskStatus>>> waiters =
@@ -65,14 +67,23 @@ public final class SqliteResultStore implements ResultStore {
   /** Writes statuses inside the caller's transaction; call {@link #completeReady} after commit. */
   public Void write(Db d, List<TaskStatus> statuses, long expiresAtMillis)
       throws java.sql.SQLException {
-    PreparedStatement ps =
-        d.prepare(
-            "INSERT OR REPLACE INTO results (id, ready, body, expires_at) VALUES (?, ?, ?, ?)");
-    for (TaskStatus s : statuses) {
-      ps.setString(1, s.id());
-      ps.setInt(2, s.state().isReady() ? 1 : 0);
-      ps.setBytes(3, Wire.encodeStatus(s));
-      ps.setLong(4, expiresAtMillis);
+    // Multi-row statements: one step per chunk. Rows of one statement are applied in order, so
+    // the last status of a task in the list wins, as with one statement per status.
+    for (int from = 0; from < statuses.size(); from += CHUNK) {
+      int n = Math.min(CHUNK, statuses.size() - from);
+      PreparedStatement ps =
+          d.prepare(
+              "INSERT OR REPLACE INTO results (id, ready, body, expires_at) VALUES "
+                  + "(?, ?, ?, ?),".repeat(n - 1)
+                  + "(?, ?, ?, ?)");
+      int p = 1;
+      for (int i = 0; i < n; i++) {
+        TaskStatus s = statuses.get(from + i);
+        ps.setString(p++, s.id());
+        ps.setInt(p++, s.state().isReady() ? 1 : 0);
+        ps.setBytes(p++, Wire.encodeStatus(s));
+        ps.setLong(p++, expiresAtMillis);
+      }
       ps.executeUpdate();
     }
     return null;

@@ -119,6 +119,7 @@ public final class SqliteStores {
 
   /** The event log, trimmed to its capacity on every publish. */
   public static final class Events implements EventStore {
+    private static final int INSERT_CHUNK = 64;
     private final Db db;
     private final int capacity;
 
@@ -135,9 +136,14 @@ public final class SqliteStores {
       db.tx(
           "publish events",
           d -> {
-            PreparedStatement ps = d.prepare("INSERT INTO events (body) VALUES (?)");
-            for (Event e : events) {
-              ps.setBytes(1, Wire.encodeEvent(e.withSeq(0)));
+            // Multi-row inserts: one statement step per chunk instead of per event.
+            for (int from = 0; from < events.size(); from += INSERT_CHUNK) {
+              int n = Math.min(INSERT_CHUNK, events.size() - from);
+              PreparedStatement ps =
+                  d.prepare("INSERT INTO events (body) VALUES " + "(?),".repeat(n - 1) + "(?)");
+              for (int i = 0; i < n; i++) {
+                ps.setBytes(i + 1, Wire.encodeEvent(events.get(from + i).withSeq(0)));
+              }
               ps.executeUpdate();
             }
             PreparedStatement trim =

@@ -36,7 +36,7 @@ public abstract class StatusWriter {
   abstract void submit(Item item);
 
   /** Waits until everything submitted before this call is written. */
-  abstract void awaitFlushed() throws InterruptedException;
+  public abstract void awaitFlushed() throws InterruptedException;
 
   /** Writes what is pending and stops. */
   public abstract void close();
@@ -53,7 +53,7 @@ public abstract class StatusWriter {
       }
 
       @Override
-      void awaitFlushed() {}
+      public void awaitFlushed() {}
 
       @Override
       public void close() {}
@@ -136,7 +136,7 @@ public abstract class StatusWriter {
     }
 
     @Override
-    void awaitFlushed() throws InterruptedException {
+    public void awaitFlushed() throws InterruptedException {
       if (halted || Thread.currentThread() == thread) {
         return;
       }

@@ -522,6 +522,13 @@ public final class WorkerEngine {
     if (deliveries.isEmpty()) {
       return;
     }
+    // Their RECEIVED states may still wait in the writer: store them before another worker can
+    // take the messages, or a late RECEIVED could overwrite that worker's outcome.
+    try {
+      writer.awaitFlushed();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     int released = 0;
     for (Delivery d : deliveries) {
       try {
