@@ -1,0 +1,151 @@
+package dev.errand.redis;
+
+import dev.errand.TaskStatus;
+import dev.errand.redis.internal.Keys;
+import dev.errand.redis.internal.Notifier;
+import dev.errand.redis.internal.Redis;
+import dev.errand.redis.internal.RedisBroker;
+import dev.errand.redis.internal.RedisDeadLetters;
+import dev.errand.redis.internal.RedisEvents;
+import dev.errand.redis.internal.RedisResultStore;
+import dev.errand.redis.internal.RedisUrl;
+import dev.errand.redis.internal.RedisWorkers;
+import dev.errand.spi.Backend;
+import dev.errand.spi.Broker;
+import dev.errand.spi.DeadLetterStore;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.EventStore;
+import dev.errand.spi.ResultStore;
+import dev.errand.spi.WorkerRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The distributed backend: broker, results, dead letters, events and worker heartbeats on Redis
+ * 6.2+ (standalone or Sentinel; the key layout is Cluster-ready), through Lettuce.
+ *
+ * <pre>{@code
+ * try (Backend backend = RedisBackend.open("redis://127.0.0.1:6379/0?prefix=shop")) {
+ *   Client client = Client.builder(backend).build();
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>URL: {@code redis://[user:password@]host[:port][/db]}, {@code rediss://...} for TLS, or {@code
+ * redis-sentinel://[password@]host1[:port1][,host2[:port2]][/db]#masterName}; query parameters
+ * {@code prefix} (key prefix, default {@code errand}; apps that share a Redis use different
+ * prefixes), {@code timeout} (command timeout, default 10 s) and {@code events} (event log
+ * capacity, default 10,000). Every key and its lifetime are listed in {@code docs/redis.md}.
+ *
+ * <p>Times (leases, delays, expiries) come from the given clock, so hosts that share a Redis should
+ * keep their clocks in sync (NTP); a waiting consumer re-checks at least once a second while
+ * something is due, which bounds the effect of a small skew. One instance per process is enough: it
+ * is thread-safe and all threads share its connection.
+ */
+public final class RedisBackend implements Backend {
+
+  private final Redis redis;
+  private final Notifier notifier;
+  private final RedisBroker broker;
+  private final RedisResultStore results;
+  private final RedisDeadLetters deadLetters;
+  private final RedisEvents events;
+  private final RedisWorkers workers;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private RedisBackend(RedisUrl url, Clock clock) {
+    Keys keys = new Keys(url.prefix());
+    this.redis = Redis.connect(url);
+    this.notifier = new Notifier(redis, keys);
+    this.deadLetters = new RedisDeadLetters(redis, keys);
+    this.broker = new RedisBroker(redis, keys, clock, notifier, deadLetters);
+    this.results = new RedisResultStore(redis, keys, clock, notifier);
+    this.events = new RedisEvents(redis, keys, url.eventCapacity());
+    this.workers = new RedisWorkers(redis, keys, clock);
+  }
+
+  /**
+   * Connects to the Redis at {@code url} with the system clock.
+   *
+   * @throws IllegalArgumentException naming the URL when it is malformed
+   * @throws dev.errand.BackendException naming the server when it cannot be reached
+   */
+  public static RedisBackend open(String url) {
+    return open(url, Clock.systemUTC());
+  }
+
+  /** Like {@link #open(String)}, with every time taken from {@code clock}. */
+  public static RedisBackend open(String url, Clock clock) {
+    return new RedisBackend(RedisUrl.parse(url), clock);
+  }
+
+  @Override
+  public Broker broker() {
+    return broker;
+  }
+
+  @Override
+  public ResultStore results() {
+    return results;
+  }
+
+  @Override
+  public DeadLetterStore deadLetters() {
+    return deadLetters;
+  }
+
+  @Override
+  public EventStore events() {
+    return events;
+  }
+
+  @Override
+  public WorkerRegistry workers() {
+    return workers;
+  }
+
+  /**
+   * Writes all statuses (pipelined), waits until Redis has them, then acks all deliveries
+   * (pipelined, one script per queue): two round trips for a whole batch of outcomes.
+   */
+  @Override
+  public Set<String> storeAndAck(List<TaskStatus> statuses, Duration ttl, List<Delivery> acks) {
+    if (!statuses.isEmpty()) {
+      List<CompletableFuture<?>> sent = results.sendAll(statuses, ttl);
+      for (CompletableFuture<?> f : sent) {
+        redis.await(f, "store task status");
+      }
+    }
+    return acks.isEmpty() ? Set.of() : broker.ackAll(acks);
+  }
+
+  /** The key prefix this backend uses. */
+  public String prefix() {
+    return redis.url().prefix();
+  }
+
+  @Override
+  public String describe() {
+    return redis.url().display();
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      try {
+        notifier.close();
+      } finally {
+        redis.close();
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RedisBackend[" + describe() + "]";
+  }
+}

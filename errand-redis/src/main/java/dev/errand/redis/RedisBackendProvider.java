@@ -1,0 +1,28 @@
+package dev.errand.redis;
+
+import dev.errand.spi.Backend;
+import dev.errand.spi.BackendProvider;
+import java.time.Clock;
+import java.util.Set;
+
+/**
+ * Opens {@link RedisBackend}s for {@code redis://}, {@code rediss://} and {@code redis-sentinel://}
+ * URLs; found by {@code ServiceLoader}.
+ */
+public final class RedisBackendProvider implements BackendProvider {
+
+  private static final Set<String> SCHEMES = Set.of("redis", "rediss", "redis-sentinel");
+
+  /** For {@code ServiceLoader}. */
+  public RedisBackendProvider() {}
+
+  @Override
+  public boolean supports(String scheme) {
+    return SCHEMES.contains(scheme);
+  }
+
+  @Override
+  public Backend open(String url, Clock clock) {
+    return RedisBackend.open(url, clock);
+  }
+}

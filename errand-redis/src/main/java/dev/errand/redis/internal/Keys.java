@@ -1,0 +1,128 @@
+package dev.errand.redis.internal;
+
+import java.util.regex.Pattern;
+
+/**
+ * Every Redis key and channel name Errand uses, under one prefix. All keys of one queue share a
+ * hash tag ({@code {q:NAME}}), so a script that touches one queue stays in one Redis Cluster slot;
+ * {@code docs/redis.md} lists every key with its type and lifetime.
+ */
+public final class Keys {
+
+  private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+
+  /** The default prefix: {@value}. */
+  public static final String DEFAULT_PREFIX = "errand";
+
+  private final String p;
+
+  /**
+   * @param prefix letters, digits and {@code _ . : -}, at most 64
+   * @throws IllegalArgumentException naming the prefix when it is not allowed
+   */
+  public Keys(String prefix) {
+    if (!PREFIX.matcher(prefix).matches()) {
+      throw new IllegalArgumentException(
+          "Redis key prefix '"
+              + prefix
+              + "' is not allowed: use 1-64 letters, digits and _ . : - (no braces)");
+    }
+    this.p = prefix;
+  }
+
+  public String prefix() {
+    return p;
+  }
+
+  /** The keys of one queue, in the order the queue scripts take them. */
+  public QueueKeys queue(String queue) {
+    String base = p + ":q:{" + queue + "}:";
+    return new QueueKeys(
+        base + "ready",
+        base + "delayed",
+        base + "leased",
+        base + "body",
+        base + "meta",
+        base + "seq",
+        base + "idem:",
+        p + ":wake:" + queue);
+  }
+
+  /** Sorted set of queue names by last enqueue time. */
+  public String queues() {
+    return p + ":{queues}";
+  }
+
+  /** A task's stored status. */
+  public String result(String taskId) {
+    return p + ":r:{" + taskId + "}";
+  }
+
+  /** The channel a ready status of a task is published on. */
+  public String doneChannel(String taskId) {
+    return p + ":done:" + taskId;
+  }
+
+  /** Prefix of the channels above, to tell them apart in the subscriber. */
+  public String doneChannelPrefix() {
+    return p + ":done:";
+  }
+
+  /** Prefix of the queue wake-up channels. */
+  public String wakeChannelPrefix() {
+    return p + ":wake:";
+  }
+
+  /** Sorted set of revoked task ids by expiry. */
+  public String revoked() {
+    return p + ":{revoked}";
+  }
+
+  /** A {@code ctx.once} claim. */
+  public String once(String key) {
+    return p + ":once:{" + key + "}";
+  }
+
+  public String deadLetters() {
+    return p + ":{dead}:letters";
+  }
+
+  public String deadIndex() {
+    return p + ":{dead}:all";
+  }
+
+  public String deadQueueIndexPrefix() {
+    return p + ":{dead}:q:";
+  }
+
+  public String deadQueueIndex(String queue) {
+    return deadQueueIndexPrefix() + queue;
+  }
+
+  public String deadQueues() {
+    return p + ":{dead}:queues";
+  }
+
+  public String events() {
+    return p + ":{events}";
+  }
+
+  public String eventSeq() {
+    return p + ":{events}:seq";
+  }
+
+  public String workers() {
+    return p + ":{workers}";
+  }
+
+  /** The keys of one queue. */
+  public record QueueKeys(
+      String ready,
+      String delayed,
+      String leased,
+      String body,
+      String meta,
+      String seq,
+      String idempotencyPrefix,
+      String wakeChannel) {}
+}

@@ -1,0 +1,216 @@
+package dev.errand.redis.internal;
+
+import dev.errand.TaskStatus;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the backend hears from Redis without asking: one pub/sub connection, opened on first use,
+ * that carries "a queue got work" (so a waiting claim re-checks at once, no polling) and "a task is
+ * ready" (so {@code AsyncResult.get} wakes at once). Lettuce re-subscribes after a reconnect; since
+ * messages sent while the connection was down are lost, a reconnect wakes every waiter to re-check
+ * for itself. Thread-safe.
+ */
+public final class Notifier implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Notifier.class);
+
+  private final Redis redis;
+  private final Keys keys;
+  private final Object lock = new Object();
+  // Separate from `lock`: connecting waits for Lettuce's event loop, whose reconnect listener
+  // takes `lock` to wake waiters.
+  private final Object connectLock = new Object();
+  private final Set<String> queues = ConcurrentHashMap.newKeySet();
+  private final Map<String, List<CompletableFuture<TaskStatus>>> waiters =
+      new ConcurrentHashMap<>();
+  private volatile StatefulRedisPubSubConnection<String, byte[]> connection;
+  private volatile Consumer<String> recheck = id -> {};
+  private long generation;
+  private volatile boolean closed;
+
+  public Notifier(Redis redis, Keys keys) {
+    this.redis = redis;
+    this.keys = keys;
+    // Client-wide: fires for the command connection too, which is as good a reason to re-check.
+    redis.client().addListener(new Reconnects());
+  }
+
+  /** Called with a task id after a reconnect, for each task someone waits for. */
+  public void onReconnect(Consumer<String> recheck) {
+    this.recheck = recheck;
+  }
+
+  /** A number that changes whenever a watched queue may have new work. */
+  public long generation() {
+    synchronized (lock) {
+      return generation;
+    }
+  }
+
+  /** Makes every waiting claim in this process re-check. */
+  public void bump() {
+    synchronized (lock) {
+      generation++;
+      lock.notifyAll();
+    }
+  }
+
+  /**
+   * Waits until the generation moves past {@code seen}, or {@code nanos} pass.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public void awaitChange(long seen, long nanos) throws InterruptedException {
+    long deadline = System.nanoTime() + nanos;
+    synchronized (lock) {
+      while (generation == seen && !closed) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        lock.wait(left / 1_000_000, (int) (left % 1_000_000));
+      }
+    }
+  }
+
+  /** Subscribes to the wake-up channels of {@code names}, waiting for the subscription. */
+  public void watchQueues(List<String> names) {
+    for (String q : names) {
+      if (!queues.contains(q)) {
+        redis.await(connection().async().subscribe(keys.queue(q).wakeChannel()), "subscribe");
+        queues.add(q);
+      }
+    }
+  }
+
+  /**
+   * Registers {@code future} to complete with the task's status once a ready status is published,
+   * and subscribes to that task's channel (waiting for the subscription, so a status stored after
+   * this returns is never missed).
+   */
+  public void waitFor(String taskId, CompletableFuture<TaskStatus> future) {
+    boolean first;
+    synchronized (waiters) {
+      List<CompletableFuture<TaskStatus>> list = waiters.get(taskId);
+      first = list == null;
+      if (first) {
+        list = new CopyOnWriteArrayList<>();
+        waiters.put(taskId, list);
+      }
+      list.add(future);
+    }
+    future.whenComplete((s, e) -> forget(taskId, future));
+    if (first) {
+      redis.await(connection().async().subscribe(keys.doneChannel(taskId)), "subscribe");
+    }
+  }
+
+  /** Completes the waiters of a task with its ready status. */
+  public void complete(String taskId, TaskStatus status) {
+    List<CompletableFuture<TaskStatus>> list = waiters.get(taskId);
+    if (list != null) {
+      for (CompletableFuture<TaskStatus> f : list) {
+        // Not on Lettuce's event loop: callers' continuations may block.
+        f.completeAsync(() -> status);
+      }
+    }
+  }
+
+  private void forget(String taskId, CompletableFuture<TaskStatus> future) {
+    boolean last = false;
+    synchronized (waiters) {
+      List<CompletableFuture<TaskStatus>> list = waiters.get(taskId);
+      if (list != null) {
+        list.remove(future);
+        if (list.isEmpty()) {
+          waiters.remove(taskId);
+          last = true;
+        }
+      }
+    }
+    StatefulRedisPubSubConnection<String, byte[]> c = connection;
+    if (last && c != null && c.isOpen()) {
+      c.async().unsubscribe(keys.doneChannel(taskId));
+    }
+  }
+
+  private StatefulRedisPubSubConnection<String, byte[]> connection() {
+    StatefulRedisPubSubConnection<String, byte[]> c = connection;
+    if (c != null) {
+      return c;
+    }
+    synchronized (connectLock) {
+      if (closed) {
+        throw new IllegalStateException("the Redis backend is closed");
+      }
+      if (connection == null) {
+        c = redis.connectPubSub();
+        c.addListener(new Listener());
+        connection = c;
+      }
+      return connection;
+    }
+  }
+
+  @Override
+  public void close() {
+    StatefulRedisPubSubConnection<String, byte[]> c;
+    synchronized (lock) {
+      closed = true;
+      lock.notifyAll();
+    }
+    synchronized (connectLock) {
+      c = connection;
+      connection = null;
+    }
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  private final class Listener extends RedisPubSubAdapter<String, byte[]> {
+    @Override
+    public void message(String channel, byte[] message) {
+      if (channel.startsWith(keys.wakeChannelPrefix())) {
+        bump();
+      } else if (channel.startsWith(keys.doneChannelPrefix())) {
+        String id = channel.substring(keys.doneChannelPrefix().length());
+        try {
+          complete(id, Codec.decodeResult(message));
+        } catch (RuntimeException e) {
+          log.warn("undecodable result notification for task [{}]: {}", id, e.toString());
+          recheck.accept(id);
+        }
+      }
+    }
+  }
+
+  private final class Reconnects implements RedisConnectionStateListener {
+    @Override
+    public void onRedisConnected(
+        io.lettuce.core.RedisChannelHandler<?, ?> connection, SocketAddress socketAddress) {
+      // Notifications sent while we were away are lost: let everyone look again.
+      bump();
+      for (String id : waiters.keySet()) {
+        recheck.accept(id);
+      }
+    }
+
+    @Override
+    public void onRedisDisconnected(io.lettuce.core.RedisChannelHandler<?, ?> connection) {
+      log.debug("Redis subscription connection lost; reconnecting");
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package dev.errand.redis.internal;
+
+import dev.errand.BackendException;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One Redis server as the backend sees it: a command connection shared by all threads (Lettuce
+ * pipelines the commands of concurrent callers on it), a client that reconnects with backoff, and
+ * the conversion of failures into {@link BackendException}s that say what was being done and where.
+ * Thread-safe.
+ *
+ * <p>Commands fail after the URL's timeout (default 10 s), also while the connection is down and
+ * being re-established: a producer gets a clear exception after a bounded wait instead of hanging,
+ * and a worker's fetch loop retries with backoff until Redis is back.
+ */
+public final class Redis implements AutoCloseable {
+
+  /** Keys are strings, values bytes: bodies and statuses are stored as they are encoded. */
+  public static final RedisCodec<String, byte[]> CODEC =
+      RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
+  private final RedisUrl url;
+  private final ClientResources resources;
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, byte[]> connection;
+  private final RedisAsyncCommands<String, byte[]> async;
+
+  private Redis(
+      RedisUrl url,
+      ClientResources resources,
+      RedisClient client,
+      StatefulRedisConnection<String, byte[]> connection) {
+    this.url = url;
+    this.resources = resources;
+    this.client = client;
+    this.connection = connection;
+    this.async = connection.async();
+  }
+
+  /**
+   * Connects.
+   *
+   * @throws BackendException naming the server when it cannot be reached
+   */
+  public static Redis connect(RedisUrl url) {
+    ClientResources resources =
+        ClientResources.builder()
+            // Reconnect quickly after a blip, and at least every 2 s during an outage.
+            .reconnectDelay(
+                Delay.exponential(
+                    Duration.ofMillis(50), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+            .build();
+    RedisClient client = RedisClient.create(resources, url.uri());
+    client.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .pingBeforeActivateConnection(true)
+            .timeoutOptions(TimeoutOptions.enabled(url.timeout()))
+            .socketOptions(
+                SocketOptions.builder()
+                    .connectTimeout(url.timeout())
+                    .keepAlive(
+                        SocketOptions.KeepAliveOptions.builder()
+                            .enable()
+                            .idle(Duration.ofSeconds(15))
+                            .interval(Duration.ofSeconds(5))
+                            .count(3)
+                            .build())
+                    .build())
+            .build());
+    try {
+      StatefulRedisConnection<String, byte[]> connection = client.connect(CODEC);
+      return new Redis(url, resources, client, connection);
+    } catch (RuntimeException e) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      resources.shutdown(0, 1, TimeUnit.SECONDS);
+      throw new BackendException(
+          "cannot connect to Redis at " + url.display() + ": " + rootMessage(e), e);
+    }
+  }
+
+  /** Opens a connection for subscriptions; Lettuce re-subscribes it after a reconnect. */
+  public StatefulRedisPubSubConnection<String, byte[]> connectPubSub() {
+    try {
+      return client.connectPubSub(CODEC);
+    } catch (RuntimeException e) {
+      throw new BackendException(
+          "cannot connect to Redis at " + url.display() + ": " + rootMessage(e), e);
+    }
+  }
+
+  public RedisClient client() {
+    return client;
+  }
+
+  /** The shared command interface; every call returns at once with a future. */
+  public RedisAsyncCommands<String, byte[]> async() {
+    return async;
+  }
+
+  public RedisUrl url() {
+    return url;
+  }
+
+  /**
+   * Waits for a command's result.
+   *
+   * @param what what was being done, for the error message
+   * @throws BackendException if the command failed or timed out
+   */
+  public <T> T await(CompletionStage<T> command, String what) {
+    try {
+      return awaitInterruptibly(command, what);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BackendException(what + " on Redis at " + url.display() + ": interrupted", e);
+    }
+  }
+
+  /** Like {@link #await} but lets an interrupt through. */
+  public <T> T awaitInterruptibly(CompletionStage<T> command, String what)
+      throws InterruptedException {
+    CompletableFuture<T> f = command.toCompletableFuture();
+    try {
+      // Lettuce enforces the command timeout; the extra margin only guards against a lost future.
+      return f.get(url.timeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw failure(what, e.getCause());
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw failure(what, e);
+    }
+  }
+
+  /** The exception for a failed command. */
+  public BackendException failure(String what, Throwable cause) {
+    if (cause instanceof BackendException b) {
+      return b;
+    }
+    String detail =
+        cause instanceof RedisCommandTimeoutException || cause instanceof TimeoutException
+            ? "no answer within " + url.timeout().toMillis() + " ms (is Redis down or overloaded?)"
+            : rootMessage(cause);
+    return new BackendException(what + " on Redis at " + url.display() + ": " + detail, cause);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage();
+    return m == null ? t.getClass().getSimpleName() : m;
+  }
+
+  @Override
+  public void close() {
+    try {
+      connection.close();
+    } finally {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.errand.redis.internal;
+
+import static dev.errand.redis.internal.RedisBroker.bytes;
+import static dev.errand.redis.internal.RedisBroker.num;
+
+import dev.errand.TaskStatus;
+import dev.errand.spi.ResultStore;
+import dev.errand.wire.Wire;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Task statuses on Redis: one string key per task ({@code PREFIX:r:{ID}}, so results spread over a
+ * Cluster), set with a Redis expiry and also carrying its expiry for the backend's clock. Storing a
+ * ready status publishes it on the task's channel, which wakes {@link #whenReady} waiters at once.
+ * Revocations are one sorted set scored by expiry, trimmed on every revoke. Thread-safe.
+ */
+public final class RedisResultStore implements ResultStore {
+
+  private final Redis redis;
+  private final Keys keys;
+  private final Clock clock;
+  private final Notifier notifier;
+
+  public RedisResultStore(Redis redis, Keys keys, Clock clock, Notifier notifier) {
+    this.redis = redis;
+    this.keys = keys;
+    this.clock = clock;
+    this.notifier = notifier;
+    notifier.onReconnect(
+        id -> get(id).filter(s -> s.state().isReady()).ifPresent(s -> notifier.complete(id, s)));
+  }
+
+  @Override
+  public void put(TaskStatus status, Duration ttl) {
+    putAll(List.of(status), ttl);
+  }
+
+  @Override
+  public void putAll(List<TaskStatus> statuses, Duration ttl) {
+    if (statuses.isEmpty()) {
+      return;
+    }
+    List<CompletableFuture<?>> sent = sendAll(statuses, ttl);
+    for (CompletableFuture<?> f : sent) {
+      redis.await(f, "store task status");
+    }
+  }
+
+  /** Sends the writes of {@code statuses} (pipelined) and returns their futures. */
+  public List<CompletableFuture<?>> sendAll(List<TaskStatus> statuses, Duration ttl) {
+    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    long expiresAt = clock.millis() + ttl.toMillis();
+    SetArgs px = SetArgs.Builder.px(Math.max(1, ttl.toMillis()));
+    List<CompletableFuture<?>> sent = new ArrayList<>(statuses.size() * 2);
+    for (TaskStatus s : statuses) {
+      byte[] value = Codec.withExpiry(expiresAt, Wire.encodeStatus(s));
+      sent.add(cmd.set(keys.result(s.id()), value, px).toCompletableFuture());
+      if (s.state().isReady()) {
+        sent.add(cmd.publish(keys.doneChannel(s.id()), value).toCompletableFuture());
+      }
+    }
+    return sent;
+  }
+
+  @Override
+  public Optional<TaskStatus> get(String taskId) {
+    byte[] value = redis.await(redis.async().get(keys.result(taskId)), "read task status");
+    if (value == null || Codec.expiresAt(value) <= clock.millis()) {
+      return Optional.empty();
+    }
+    return Optional.of(Codec.decodeResult(value));
+  }
+
+  @Override
+  public CompletableFuture<TaskStatus> whenReady(String taskId) {
+    CompletableFuture<TaskStatus> future = new CompletableFuture<>();
+    // Subscribe first, then look: a status stored in between is published after we listen.
+    notifier.waitFor(taskId, future);
+    try {
+      get(taskId).filter(s -> s.state().isReady()).ifPresent(future::complete);
+    } catch (RuntimeException e) {
+      future.completeExceptionally(e);
+    }
+    return future;
+  }
+
+  @Override
+  public void revoke(String taskId, Duration ttl) {
+    long now = clock.millis();
+    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    var add = cmd.zadd(keys.revoked(), (double) (now + ttl.toMillis()), bytes(taskId));
+    var trim =
+        cmd.zremrangebyscore(
+            keys.revoked(), io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now));
+    redis.await(add, "revoke");
+    redis.await(trim, "revoke");
+  }
+
+  @Override
+  public Set<String> revoked(Collection<String> taskIds) {
+    if (taskIds.isEmpty()) {
+      return Set.of();
+    }
+    List<String> ids = new ArrayList<>(taskIds);
+    byte[][] members = new byte[ids.size()][];
+    for (int i = 0; i < ids.size(); i++) {
+      members[i] = bytes(ids.get(i));
+    }
+    List<Double> scores =
+        redis.await(redis.async().zmscore(keys.revoked(), members), "check revocations");
+    long now = clock.millis();
+    Set<String> out = new HashSet<>();
+    for (int i = 0; i < ids.size(); i++) {
+      Double s = scores.get(i);
+      if (s != null && s > now) {
+        out.add(ids.get(i));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public boolean claimOnce(String key, Duration ttl) {
+    Long got =
+        redis.await(
+            Script.ONCE.run(
+                redis.async(),
+                ScriptOutputType.INTEGER,
+                new String[] {keys.once(key)},
+                num(clock.millis()),
+                num(ttl.toMillis())),
+            "claim once");
+    return got == 1L;
+  }
+}

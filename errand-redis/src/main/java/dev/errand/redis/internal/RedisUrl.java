@@ -1,0 +1,147 @@
+package dev.errand.redis.internal;
+
+import io.lettuce.core.RedisURI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A parsed Redis backend URL: Lettuce's {@code redis://}, {@code rediss://} and {@code
+ * redis-sentinel://} forms, plus Errand's own query parameters {@code prefix} (key prefix, default
+ * {@value Keys#DEFAULT_PREFIX}), {@code timeout} (command timeout, default 10 s) and {@code events}
+ * (event log capacity).
+ *
+ * @param uri what Lettuce connects to
+ * @param prefix the key prefix
+ * @param timeout how long a command may take before it fails, also while reconnecting
+ * @param eventCapacity how many events the event log keeps
+ * @param display the URL with any password removed
+ */
+public record RedisUrl(
+    RedisURI uri, String prefix, Duration timeout, int eventCapacity, String display) {
+
+  /** Default command timeout: 10 s. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Default event log capacity: 10,000 events. */
+  public static final int DEFAULT_EVENT_CAPACITY = 10_000;
+
+  /**
+   * Parses {@code url}.
+   *
+   * @throws IllegalArgumentException naming the URL and what is wrong with it
+   */
+  public static RedisUrl parse(String url) {
+    if (!(url.startsWith("redis://")
+        || url.startsWith("rediss://")
+        || url.startsWith("redis-sentinel://"))) {
+      throw new IllegalArgumentException(
+          "not a Redis URL: '"
+              + redact(url)
+              + "' (expected redis://host:port/db, rediss://... or redis-sentinel://...)");
+    }
+    String prefix = Keys.DEFAULT_PREFIX;
+    Duration timeout = DEFAULT_TIMEOUT;
+    int events = DEFAULT_EVENT_CAPACITY;
+    String base = url;
+    String fragment = "";
+    int hash = base.indexOf('#');
+    if (hash >= 0) {
+      fragment = base.substring(hash);
+      base = base.substring(0, hash);
+    }
+    int q = base.indexOf('?');
+    List<String> passOn = new ArrayList<>();
+    if (q >= 0) {
+      for (String pair : base.substring(q + 1).split("&")) {
+        if (pair.isEmpty()) {
+          continue;
+        }
+        int eq = pair.indexOf('=');
+        String name = eq < 0 ? pair : pair.substring(0, eq);
+        String value =
+            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        switch (name) {
+          case "prefix" -> prefix = value;
+          case "timeout" -> timeout = duration(url, value);
+          case "events" -> events = positive(url, value);
+          default -> passOn.add(pair);
+        }
+      }
+      base = base.substring(0, q);
+    }
+    new Keys(prefix); // validates
+    String lettuceUrl = base + (passOn.isEmpty() ? "" : "?" + String.join("&", passOn)) + fragment;
+    RedisURI uri;
+    try {
+      uri = RedisURI.create(lettuceUrl);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "'" + redact(url) + "' is not a valid Redis URL: " + e.getMessage(), e);
+    }
+    uri.setTimeout(timeout);
+    return new RedisUrl(uri, prefix, timeout, events, redact(url));
+  }
+
+  /** The URL with the password (user info) replaced by {@code ***}. */
+  public static String redact(String url) {
+    int scheme = url.indexOf("://");
+    if (scheme < 0) {
+      return url;
+    }
+    int at = url.indexOf('@', scheme);
+    int slash = url.indexOf('/', scheme + 3);
+    if (at < 0 || (slash >= 0 && slash < at)) {
+      return url;
+    }
+    return url.substring(0, scheme + 3) + "***" + url.substring(at);
+  }
+
+  private static Duration duration(String url, String value) {
+    try {
+      Duration d =
+          value.matches("\\d+") ? Duration.ofMillis(Long.parseLong(value)) : parseShort(value);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("must be positive");
+      }
+      return d;
+    } catch (DateTimeParseException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "Redis URL '"
+              + redact(url)
+              + "': timeout='"
+              + value
+              + "' is not a duration (use e.g. 500ms, 5s, 1m or milliseconds)");
+    }
+  }
+
+  private static Duration parseShort(String value) {
+    String v = value.trim().toLowerCase();
+    if (v.endsWith("ms")) {
+      return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+    }
+    if (v.endsWith("s")) {
+      return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+    }
+    if (v.endsWith("m")) {
+      return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+    }
+    return Duration.parse(value);
+  }
+
+  private static int positive(String url, String value) {
+    try {
+      int n = Integer.parseInt(value);
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        "Redis URL '" + redact(url) + "': events='" + value + "' is not a positive number");
+  }
+}

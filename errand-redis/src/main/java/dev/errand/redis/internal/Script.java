@@ -1,0 +1,104 @@
+package dev.errand.redis.internal;
+
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * A Lua script from this package's resources, run with EVALSHA and loaded again with EVAL when the
+ * server does not know it (after a restart or SCRIPT FLUSH). Immutable and thread-safe.
+ */
+public final class Script {
+
+  public static final Script ENQUEUE = load("enqueue");
+  public static final Script CLAIM = load("claim", "queue_common");
+  public static final Script ACK = load("ack");
+  public static final Script RENEW = load("renew");
+  public static final Script RELEASE = load("release");
+  public static final Script RETRY = load("retry");
+  public static final Script STATS = load("stats", "queue_common");
+  public static final Script PURGE = load("purge");
+  public static final Script EVENTS_PUBLISH = load("events_publish");
+  public static final Script EVENTS_READ = load("events_read");
+  public static final Script ONCE = load("once");
+  public static final Script DEAD_ADD = load("dead_add");
+  public static final Script DEAD_REMOVE = load("dead_remove");
+
+  private final String name;
+  private final String source;
+  private final String sha;
+
+  private Script(String name, String source) {
+    this.name = name;
+    this.source = source;
+    this.sha = sha1(source);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Runs the script; the returned stage fails like the command would. */
+  public <T> CompletableFuture<T> run(
+      RedisAsyncCommands<String, byte[]> redis,
+      ScriptOutputType type,
+      String[] keys,
+      byte[]... args) {
+    CompletableFuture<T> first = redis.<T>evalsha(sha, type, keys, args).toCompletableFuture();
+    return first
+        .handle(
+            (value, error) -> {
+              if (error == null) {
+                return CompletableFuture.completedFuture(value);
+              }
+              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+              if (cause instanceof RedisNoScriptException) {
+                return redis
+                    .<T>eval(source.getBytes(StandardCharsets.UTF_8), type, keys, args)
+                    .toCompletableFuture();
+              }
+              return CompletableFuture.<T>failedFuture(cause);
+            })
+        .thenCompose(f -> f);
+  }
+
+  /** Loads {@code name.lua}, after the shared fragments it needs. */
+  private static Script load(String name, String... fragments) {
+    StringBuilder source = new StringBuilder();
+    for (String f : fragments) {
+      source.append(read(f)).append('\n');
+    }
+    return new Script(name, source.append(read(name)).toString());
+  }
+
+  private static String read(String name) {
+    String path = name + ".lua";
+    try (InputStream in = Script.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing script resource " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String sha1(String source) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
