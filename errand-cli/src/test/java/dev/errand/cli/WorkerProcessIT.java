@@ -23,10 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real {@code errand worker} processes on one SQLite file: one is killed with SIGKILL mid-task and
- * nothing is lost; SIGTERM hands prefetched tasks back at once.
+ * Real {@code errand worker} processes sharing one backend: one is killed with SIGKILL mid-task and
+ * nothing is lost; a task that runs for three times its lease runs once; SIGTERM hands prefetched
+ * tasks back at once. Subclassed once per backend.
  */
-class WorkerProcessIT {
+abstract class WorkerProcessIT {
 
   @TempDir Path dir;
   String url;
@@ -35,18 +36,28 @@ class WorkerProcessIT {
   Client client;
   final List<Process> processes = new ArrayList<>();
 
+  /** The URL of a new, empty backend for one test. */
+  abstract String newBackendUrl(Path dir);
+
+  /** Deletes what the test left in the backend; after the backend is closed. */
+  void cleanUp() {}
+
   @BeforeEach
   void open() {
-    url = "sqlite:" + dir.resolve("it.db");
+    url = newBackendUrl(dir);
     log = dir.resolve("runs.log");
     backend = Backends.open(url);
     client = Client.create(backend);
   }
 
   @AfterEach
-  void close() {
-    processes.forEach(Process::destroyForcibly);
+  void close() throws InterruptedException {
+    for (Process p : processes) {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
     backend.close();
+    cleanUp();
   }
 
   Process worker(String name, String... extra) throws IOException {
@@ -101,6 +112,17 @@ class WorkerProcessIT {
     assertThat(runs.split("start " + longTask.id(), -1)).as(runs).hasSize(3); // ran twice
     assertThat(runs).contains("done " + longTask.id() + " " + b.pid());
     assertThat(b.isAlive()).isTrue();
+  }
+
+  @Test
+  void aTaskRunningThreeTimesItsLeaseRunsOnce() throws Exception {
+    worker("worker-l1", "-c", "1", "--lease", "2s");
+    worker("worker-l2", "-c", "1", "--lease", "2s");
+    AsyncResult<Integer> slow = send(7, 6_500); // renewed every 2/3 s while it runs
+
+    assertThat(slow.get(Duration.ofSeconds(60))).isEqualTo(7);
+    String runs = Files.readString(log);
+    assertThat(runs.split("start " + slow.id(), -1)).as(runs).hasSize(2); // exactly one start
   }
 
   @Test

@@ -116,8 +116,15 @@ public final class RedisBroker implements Broker {
       }
     }
     EnqueueResult[] out = new EnqueueResult[messages.size()];
+    List<String> queueNames = new ArrayList<>(byQueue.keySet());
     for (int c = 0; c < calls.size(); c++) {
-      List<Object> reply = redis.await(calls.get(c), "enqueue");
+      List<Object> result = redis.await(calls.get(c), "enqueue");
+      String quarantined = text(result.get(1));
+      if (!quarantined.isEmpty()) {
+        quarantine(queueNames.get(c), quarantined);
+      }
+      @SuppressWarnings("unchecked")
+      List<Object> reply = (List<Object>) result.get(0);
       List<Integer> idx = order.get(c);
       for (int j = 0; j < idx.size(); j++) {
         String holder = text(reply.get(j));

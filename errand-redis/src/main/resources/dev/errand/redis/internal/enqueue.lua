@@ -2,12 +2,19 @@
 -- KEYS: 1 ready, 2 delayed, 3 body, 4 meta, 5 seq, 6.. idempotency keys
 -- ARGV: 1 now (ms), 2 wake channel, 3 count, then per message:
 --       id, priority, body, notBefore (ms, 0 = now), idempotency key index (0 = none), window (ms)
--- Returns one string per message: '' when enqueued, else the id that holds the key.
+-- Returns {one string per message: '' when enqueued, else the id that holds the key;
+--          '' or the key a foreign value found under the ready key was moved to}.
 local PRIORITY_SPAN = 4398046511104 -- 2^42 sequence numbers per priority band
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[3])
 local out = {}
 local ready = false
+local quarantine = ''
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind ~= 'zset' and kind ~= 'none' then
+  quarantine = KEYS[1] .. ':foreign:' .. string.format('%d', now)
+  redis.call('RENAME', KEYS[1], quarantine)
+end
 for i = 0, n - 1 do
   local b = 4 + i * 6
   local id, prio, body = ARGV[b], tonumber(ARGV[b + 1]), ARGV[b + 2]
@@ -45,4 +52,4 @@ end
 if ready then
   redis.call('PUBLISH', ARGV[2], '')
 end
-return out
+return {out, quarantine}

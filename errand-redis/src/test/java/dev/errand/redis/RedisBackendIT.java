@@ -1,0 +1,165 @@
+package dev.errand.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.AsyncResult;
+import dev.errand.BackendException;
+import dev.errand.Client;
+import dev.errand.DeadLetter;
+import dev.errand.DeadLetterReason;
+import dev.errand.TaskDef;
+import dev.errand.worker.Worker;
+import dev.errand.worker.WorkerOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Redis backend beyond the contract: foreign data, bounded memory, bad URLs, outages. */
+class RedisBackendIT {
+
+  static final TaskDef<Integer, Integer> DOUBLE =
+      TaskDef.builder("it.double", Integer.class, Integer.class).build();
+
+  String prefix;
+  RedisBackend backend;
+  Worker worker;
+
+  @BeforeEach
+  void open() {
+    prefix = RedisTestSupport.newPrefix();
+    backend = RedisBackend.open(RedisTestSupport.url(prefix, "events=500"));
+  }
+
+  @AfterEach
+  void close() {
+    if (worker != null) {
+      worker.close();
+    }
+    backend.close();
+    RedisTestSupport.deleteKeys(prefix);
+  }
+
+  void startWorker() {
+    worker =
+        Worker.builder(backend)
+            .handle(DOUBLE, (n, ctx) -> n * 2)
+            .options(
+                WorkerOptions.builder()
+                    .name("w-" + prefix)
+                    .queues("default")
+                    .concurrency(4)
+                    .build())
+            .build()
+            .start();
+  }
+
+  @Test
+  void rawValuesPushedOntoAQueueKeyBecomeDeadLettersAndTheQueueKeepsWorking() throws Exception {
+    String readyKey = prefix + ":q:{default}:ready";
+    RedisTestSupport.withRedis(r -> r.lpush(readyKey, "garbage-1", "{\"not\":\"errand\"}"));
+    startWorker();
+    Client client = Client.create(backend);
+
+    AsyncResult<Integer> after = client.enqueue(DOUBLE, 21);
+
+    assertThat(after.get(Duration.ofSeconds(30))).isEqualTo(42);
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.deadLetters().count("default") == 2);
+    List<DeadLetter> dead = backend.deadLetters().list("default", 0, 10);
+    assertThat(dead).extracting(DeadLetter::reason).containsOnly(DeadLetterReason.UNDECODABLE);
+    assertThat(dead)
+        .extracting(DeadLetter::body)
+        .containsExactlyInAnyOrder("garbage-1", "{\"not\":\"errand\"}");
+    assertThat(dead.get(0).error().message()).contains("found a Redis list under the queue key");
+    assertThat(worker.isConsuming()).isTrue();
+  }
+
+  @Test
+  void aGarbageMessageInTheQueueIsDeadLetteredWithItsReason() throws Exception {
+    RedisTestSupport.withRedis(
+        r -> {
+          r.hset(prefix + ":q:{default}:body", "junk-1", "\u0001\u0002 not json");
+          r.zadd(prefix + ":q:{default}:ready", 1.0, "junk-1");
+          r.zadd(prefix + ":q:{default}:ready", 2.0, "no-body-at-all");
+        });
+    startWorker();
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> backend.deadLetters().count("default") == 2);
+    DeadLetter junk = backend.deadLetters().get("junk-1").orElseThrow();
+    assertThat(junk.reason()).isEqualTo(DeadLetterReason.UNDECODABLE);
+    assertThat(junk.error().message()).isNotBlank();
+    assertThat(backend.deadLetters().get("no-body-at-all")).isPresent();
+    assertThat(Client.create(backend).enqueue(DOUBLE, 1).get(Duration.ofSeconds(30))).isEqualTo(2);
+  }
+
+  @Test
+  void finishedTasksLeaveNothingInTheQueueAndTheEventLogStaysCapped() throws Exception {
+    startWorker();
+    Client client = Client.create(backend);
+    List<AsyncResult<Integer>> sent = new ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      sent.add(client.enqueue(DOUBLE, i));
+    }
+    for (AsyncResult<Integer> r : sent) {
+      r.get(Duration.ofSeconds(60));
+    }
+    worker.close();
+    worker = null;
+
+    RedisTestSupport.withRedis(
+        r -> {
+          String q = prefix + ":q:{default}:";
+          assertThat(r.hlen(q + "body")).as("bodies").isZero();
+          assertThat(r.hlen(q + "meta")).as("metadata").isZero();
+          assertThat(r.zcard(q + "leased")).as("leases").isZero();
+          assertThat(r.zcard(q + "ready")).as("ready").isZero();
+          // 4 events per task were published; the stream keeps about the capacity
+          assertThat(r.xlen(prefix + ":{events}")).isLessThan(500);
+          assertThat(r.pttl(prefix + ":r:{" + sent.get(0).id() + "}"))
+              .as("results expire")
+              .isPositive();
+        });
+    assertThat(backend.events().read(0, 10_000)).hasSize(500);
+  }
+
+  @Test
+  void aProducerGetsAClearErrorAfterTheTimeoutWhenRedisDoesNotAnswer() throws Exception {
+    try (RedisBackend quick = RedisBackend.open(RedisTestSupport.url(prefix, "timeout=300ms"))) {
+      Client client = Client.create(quick);
+      client.enqueue(DOUBLE, 1); // connected and working
+      RedisTestSupport.withRedis(r -> r.clientPause(1_500));
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> client.enqueue(DOUBLE, 2))
+          .isInstanceOf(BackendException.class)
+          .hasMessageContaining("no answer within 300 ms")
+          .hasMessageContaining("127.0.0.1:6379");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
+  void anUnreachableServerIsNamedInTheError() throws Exception {
+    assertThatThrownBy(() -> RedisBackend.open("redis://127.0.0.1:1/0?timeout=1s"))
+        .isInstanceOf(BackendException.class)
+        .hasMessageContaining("cannot connect to Redis at redis://127.0.0.1:1/0");
+  }
+
+  @Test
+  void badUrlsNameTheProblem() throws Exception {
+    assertThatThrownBy(() -> RedisBackend.open("redis://127.0.0.1:6379/0?prefix=a{b}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("prefix 'a{b}'");
+    assertThatThrownBy(() -> RedisBackend.open("redis://127.0.0.1:6379/0?timeout=soon"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("timeout='soon'");
+    assertThatThrownBy(() -> RedisBackend.open("http://127.0.0.1:6379"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a Redis URL");
+    assertThat(RedisBackend.open("redis://:secret@127.0.0.1:6379/0?prefix=" + prefix).describe())
+        .doesNotContain("secret");
+  }
+}
