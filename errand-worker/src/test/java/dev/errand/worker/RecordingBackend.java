@@ -113,6 +113,19 @@ final class RecordingBackend implements Backend {
     return inner.workers();
   }
 
+  /** How many of the next {@link #storeAndAck} calls fail, as if the backend were down. */
+  final java.util.concurrent.atomic.AtomicInteger failingWrites =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  @Override
+  public java.util.Set<String> storeAndAck(
+      java.util.List<dev.errand.TaskStatus> statuses, Duration ttl, java.util.List<Delivery> acks) {
+    if (failingWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new dev.errand.BackendException("injected: backend down", null);
+    }
+    return Backend.super.storeAndAck(statuses, ttl, acks);
+  }
+
   @Override
   public String describe() {
     return "recording " + inner.describe();

@@ -46,6 +46,22 @@ class WorkerCrashTest extends WorkerTestSupport {
   }
 
   @Test
+  void outcomesAreWrittenOnceTheBackendAnswersAgainWithoutRunningTheTaskTwice() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    startWorker(
+        new TaskRegistry().handle(JOB, (job, ctx) -> "run " + runs.incrementAndGet()),
+        o -> o.name("steady"));
+    backend.failingWrites.set(3); // the next three batched writes fail (backoff 100, 200, 400 ms)
+
+    AsyncResult<String> r = client.enqueue(JOB, new Tasks.Job("during an outage"));
+
+    assertThat(r.get(WAIT)).isEqualTo("run 1");
+    assertThat(backend.failingWrites).hasValue(0);
+    assertThat(runs).hasValue(1);
+    await().atMost(WAIT).until(() -> backend.broker().stats("default").leased() == 0);
+  }
+
+  @Test
   void leaseRenewalKeepsALongTaskFromBeingRedelivered() throws Exception {
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch finish = new CountDownLatch(1);

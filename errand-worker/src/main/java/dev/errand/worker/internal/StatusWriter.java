@@ -69,6 +69,11 @@ public abstract class StatusWriter {
   }
 
   static void write(Backend backend, Duration ttl, List<Item> items) {
+    finish(items, attempt(backend, ttl, items, true));
+  }
+
+  /** Stores the batch; false if the backend failed (logged at error if {@code loud}). */
+  static boolean attempt(Backend backend, Duration ttl, List<Item> items, boolean loud) {
     // Within one batch only a task's last status matters (RECEIVED, STARTED and SUCCESS of a
     // quick task often meet here): write that one, in the order of its last occurrence.
     java.util.LinkedHashMap<String, TaskStatus> last = new java.util.LinkedHashMap<>();
@@ -81,7 +86,6 @@ public abstract class StatusWriter {
       if (i.ack() != null) acks.add(i.ack());
     }
     List<TaskStatus> statuses = new ArrayList<>(last.values());
-    boolean ok;
     try {
       Set<String> stale = backend.storeAndAck(statuses, ttl, acks);
       for (String id : stale) {
@@ -90,14 +94,19 @@ public abstract class StatusWriter {
                 + " renewal); it may run again",
             id);
       }
-      ok = true;
+      return true;
     } catch (RuntimeException e) {
-      log.error(
-          "could not record {} outcomes; their tasks will be delivered again after their leases",
-          items.size(),
-          e);
-      ok = false;
+      if (loud) {
+        log.error("could not record {} outcomes", items.size(), e);
+      } else {
+        log.warn("still cannot record {} outcomes: {}", items.size(), e.toString());
+      }
+      return false;
     }
+  }
+
+  /** Tells each item's callback whether it was written. */
+  static void finish(List<Item> items, boolean ok) {
     for (Item i : items) {
       if (i.then() != null) {
         try {
@@ -117,6 +126,7 @@ public abstract class StatusWriter {
     private final LinkedBlockingQueue<Item> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean stopping;
+    private volatile boolean closing;
     private volatile boolean halted;
 
     Batching(Backend backend, Duration ttl, String threadName) {
@@ -159,7 +169,7 @@ public abstract class StatusWriter {
           batch.add(first);
           queue.drainTo(batch, MAX_BATCH - 1);
           if (!halted) {
-            write(backend, ttl, batch);
+            writeRetrying(batch);
           }
           batch.clear();
         } catch (InterruptedException e) {
@@ -170,8 +180,38 @@ public abstract class StatusWriter {
       }
     }
 
+    /**
+     * Writes a batch, retrying with backoff (100 ms doubling to 5 s) while the backend is down, so
+     * a blip costs no re-runs; gives up after three tries once the worker is closing or halted.
+     */
+    private void writeRetrying(List<Item> batch) {
+      boolean ok = attempt(backend, ttl, batch, true);
+      if (!ok && !halted) {
+        log.warn(
+            "retrying with backoff until the backend answers; the tasks run again only if this"
+                + " worker stops first");
+      }
+      long backoffMs = 100;
+      for (int tries = 1; !ok && !halted && !(closing && tries >= 3); tries++) {
+        try {
+          Thread.sleep(backoffMs);
+        } catch (InterruptedException e) {
+          if (halted) {
+            break;
+          }
+        }
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+        ok = attempt(backend, ttl, batch, false);
+        if (ok) {
+          log.info("recorded {} outcomes after {} tries", batch.size(), tries + 1);
+        }
+      }
+      finish(batch, ok);
+    }
+
     @Override
     public void close() {
+      closing = true;
       try {
         awaitFlushed();
       } catch (InterruptedException e) {
