@@ -127,6 +127,24 @@ class RedisBackendIT {
   }
 
   @Test
+  void aRevocationReachesAnotherProcessThatAlreadyLoadedTheSet() throws Exception {
+    try (RedisBackend other = RedisBackend.open(RedisTestSupport.url(prefix, ""))) {
+      assertThat(other.results().revoked(List.of("t1", "t2"))).isEmpty(); // loads and listens
+
+      backend.results().revoke("t2", Duration.ofHours(1));
+
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> other.results().revoked(List.of("t1", "t2")).equals(java.util.Set.of("t2")));
+      try (RedisBackend late = RedisBackend.open(RedisTestSupport.url(prefix, ""))) {
+        assertThat(late.results().revoked(List.of("t2")))
+            .as("a new process loads what was revoked before it started")
+            .containsExactly("t2");
+      }
+    }
+  }
+
+  @Test
   void aProducerGetsAClearErrorAfterTheTimeoutWhenRedisDoesNotAnswer() throws Exception {
     try (RedisBackend quick = RedisBackend.open(RedisTestSupport.url(prefix, "timeout=300ms"))) {
       Client client = Client.create(quick);

@@ -78,6 +78,11 @@ public final class Keys {
     return p + ":{revoked}";
   }
 
+  /** The channel revocations are announced on: {@code "<expiresAt ms> <task id>"}. */
+  public String revokeChannel() {
+    return p + ":revoke";
+  }
+
   /** A {@code ctx.once} claim. */
   public String once(String key) {
     return p + ":once:{" + key + "}";

@@ -37,6 +37,8 @@ public final class Notifier implements AutoCloseable {
       new ConcurrentHashMap<>();
   private volatile StatefulRedisPubSubConnection<String, byte[]> connection;
   private volatile Consumer<String> recheck = id -> {};
+  private final Map<String, Consumer<byte[]>> channels = new ConcurrentHashMap<>();
+  private final List<Runnable> onDisconnect = new CopyOnWriteArrayList<>();
   private long generation;
   private volatile boolean closed;
 
@@ -50,6 +52,20 @@ public final class Notifier implements AutoCloseable {
   /** Called with a task id after a reconnect, for each task someone waits for. */
   public void onReconnect(Consumer<String> recheck) {
     this.recheck = recheck;
+  }
+
+  /**
+   * Subscribes to {@code channel} (waiting for the subscription) and hands each message to {@code
+   * handler}, on Lettuce's event loop: handlers must not block.
+   */
+  public void listen(String channel, Consumer<byte[]> handler) {
+    channels.put(channel, handler);
+    redis.await(connection().async().subscribe(channel), "subscribe");
+  }
+
+  /** Runs {@code action} (on Lettuce's event loop) whenever a connection to Redis is lost. */
+  public void onDisconnect(Runnable action) {
+    onDisconnect.add(action);
   }
 
   /** A number that changes whenever a watched queue may have new work. */
@@ -183,7 +199,10 @@ public final class Notifier implements AutoCloseable {
   private final class Listener extends RedisPubSubAdapter<String, byte[]> {
     @Override
     public void message(String channel, byte[] message) {
-      if (channel.startsWith(keys.wakeChannelPrefix())) {
+      Consumer<byte[]> handler = channels.get(channel);
+      if (handler != null) {
+        handler.accept(message);
+      } else if (channel.startsWith(keys.wakeChannelPrefix())) {
         bump();
       } else if (channel.startsWith(keys.doneChannelPrefix())) {
         String id = channel.substring(keys.doneChannelPrefix().length());
@@ -210,7 +229,10 @@ public final class Notifier implements AutoCloseable {
 
     @Override
     public void onRedisDisconnected(io.lettuce.core.RedisChannelHandler<?, ?> connection) {
-      log.debug("Redis subscription connection lost; reconnecting");
+      log.debug("Redis connection lost; reconnecting");
+      for (Runnable r : onDisconnect) {
+        r.run();
+      }
     }
   }
 }

@@ -1,6 +1,5 @@
 package dev.errand.redis.internal;
 
-import static dev.errand.redis.internal.RedisBroker.bytes;
 import static dev.errand.redis.internal.RedisBroker.num;
 
 import dev.errand.TaskStatus;
@@ -13,7 +12,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -31,12 +29,14 @@ public final class RedisResultStore implements ResultStore {
   private final Keys keys;
   private final Clock clock;
   private final Notifier notifier;
+  private final Revocations revocations;
 
   public RedisResultStore(Redis redis, Keys keys, Clock clock, Notifier notifier) {
     this.redis = redis;
     this.keys = keys;
     this.clock = clock;
     this.notifier = notifier;
+    this.revocations = new Revocations(redis, keys, clock, notifier);
     notifier.onReconnect(
         id -> get(id).filter(s -> s.state().isReady()).ifPresent(s -> notifier.complete(id, s)));
   }
@@ -97,37 +97,12 @@ public final class RedisResultStore implements ResultStore {
 
   @Override
   public void revoke(String taskId, Duration ttl) {
-    long now = clock.millis();
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
-    var add = cmd.zadd(keys.revoked(), (double) (now + ttl.toMillis()), bytes(taskId));
-    var trim =
-        cmd.zremrangebyscore(
-            keys.revoked(), io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now));
-    redis.await(add, "revoke");
-    redis.await(trim, "revoke");
+    revocations.revoke(taskId, ttl);
   }
 
   @Override
   public Set<String> revoked(Collection<String> taskIds) {
-    if (taskIds.isEmpty()) {
-      return Set.of();
-    }
-    List<String> ids = new ArrayList<>(taskIds);
-    byte[][] members = new byte[ids.size()][];
-    for (int i = 0; i < ids.size(); i++) {
-      members[i] = bytes(ids.get(i));
-    }
-    List<Double> scores =
-        redis.await(redis.async().zmscore(keys.revoked(), members), "check revocations");
-    long now = clock.millis();
-    Set<String> out = new HashSet<>();
-    for (int i = 0; i < ids.size(); i++) {
-      Double s = scores.get(i);
-      if (s != null && s > now) {
-        out.add(ids.get(i));
-      }
-    }
-    return out;
+    return taskIds.isEmpty() ? Set.of() : revocations.revoked(taskIds);
   }
 
   @Override

@@ -1,0 +1,102 @@
+package dev.errand.redis.internal;
+
+import static dev.errand.redis.internal.RedisBroker.bytes;
+
+import io.lettuce.core.Range;
+import io.lettuce.core.ScoredValue;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Which tasks are revoked, answered from memory: a worker asks for every batch it claims, and a
+ * round trip each time would slow the hot path. The set is loaded once (after subscribing to the
+ * revoke channel, so nothing published in between is missed) and kept current by the channel. When
+ * a connection drops, messages may have been lost, so the next question loads it again. Revocations
+ * are few and expire (default after a day), so the copy is small. Thread-safe.
+ */
+final class Revocations {
+
+  private final Redis redis;
+  private final Keys keys;
+  private final Clock clock;
+  private final Notifier notifier;
+  private final Map<String, Long> expiries = new ConcurrentHashMap<>();
+  private volatile boolean current;
+  private final Object loadLock = new Object();
+
+  Revocations(Redis redis, Keys keys, Clock clock, Notifier notifier) {
+    this.redis = redis;
+    this.keys = keys;
+    this.clock = clock;
+    this.notifier = notifier;
+    notifier.onDisconnect(() -> current = false);
+  }
+
+  /** Marks {@code taskId} revoked for {@code ttl}, here and in every listening process. */
+  void revoke(String taskId, Duration ttl) {
+    long now = clock.millis();
+    long expires = now + ttl.toMillis();
+    var cmd = redis.async();
+    var add = cmd.zadd(keys.revoked(), (double) expires, bytes(taskId));
+    var trim =
+        cmd.zremrangebyscore(keys.revoked(), Range.create(Double.NEGATIVE_INFINITY, (double) now));
+    var publish = cmd.publish(keys.revokeChannel(), bytes(expires + " " + taskId));
+    redis.await(add, "revoke");
+    redis.await(trim, "revoke");
+    redis.await(publish, "revoke");
+    expiries.put(taskId, expires);
+  }
+
+  /** Which of {@code taskIds} are revoked now. */
+  Set<String> revoked(Collection<String> taskIds) {
+    if (!current) {
+      load();
+    }
+    long now = clock.millis();
+    Set<String> out = new HashSet<>();
+    for (String id : taskIds) {
+      Long expires = expiries.get(id);
+      if (expires != null && expires > now) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  private void load() {
+    synchronized (loadLock) {
+      if (current) {
+        return;
+      }
+      notifier.listen(keys.revokeChannel(), this::heard);
+      long now = clock.millis();
+      var all =
+          redis.await(
+              redis
+                  .async()
+                  .zrangebyscoreWithScores(
+                      keys.revoked(), Range.create((double) now, Double.POSITIVE_INFINITY)),
+              "load revocations");
+      expiries.values().removeIf(e -> e <= now);
+      for (ScoredValue<byte[]> v : all) {
+        expiries.merge(
+            new String(v.getValue(), StandardCharsets.UTF_8), (long) v.getScore(), Math::max);
+      }
+      current = true;
+    }
+  }
+
+  private void heard(byte[] message) {
+    String m = new String(message, StandardCharsets.UTF_8);
+    int space = m.indexOf(' ');
+    if (space > 0) {
+      expiries.merge(m.substring(space + 1), Long.parseLong(m.substring(0, space)), Math::max);
+    }
+  }
+}
