@@ -42,17 +42,22 @@ public final class Redis implements AutoCloseable {
   private final RedisClient client;
   private final StatefulRedisConnection<String, byte[]> connection;
   private final RedisAsyncCommands<String, byte[]> async;
+  private final StatefulRedisConnection<String, byte[]> claimConnection;
+  private final RedisAsyncCommands<String, byte[]> claimAsync;
 
   private Redis(
       RedisUrl url,
       ClientResources resources,
       RedisClient client,
-      StatefulRedisConnection<String, byte[]> connection) {
+      StatefulRedisConnection<String, byte[]> connection,
+      StatefulRedisConnection<String, byte[]> claimConnection) {
     this.url = url;
     this.resources = resources;
     this.client = client;
     this.connection = connection;
     this.async = connection.async();
+    this.claimConnection = claimConnection;
+    this.claimAsync = claimConnection.async();
   }
 
   /**
@@ -86,10 +91,14 @@ public final class Redis implements AutoCloseable {
                             .build())
                     .build())
             .build());
+    StatefulRedisConnection<String, byte[]> connection = null;
     try {
-      StatefulRedisConnection<String, byte[]> connection = client.connect(CODEC);
-      return new Redis(url, resources, client, connection);
+      connection = client.connect(CODEC);
+      return new Redis(url, resources, client, connection, client.connect(CODEC));
     } catch (RuntimeException e) {
+      if (connection != null) {
+        connection.close();
+      }
       client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       resources.shutdown(0, 1, TimeUnit.SECONDS);
       throw new BackendException(
@@ -114,6 +123,14 @@ public final class Redis implements AutoCloseable {
   /** The shared command interface; every call returns at once with a future. */
   public RedisAsyncCommands<String, byte[]> async() {
     return async;
+  }
+
+  /**
+   * A second connection for claims, so a worker's claim is not queued behind the large pipelined
+   * batches of outcome writes on the shared connection (head-of-line blocking).
+   */
+  public RedisAsyncCommands<String, byte[]> claimAsync() {
+    return claimAsync;
   }
 
   public RedisUrl url() {
@@ -174,6 +191,7 @@ public final class Redis implements AutoCloseable {
   @Override
   public void close() {
     try {
+      claimConnection.close();
       connection.close();
     } finally {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
