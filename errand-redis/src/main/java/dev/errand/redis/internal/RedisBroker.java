@@ -185,36 +185,7 @@ public final class RedisBroker implements Broker {
 
   private record Attempt(List<Delivery> deliveries, long nextDue) {}
 
-  static final java.util.concurrent.atomic.LongAdder
-      CN = new java.util.concurrent.atomic.LongAdder(),
-      CT = new java.util.concurrent.atomic.LongAdder(),
-      CM = new java.util.concurrent.atomic.LongAdder(),
-      CG = new java.util.concurrent.atomic.LongAdder();
-
-  static {
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () ->
-                    System.err.printf(
-                        "claims %d avg %.1f us, asked %.1f got %.1f%n",
-                        CN.sum(),
-                        CT.sum() / 1000.0 / Math.max(1, CN.sum()),
-                        CM.sum() * 1.0 / Math.max(1, CN.sum()),
-                        CG.sum() * 1.0 / Math.max(1, CN.sum()))));
-  }
-
   private Attempt claimFrom(String queue, int max, Duration lease) throws InterruptedException {
-    long t0 = System.nanoTime();
-    Attempt a = claimFrom0(queue, max, lease);
-    CN.increment();
-    CT.add(System.nanoTime() - t0);
-    CM.add(max);
-    CG.add(a.deliveries().size());
-    return a;
-  }
-
-  private Attempt claimFrom0(String queue, int max, Duration lease) throws InterruptedException {
     Keys.QueueKeys qk = keys.queue(queue);
     long now = clock.millis();
     String receiptPrefix = node + "-" + claims.incrementAndGet();
