@@ -104,6 +104,10 @@ public final class Keys {
     return deadQueueIndexPrefix() + queue;
   }
 
+  public String deadCounter() {
+    return p + ":{dead}:seq";
+  }
+
   public String deadQueues() {
     return p + ":{dead}:queues";
   }

@@ -68,6 +68,14 @@ public final class Notifier implements AutoCloseable {
     onDisconnect.add(action);
   }
 
+  private void recheckQuietly(String id) {
+    try {
+      recheck.accept(id);
+    } catch (RuntimeException e) {
+      log.debug("re-check of task [{}] failed: {}", id, e.toString());
+    }
+  }
+
   /** A number that changes whenever a watched queue may have new work. */
   public long generation() {
     synchronized (lock) {
@@ -210,7 +218,7 @@ public final class Notifier implements AutoCloseable {
           complete(id, Codec.decodeResult(message));
         } catch (RuntimeException e) {
           log.warn("undecodable result notification for task [{}]: {}", id, e.toString());
-          recheck.accept(id);
+          CompletableFuture.runAsync(() -> recheckQuietly(id));
         }
       }
     }
@@ -220,10 +228,12 @@ public final class Notifier implements AutoCloseable {
     @Override
     public void onRedisConnected(
         io.lettuce.core.RedisChannelHandler<?, ?> connection, SocketAddress socketAddress) {
-      // Notifications sent while we were away are lost: let everyone look again.
+      // Notifications sent while we were away are lost: let everyone look again. Off the event
+      // loop: a recheck reads from Redis, and blocking here would stall that very read.
       bump();
-      for (String id : waiters.keySet()) {
-        recheck.accept(id);
+      List<String> ids = List.copyOf(waiters.keySet());
+      if (!ids.isEmpty()) {
+        CompletableFuture.runAsync(() -> ids.forEach(Notifier.this::recheckQuietly));
       }
     }
 

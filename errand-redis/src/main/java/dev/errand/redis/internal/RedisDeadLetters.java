@@ -37,7 +37,8 @@ public final class RedisDeadLetters implements DeadLetterStore {
               keys.deadLetters(),
               keys.deadIndex(),
               keys.deadQueueIndex(d.queue()),
-              keys.deadQueues()
+              keys.deadQueues(),
+              keys.deadCounter()
             },
             bytes(d.id()),
             bytes(d.queue()),
