@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Measure a backend on the real code path: enqueue rate (one at a time and batched),",
-      "drain rate of N pre-enqueued no-op tasks, enqueue-to-start latency at 100 tasks/s,",
-      "and drain of tasks that sleep 10 ms. Uses its own queues and purges them after."
+      "drain rate of N pre-enqueued no-op tasks, drain of tasks that sleep 10 ms, and",
+      "enqueue-to-start latency at a fixed rate; then the process's resident memory.",
+      "Uses its own queues and purges them after; results expire after 10 minutes."
     })
 final class BenchCommand implements Callable<Integer> {
 
@@ -55,6 +56,42 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--results", paramLabel = "on|off", description = "Store results (default: on).")
   String results = "on";
 
+  @Option(
+      names = "--prefetch",
+      paramLabel = "N",
+      description = "Worker prefetch (default: the worker's default, the concurrency).")
+  int prefetch = 0;
+
+  @Option(
+      names = "--latency-rate",
+      paramLabel = "N",
+      description = "Tasks per second in the latency step, run for 10 s (default: 100).")
+  int latencyRate = 100;
+
+  @Option(
+      names = "--sleep-tasks",
+      paramLabel = "N",
+      description = "Tasks sleeping 10 ms to drain (default: 2000).")
+  int sleepTasks = 2_000;
+
+  @Option(
+      names = "--sleep-concurrency",
+      paramLabel = "N",
+      description = "Concurrency for the sleeping tasks (default: --concurrency).")
+  Integer sleepConcurrency;
+
+  @Option(
+      names = "--sleep-pool",
+      paramLabel = "POOL",
+      description = "Pool for the sleeping tasks: threads or virtual (default: --pool).")
+  String sleepPool;
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "N",
+      description = "Tasks run before anything is timed, to warm the JIT (default: 20000).")
+  int warmup = 20_000;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -66,25 +103,44 @@ final class BenchCommand implements Callable<Integer> {
     if (!results.equals("on") && !results.equals("off")) {
       throw new UsageException("--results must be on or off but was '" + results + "'");
     }
-    Pool p = Pool.fromLabel(pool);
-    if (!p.isAvailable()) {
-      throw new UsageException(
-          "--pool virtual needs Java 21 or newer; this is Java " + Runtime.version().feature());
+    if (prefetch < 0) throw new UsageException("--prefetch must be >= 0 but was " + prefetch);
+    if (latencyRate <= 0 || latencyRate > 10_000) {
+      throw new UsageException("--latency-rate must be 1-10000 but was " + latencyRate);
     }
+    if (sleepTasks <= 0)
+      throw new UsageException("--sleep-tasks must be > 0 but was " + sleepTasks);
+    int sleepC = sleepConcurrency == null ? concurrency : sleepConcurrency;
+    if (sleepC <= 0) throw new UsageException("--sleep-concurrency must be > 0 but was " + sleepC);
+    if (warmup < 0) throw new UsageException("--warmup must be >= 0 but was " + warmup);
+    Pool p = pool(pool, "--pool");
+    Pool sleepP = sleepPool == null ? p : pool(sleepPool, "--sleep-pool");
     ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.errand"))
         .setLevel(ch.qos.logback.classic.Level.WARN);
     Bench.Settings settings =
-        new Bench.Settings(tasks, concurrency, p, payload, results.equals("on"));
+        new Bench.Settings(
+            tasks,
+            concurrency,
+            p,
+            prefetch,
+            payload,
+            results.equals("on"),
+            latencyRate,
+            sleepTasks,
+            sleepC,
+            sleepP,
+            warmup);
     PrintWriter out = spec.commandLine().getOut();
     BenchResult r;
     try (Backend b = backend.open()) {
       if (!output.json) {
         out.printf(
-            "errand bench on %s: %d tasks, concurrency %d (%s), payload %d B, results %s, Java %d, %d CPUs%n",
+            "errand bench on %s: %d tasks, concurrency %d (%s, prefetch %s), payload %d B,"
+                + " results %s, Java %d, %d CPUs%n",
             b.describe(),
             tasks,
             concurrency,
             p.label(),
+            prefetch == 0 ? "default" : String.valueOf(prefetch),
             payload,
             results,
             Runtime.version().feature(),
@@ -99,6 +155,10 @@ final class BenchCommand implements Callable<Integer> {
       o.put("tasks", tasks);
       o.put("concurrency", concurrency);
       o.put("pool", p.label());
+      o.put("prefetch", prefetch);
+      o.put("latencyRate", latencyRate);
+      o.put("sleepConcurrency", sleepC);
+      o.put("sleepPool", sleepP.label());
       o.put("payloadBytes", payload);
       o.put("results", results.equals("on"));
       o.set("figures", Wire.mapper().valueToTree(r));
@@ -114,12 +174,39 @@ final class BenchCommand implements Callable<Integer> {
             List.of("enqueue, batches of 500", rate(r.enqueueBatched)),
             List.of("drain " + tasks + " no-op tasks", rate(r.drainNoop)),
             List.of(
-                "latency enqueue->start p50 (" + r.latencyTasks + " tasks at 100/s)",
+                "latency enqueue->start p50 ("
+                    + r.latencyTasks
+                    + " tasks at "
+                    + latencyRate
+                    + "/s)",
                 ms(r.latencyP50Ms)),
             List.of("latency enqueue->start p95", ms(r.latencyP95Ms)),
             List.of("latency enqueue->start p99", ms(r.latencyP99Ms)),
-            List.of("drain " + r.ioTasks + " tasks sleeping 10 ms", rate(r.drainSleep))));
+            List.of(
+                "drain "
+                    + r.ioTasks
+                    + " tasks sleeping 10 ms (c="
+                    + sleepC
+                    + ", "
+                    + sleepP.label()
+                    + ")",
+                rate(r.drainSleep)),
+            List.of("resident memory after the run", String.format("%.0f MiB", r.rssMb))));
     return 0;
+  }
+
+  private static Pool pool(String label, String option) {
+    Pool p;
+    try {
+      p = Pool.fromLabel(label);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(option + " must be threads or virtual but was '" + label + "'");
+    }
+    if (!p.isAvailable()) {
+      throw new UsageException(
+          option + " virtual needs Java 21 or newer; this is Java " + Runtime.version().feature());
+    }
+    return p;
   }
 
   private static String rate(double perSecond) {

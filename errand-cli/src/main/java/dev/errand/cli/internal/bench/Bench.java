@@ -32,25 +32,53 @@ public final class Bench {
   static final TaskDef<Job, Void> LATENCY = TaskDef.of("bench.latency", Job.class);
 
   static final int BATCH = 500;
-  static final int LATENCY_RATE_PER_SECOND = 100;
-  static final Duration LATENCY_DURATION = Duration.ofSeconds(5);
+  static final Duration LATENCY_DURATION = Duration.ofSeconds(10);
 
-  /** Settings of one run. */
+  /**
+   * Results of benchmark tasks are kept this long (not a day): a benchmark should not fill Redis.
+   */
+  static final Duration RESULT_EXPIRES = Duration.ofMinutes(10);
+
+  /**
+   * Settings of one run.
+   *
+   * @param tasks no-op tasks to drain
+   * @param concurrency worker concurrency for the drains and the latency step
+   * @param pool worker pool for the drains and the latency step
+   * @param prefetch worker prefetch (0: the worker default, the concurrency)
+   * @param payloadBytes payload bytes per task
+   * @param results whether results are stored
+   * @param latencyRate tasks per second sent in the latency step
+   * @param sleepTasks tasks sleeping 10 ms to drain
+   * @param sleepConcurrency concurrency for the sleeping tasks
+   * @param sleepPool pool for the sleeping tasks
+   * @param warmupTasks tasks run before anything is timed (JIT, connections)
+   */
   public record Settings(
-      int tasks, int concurrency, Pool pool, int payloadBytes, boolean results) {}
+      int tasks,
+      int concurrency,
+      Pool pool,
+      int prefetch,
+      int payloadBytes,
+      boolean results,
+      int latencyRate,
+      int sleepTasks,
+      int sleepConcurrency,
+      Pool sleepPool,
+      int warmupTasks) {}
 
   private final Backend backend;
   private final Settings settings;
   private final String run = Long.toHexString(System.nanoTime());
   private final String payload;
-  private final long[] latencies =
-      new long[LATENCY_RATE_PER_SECOND * (int) LATENCY_DURATION.toSeconds()];
+  private final long[] latencies;
   private final AtomicLong latencyCount = new AtomicLong();
 
   public Bench(Backend backend, Settings settings) {
     this.backend = backend;
     this.settings = settings;
     this.payload = "x".repeat(settings.payloadBytes());
+    this.latencies = new long[settings.latencyRate() * (int) LATENCY_DURATION.toSeconds()];
   }
 
   /** Runs every measurement in turn. */
@@ -64,10 +92,18 @@ public final class Bench {
     String warm = "bench-" + run + "-warmup";
     try {
       // Warm the JIT and the backend's connections before anything is timed.
+      List<Job> warmJobs = new ArrayList<>(BATCH);
+      for (int sent = 0; sent < settings.warmupTasks(); sent += BATCH) {
+        warmJobs.clear();
+        for (int i = 0; i < Math.min(BATCH, settings.warmupTasks() - sent); i++) {
+          warmJobs.add(job());
+        }
+        client.enqueueAll(NOOP, warmJobs, options(warm));
+      }
       for (int i = 0; i < 2_000; i++) {
         client.enqueue(NOOP, job(), options(warm));
       }
-      drain(warm, 2_000);
+      drain(warm, settings.warmupTasks() + 2_000);
       int singles = Math.min(settings.tasks(), 2_000);
       long t0 = System.nanoTime();
       for (int i = 0; i < singles; i++) {
@@ -89,7 +125,7 @@ public final class Bench {
 
       r.drainNoop = drain(drain, settings.tasks());
 
-      int ioTasks = Math.min(settings.tasks(), 2_000);
+      int ioTasks = settings.sleepTasks();
       for (int sent = 0; sent < ioTasks; sent += BATCH) {
         jobs.clear();
         for (int i = 0; i < Math.min(BATCH, ioTasks - sent); i++) {
@@ -98,9 +134,10 @@ public final class Bench {
         client.enqueueAll(SLEEP, jobs, options(io));
       }
       r.ioTasks = ioTasks;
-      r.drainSleep = drain(io, ioTasks);
+      r.drainSleep = drain(io, ioTasks, settings.sleepConcurrency(), settings.sleepPool());
 
       latency(client, lat, r);
+      r.rssMb = residentMegabytes();
     } finally {
       for (String q : List.of(warm, single, drain, io, lat)) {
         backend.broker().purge(q);
@@ -122,8 +159,13 @@ public final class Bench {
   }
 
   private double drain(String queue, int expected) throws InterruptedException {
+    return drain(queue, expected, settings.concurrency(), settings.pool());
+  }
+
+  private double drain(String queue, int expected, int concurrency, Pool pool)
+      throws InterruptedException {
     CountDownLatch done = new CountDownLatch(expected);
-    Worker worker = worker(queue, done, settings.concurrency());
+    Worker worker = worker(queue, done, concurrency, pool);
     long t0 = System.nanoTime();
     worker.start();
     boolean all = done.await(10, TimeUnit.MINUTES);
@@ -138,9 +180,9 @@ public final class Bench {
   private void latency(Client client, String queue, BenchResult r) throws InterruptedException {
     int total = latencies.length;
     CountDownLatch done = new CountDownLatch(total);
-    Worker worker = worker(queue, done, settings.concurrency());
+    Worker worker = worker(queue, done, settings.concurrency(), settings.pool());
     worker.start();
-    long interval = 1_000_000_000L / LATENCY_RATE_PER_SECOND;
+    long interval = 1_000_000_000L / settings.latencyRate();
     long next = System.nanoTime();
     for (int i = 0; i < total; i++) {
       long wait = next - System.nanoTime();
@@ -160,7 +202,7 @@ public final class Bench {
     r.latencyP99Ms = percentile(sorted, 0.99);
   }
 
-  private Worker worker(String queue, CountDownLatch done, int concurrency) {
+  private Worker worker(String queue, CountDownLatch done, int concurrency, Pool pool) {
     TaskRegistry tasks =
         new TaskRegistry()
             .handleVoid(NOOP, (job, ctx) -> {})
@@ -173,16 +215,20 @@ public final class Bench {
                     latencies[(int) i] = System.nanoTime() - job.sentNanos();
                   }
                 });
+    WorkerOptions.Builder options =
+        WorkerOptions.builder()
+            .name("bench-" + run + "-" + queue.substring(queue.lastIndexOf('-') + 1))
+            .queues(queue)
+            .concurrency(concurrency)
+            .pool(pool)
+            .resultExpires(RESULT_EXPIRES)
+            .pollInterval(Duration.ofMillis(100));
+    if (settings.prefetch() > 0) {
+      options.prefetch(settings.prefetch());
+    }
     return Worker.builder(backend)
         .tasks(tasks)
-        .options(
-            WorkerOptions.builder()
-                .name("bench-" + run + "-" + queue.substring(queue.lastIndexOf('-') + 1))
-                .queues(queue)
-                .concurrency(concurrency)
-                .pool(settings.pool())
-                .pollInterval(Duration.ofMillis(100))
-                .build())
+        .options(options.build())
         .listener(
             new WorkerListener() {
               @Override
@@ -191,6 +237,21 @@ public final class Bench {
               }
             })
         .build();
+  }
+
+  /** This process's resident memory (VmRSS), in MiB; NaN where /proc is not available. */
+  static double residentMegabytes() {
+    try {
+      for (String line :
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: reported as unknown
+    }
+    return Double.NaN;
   }
 
   private static double rate(int n, long t0) {

@@ -28,4 +28,7 @@ public final class BenchResult {
 
   /** Enqueue to start, 99th percentile, ms. */
   public double latencyP99Ms;
+
+  /** Resident memory of the process (harness and worker) after the run, MiB. */
+  public double rssMb;
 }
