@@ -228,7 +228,24 @@ class CliTest {
 
   @Test
   void benchPrintsEveryFigureAsJson() {
-    Run bench = errand("bench", "--broker", url, "--tasks", "300", "--concurrency", "4", "--json");
+    Run bench =
+        errand(
+            "bench",
+            "--broker",
+            url,
+            "--tasks",
+            "300",
+            "--concurrency",
+            "4",
+            "--warmup",
+            "0",
+            "--sleep-tasks",
+            "50",
+            "--sleep-concurrency",
+            "10",
+            "--latency-rate",
+            "20",
+            "--json");
     assertThat(bench.code()).as(bench.err()).isZero();
     JsonNode figures = readJson(bench.out()).get("figures");
     for (String f :
@@ -238,11 +255,13 @@ class CliTest {
           "drainNoop",
           "drainSleep",
           "latencyP50Ms",
-          "latencyP99Ms"
+          "latencyP99Ms",
+          "rssMb"
         }) {
       assertThat(figures.get(f).asDouble()).as(f).isPositive();
     }
-    assertThat(figures.get("latencyTasks").asInt()).isEqualTo(500);
+    assertThat(figures.get("latencyTasks").asInt()).isEqualTo(200); // 20/s for 10 s
+    assertThat(figures.get("ioTasks").asInt()).isEqualTo(50);
     assertThat(held.broker().queues().stream().mapToLong(q -> held.broker().stats(q).ready()).sum())
         .as("the bench purges its queues")
         .isZero();
