@@ -20,13 +20,13 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * The worker process tests on the real Redis (ERRAND_TEST_REDIS, default 127.0.0.1:6379/0), each
+ * The worker process tests on the real Redis (ERRAND_TEST_REDIS, default 127.0.0.1:6379/9), each
  * under a key prefix of its own, plus losing the connection mid-run.
  */
 class RedisWorkerProcessIT extends WorkerProcessIT {
 
   static final String SERVER =
-      System.getenv().getOrDefault("ERRAND_TEST_REDIS", "redis://127.0.0.1:6379/0");
+      System.getenv().getOrDefault("ERRAND_TEST_REDIS", "redis://127.0.0.1:6379/9");
 
   String prefix;
 

@@ -10,11 +10,14 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.Consumer;
 
-/** The test Redis (ERRAND_TEST_REDIS, default redis://127.0.0.1:6379/0) and key clean-up. */
+/**
+ * The test Redis (ERRAND_TEST_REDIS, default redis://127.0.0.1:6379/9: a database of their own) and
+ * key clean-up.
+ */
 final class RedisTestSupport {
 
   static final String SERVER =
-      System.getenv().getOrDefault("ERRAND_TEST_REDIS", "redis://127.0.0.1:6379/0");
+      System.getenv().getOrDefault("ERRAND_TEST_REDIS", "redis://127.0.0.1:6379/9");
 
   private RedisTestSupport() {}
 

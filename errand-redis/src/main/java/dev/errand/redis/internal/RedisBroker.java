@@ -27,6 +27,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -283,43 +284,47 @@ public final class RedisBroker implements Broker {
 
   /** Acks many deliveries, one script call per queue, all pipelined. Returns stale ids. */
   public Set<String> ackAll(List<Delivery> deliveries) {
-    Map<String, List<Delivery>> byQueue = groupByQueue(deliveries);
-    List<CompletableFuture<List<Object>>> calls = new ArrayList<>(byQueue.size());
-    for (Map.Entry<String, List<Delivery>> e : byQueue.entrySet()) {
-      Keys.QueueKeys qk = keys.queue(e.getKey());
-      calls.add(
-          Script.ACK.run(
-              redis.async(),
-              ScriptOutputType.MULTI,
-              new String[] {qk.leased(), qk.body(), qk.meta()},
-              idsAndReceipts(null, e.getValue())));
-    }
-    Set<String> stale = new HashSet<>();
-    for (CompletableFuture<List<Object>> c : calls) {
-      for (Object id : redis.await(c, "ack")) {
-        stale.add(text(id));
-      }
-    }
-    return stale;
+    return perQueue(
+        deliveries,
+        Script.ACK,
+        qk -> new String[] {qk.leased(), qk.body(), qk.meta()},
+        null,
+        "ack");
   }
 
   @Override
   public Set<String> renew(Collection<Delivery> deliveries, Duration lease) {
-    long deadline = clock.millis() + lease.toMillis();
+    return perQueue(
+        deliveries,
+        Script.RENEW,
+        qk -> new String[] {qk.leased(), qk.meta()},
+        num(clock.millis() + lease.toMillis()),
+        "renew leases");
+  }
+
+  /**
+   * Runs a receipt-checking script once per queue for its deliveries (pipelined: all calls are sent
+   * before the first reply is awaited) and returns the ids the scripts found stale.
+   */
+  private Set<String> perQueue(
+      Collection<Delivery> deliveries,
+      Script script,
+      Function<Keys.QueueKeys, String[]> keysOf,
+      byte[] firstArg,
+      String what) {
     Map<String, List<Delivery>> byQueue = groupByQueue(deliveries);
     List<CompletableFuture<List<Object>>> calls = new ArrayList<>(byQueue.size());
     for (Map.Entry<String, List<Delivery>> e : byQueue.entrySet()) {
-      Keys.QueueKeys qk = keys.queue(e.getKey());
       calls.add(
-          Script.RENEW.run(
+          script.run(
               redis.async(),
               ScriptOutputType.MULTI,
-              new String[] {qk.leased(), qk.meta()},
-              idsAndReceipts(num(deadline), e.getValue())));
+              keysOf.apply(keys.queue(e.getKey())),
+              idsAndReceipts(firstArg, e.getValue())));
     }
     Set<String> stale = new HashSet<>();
     for (CompletableFuture<List<Object>> c : calls) {
-      for (Object id : redis.await(c, "renew leases")) {
+      for (Object id : redis.await(c, what)) {
         stale.add(text(id));
       }
     }
