@@ -73,6 +73,8 @@ public final class Bench {
   private final String payload;
   private final long[] latencies;
   private final AtomicLong latencyCount = new AtomicLong();
+  private final AtomicLong firstDone = new AtomicLong();
+  private final AtomicLong lastDone = new AtomicLong();
 
   public Bench(Backend backend, Settings settings) {
     this.backend = backend;
@@ -166,15 +168,15 @@ public final class Bench {
       throws InterruptedException {
     CountDownLatch done = new CountDownLatch(expected);
     Worker worker = worker(queue, done, concurrency, pool);
-    long t0 = System.nanoTime();
     worker.start();
     boolean all = done.await(10, TimeUnit.MINUTES);
-    double rate = rate(expected - (int) done.getCount(), t0);
     worker.shutdown(Duration.ofSeconds(10));
     if (!all) {
       throw new IllegalStateException("drain of " + queue + " did not finish within 10 minutes");
     }
-    return rate;
+    // From the first task done to the last, so the worker's start-up is not counted (the Celery
+    // harness times its drains the same way).
+    return (expected - 1) / ((lastDone.get() - firstDone.get()) / 1e9);
   }
 
   private void latency(Client client, String queue, BenchResult r) throws InterruptedException {
@@ -203,6 +205,7 @@ public final class Bench {
   }
 
   private Worker worker(String queue, CountDownLatch done, int concurrency, Pool pool) {
+    firstDone.set(0);
     TaskRegistry tasks =
         new TaskRegistry()
             .handleVoid(NOOP, (job, ctx) -> {})
@@ -233,6 +236,9 @@ public final class Bench {
             new WorkerListener() {
               @Override
               public void taskSucceeded(TaskContext ctx, Duration runtime) {
+                long now = System.nanoTime();
+                firstDone.compareAndSet(0, now);
+                lastDone.accumulateAndGet(now, Math::max);
                 done.countDown();
               }
             })
