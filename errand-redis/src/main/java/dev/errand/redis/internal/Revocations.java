@@ -22,6 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Revocations {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Revocations.class);
+
   private final Redis redis;
   private final Keys keys;
   private final Clock clock;
@@ -53,10 +55,18 @@ final class Revocations {
     expiries.put(taskId, expires);
   }
 
-  /** Which of {@code taskIds} are revoked now. */
+  /**
+   * Which of {@code taskIds} are revoked now. While Redis cannot be reached the last known copy
+   * answers: a revocation is advisory for queued work, and failing here would hold back tasks that
+   * were already claimed.
+   */
   Set<String> revoked(Collection<String> taskIds) {
     if (!current) {
-      load();
+      try {
+        load();
+      } catch (RuntimeException e) {
+        log.warn("cannot load revocations, using the last known ones: {}", e.getMessage());
+      }
     }
     long now = clock.millis();
     Set<String> out = new HashSet<>();
