@@ -277,4 +277,15 @@ class WorkerExecutionTest extends WorkerTestSupport {
     worker.close();
     assertThat(backend.workers().live()).isEmpty();
   }
+
+  @Test
+  void theFirstHeartbeatAlreadySaysTheWorkerIsConsuming() {
+    startWorker(new TaskRegistry().handle(JOB, (job, ctx) -> "ok"), o -> o.name("fresh"));
+
+    // start() writes the first heartbeat before returning; an operator looking right away must
+    // not see a healthy new worker flagged as stuck.
+    assertThat(backend.workers().live())
+        .singleElement()
+        .satisfies(w -> assertThat(w.consuming()).as("consuming").isTrue());
+  }
 }

@@ -128,12 +128,13 @@ public final class WorkerEngine {
     startedAt = clock.instant();
     lastRenew = startedAt;
     lastRevocationCheck = startedAt;
-    heartbeat(startedAt);
-    emit(EventType.WORKER_ONLINE);
     for (int i = 0; i < options.concurrency(); i++) {
       startSlot();
     }
     fetcher.start();
+    // After the fetcher starts: the first heartbeat must not report "not consuming".
+    heartbeat(startedAt);
+    emit(EventType.WORKER_ONLINE);
     timer.scheduleWithFixedDelay(
         this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
     log.info(
