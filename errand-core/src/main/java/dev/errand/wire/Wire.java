@@ -56,6 +56,9 @@ public final class Wire {
     SimpleModule errand = new SimpleModule("errand-wire");
     errand.addSerializer(EventType.class, new EventTypeSerializer());
     errand.addDeserializer(EventType.class, new EventTypeDeserializer());
+    // Registered after JavaTimeModule, so these win: same text, without DateTimeFormatter.
+    errand.addSerializer(java.time.Instant.class, new InstantFormat.Serializer());
+    errand.addDeserializer(java.time.Instant.class, new InstantFormat.Deserializer());
     JsonMapper mapper =
         JsonMapper.builder()
             .addModule(new JavaTimeModule())
