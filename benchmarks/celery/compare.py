@@ -48,6 +48,8 @@ def row(name, e, c, cname, higher_is_better=True, unit="tasks/s", rng=None):
 
 row("enqueue, one call per task", on["enqueueSingle"], s["enqueueSingle"], "apply_async",
     rng=on_rng["enqueueSingle"])
+row("enqueue, one call per task, 8 threads", on["enqueueConcurrent"], s["enqueueConcurrent"],
+    "apply_async", rng=on_rng["enqueueConcurrent"])
 row("enqueue, batched", on["enqueueBatched"], s["enqueueBatched"], "group of 500",
     rng=on_rng["enqueueBatched"])
 c, cfg = best("drain_on_")
@@ -56,6 +58,7 @@ row(f"drain {on_meta['tasks']:,} no-op tasks, results on", on["drainNoop"], c, c
 c, cfg = best("drain_off_")
 row(f"drain {on_meta['tasks']:,} no-op tasks, results off", off["drainNoop"], c, cfg,
     rng=off_rng["drainNoop"])
+rows.append(("  JVM CPU per drained task, results on", f"{on['drainCpuMicros']:.0f} us", "", ""))
 lat = s["latency"]
 row("latency enqueue->start p50 at 50/s", on["latencyP50Ms"], lat["p50Ms"], "prefork2", False,
     "ms", on_rng["latencyP50Ms"])

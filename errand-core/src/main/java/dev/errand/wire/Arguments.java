@@ -1,5 +1,6 @@
 package dev.errand.wire;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -14,6 +15,20 @@ import java.lang.reflect.Type;
  * keyword arguments (one per component); any other value as one positional argument. Thread-safe.
  */
 public final class Arguments {
+
+  /** Component names of record argument types, looked up once per class (reflection is slow). */
+  private static final ClassValue<String[]> RECORD_COMPONENTS =
+      new ClassValue<>() {
+        @Override
+        protected String[] computeValue(Class<?> type) {
+          RecordComponent[] components = type.getRecordComponents();
+          String[] names = new String[components.length];
+          for (int i = 0; i < components.length; i++) {
+            names[i] = components[i].getName();
+          }
+          return names;
+        }
+      };
 
   private Arguments() {}
 
@@ -87,26 +102,25 @@ public final class Arguments {
     JavaType javaType = Wire.mapper().getTypeFactory().constructType(type);
     JsonNode source;
     if (javaType.getRawClass().isRecord()) {
-      ObjectNode merged = kwargs.deepCopy();
-      RecordComponent[] components = javaType.getRawClass().getRecordComponents();
-      if (args.size() > components.length) {
-        throw invalid(
-            message,
-            "takes "
-                + components.length
-                + " positional arguments but "
-                + args.size()
-                + " were given",
-            null);
-      }
-      for (int i = 0; i < args.size(); i++) {
-        String name = components[i].getName();
-        if (merged.has(name)) {
-          throw invalid(message, "got multiple values for argument '" + name + "'", null);
+      if (args.isEmpty()) {
+        source = kwargs; // the common case: nothing to merge, nothing to copy
+      } else {
+        String[] names = RECORD_COMPONENTS.get(javaType.getRawClass());
+        if (args.size() > names.length) {
+          throw invalid(
+              message,
+              "takes " + names.length + " positional arguments but " + args.size() + " were given",
+              null);
         }
-        merged.set(name, args.get(i));
+        ObjectNode merged = kwargs.deepCopy();
+        for (int i = 0; i < args.size(); i++) {
+          if (merged.has(names[i])) {
+            throw invalid(message, "got multiple values for argument '" + names[i] + "'", null);
+          }
+          merged.set(names[i], args.get(i));
+        }
+        source = merged;
       }
-      source = merged;
     } else if (args.size() == 1 && kwargs.isEmpty()) {
       source = args.get(0);
     } else if (args.isEmpty() && !kwargs.isEmpty()) {
@@ -122,9 +136,11 @@ public final class Arguments {
           null);
     }
     try {
-      return Wire.mapper().convertValue(source, javaType);
-    } catch (IllegalArgumentException e) {
-      Throwable root = e.getCause() != null ? e.getCause() : e;
+      // Read straight from the tree (convertValue would first copy it into a token buffer).
+      return Wire.mapper().treeToValue(source, javaType);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      Throwable root =
+          e.getCause() != null && !(e instanceof JsonProcessingException) ? e.getCause() : e;
       throw invalid(
           message, "arguments do not fit " + type.getTypeName() + ": " + Wire.firstLine(root), e);
     }

@@ -143,7 +143,7 @@ public final class Wire {
 
   /** Encodes a task status. */
   public static byte[] encodeStatus(TaskStatus status) {
-    return write(status);
+    return HotPathJson.status(MAPPER, status);
   }
 
   /** Decodes a task status written by {@link #encodeStatus}. */
@@ -163,7 +163,7 @@ public final class Wire {
 
   /** Encodes an event. */
   public static byte[] encodeEvent(Event event) {
-    return write(event);
+    return HotPathJson.event(MAPPER, event);
   }
 
   /** Decodes an event written by {@link #encodeEvent}. */

@@ -171,8 +171,14 @@ final class BenchCommand implements Callable<Integer> {
         List.of("MEASURE", "VALUE"),
         List.of(
             List.of("enqueue, one call per task", rate(r.enqueueSingle)),
+            List.of(
+                "enqueue, one call per task, " + Bench.PRODUCERS + " threads",
+                rate(r.enqueueConcurrent)),
             List.of("enqueue, batches of 500", rate(r.enqueueBatched)),
             List.of("drain " + tasks + " no-op tasks", rate(r.drainNoop)),
+            List.of(
+                "  CPU of this process per drained task",
+                String.format("%.0f us", r.drainCpuMicros)),
             List.of(
                 "latency enqueue->start p50 ("
                     + r.latencyTasks

@@ -126,6 +126,15 @@ public final class Redis implements AutoCloseable {
   }
 
   /**
+   * A batch of commands for the shared connection, written in one go by {@link Batch#send}.
+   *
+   * @param expected how many commands it will hold (a sizing hint)
+   */
+  Batch batch(int expected) {
+    return new Batch(connection, expected);
+  }
+
+  /**
    * A second connection for claims, so a worker's claim is not queued behind the large pipelined
    * batches of outcome writes on the shared connection (head-of-line blocking).
    */

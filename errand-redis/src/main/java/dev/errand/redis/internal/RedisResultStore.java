@@ -6,8 +6,6 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.ResultStore;
 import dev.errand.wire.Wire;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,17 +57,18 @@ public final class RedisResultStore implements ResultStore {
 
   /** Sends the writes of {@code statuses} (pipelined) and returns their futures. */
   public List<CompletableFuture<?>> sendAll(List<TaskStatus> statuses, Duration ttl) {
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
     long expiresAt = clock.millis() + ttl.toMillis();
-    SetArgs px = SetArgs.Builder.px(Math.max(1, ttl.toMillis()));
+    long px = Math.max(1, ttl.toMillis());
+    Batch batch = redis.batch(statuses.size() * 2);
     List<CompletableFuture<?>> sent = new ArrayList<>(statuses.size() * 2);
     for (TaskStatus s : statuses) {
       byte[] value = Codec.withExpiry(expiresAt, Wire.encodeStatus(s));
-      sent.add(cmd.set(keys.result(s.id()), value, px).toCompletableFuture());
+      sent.add(batch.setPx(keys.result(s.id()), value, px));
       if (s.state().isReady()) {
-        sent.add(cmd.publish(keys.doneChannel(s.id()), value).toCompletableFuture());
+        sent.add(batch.publish(keys.doneChannel(s.id()), value));
       }
     }
+    batch.send();
     return sent;
   }
 

@@ -19,10 +19,10 @@ import java.util.concurrent.CompletionException;
  */
 public final class Script {
 
-  public static final Script ENQUEUE = load("enqueue");
-  public static final Script CLAIM = load("claim", "queue_common");
-  public static final Script ACK = load("ack");
-  public static final Script RENEW = load("renew");
+  public static final Script ENQUEUE = load("enqueue", "batch");
+  public static final Script CLAIM = load("claim", "batch", "queue_common");
+  public static final Script ACK = load("ack", "batch");
+  public static final Script RENEW = load("renew", "batch");
   public static final Script RELEASE = load("release");
   public static final Script RETRY = load("retry");
   public static final Script STATS = load("stats", "queue_common");

@@ -2,16 +2,25 @@
 -- KEYS: 1 leased, 2 body, 3 meta
 -- ARGV: id, receipt, id, receipt, ...
 -- Returns the ids whose receipt was stale.
-local stale = {}
+local ids = {}
 for i = 1, #ARGV, 2 do
-  local id, receipt = ARGV[i], ARGV[i + 1]
-  local v = redis.call('HGET', KEYS[3], id)
+  ids[#ids + 1] = ARGV[i]
+end
+local metas = batched('HMGET', KEYS[3], ids, true)
+local stale, done = {}, {}
+for k, id in ipairs(ids) do
+  local v = metas[k]
+  -- The meta carries the receipt of the current lease only (reaping and releasing clear it).
   local r = v and string.match(v, '^%d+,%d+,%d+,([^,]*),')
-  if r == receipt and redis.call('ZREM', KEYS[1], id) == 1 then
-    redis.call('HDEL', KEYS[2], id)
-    redis.call('HDEL', KEYS[3], id)
+  if r ~= nil and r ~= '' and r == ARGV[2 * k] then
+    done[#done + 1] = id
   else
     stale[#stale + 1] = id
   end
+end
+if #done > 0 then
+  batched('ZREM', KEYS[1], done)
+  batched('HDEL', KEYS[2], done)
+  batched('HDEL', KEYS[3], done)
 end
 return stale

@@ -23,25 +23,38 @@ reap(now)
 -- Lease the first max: lowest score = highest priority, then FIFO.
 local out = {}
 local popped = redis.call('ZPOPMIN', KEYS[1], max)
-for i = 1, #popped, 2 do
-  local id, score = popped[i], string.format('%d', tonumber(popped[i + 1]))
-  local m = meta(id)
-  local prio, deliveries, readyAt
-  if m then
-    prio, deliveries, readyAt = m[1], m[3] + 1, m[5]
-  else
-    -- not enqueued by Errand: deliver it so the worker dead-letters it
-    prio = tostring(math.min(9, math.max(0, 9 - math.floor(tonumber(score) / PRIORITY_SPAN))))
-    deliveries, readyAt = 1, string.format('%d', now)
+if #popped > 0 then
+  local ids = {}
+  for i = 1, #popped, 2 do
+    ids[#ids + 1] = popped[i]
   end
-  local receipt = prefix .. '.' .. ((i + 1) / 2)
-  redis.call('HSET', KEYS[5], id, prio .. ',' .. score .. ',' .. deliveries .. ',' .. receipt .. ',' .. readyAt)
-  redis.call('ZADD', KEYS[3], deadline, id)
-  out[#out + 1] = id
-  out[#out + 1] = prio
-  out[#out + 1] = redis.call('HGET', KEYS[4], id) or ''
-  out[#out + 1] = deliveries
-  out[#out + 1] = receipt
+  local metas = batched('HMGET', KEYS[5], ids, true)
+  local bodies = batched('HMGET', KEYS[4], ids, true)
+  local newMetas, leases = {}, {}
+  for k, id in ipairs(ids) do
+    local score = string.format('%d', tonumber(popped[2 * k]))
+    local m = parseMeta(metas[k])
+    local prio, deliveries, readyAt
+    if m then
+      prio, deliveries, readyAt = m[1], m[3] + 1, m[5]
+    else
+      -- not enqueued by Errand: deliver it so the worker dead-letters it
+      prio = tostring(math.min(9, math.max(0, 9 - math.floor(tonumber(score) / PRIORITY_SPAN))))
+      deliveries, readyAt = 1, string.format('%d', now)
+    end
+    local receipt = prefix .. '.' .. k
+    newMetas[#newMetas + 1] = id
+    newMetas[#newMetas + 1] = prio .. ',' .. score .. ',' .. deliveries .. ',' .. receipt .. ',' .. readyAt
+    leases[#leases + 1] = deadline
+    leases[#leases + 1] = id
+    out[#out + 1] = id
+    out[#out + 1] = prio
+    out[#out + 1] = bodies[k] or ''
+    out[#out + 1] = deliveries
+    out[#out + 1] = receipt
+  end
+  batched('HSET', KEYS[5], newMetas)
+  batched('ZADD', KEYS[3], leases)
 end
 
 local nextDue = -1

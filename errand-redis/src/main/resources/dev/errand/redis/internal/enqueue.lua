@@ -7,17 +7,21 @@
 local PRIORITY_SPAN = 4398046511104 -- 2^42 sequence numbers per priority band
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[3])
+local nowText = string.format('%d', now)
 local out = {}
-local ready = false
 local quarantine = ''
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind ~= 'zset' and kind ~= 'none' then
-  quarantine = KEYS[1] .. ':foreign:' .. string.format('%d', now)
+  quarantine = KEYS[1] .. ':foreign:' .. nowText
   redis.call('RENAME', KEYS[1], quarantine)
 end
+
+-- First decide which messages go in (idempotency keys), then write them all in a few calls.
+local bodies, metas, ready, delayed = {}, {}, {}, {}
+local readyIds = {}
 for i = 0, n - 1 do
   local b = 4 + i * 6
-  local id, prio, body = ARGV[b], tonumber(ARGV[b + 1]), ARGV[b + 2]
+  local id, prio, body = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local notBefore, keyIndex, window = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
   local holder = nil
   if keyIndex > 0 then
@@ -37,19 +41,40 @@ for i = 0, n - 1 do
     out[#out + 1] = holder
   else
     out[#out + 1] = ''
-    redis.call('HSET', KEYS[3], id, body)
+    bodies[#bodies + 1] = id
+    bodies[#bodies + 1] = body
     if notBefore > now then
-      redis.call('ZADD', KEYS[2], notBefore, id)
-      redis.call('HSET', KEYS[4], id, prio .. ',0,0,,' .. string.format('%d', notBefore))
+      local due = string.format('%d', notBefore)
+      delayed[#delayed + 1] = due
+      delayed[#delayed + 1] = id
+      metas[#metas + 1] = id
+      metas[#metas + 1] = prio .. ',0,0,,' .. due
     else
-      local score = string.format('%d', (9 - prio) * PRIORITY_SPAN + redis.call('INCR', KEYS[5]))
-      redis.call('ZADD', KEYS[1], score, id)
-      redis.call('HSET', KEYS[4], id, prio .. ',' .. score .. ',0,,' .. string.format('%d', now))
-      ready = true
+      readyIds[#readyIds + 1] = {id, tonumber(prio)}
     end
   end
 end
-if ready then
+
+if #readyIds > 0 then
+  -- Sequence numbers in message order keep FIFO within a priority.
+  local seq = redis.call('INCRBY', KEYS[5], #readyIds) - #readyIds
+  for i, m in ipairs(readyIds) do
+    local score = string.format('%d', (9 - m[2]) * PRIORITY_SPAN + seq + i)
+    ready[#ready + 1] = score
+    ready[#ready + 1] = m[1]
+    metas[#metas + 1] = m[1]
+    metas[#metas + 1] = m[2] .. ',' .. score .. ',0,,' .. nowText
+  end
+end
+if #bodies > 0 then
+  batched('HSET', KEYS[3], bodies)
+  batched('HSET', KEYS[4], metas)
+end
+if #delayed > 0 then
+  batched('ZADD', KEYS[2], delayed)
+end
+if #ready > 0 then
+  batched('ZADD', KEYS[1], ready)
   redis.call('PUBLISH', ARGV[2], '')
 end
 return {out, quarantine}

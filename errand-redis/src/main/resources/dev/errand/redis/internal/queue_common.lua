@@ -3,8 +3,8 @@
 local PRIORITY_SPAN = 4398046511104 -- 2^42 sequence numbers per priority band
 local REAP_LIMIT = 1000
 
-local function meta(id)
-  local v = redis.call('HGET', KEYS[5], id)
+-- {priority, score, deliveries, receipt, readyAt} of a stored meta value, nil if not one.
+local function parseMeta(v)
   if not v then
     return nil
   end
@@ -13,6 +13,10 @@ local function meta(id)
     return nil
   end
   return {p, s, tonumber(d), r, t}
+end
+
+local function meta(id)
+  return parseMeta(redis.call('HGET', KEYS[5], id))
 end
 
 local function reap(now)

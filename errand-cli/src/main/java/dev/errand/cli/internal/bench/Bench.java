@@ -32,6 +32,10 @@ public final class Bench {
   static final TaskDef<Job, Void> LATENCY = TaskDef.of("bench.latency", Job.class);
 
   static final int BATCH = 500;
+
+  /** Threads that enqueue at once in the concurrent step, like the request threads of a web app. */
+  public static final int PRODUCERS = 8;
+
   static final Duration LATENCY_DURATION = Duration.ofSeconds(10);
 
   /**
@@ -102,16 +106,18 @@ public final class Bench {
         }
         client.enqueueAll(NOOP, warmJobs, options(warm));
       }
-      for (int i = 0; i < 2_000; i++) {
+      int warmSingles = Math.max(2_000, settings.warmupTasks() / 5);
+      for (int i = 0; i < warmSingles; i++) {
         client.enqueue(NOOP, job(), options(warm));
       }
-      drain(warm, settings.warmupTasks() + 2_000);
-      int singles = Math.min(settings.tasks(), 2_000);
+      drain(warm, settings.warmupTasks() + warmSingles);
+      int singles = Math.min(settings.tasks(), 10_000);
       long t0 = System.nanoTime();
       for (int i = 0; i < singles; i++) {
         client.enqueue(NOOP, job(), options(single));
       }
       r.enqueueSingle = rate(singles, t0);
+      r.enqueueConcurrent = enqueueConcurrently(client, singles, options(single));
       backend.broker().purge(single);
 
       List<Job> jobs = new ArrayList<>(BATCH);
@@ -125,7 +131,9 @@ public final class Bench {
       }
       r.enqueueBatched = rate(settings.tasks(), t0);
 
+      long cpu0 = processCpuNanos();
       r.drainNoop = drain(drain, settings.tasks());
+      r.drainCpuMicros = (processCpuNanos() - cpu0) / 1e3 / settings.tasks();
 
       int ioTasks = settings.sleepTasks();
       for (int sent = 0; sent < ioTasks; sent += BATCH) {
@@ -146,6 +154,54 @@ public final class Bench {
       }
     }
     return r;
+  }
+
+  /** {@code total} single enqueues spread over {@link #PRODUCERS} threads; tasks per second. */
+  private double enqueueConcurrently(Client client, int total, TaskOptions options)
+      throws InterruptedException {
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<RuntimeException> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    for (int t = 0; t < PRODUCERS; t++) {
+      int share = total / PRODUCERS + (t < total % PRODUCERS ? 1 : 0);
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  for (int i = 0; i < share; i++) {
+                    client.enqueue(NOOP, job(), options);
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                  failure.compareAndSet(null, e);
+                }
+              },
+              "bench-producer-" + t);
+      thread.start();
+      threads.add(thread);
+    }
+    long t0 = System.nanoTime();
+    start.countDown();
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    double rate = rate(total, t0);
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+    return rate;
+  }
+
+  /** CPU time used by this process so far (all threads), or 0 where the JVM cannot tell. */
+  private static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return Math.max(0, os.getProcessCpuTime());
+    }
+    return 0;
   }
 
   private TaskOptions options(String queue) {

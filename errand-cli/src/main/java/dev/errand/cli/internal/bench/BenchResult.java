@@ -5,11 +5,17 @@ public final class BenchResult {
   /** Tasks enqueued per second, one call per task. */
   public double enqueueSingle;
 
+  /** Tasks enqueued per second, one call per task, from {@link Bench#PRODUCERS} threads at once. */
+  public double enqueueConcurrent;
+
   /** Tasks enqueued per second, in batches of 500. */
   public double enqueueBatched;
 
   /** No-op tasks drained per second from a full queue. */
   public double drainNoop;
+
+  /** CPU time of this process (harness and worker) per drained no-op task, microseconds. */
+  public double drainCpuMicros;
 
   /** How many tasks sleeping 10 ms were drained. */
   public int ioTasks;
