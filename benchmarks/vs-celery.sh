@@ -16,6 +16,7 @@ runs="${ERRAND_RUNS:-3}"
 tasks="${TASKS:-20000}"
 out="${OUT:-$(mktemp -d)/vs-celery.json}"
 work="$(dirname "$out")"
+mkdir -p "$work"
 prefix="errand-bench-$$"
 
 if [[ -z "${JAVA_HOME:-}" ]]; then
