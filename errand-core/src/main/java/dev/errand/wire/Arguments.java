@@ -139,8 +139,9 @@ public final class Arguments {
       // Read straight from the tree (convertValue would first copy it into a token buffer).
       return Wire.mapper().treeToValue(source, javaType);
     } catch (JsonProcessingException | IllegalArgumentException e) {
+      // convertValue-style wrappers carry the parser's message in their cause
       Throwable root =
-          e.getCause() != null && !(e instanceof JsonProcessingException) ? e.getCause() : e;
+          e instanceof JsonProcessingException || e.getCause() == null ? e : e.getCause();
       throw invalid(
           message, "arguments do not fit " + type.getTypeName() + ": " + Wire.firstLine(root), e);
     }

@@ -23,57 +23,63 @@ final class HotPathJson {
   private HotPathJson() {}
 
   static byte[] status(ObjectMapper mapper, TaskStatus s) {
-    ByteArrayBuilder out = new ByteArrayBuilder(320);
+    return write(
+        mapper,
+        320,
+        g -> {
+          string(g, "id", s.id());
+          string(g, "name", s.name());
+          if (s.state() != null) {
+            g.writeStringField("state", s.state().name());
+          }
+          string(g, "queue", s.queue());
+          node(g, "result", s.result());
+          if (s.error() != null) {
+            error(g, s.error());
+          }
+          node(g, "progress", s.progress());
+          string(g, "reason", s.reason());
+          g.writeNumberField("attempt", s.attempt());
+          string(g, "worker", s.worker());
+          instant(g, "sentAt", s.sentAt());
+          instant(g, "startedAt", s.startedAt());
+          instant(g, "finishedAt", s.finishedAt());
+          instant(g, "retryAt", s.retryAt());
+          instant(g, "updatedAt", s.updatedAt());
+        });
+  }
+
+  static byte[] event(ObjectMapper mapper, Event e) {
+    return write(
+        mapper,
+        256,
+        g -> {
+          g.writeNumberField("seq", e.seq());
+          g.writeStringField("type", e.type().wireName());
+          instant(g, "time", e.time());
+          string(g, "taskId", e.taskId());
+          string(g, "taskName", e.taskName());
+          string(g, "worker", e.worker());
+          string(g, "queue", e.queue());
+          node(g, "data", e.data());
+        });
+  }
+
+  /** The fields written by {@code fields}, inside one JSON object. */
+  private interface Fields {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private static byte[] write(ObjectMapper mapper, int sizeHint, Fields fields) {
+    ByteArrayBuilder out = new ByteArrayBuilder(sizeHint);
+    // The mapper's own factory: its codec is the mapper, which writeTree needs.
     try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
-      g.setCodec(mapper);
       g.writeStartObject();
-      string(g, "id", s.id());
-      string(g, "name", s.name());
-      if (s.state() != null) {
-        g.writeStringField("state", s.state().name());
-      }
-      string(g, "queue", s.queue());
-      node(g, "result", s.result());
-      if (s.error() != null) {
-        error(g, s.error());
-      }
-      node(g, "progress", s.progress());
-      string(g, "reason", s.reason());
-      g.writeNumberField("attempt", s.attempt());
-      string(g, "worker", s.worker());
-      instant(g, "sentAt", s.sentAt());
-      instant(g, "startedAt", s.startedAt());
-      instant(g, "finishedAt", s.finishedAt());
-      instant(g, "retryAt", s.retryAt());
-      instant(g, "updatedAt", s.updatedAt());
+      fields.write(g);
       g.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return finish(out);
-  }
-
-  static byte[] event(ObjectMapper mapper, Event e) {
-    ByteArrayBuilder out = new ByteArrayBuilder(256);
-    try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
-      g.setCodec(mapper);
-      g.writeStartObject();
-      g.writeNumberField("seq", e.seq());
-      g.writeStringField("type", e.type().wireName());
-      instant(g, "time", e.time());
-      string(g, "taskId", e.taskId());
-      string(g, "taskName", e.taskName());
-      string(g, "worker", e.worker());
-      string(g, "queue", e.queue());
-      node(g, "data", e.data());
-      g.writeEndObject();
-    } catch (IOException ex) {
-      throw new UncheckedIOException(ex);
-    }
-    return finish(out);
-  }
-
-  private static byte[] finish(ByteArrayBuilder out) {
     return out.toByteArray();
   }
 

@@ -6,6 +6,7 @@ import com.cronutils.model.definition.CronDefinition;
 import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
@@ -106,7 +107,7 @@ public final class CronRule {
       return regular;
     }
     // A fixed-hour fire time inside a skipped (spring-forward) hour runs once, at the change.
-    Instant limit = regular.orElse(after.plus(java.time.Duration.ofDays(400)));
+    Instant limit = regular.orElse(after.plus(Duration.ofDays(400)));
     ZoneOffsetTransition t = zone.getRules().nextTransition(after);
     while (t != null && !t.getInstant().isAfter(limit)) {
       if (t.isGap() && t.getInstant().isBefore(limit) && matchesIn(t.getDateTimeBefore(), t)) {

@@ -10,6 +10,7 @@ import dev.errand.worker.TaskRegistry;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerListener;
 import dev.errand.worker.WorkerOptions;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The benchmark harness behind {@code errand bench}: measures the real code path (client, broker,
@@ -161,8 +163,7 @@ public final class Bench {
       throws InterruptedException {
     CountDownLatch start = new CountDownLatch(1);
     List<Thread> threads = new ArrayList<>();
-    java.util.concurrent.atomic.AtomicReference<RuntimeException> failure =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<RuntimeException> failure = new AtomicReference<>();
     for (int t = 0; t < PRODUCERS; t++) {
       int share = total / PRODUCERS + (t < total % PRODUCERS ? 1 : 0);
       Thread thread =
@@ -197,7 +198,7 @@ public final class Bench {
 
   /** CPU time used by this process so far (all threads), or 0 where the JVM cannot tell. */
   private static long processCpuNanos() {
-    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+    if (ManagementFactory.getOperatingSystemMXBean()
         instanceof com.sun.management.OperatingSystemMXBean os) {
       return Math.max(0, os.getProcessCpuTime());
     }
