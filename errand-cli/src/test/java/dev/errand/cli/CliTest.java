@@ -191,10 +191,125 @@ class CliTest {
   }
 
   @Test
+  void schedulesAreAddedListedEditedPausedRunAndDeleted() throws Exception {
+    Run add =
+        errand(
+            "schedule",
+            "add",
+            "nightly",
+            "--task",
+            "reports.nightly",
+            "--cron",
+            "30 2 * * *",
+            "--zone",
+            "Europe/Berlin",
+            "--args",
+            "{\"kind\":\"daily\"}",
+            "--queue",
+            "reports",
+            "--missed",
+            "catch-up:5",
+            "--broker",
+            url);
+    assertThat(add.code()).as(add.err()).isZero();
+    assertThat(add.out()).contains("added nightly: reports.nightly 30 2 * * * (Europe/Berlin)");
+    errand(
+        "schedule",
+        "add",
+        "remind",
+        "--task",
+        "remind.send",
+        "--at",
+        "2030-12-24T18:00",
+        "--zone",
+        "Europe/Berlin",
+        "--broker",
+        url);
+
+    Run list = errand("schedule", "list", "--broker", url);
+    assertThat(list.out())
+        .contains("nightly", "30 2 * * *", "Europe/Berlin", "active")
+        .contains("remind", "at 2030-12-24T17:00:00Z");
+
+    Run edit =
+        errand("schedule", "edit", "nightly", "--every", "15m", "--queue", "none", "--broker", url);
+    assertThat(edit.code()).as(edit.err()).isZero();
+    assertThat(errand("schedule", "pause", "nightly", "--broker", url).out())
+        .contains("paused nightly", "next none (paused)");
+    JsonNode json =
+        Wire.mapper().readTree(errand("schedule", "list", "--json", "--broker", url).out());
+    JsonNode nightly = json.get(0);
+    assertThat(nightly.get("name").asText()).isEqualTo("nightly");
+    assertThat(nightly.get("trigger").asText()).isEqualTo("every PT15M");
+    assertThat(nightly.get("queue").isNull()).isTrue();
+    assertThat(nightly.get("enabled").asBoolean()).isFalse();
+    assertThat(nightly.get("missedRuns").asText()).isEqualTo("catch-up:5");
+    assertThat(nightly.get("kwargs").get("kind").asText()).isEqualTo("daily");
+
+    Run runNow = errand("schedule", "run-now", "nightly", "--broker", url);
+    assertThat(runNow.out()).startsWith("sent ");
+    assertThat(held.broker().stats("default").ready()).isEqualTo(1);
+    assertThat(errand("schedule", "resume", "nightly", "--broker", url).out()).contains("resumed");
+    assertThat(errand("schedule", "delete", "remind", "--broker", url).out()).contains("deleted");
+    assertThat(errand("schedule", "list", "--broker", url).out()).doesNotContain("remind");
+  }
+
+  @Test
+  void badScheduleInputIsExplainedWithExitCodeTwo() {
+    errand("schedule", "add", "x", "--task", "t", "--every", "1h", "--broker", url);
+    String[][] cases = {
+      {"add", "y", "--task", "t", "--cron", "61 * * * *"},
+      {"add", "y", "--task", "t"},
+      {"add", "y", "--task", "t", "--every", "1h", "--cron", "@daily"},
+      {"add", "y", "--task", "t", "--every", "soon"},
+      {"add", "y", "--task", "t", "--at", "tomorrow"},
+      {"add", "y", "--task", "t", "--every", "1h", "--zone", "Mars/Olympus"},
+      {"add", "y", "--task", "t", "--every", "1h", "--missed", "sometimes"},
+      {"add", "x", "--task", "t", "--every", "1h"},
+      {"edit", "nope", "--every", "1h"},
+      {"pause", "nope"},
+      {"delete", "nope"},
+      {"run-now", "nope"},
+    };
+    String[] expected = {
+      "61 * * * *",
+      "add needs --task and one of",
+      "give one of --cron, --every and --at",
+      "--every 'soon' is not a duration",
+      "--at 'tomorrow' is not a time",
+      "--zone 'Mars/Olympus' is not a time zone",
+      "'sometimes'",
+      "'x' already exists",
+      "no schedule named 'nope'",
+      "no schedule named 'nope'",
+      "no schedule named 'nope'",
+      "no schedule named 'nope'",
+    };
+    for (int i = 0; i < cases.length; i++) {
+      List<String> args = new ArrayList<>(List.of("schedule"));
+      args.addAll(List.of(cases[i]));
+      args.addAll(List.of("--broker", url));
+      Run r = errand(args.toArray(String[]::new));
+      assertThat(r.code()).as(String.join(" ", cases[i]) + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err()).as(String.join(" ", cases[i])).contains(expected[i]);
+    }
+  }
+
+  @Test
   void everyCommandHasHelp() {
     for (String cmd :
         new String[] {
-          "worker", "call", "result", "inspect", "purge", "revoke", "dlq", "demo", "bench"
+          "worker",
+          "call",
+          "result",
+          "inspect",
+          "purge",
+          "revoke",
+          "dlq",
+          "demo",
+          "bench",
+          "beat",
+          "schedule"
         }) {
       Run help = errand(cmd, "--help");
       assertThat(help.code()).as(cmd).isZero();

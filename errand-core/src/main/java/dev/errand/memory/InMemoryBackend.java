@@ -5,6 +5,7 @@ import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.EventStore;
 import dev.errand.spi.ResultStore;
+import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.WorkerRegistry;
 import java.time.Clock;
 import java.util.Objects;
@@ -45,6 +46,7 @@ public final class InMemoryBackend implements Backend {
   private final MemoryDeadLetterStore deadLetters;
   private final MemoryEventStore events;
   private final MemoryWorkerRegistry workers;
+  private final MemoryScheduleStore schedules;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -74,6 +76,7 @@ public final class InMemoryBackend implements Backend {
     this.results = new MemoryResultStore(clock, description);
     this.deadLetters = new MemoryDeadLetterStore();
     this.workers = new MemoryWorkerRegistry(clock);
+    this.schedules = new MemoryScheduleStore(clock);
   }
 
   @Override
@@ -99,6 +102,11 @@ public final class InMemoryBackend implements Backend {
   @Override
   public WorkerRegistry workers() {
     return workers;
+  }
+
+  @Override
+  public ScheduleStore schedules() {
+    return schedules;
   }
 
   /** How many events the event log keeps; the oldest are dropped beyond it. */

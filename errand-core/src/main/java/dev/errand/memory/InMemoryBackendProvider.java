@@ -6,6 +6,7 @@ import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.EventStore;
 import dev.errand.spi.ResultStore;
+import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.WorkerRegistry;
 import java.time.Clock;
 import java.util.HashMap;
@@ -135,6 +136,11 @@ public final class InMemoryBackendProvider implements BackendProvider {
     @Override
     public WorkerRegistry workers() {
       return shared.backend.workers();
+    }
+
+    @Override
+    public ScheduleStore schedules() {
+      return shared.backend.schedules();
     }
 
     @Override

@@ -30,6 +30,9 @@ public interface Backend extends AutoCloseable {
   /** Live workers and their heartbeats. */
   WorkerRegistry workers();
 
+  /** Scheduler schedules and its leader lease. */
+  ScheduleStore schedules();
+
   /**
    * Stores task statuses, then acks deliveries, in as few round trips as the backend can (one
    * transaction in the SQL backends). Every status is stored before any delivery is acked, so a

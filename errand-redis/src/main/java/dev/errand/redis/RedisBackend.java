@@ -8,6 +8,7 @@ import dev.errand.redis.internal.RedisBroker;
 import dev.errand.redis.internal.RedisDeadLetters;
 import dev.errand.redis.internal.RedisEvents;
 import dev.errand.redis.internal.RedisResultStore;
+import dev.errand.redis.internal.RedisSchedules;
 import dev.errand.redis.internal.RedisUrl;
 import dev.errand.redis.internal.RedisWorkers;
 import dev.errand.spi.Backend;
@@ -16,6 +17,7 @@ import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.EventStore;
 import dev.errand.spi.ResultStore;
+import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.WorkerRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,8 +27,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The distributed backend: broker, results, dead letters, events and worker heartbeats on Redis
- * 6.2+ (standalone or Sentinel; the key layout is Cluster-ready), through Lettuce.
+ * The distributed backend: broker, results, dead letters, events, worker heartbeats and schedules
+ * on Redis 6.2+ (standalone or Sentinel; the key layout is Cluster-ready), through Lettuce.
  *
  * <pre>{@code
  * try (Backend backend = RedisBackend.open("redis://127.0.0.1:6379/0?prefix=shop")) {
@@ -55,6 +57,7 @@ public final class RedisBackend implements Backend {
   private final RedisDeadLetters deadLetters;
   private final RedisEvents events;
   private final RedisWorkers workers;
+  private final RedisSchedules schedules;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private RedisBackend(RedisUrl url, Clock clock) {
@@ -66,6 +69,7 @@ public final class RedisBackend implements Backend {
     this.results = new RedisResultStore(redis, keys, clock, notifier);
     this.events = new RedisEvents(redis, keys, url.eventCapacity());
     this.workers = new RedisWorkers(redis, keys, clock);
+    this.schedules = new RedisSchedules(redis, keys, clock, notifier);
   }
 
   /**
@@ -106,6 +110,11 @@ public final class RedisBackend implements Backend {
   @Override
   public WorkerRegistry workers() {
     return workers;
+  }
+
+  @Override
+  public ScheduleStore schedules() {
+    return schedules;
   }
 
   /**

@@ -15,6 +15,10 @@ import dev.errand.worker.WorkerOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -140,6 +144,27 @@ class RedisBackendIT {
         assertThat(late.results().revoked(List.of("t2")))
             .as("a new process loads what was revoked before it started")
             .containsExactly("t2");
+      }
+    }
+  }
+
+  @Test
+  void aScheduleWriteWakesAWaiterInAnotherProcess() throws Exception {
+    try (RedisBackend other = RedisBackend.open(RedisTestSupport.url(prefix, ""))) {
+      long seen = other.schedules().changes();
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        Future<Long> waiter =
+            pool.submit(() -> other.schedules().awaitChange(seen, Duration.ofSeconds(50)));
+        Thread.sleep(200);
+        assertThat(waiter).as("nothing changed yet").isNotDone();
+
+        long version = backend.schedules().put("nightly", "{}", 0).orElseThrow();
+
+        assertThat(waiter.get(10, TimeUnit.SECONDS)).isNotEqualTo(seen);
+        assertThat(other.schedules().get("nightly").orElseThrow().version()).isEqualTo(version);
+      } finally {
+        pool.shutdownNow();
       }
     }
   }

@@ -7,11 +7,13 @@ import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.EventStore;
 import dev.errand.spi.ResultStore;
+import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.WorkerRegistry;
 import dev.errand.sqlite.internal.Db;
 import dev.errand.sqlite.internal.Janitor;
 import dev.errand.sqlite.internal.SqliteBroker;
 import dev.errand.sqlite.internal.SqliteResultStore;
+import dev.errand.sqlite.internal.SqliteScheduleStore;
 import dev.errand.sqlite.internal.SqliteStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,9 +24,9 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The embedded backend: broker, results, dead letters, events and worker heartbeats in one SQLite
- * file (WAL mode). Several processes on one machine may share the file: claims are atomic across
- * them. Open one per process and share it; thread-safe.
+ * The embedded backend: broker, results, dead letters, events, worker heartbeats and schedules in
+ * one SQLite file (WAL mode). Several processes on one machine may share the file: claims are
+ * atomic across them. Open one per process and share it; thread-safe.
  *
  * <p>URL form: {@code sqlite:PATH}, relative to the working directory ({@code sqlite:errand.db},
  * the default of the command line) or absolute ({@code sqlite:/var/lib/errand/errand.db}).
@@ -44,6 +46,7 @@ public final class SqliteBackend implements Backend {
   private final SqliteStores.DeadLetters deadLetters;
   private final SqliteStores.Events events;
   private final SqliteStores.Workers workers;
+  private final SqliteScheduleStore schedules;
   private final Janitor janitor;
   private final Clock clock;
 
@@ -56,6 +59,7 @@ public final class SqliteBackend implements Backend {
     this.deadLetters = new SqliteStores.DeadLetters(db);
     this.events = new SqliteStores.Events(db, eventCapacity);
     this.workers = new SqliteStores.Workers(db, clock);
+    this.schedules = new SqliteScheduleStore(db, clock);
   }
 
   /**
@@ -139,6 +143,11 @@ public final class SqliteBackend implements Backend {
   @Override
   public WorkerRegistry workers() {
     return workers;
+  }
+
+  @Override
+  public ScheduleStore schedules() {
+    return schedules;
   }
 
   /** Stores the statuses and acks the deliveries in one transaction. */

@@ -11,10 +11,18 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.NewMessage;
+import dev.errand.spi.ScheduleStore;
+import dev.errand.spi.StoredSchedule;
+import dev.errand.sqlite.internal.Db;
+import dev.errand.sqlite.internal.SqliteScheduleStore;
 import dev.errand.test.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -188,6 +196,117 @@ class SqliteBackendTest {
       assertThat(b.results().get("x"))
           .hasValueSatisfying(s -> assertThat(s.state()).isEqualTo(TaskState.SUCCESS));
       assertThat(b.broker().stats("q").leased()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aScheduleWrittenByAnotherProcessEndsTheWaitSoon() throws Exception {
+    Path file = dir.resolve("schedules.db");
+    try (SqliteBackend waiter = SqliteBackend.open(file, Clock.systemUTC());
+        SqliteBackend writer = SqliteBackend.open(file, Clock.systemUTC())) {
+      long seen = waiter.schedules().changes();
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        Future<Long> woken =
+            pool.submit(() -> waiter.schedules().awaitChange(seen, Duration.ofSeconds(50)));
+        Thread.sleep(300); // long enough for the waiter to back off to its longest poll
+        assertThat(woken).isNotDone();
+
+        long wrote = System.nanoTime();
+        writer.schedules().put("nightly", "{}", 0);
+        long changes = woken.get(10, TimeUnit.SECONDS);
+
+        assertThat(changes).isNotEqualTo(seen).isEqualTo(writer.schedules().changes());
+        // The waiter polls at least every MAX_POLL; the slack is for a busy machine.
+        assertThat(Duration.ofNanos(System.nanoTime() - wrote))
+            .isLessThan(SqliteScheduleStore.MAX_POLL.multipliedBy(5));
+        assertThat(waiter.schedules().get("nightly")).isPresent();
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void processesSharingTheFileShareTheLeaderLease() {
+    MutableClock clock = new MutableClock();
+    Path file = dir.resolve("leases.db");
+    try (SqliteBackend a = SqliteBackend.open(file, clock);
+        SqliteBackend b = SqliteBackend.open(file, clock)) {
+      Duration ttl = Duration.ofSeconds(10);
+      assertThat(a.schedules().lead("beat", "a", ttl)).isTrue();
+      assertThat(b.schedules().lead("beat", "b", ttl)).isFalse();
+      assertThat(b.schedules().leader("beat"))
+          .contains(new ScheduleStore.Lease("a", clock.instant().plus(ttl)));
+
+      clock.advance(Duration.ofSeconds(10));
+      assertThat(b.schedules().lead("beat", "b", ttl)).as("expires_at <= now").isTrue();
+      assertThat(a.schedules().leader("beat").orElseThrow().holder()).isEqualTo("b");
+    }
+  }
+
+  @Test
+  void aVersionOneFileIsUpgradedInPlace() throws Exception {
+    Path file = dir.resolve("v1.db");
+    try (SqliteBackend b = SqliteBackend.open(file, Clock.systemUTC())) {
+      b.broker().enqueue(List.of(message("kept")));
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement()) {
+      s.execute("DROP TABLE schedules");
+      s.execute("DROP TABLE schedule_seq");
+      s.execute("DROP TABLE leases");
+      s.execute("PRAGMA user_version = 1");
+    }
+
+    try (SqliteBackend b = SqliteBackend.open(file, Clock.systemUTC())) {
+      assertThat(b.broker().stats("q").ready()).isEqualTo(1);
+      assertThat(b.schedules().put("nightly", "{}", 0)).isPresent();
+      assertThat(b.schedules().lead("beat", "a", Duration.ofSeconds(10))).isTrue();
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(Db.SCHEMA_VERSION);
+    }
+  }
+
+  @Test
+  void twoProcessesCompareAndSetWithoutLosingAnUpdate() throws Exception {
+    Path file = dir.resolve("cas.db");
+    int each = 25;
+    try (SqliteBackend a = SqliteBackend.open(file, Clock.systemUTC());
+        SqliteBackend b = SqliteBackend.open(file, Clock.systemUTC())) {
+      a.schedules().put("counter", "0", 0);
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+          ScheduleStore store = (t % 2 == 0 ? a : b).schedules();
+          done.add(
+              pool.submit(
+                  () -> {
+                    for (int i = 0; i < each; i++) {
+                      while (true) {
+                        StoredSchedule s = store.get("counter").orElseThrow();
+                        String next = Integer.toString(Integer.parseInt(s.body()) + 1);
+                        if (store.put("counter", next, s.version()).isPresent()) {
+                          break;
+                        }
+                      }
+                    }
+                    return null;
+                  }));
+        }
+        for (Future<?> f : done) {
+          f.get(2, TimeUnit.MINUTES);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(b.schedules().get("counter").orElseThrow().body())
+          .isEqualTo(Integer.toString(4 * each));
     }
   }
 }

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The contract every {@link Backend} keeps, as tests: the broker's delivery, ordering, lease,
- * receipt, retry, delay, idempotency and blocking-claim rules, and the result, dead letter, event
- * and worker stores. Subclass it once per backend:
+ * receipt, retry, delay, idempotency and blocking-claim rules, and the result, dead letter, event,
+ * worker and schedule stores. Subclass it once per backend:
  *
  * <pre>{@code
  * class SqliteBackendContractTest extends BackendContractTest {
@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>The tests themselves are listed by area in the package-private interfaces this class
  * implements: {@code BrokerContract}, {@code LeaseContract}, {@code BlockingClaimContract}, {@code
- * ResultStoreContract}, {@code DeadLetterContract}, {@code EventContract} and {@code
- * WorkerRegistryContract}.
+ * ResultStoreContract}, {@code DeadLetterContract}, {@code EventContract}, {@code
+ * WorkerRegistryContract} and {@code ScheduleStoreContract}.
  */
 @Timeout(value = BackendContractTest.TIME_LIMIT_SECONDS, unit = TimeUnit.SECONDS)
 public abstract class BackendContractTest
@@ -43,7 +43,8 @@ public abstract class BackendContractTest
         ResultStoreContract,
         DeadLetterContract,
         EventContract,
-        WorkerRegistryContract {
+        WorkerRegistryContract,
+        ScheduleStoreContract {
 
   /** What {@link #eventCapacity()} returns for a backend whose event log has no fixed capacity. */
   public static final int UNKNOWN_CAPACITY = -1;

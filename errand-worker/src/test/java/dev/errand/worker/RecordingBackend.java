@@ -9,6 +9,7 @@ import dev.errand.spi.EventStore;
 import dev.errand.spi.NewMessage;
 import dev.errand.spi.QueueStats;
 import dev.errand.spi.ResultStore;
+import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.WorkerRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -111,6 +112,11 @@ final class RecordingBackend implements Backend {
   @Override
   public WorkerRegistry workers() {
     return inner.workers();
+  }
+
+  @Override
+  public ScheduleStore schedules() {
+    return inner.schedules();
   }
 
   /** How many of the next {@link #storeAndAck} calls fail, as if the backend were down. */

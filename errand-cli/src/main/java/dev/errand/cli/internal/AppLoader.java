@@ -21,6 +21,11 @@ final class AppLoader {
   private AppLoader() {}
 
   static ErrandApp load(String className, String classpath) {
+    return load(className, classpath, ErrandApp.class);
+  }
+
+  /** Loads and instantiates {@code className}, which must implement {@code type}. */
+  static <T> T load(String className, String classpath, Class<T> kind) {
     ClassLoader loader = loader(classpath);
     Class<?> type;
     try {
@@ -32,13 +37,13 @@ final class AppLoader {
               + "' was not found"
               + (classpath == null ? " (add its jar with --classpath)" : " on " + classpath));
     }
-    if (!ErrandApp.class.isAssignableFrom(type)) {
+    if (!kind.isAssignableFrom(type)) {
       throw new UsageException(
-          "--app class '" + className + "' does not implement " + ErrandApp.class.getName());
+          "--app class '" + className + "' does not implement " + kind.getName());
     }
     try {
       Constructor<?> c = type.getConstructor();
-      return (ErrandApp) c.newInstance();
+      return kind.cast(c.newInstance());
     } catch (NoSuchMethodException e) {
       throw new UsageException(
           "--app class '" + className + "' needs a public no-argument constructor");

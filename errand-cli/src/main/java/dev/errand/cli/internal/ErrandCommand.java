@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
       PurgeCommand.class,
       RevokeCommand.class,
       DlqCommand.class,
+      ScheduleCommand.class,
+      BeatCommand.class,
       DemoCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

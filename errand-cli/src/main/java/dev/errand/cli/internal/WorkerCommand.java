@@ -1,5 +1,8 @@
 package dev.errand.cli.internal;
 
+import dev.errand.Client;
+import dev.errand.scheduler.Beat;
+import dev.errand.scheduler.ScheduleSource;
 import dev.errand.spi.Backend;
 import dev.errand.worker.ErrandApp;
 import dev.errand.worker.Pool;
@@ -90,6 +93,13 @@ final class WorkerCommand implements Callable<Integer> {
       description = "Deliveries without outcome before dead-lettering (default: 5).")
   Integer maxDeliveries;
 
+  @Option(
+      names = "--beat",
+      description =
+          "Also run the scheduler (as errand beat does), with the schedules of --app if it"
+              + " implements ScheduleSource.")
+  boolean beat;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -103,16 +113,28 @@ final class WorkerCommand implements Callable<Integer> {
     }
     Backend b = backend.open();
     Worker worker;
+    Beat scheduler = null;
     try {
       worker = Worker.builder(b).tasks(tasks).options(options).build();
+      if (beat) {
+        Beat.Builder bb = Beat.builder(Client.builder(b).routes(errandApp.routes()).build());
+        if (errandApp instanceof ScheduleSource source) {
+          bb.schedules(source.schedules());
+        }
+        scheduler = bb.build();
+      }
     } catch (RuntimeException e) {
       b.close();
       throw e;
     }
+    Beat startedBeat = scheduler;
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(
             () -> {
+              if (startedBeat != null) {
+                startedBeat.close();
+              }
               worker.close();
               b.close();
               stopped.countDown();
@@ -129,6 +151,10 @@ final class WorkerCommand implements Callable<Integer> {
         options.pool().label(),
         options.prefetch(),
         String.join(", ", tasks.names()));
+    if (startedBeat != null) {
+      startedBeat.start();
+      out.printf("  beat:        %s%n", startedBeat.name());
+    }
     out.flush();
     worker.start();
     // The JVM's shutdown hook stops the worker on SIGTERM/SIGINT; this thread just waits.

@@ -124,6 +124,36 @@ public final class Keys {
     return p + ":{workers}";
   }
 
+  /** Hash of schedule name → body (JSON text). */
+  public String scheduleBodies() {
+    return p + ":{schedules}:bodies";
+  }
+
+  /** Hash of schedule name → version. */
+  public String scheduleVersions() {
+    return p + ":{schedules}:versions";
+  }
+
+  /** The last schedule version given out; never reset, so a re-created name gets a new one. */
+  public String scheduleSeq() {
+    return p + ":{schedules}:seq";
+  }
+
+  /** Counts schedule writes and deletes. */
+  public String scheduleChanges() {
+    return p + ":{schedules}:changes";
+  }
+
+  /** Hash of leader group → {@code expiresAt\n} + holder. */
+  public String scheduleLeases() {
+    return p + ":{schedules}:leases";
+  }
+
+  /** The channel each schedule write or delete is announced on, with the new change count. */
+  public String scheduleChannel() {
+    return p + ":schedule-changes";
+  }
+
   /** The keys of one queue. */
   public record QueueKeys(
       String ready,

@@ -32,6 +32,11 @@ public final class Script {
   public static final Script ONCE = load("once");
   public static final Script DEAD_ADD = load("dead_add");
   public static final Script DEAD_REMOVE = load("dead_remove");
+  public static final Script SCHEDULE_READ = load("schedule_read");
+  public static final Script SCHEDULE_PUT = load("schedule_put");
+  public static final Script SCHEDULE_DELETE = load("schedule_delete");
+  public static final Script SCHEDULE_LEAD = load("schedule_lead");
+  public static final Script SCHEDULE_RESIGN = load("schedule_resign");
 
   private final String name;
   private final String source;

@@ -5,7 +5,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** Creates the tables of schema version {@value Db#SCHEMA_VERSION}; refuses a newer file. */
+/**
+ * Creates the tables of schema version {@value Db#SCHEMA_VERSION}; refuses a newer file. Every
+ * statement is idempotent, so an older file is upgraded in place by running them all.
+ */
 final class Schema {
 
   private Schema() {}
@@ -42,7 +45,20 @@ final class Schema {
     "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)",
     """
     CREATE TABLE IF NOT EXISTS workers (
-      name TEXT PRIMARY KEY, body BLOB NOT NULL, expires_at INTEGER NOT NULL)"""
+      name TEXT PRIMARY KEY, body BLOB NOT NULL, expires_at INTEGER NOT NULL)""",
+    // Version 2: the scheduler's schedules and leader leases.
+    """
+    CREATE TABLE IF NOT EXISTS schedules (
+      name TEXT PRIMARY KEY, body TEXT NOT NULL, version INTEGER NOT NULL)""",
+    // One row: the last version given out, raised by every schedule write and delete, so it is
+    // both the source of new versions (never reused after a delete) and the change counter.
+    """
+    CREATE TABLE IF NOT EXISTS schedule_seq (
+      id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)""",
+    "INSERT OR IGNORE INTO schedule_seq (id, seq) VALUES (1, 0)",
+    """
+    CREATE TABLE IF NOT EXISTS leases (
+      grp TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)"""
   };
 
   static void create(Connection c) throws SQLException {

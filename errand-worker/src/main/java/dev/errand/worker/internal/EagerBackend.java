@@ -5,6 +5,7 @@ import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.EventStore;
 import dev.errand.spi.ResultStore;
+import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.WorkerRegistry;
 
 /** A backend whose broker runs tasks inline, over another backend's stores. */
@@ -41,6 +42,11 @@ public final class EagerBackend implements Backend {
   @Override
   public WorkerRegistry workers() {
     return stores.workers();
+  }
+
+  @Override
+  public ScheduleStore schedules() {
+    return stores.schedules();
   }
 
   @Override

@@ -1,0 +1,192 @@
+package dev.errand.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.Backends;
+import dev.errand.Client;
+import dev.errand.scheduler.Beat;
+import dev.errand.scheduler.MissedRuns;
+import dev.errand.scheduler.Schedule;
+import dev.errand.scheduler.ScheduleEntry;
+import dev.errand.scheduler.Schedules;
+import dev.errand.spi.Backend;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.ScheduleStore;
+import dev.errand.wire.TaskMessage;
+import dev.errand.wire.Wire;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real {@code errand beat} processes on one backend with an every-second schedule: exactly one task
+ * per tick while two run; the leader killed with SIGKILL is replaced within the failover bound and,
+ * with catch-up, no tick is lost or doubled; an edit through the CLI takes effect on the next tick.
+ * The run lasts {@code -Derrand.it.beatSeconds} (default 45) seconds in all; set it to 180 for the
+ * few-minute run. Subclassed once per backend.
+ */
+abstract class BeatProcessIT {
+
+  static final long SECONDS = Long.getLong("errand.it.beatSeconds", 45);
+
+  /** Slack over the failover bound for starting JVMs and a loaded machine. */
+  static final Duration SLACK = Duration.ofSeconds(2);
+
+  @TempDir Path dir;
+  String url;
+  Backend backend;
+  Schedules schedules;
+  final List<Process> processes = new ArrayList<>();
+
+  abstract String newBackendUrl(Path dir);
+
+  void cleanUp() {}
+
+  @BeforeEach
+  void open() {
+    url = newBackendUrl(dir);
+    backend = Backends.open(url);
+    schedules = Schedules.create(Client.create(backend));
+  }
+
+  @AfterEach
+  void close() throws InterruptedException {
+    for (Process p : processes) {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+    backend.close();
+    cleanUp();
+  }
+
+  Process errand(String out, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.errand.cli.Main");
+    cmd.addAll(List.of(args));
+    cmd.add("--broker");
+    cmd.add(url);
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(out + ".out").toFile())
+            .start();
+    processes.add(p);
+    return p;
+  }
+
+  String leader() {
+    return backend
+        .schedules()
+        .leader(Beat.DEFAULT_GROUP)
+        .map(ScheduleStore.Lease::holder)
+        .orElse(null);
+  }
+
+  @Test
+  void twoBeatsSendEachTickOnceThroughFailoverAndAnEdit() throws Exception {
+    Duration phase = Duration.ofSeconds(Math.max(10, (SECONDS - 15) / 2));
+    schedules.add(
+        Schedule.builder("tick")
+            .task("it.tick")
+            .args(Wire.mapper().createObjectNode().put("v", 1))
+            .every(Duration.ofSeconds(1))
+            .queue("ticks")
+            .missedRuns(MissedRuns.catchUp())
+            .build());
+    Process a = errand("beat-a", "beat", "--name", "beat-a");
+    await().atMost(Duration.ofSeconds(60)).until(() -> "beat-a".equals(leader()));
+    Process b = errand("beat-b", "beat", "--name", "beat-b");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> Files.readString(dir.resolve("beat-b.out")).contains("errand beat beat-b"));
+    Thread.sleep(phase.toMillis());
+
+    // SIGKILL the leader: the standby must lead within the failover bound.
+    Instant killed = Instant.now();
+    a.destroyForcibly();
+    assertThat(a.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    await()
+        .atMost(Beat.DEFAULT_FAILOVER.plus(SLACK))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> "beat-b".equals(leader()));
+    Duration takeover = Duration.between(killed, Instant.now());
+    Process c = errand("beat-c", "beat", "--name", "beat-c"); // a new standby
+    Thread.sleep(phase.toMillis());
+
+    // Edit through the CLI while beat-b leads: every 2 s, new arguments.
+    Process edit =
+        errand("edit", "schedule", "edit", "tick", "--every", "2s", "--args", "{\"v\":2}");
+    assertThat(edit.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(edit.exitValue()).as(Files.readString(dir.resolve("edit.out"))).isZero();
+    Instant edited = Instant.now();
+    Thread.sleep(10_000);
+    b.destroyForcibly();
+    c.destroyForcibly();
+    b.waitFor(10, TimeUnit.SECONDS);
+    c.waitFor(10, TimeUnit.SECONDS);
+
+    TreeMap<Instant, Integer> v1 = new TreeMap<>();
+    TreeMap<Instant, Integer> v2 = new TreeMap<>();
+    for (TaskMessage m : drain("ticks")) {
+      Instant tick = Instant.parse(m.headers().get("errand-schedule-tick"));
+      (m.kwargs().get("v").asInt() == 1 ? v1 : v2).merge(tick, 1, Integer::sum);
+    }
+    String report =
+        "takeover " + takeover.toMillis() + " ms; v1 " + v1.size() + " ticks; v2 " + v2.keySet();
+    System.out.println("[beat-it] " + url.replaceAll("\\?.*", "") + ": " + report);
+    assertThat(v1.values()).as("no tick doubled").allMatch(n -> n == 1);
+    assertThat(v2.values()).as("no tick doubled").allMatch(n -> n == 1);
+    assertThat(consecutive(v1, Duration.ofSeconds(1))).as("every second, none lost").isTrue();
+    assertThat(v1.firstKey()).isBefore(killed);
+    assertThat(v1.lastKey()).isAfter(killed.plus(takeover));
+    assertThat(consecutive(v2, Duration.ofSeconds(2))).as(report).isTrue();
+    assertThat(v2.size()).as(report).isGreaterThanOrEqualTo(4);
+    assertThat(v2.firstKey()).as(report).isBeforeOrEqualTo(edited.plusSeconds(2));
+    assertThat(Duration.between(v1.lastKey(), v2.firstKey()))
+        .isBetween(Duration.ofSeconds(1), Duration.ofSeconds(2));
+    ScheduleEntry tick = schedules.get("tick").orElseThrow();
+    assertThat(tick.state().totalRuns()).isEqualTo(v1.size() + v2.size());
+    assertThat(tick.state().missedTicks()).isZero();
+  }
+
+  static boolean consecutive(TreeMap<Instant, Integer> ticks, Duration step) {
+    Instant prev = null;
+    for (Map.Entry<Instant, Integer> e : ticks.entrySet()) {
+      if (prev != null && !Duration.between(prev, e.getKey()).equals(step)) {
+        return false;
+      }
+      prev = e.getKey();
+    }
+    return true;
+  }
+
+  List<TaskMessage> drain(String queue) throws InterruptedException {
+    List<TaskMessage> all = new ArrayList<>();
+    while (true) {
+      List<Delivery> got =
+          backend.broker().claim(List.of(queue), 500, Duration.ofMinutes(10), Duration.ZERO);
+      if (got.isEmpty()) {
+        return all;
+      }
+      for (Delivery d : got) {
+        all.add(Wire.decodeMessage(d.body()));
+      }
+    }
+  }
+}
