@@ -15,7 +15,6 @@ import dev.errand.spi.Delivery;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,19 +72,9 @@ abstract class BeatProcessIT {
   }
 
   Process errand(String out, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("dev.errand.cli.Main");
-    cmd.addAll(List.of(args));
-    cmd.add("--broker");
-    cmd.add(url);
-    Process p =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve(out + ".out").toFile())
-            .start();
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--broker", url));
+    Process p = ErrandProcess.start(dir, out, all);
     processes.add(p);
     return p;
   }
@@ -126,7 +115,8 @@ abstract class BeatProcessIT {
         .pollInterval(Duration.ofMillis(50))
         .until(() -> "beat-b".equals(leader()));
     Duration takeover = Duration.between(killed, Instant.now());
-    Process c = errand("beat-c", "beat", "--name", "beat-c"); // a new standby
+    // A new standby: a worker that also runs the scheduler, with its app's code schedule.
+    Process c = errand("beat-c", "worker", "--app", ItApp.class.getName(), "--beat");
     Thread.sleep(phase.toMillis());
 
     // Edit through the CLI while beat-b leads: every 2 s, new arguments.
@@ -143,12 +133,24 @@ abstract class BeatProcessIT {
 
     TreeMap<Instant, Integer> v1 = new TreeMap<>();
     TreeMap<Instant, Integer> v2 = new TreeMap<>();
+    List<Long> lateMillis = new ArrayList<>();
     for (TaskMessage m : drain("ticks")) {
       Instant tick = Instant.parse(m.headers().get("errand-schedule-tick"));
       (m.kwargs().get("v").asInt() == 1 ? v1 : v2).merge(tick, 1, Integer::sum);
+      lateMillis.add(Duration.between(tick, m.sentAt()).toMillis());
     }
+    List<Long> onTime = lateMillis.stream().filter(ms -> ms <= 1000).sorted().toList();
     String report =
-        "takeover " + takeover.toMillis() + " ms; v1 " + v1.size() + " ticks; v2 " + v2.keySet();
+        String.format(
+            "takeover %d ms; %d ticks every 1 s, then %d every 2 s; on-time ticks sent after their"
+                + " time: median %d ms, 95th %d ms, max %d ms; %d caught up after the kill",
+            takeover.toMillis(),
+            v1.size(),
+            v2.size(),
+            onTime.get(onTime.size() / 2),
+            onTime.get(onTime.size() * 95 / 100),
+            onTime.get(onTime.size() - 1),
+            lateMillis.size() - onTime.size());
     System.out.println("[beat-it] " + url.replaceAll("\\?.*", "") + ": " + report);
     assertThat(v1.values()).as("no tick doubled").allMatch(n -> n == 1);
     assertThat(v2.values()).as("no tick doubled").allMatch(n -> n == 1);
@@ -163,6 +165,9 @@ abstract class BeatProcessIT {
     ScheduleEntry tick = schedules.get("tick").orElseThrow();
     assertThat(tick.state().totalRuns()).isEqualTo(v1.size() + v2.size());
     assertThat(tick.state().missedTicks()).isZero();
+    ScheduleEntry fromCode = schedules.get(ItApp.NIGHTLY.name()).orElseThrow();
+    assertThat(fromCode.definedInCode()).isTrue();
+    assertThat(fromCode.schedule()).isEqualTo(ItApp.NIGHTLY);
   }
 
   static boolean consecutive(TreeMap<Instant, Integer> ticks, Duration step) {

@@ -1,10 +1,6 @@
 package dev.errand.cli;
 
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanIterator;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 
 /** The scheduler process tests on the real Redis, under a key prefix of their own. */
@@ -20,16 +16,6 @@ class RedisBeatProcessIT extends BeatProcessIT {
 
   @Override
   void cleanUp() {
-    RedisWorkerProcessIT.redis(
-        r -> {
-          ScanIterator<String> keys =
-              ScanIterator.scan(r, ScanArgs.Builder.matches(prefix + ":*").limit(1000));
-          List<String> all = new ArrayList<>();
-          keys.forEachRemaining(all::add);
-          if (!all.isEmpty()) {
-            r.unlink(all.toArray(String[]::new));
-          }
-          return null;
-        });
+    RedisWorkerProcessIT.deleteKeys(prefix);
   }
 }

@@ -38,6 +38,11 @@ class RedisWorkerProcessIT extends WorkerProcessIT {
 
   @Override
   void cleanUp() {
+    deleteKeys(prefix);
+  }
+
+  /** Deletes every key under {@code prefix}. */
+  static void deleteKeys(String prefix) {
     redis(
         r -> {
           ScanIterator<String> keys =

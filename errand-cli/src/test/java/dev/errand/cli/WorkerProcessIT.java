@@ -9,7 +9,6 @@ import dev.errand.Client;
 import dev.errand.TaskState;
 import dev.errand.spi.Backend;
 import dev.errand.spi.QueueStats;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,24 +60,11 @@ abstract class WorkerProcessIT {
   }
 
   Process worker(String name, String... extra) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("dev.errand.cli.Main");
-    cmd.add("worker");
-    cmd.add("--app");
-    cmd.add(ItApp.class.getName());
-    cmd.add("--broker");
-    cmd.add(url);
-    cmd.add("--name");
-    cmd.add(name);
-    cmd.addAll(List.of(extra));
-    Process p =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve(name + ".out").toFile())
-            .start();
+    List<String> args =
+        new ArrayList<>(
+            List.of("worker", "--app", ItApp.class.getName(), "--broker", url, "--name", name));
+    args.addAll(List.of(extra));
+    Process p = ErrandProcess.start(dir, name, args);
     processes.add(p);
     return p;
   }

@@ -187,8 +187,9 @@ public final class Beat implements AutoCloseable {
     }
 
     /**
-     * The longest a dead leader goes unreplaced, at least 1 s; default 10 s. The leader renews its
-     * lease about every third of this, and standbys look every tenth.
+     * The longest a dead leader goes unreplaced, at least 1 s; default 10 s. The lease lasts eight
+     * tenths of it and the leader renews it every third of that; standbys look every tenth, so a
+     * dead leader is replaced within nine tenths plus a round trip.
      */
     public Builder failover(Duration failover) {
       Objects.requireNonNull(failover, "failover");

@@ -76,7 +76,8 @@ class BeatLoopTest {
     BeatLoop a = loop("a");
     BeatLoop b = loop("b");
 
-    assertThat(a.pass()).isEqualTo(t0.plusSeconds(3)); // nothing due: wake to renew the lease
+    // nothing due: wake to renew the 8 s lease at a third of it
+    assertThat(a.pass()).isEqualTo(t0.plus(Duration.ofSeconds(8).dividedBy(3)));
     b.pass();
     for (int i = 1; i <= 3; i++) {
       clock.set(t0.plusSeconds(60L * i).plusMillis(20));
@@ -113,10 +114,10 @@ class BeatLoopTest {
     BeatLoop b = loop("b");
     a.pass(); // a leads, then dies: it never passes again
 
-    clock.advance(Duration.ofSeconds(8));
+    clock.advance(Duration.ofSeconds(7));
     b.pass();
     assertThat(b.leading()).as("a's lease is still live").isFalse();
-    clock.advance(Duration.ofSeconds(2)); // 10 s after a last renewed
+    clock.advance(Duration.ofSeconds(1)); // 8 s after a last renewed: within the 10 s bound
     b.pass();
     assertThat(b.leading()).isTrue();
 

@@ -1,8 +1,6 @@
 package dev.errand.cli.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import dev.errand.AsyncResult;
 import dev.errand.Client;
 import dev.errand.scheduler.Schedule;
 import dev.errand.scheduler.ScheduleEntry;
@@ -182,8 +180,8 @@ final class ScheduleCommand implements Runnable {
     }
   }
 
-  @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a schedule.")
-  static final class Pause implements Callable<Integer> {
+  /** A command on one schedule: the backend, the name, one line printed. */
+  abstract static class OnOne implements Callable<Integer> {
     @Mixin BackendOptions backend;
 
     @Parameters(index = "0", paramLabel = "NAME")
@@ -191,10 +189,23 @@ final class ScheduleCommand implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+    /** Does the work and says what was done. */
+    abstract String act(Schedules schedules);
+
     @Override
     public Integer call() {
-      print(spec, "paused", withSchedules(backend, s -> s.pause(name)));
+      String line = withSchedules(backend, this::act);
+      spec.commandLine().getOut().println(line);
+      spec.commandLine().getOut().flush();
       return 0;
+    }
+  }
+
+  @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a schedule.")
+  static final class Pause extends OnOne {
+    @Override
+    String act(Schedules schedules) {
+      return describe("paused", schedules.pause(name));
     }
   }
 
@@ -202,38 +213,21 @@ final class ScheduleCommand implements Runnable {
       name = "resume",
       mixinStandardHelpOptions = true,
       description = "Resume a paused schedule from its next tick.")
-  static final class Resume implements Callable<Integer> {
-    @Mixin BackendOptions backend;
-
-    @Parameters(index = "0", paramLabel = "NAME")
-    String name;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
+  static final class Resume extends OnOne {
     @Override
-    public Integer call() {
-      print(spec, "resumed", withSchedules(backend, s -> s.resume(name)));
-      return 0;
+    String act(Schedules schedules) {
+      return describe("resumed", schedules.resume(name));
     }
   }
 
   @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a schedule.")
-  static final class Delete implements Callable<Integer> {
-    @Mixin BackendOptions backend;
-
-    @Parameters(index = "0", paramLabel = "NAME")
-    String name;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
+  static final class Delete extends OnOne {
     @Override
-    public Integer call() {
-      if (!withSchedules(backend, s -> s.delete(name))) {
-        throw new UsageException("no schedule named '" + name + "'");
+    String act(Schedules schedules) {
+      if (!schedules.delete(name)) {
+        throw new NoSuchElementException("no schedule named '" + name + "'");
       }
-      spec.commandLine().getOut().println("deleted " + name);
-      spec.commandLine().getOut().flush();
-      return 0;
+      return "deleted " + name;
     }
   }
 
@@ -241,40 +235,31 @@ final class ScheduleCommand implements Runnable {
       name = "run-now",
       mixinStandardHelpOptions = true,
       description = "Send a schedule's task now; its ticks and run count do not change.")
-  static final class RunNow implements Callable<Integer> {
-    @Mixin BackendOptions backend;
-
-    @Parameters(index = "0", paramLabel = "NAME")
-    String name;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
+  static final class RunNow extends OnOne {
     @Override
-    public Integer call() {
-      AsyncResult<JsonNode> sent = withSchedules(backend, s -> s.runNow(name));
-      spec.commandLine().getOut().println("sent " + sent.id());
-      spec.commandLine().getOut().flush();
-      return 0;
+    String act(Schedules schedules) {
+      return "sent " + schedules.runNow(name).id();
     }
   }
 
   private static void print(CommandLine.Model.CommandSpec spec, String verb, ScheduleEntry e) {
     PrintWriter out = spec.commandLine().getOut();
-    Instant next = e.state().nextFire();
-    out.println(
-        verb
-            + " "
-            + e.name()
-            + ": "
-            + e.schedule().task()
-            + " "
-            + e.schedule().trigger().describe()
-            + " ("
-            + e.schedule().zone().getId()
-            + "), next "
-            + (next == null
-                ? (e.schedule().enabled() ? "none (finished)" : "none (paused)")
-                : next));
+    out.println(describe(verb, e));
     out.flush();
+  }
+
+  private static String describe(String verb, ScheduleEntry e) {
+    Instant next = e.state().nextFire();
+    return verb
+        + " "
+        + e.name()
+        + ": "
+        + e.schedule().task()
+        + " "
+        + e.schedule().trigger().describe()
+        + " ("
+        + e.schedule().zone().getId()
+        + "), next "
+        + (next == null ? (e.schedule().enabled() ? "none (finished)" : "none (paused)") : next);
   }
 }
