@@ -88,7 +88,7 @@ public final class Schedules {
    */
   public ScheduleEntry add(Schedule schedule) {
     Objects.requireNonNull(schedule, "schedule");
-    ScheduleState state = created(schedule);
+    ScheduleState state = created(schedule, true);
     String body = ScheduleCodec.encode(schedule, state, null);
     OptionalLong v = store.put(schedule.name(), body, 0);
     if (v.isEmpty()) {
@@ -174,7 +174,7 @@ public final class Schedules {
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       Optional<StoredSchedule> stored = store.get(schedule.name());
       if (stored.isEmpty()) {
-        ScheduleState state = created(schedule);
+        ScheduleState state = created(schedule, codeHash == null);
         OptionalLong v =
             store.put(schedule.name(), ScheduleCodec.encode(schedule, state, codeHash), 0);
         if (v.isPresent()) {
@@ -239,9 +239,46 @@ public final class Schedules {
             || !Objects.equals(s.start(), old.start())
             || (s.enabled() && !old.enabled());
     if (retimed) {
-      st = st.withCursorAtLeast(now());
+      st = oneOff(s, st.withCursorAtLeast(now()), d.codeHash() == null);
     }
     return withNext(s, st, d.codeHash());
+  }
+
+  /**
+   * A one-off whose instant came a moment ago (within the grace: the command that set it took that
+   * long) still fires, at once; one further in the past is refused when set by hand, and stored as
+   * finished when it comes from code (a start-up must not fail on it).
+   */
+  private ScheduleState oneOff(Schedule s, ScheduleState st, boolean byHand) {
+    if (!(s.trigger() instanceof Trigger.At at) || !s.enabled()) {
+      return st;
+    }
+    Instant t = at.instant();
+    if (t.isAfter(st.cursor())) {
+      return st;
+    }
+    if (t.isBefore(now().minus(Beat.DEFAULT_MISFIRE_GRACE))) {
+      if (byHand) {
+        throw new IllegalArgumentException(
+            "the one-off time "
+                + t
+                + " of schedule '"
+                + s.name()
+                + "' has passed (it is "
+                + now().truncatedTo(ChronoUnit.SECONDS)
+                + " now)");
+      }
+      return st;
+    }
+    return new ScheduleState(
+        st.createdAt(),
+        t.minusMillis(1),
+        st.lastTick(),
+        st.lastFiredAt(),
+        st.lastTaskId(),
+        st.nextFire(),
+        st.totalRuns(),
+        st.missedTicks());
   }
 
   private static Decoded withNext(Schedule s, ScheduleState st, String codeHash) {
@@ -249,8 +286,8 @@ public final class Schedules {
     return new Decoded(new ScheduleEntry(s, next, 1, codeHash != null), codeHash);
   }
 
-  private ScheduleState created(Schedule s) {
-    ScheduleState st = ScheduleState.created(clock.instant());
+  private ScheduleState created(Schedule s, boolean byHand) {
+    ScheduleState st = oneOff(s, ScheduleState.created(clock.instant()), byHand);
     return st.withNextFire(Planner.nextFire(s, st));
   }
 

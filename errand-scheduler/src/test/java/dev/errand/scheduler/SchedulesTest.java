@@ -97,6 +97,27 @@ class SchedulesTest {
   }
 
   @Test
+  void aOneOffSetAMomentTooLateStillFiresButOneLongPastIsRefused() {
+    Instant justNow = clock.instant().minusMillis(400);
+
+    ScheduleEntry late = schedules.add(Schedule.builder("late").task("t").at(justNow).build());
+
+    assertThat(late.state().nextFire()).isEqualTo(justNow);
+    assertThatThrownBy(
+            () ->
+                schedules.add(
+                    Schedule.builder("past").task("t").at(justNow.minusSeconds(60)).build()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("has passed");
+    assertThat(
+            schedules
+                .deploy(Schedule.builder("old").task("t").at(justNow.minusSeconds(60)).build())
+                .finished())
+        .as("from code: stored as finished, the start-up goes on")
+        .isTrue();
+  }
+
+  @Test
   void deleteForgets() {
     schedules.add(nightly());
 

@@ -78,11 +78,28 @@ final class BeatCommand implements Callable<Integer> {
         defined = source.schedules();
         builder.schedules(source.schedules());
       }
-      beat = builder.build().start();
+      beat = builder.build();
     } catch (RuntimeException e) {
       b.close();
       throw e;
     }
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(
+        "errand beat %s%n  broker:    %s%n  group:     %s (failover %s)%n",
+        beat.name(),
+        b.describe(),
+        group,
+        OutputOptions.age(Instant.EPOCH, Instant.EPOCH.plus(failover)));
+    out.flush();
+    try {
+      beat.start();
+    } catch (RuntimeException e) {
+      b.close();
+      throw e;
+    }
+    out.printf(
+        "  schedules: %d stored, %d from code%n", beat.schedules().list().size(), defined.size());
+    out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -93,17 +110,6 @@ final class BeatCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "errand-shutdown"));
-    PrintWriter out = spec.commandLine().getOut();
-    out.printf(
-        "errand beat %s%n  broker:    %s%n  group:     %s (failover %s)%n  schedules: %d stored, %d"
-            + " from code%n",
-        beat.name(),
-        b.describe(),
-        group,
-        OutputOptions.age(Instant.EPOCH, Instant.EPOCH.plus(failover)),
-        beat.schedules().list().size(),
-        defined.size());
-    out.flush();
     stopped.await();
     return 0;
   }
