@@ -54,12 +54,32 @@ class LayeringTest {
         .dependOnClassesThat()
         .resideInAPackage("dev.errand.internal..")
         .check(errand);
+    for (String module :
+        new String[] {
+          "dev.errand.worker",
+          "dev.errand.scheduler",
+          "dev.errand.sqlite",
+          "dev.errand.redis",
+          "dev.errand.cli"
+        }) {
+      noClasses()
+          .that()
+          .resideOutsideOfPackage(module + "..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage(module + ".internal..")
+          .check(errand);
+    }
+  }
+
+  @Test
+  void theSchedulerNeedsNoWorkerAndNoBackend() {
     noClasses()
         .that()
-        .resideOutsideOfPackage("dev.errand.worker..")
+        .resideInAPackage("dev.errand.scheduler..")
         .should()
         .dependOnClassesThat()
-        .resideInAPackage("dev.errand.worker.internal..")
+        .resideInAnyPackage("dev.errand.worker..", "dev.errand.sqlite..", "dev.errand.redis..")
         .check(errand);
   }
 

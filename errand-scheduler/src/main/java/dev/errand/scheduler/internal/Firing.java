@@ -22,10 +22,12 @@ public final class Firing {
   public static final String TICK_HEADER = "errand-schedule-tick";
 
   /**
-   * How long a tick's key deduplicates: longer than any failover or pause a second leader could
-   * come back from, so two leaders never enqueue one tick twice.
+   * How long a tick's key deduplicates: a day. Only a leader frozen between planning a tick and
+   * enqueuing it can send a tick the state already records, so the window need only outlast such a
+   * freeze; longer would keep a key per tick (86,400 a day for an every-second schedule) for
+   * nothing.
    */
-  static final Duration KEY_WINDOW = Duration.ofDays(7);
+  static final Duration KEY_WINDOW = TaskOptions.DEFAULT_IDEMPOTENCY_WINDOW;
 
   private static final int MAX_KEY_LENGTH = 200;
 
