@@ -2,6 +2,7 @@ package dev.errand;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -23,6 +24,11 @@ import java.util.Objects;
  * @param finishedAt when it reached a ready state, null until then
  * @param retryAt when the next attempt is due, in state RETRY, otherwise null
  * @param updatedAt when this record was written
+ * @param parentId the id of the task that sent this one from its handler, or null
+ * @param args the call's arguments as {@code {"args": [...], "kwargs": {...}}}, or null when not
+ *     recorded (statuses written before a worker received the task)
+ * @param retries the earlier attempts that ended in a retry, oldest first, at most {@value
+ *     #MAX_RETRIES_KEPT}; null when there were none
  */
 public record TaskStatus(
     String id,
@@ -39,11 +45,70 @@ public record TaskStatus(
     Instant startedAt,
     Instant finishedAt,
     Instant retryAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    String parentId,
+    JsonNode args,
+    List<Retry> retries) {
+
+  /** The most earlier attempts kept in {@link #retries()}: {@value}. */
+  public static final int MAX_RETRIES_KEPT = 10;
 
   public TaskStatus {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(state, "state");
+    retries = retries == null || retries.isEmpty() ? null : List.copyOf(retries);
+  }
+
+  /** A status without parent, arguments or retry history. */
+  public TaskStatus(
+      String id,
+      String name,
+      TaskState state,
+      String queue,
+      JsonNode result,
+      TaskError error,
+      JsonNode progress,
+      String reason,
+      int attempt,
+      String worker,
+      Instant sentAt,
+      Instant startedAt,
+      Instant finishedAt,
+      Instant retryAt,
+      Instant updatedAt) {
+    this(
+        id,
+        name,
+        state,
+        queue,
+        result,
+        error,
+        progress,
+        reason,
+        attempt,
+        worker,
+        sentAt,
+        startedAt,
+        finishedAt,
+        retryAt,
+        updatedAt,
+        null,
+        null,
+        null);
+  }
+
+  /**
+   * An earlier attempt that ended in a retry.
+   *
+   * @param attempt its number, 1 for the first run
+   * @param at when it ended
+   * @param error why it failed
+   */
+  public record Retry(int attempt, Instant at, TaskError error) {
+    public Retry {
+      Objects.requireNonNull(at, "at");
+      Objects.requireNonNull(error, "error");
+    }
   }
 
   /** The status of a task nothing is known about. */
@@ -83,7 +148,10 @@ public record TaskStatus(
         startedAt,
         state.isReady() ? now : finishedAt,
         retryAt,
-        now);
+        now,
+        parentId,
+        args,
+        retries);
   }
 
   /** A copy with the given result. */
@@ -103,7 +171,10 @@ public record TaskStatus(
         startedAt,
         finishedAt,
         retryAt,
-        updatedAt);
+        updatedAt,
+        parentId,
+        args,
+        retries);
   }
 
   /** A copy with the given error. */
@@ -123,7 +194,10 @@ public record TaskStatus(
         startedAt,
         finishedAt,
         retryAt,
-        updatedAt);
+        updatedAt,
+        parentId,
+        args,
+        retries);
   }
 
   /** A copy with the given progress meta. */
@@ -143,7 +217,10 @@ public record TaskStatus(
         startedAt,
         finishedAt,
         retryAt,
-        updatedAt);
+        updatedAt,
+        parentId,
+        args,
+        retries);
   }
 
   /** A copy with the given revocation reason. */
@@ -163,7 +240,10 @@ public record TaskStatus(
         startedAt,
         finishedAt,
         retryAt,
-        updatedAt);
+        updatedAt,
+        parentId,
+        args,
+        retries);
   }
 
   /** A copy with the given retry time. */
@@ -183,7 +263,10 @@ public record TaskStatus(
         startedAt,
         finishedAt,
         retryAt,
-        updatedAt);
+        updatedAt,
+        parentId,
+        args,
+        retries);
   }
 
   /** A copy for a new attempt started at {@code startedAt} by {@code worker}. */
@@ -203,6 +286,32 @@ public record TaskStatus(
         startedAt,
         finishedAt,
         retryAt,
-        updatedAt);
+        updatedAt,
+        parentId,
+        args,
+        retries);
+  }
+
+  /** A copy with the call's parent, arguments and earlier attempts (see the fields). */
+  public TaskStatus withCall(String parentId, JsonNode args, List<Retry> retries) {
+    return new TaskStatus(
+        id,
+        name,
+        state,
+        queue,
+        result,
+        error,
+        progress,
+        reason,
+        attempt,
+        worker,
+        sentAt,
+        startedAt,
+        finishedAt,
+        retryAt,
+        updatedAt,
+        parentId,
+        args,
+        retries);
   }
 }

@@ -19,6 +19,7 @@ import dev.errand.spi.Backend;
 import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.NewMessage;
 import dev.errand.wire.Arguments;
+import dev.errand.wire.CallHistory;
 import dev.errand.wire.MessageOptions;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
@@ -202,6 +203,10 @@ public final class DefaultClient implements Client {
     String requestId = eff.requestId() != null ? eff.requestId() : MDC.get(requestIdMdcKey);
     if (requestId != null) {
       headers.put(TaskMessage.REQUEST_ID, requestId);
+    }
+    String parent = MDC.get(CallHistory.TASK_ID_MDC_KEY); // sent from inside a running task
+    if (parent != null) {
+      headers.putIfAbsent(CallHistory.PARENT_HEADER, parent);
     }
     String id = Ids.newId(now.toEpochMilli());
     TaskMessage message =

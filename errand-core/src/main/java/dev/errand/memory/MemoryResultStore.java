@@ -3,11 +3,14 @@ package dev.errand.memory;
 import dev.errand.BackendException;
 import dev.errand.TaskStatus;
 import dev.errand.spi.ResultStore;
+import dev.errand.spi.TaskPage;
+import dev.errand.spi.TaskQuery;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -70,6 +73,41 @@ final class MemoryResultStore implements ResultStore {
       }
     }
   }
+
+  /** A scan of every status: fine for the tests and demos this backend is for. */
+  @Override
+  public TaskPage search(TaskQuery query) {
+    Objects.requireNonNull(query, "query");
+    TaskQuery.Cursor after = query.after() == null ? null : TaskQuery.Cursor.parse(query.after());
+    List<TaskStatus> matching = new ArrayList<>();
+    synchronized (lock) {
+      for (TaskStatus s : statuses.values(clock.instant())) {
+        if (query.matches(s)
+            && (after == null || after.isBefore(TaskQuery.Cursor.millis(s), s.id()))) {
+          matching.add(s);
+        }
+      }
+    }
+    matching.sort(NEWEST_FIRST);
+    if (matching.size() <= query.limit()) {
+      return new TaskPage(matching, null);
+    }
+    List<TaskStatus> page = matching.subList(0, query.limit());
+    return new TaskPage(page, TaskQuery.Cursor.after(page.get(page.size() - 1)).toString());
+  }
+
+  @Override
+  public long count(TaskQuery query) {
+    Objects.requireNonNull(query, "query");
+    synchronized (lock) {
+      return statuses.values(clock.instant()).stream().filter(query::matches).count();
+    }
+  }
+
+  private static final Comparator<TaskStatus> NEWEST_FIRST =
+      Comparator.comparingLong((TaskStatus s) -> TaskQuery.Cursor.millis(s))
+          .thenComparing(TaskStatus::id)
+          .reversed();
 
   @Override
   public Optional<TaskStatus> get(String taskId) {

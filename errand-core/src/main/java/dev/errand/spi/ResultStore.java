@@ -30,6 +30,16 @@ public interface ResultStore {
   Optional<TaskStatus> get(String taskId);
 
   /**
+   * A page of the stored statuses that match {@code query}, newest first (see {@link TaskQuery}).
+   * Stays fast however many statuses are stored: backends keep indexes on state, name, queue and
+   * parent, each ordered by update time. Expired statuses are never returned.
+   */
+  TaskPage search(TaskQuery query);
+
+  /** How many stored statuses match {@code query}'s filters (its cursor and limit are ignored). */
+  long count(TaskQuery query);
+
+  /**
    * A future completed with the task's status once it is ready; already complete if it is.
    * Cancelling the future stops the wait and frees what it held.
    */

@@ -46,6 +46,19 @@ final class HotPathJson {
           instant(g, "finishedAt", s.finishedAt());
           instant(g, "retryAt", s.retryAt());
           instant(g, "updatedAt", s.updatedAt());
+          string(g, "parentId", s.parentId());
+          node(g, "args", s.args());
+          if (s.retries() != null) {
+            g.writeArrayFieldStart("retries");
+            for (TaskStatus.Retry r : s.retries()) {
+              g.writeStartObject();
+              g.writeNumberField("attempt", r.attempt());
+              instant(g, "at", r.at());
+              error(g, r.error());
+              g.writeEndObject();
+            }
+            g.writeEndArray();
+          }
         });
   }
 

@@ -74,6 +74,27 @@ public record TaskMessage(
         options);
   }
 
+  /** A copy with {@code extra} headers added (replacing any of the same names). */
+  public TaskMessage withHeaders(Map<String, String> extra) {
+    Map<String, String> h = new java.util.LinkedHashMap<>(headers);
+    h.putAll(extra);
+    return new TaskMessage(
+        v,
+        id,
+        task,
+        args,
+        kwargs,
+        queue,
+        priority,
+        eta,
+        expires,
+        retries,
+        sentAt,
+        idempotencyKey,
+        h,
+        options);
+  }
+
   /** A copy to run again from scratch: no retries so far, no eta. */
   public TaskMessage forRedrive(Instant now) {
     return new TaskMessage(

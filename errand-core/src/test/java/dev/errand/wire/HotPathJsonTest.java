@@ -70,7 +70,18 @@ class HotPathJsonTest {
         maybeInstant(),
         maybeInstant(),
         maybeInstant(),
-        maybeInstant());
+        maybeInstant(),
+        maybe("parent-" + random.nextInt()),
+        maybeNode(),
+        random.nextInt(3) == 0
+            ? java.util.List.of(
+                new TaskStatus.Retry(
+                    1,
+                    Instant.ofEpochSecond(7),
+                    new TaskError("IOException", maybe("refused"), null)),
+                new TaskStatus.Retry(
+                    2, Instant.ofEpochSecond(9, 5), new TaskError("Timeout", null, null)))
+            : null);
   }
 
   private Event randomEvent() {

@@ -52,6 +52,7 @@ class WireFormatTest {
         Arguments.of("status-retry.json", status),
         Arguments.of("status-progress.json", status),
         Arguments.of("status-revoked.json", status),
+        Arguments.of("status-history.json", status),
         Arguments.of("deadletter-failed.json", deadLetter),
         Arguments.of("deadletter-undecodable.json", deadLetter),
         Arguments.of("event-task-succeeded.json", event),
@@ -102,6 +103,12 @@ class WireFormatTest {
     assertThat(failure.error().traceback()).contains("Mailer.java:42");
     assertThat(failure.attempt()).isEqualTo(6);
     assertThat(Wire.decodeStatus(fixture("status-revoked.json")).reason()).isEqualTo("expired");
+    TaskStatus history = Wire.decodeStatus(fixture("status-history.json"));
+    assertThat(history.parentId()).isEqualTo("01960e2a-1b2c-7d3e-8f40-5a6b7c8d9e00");
+    assertThat(history.args().get("kwargs").get("to").asText()).isEqualTo("ada@example.com");
+    assertThat(history.retries())
+        .extracting(r -> r.attempt() + " " + r.error().type())
+        .containsExactly("1 java.io.IOException", "2 java.net.SocketTimeoutException");
     assertThat(Wire.decodeStatus(fixture("status-progress.json")).progress().get("total").asInt())
         .isEqualTo(1000);
 

@@ -118,8 +118,9 @@ public final class RedisBackend implements Backend {
   }
 
   /**
-   * Writes all statuses (pipelined), waits until Redis has them, then acks all deliveries
-   * (pipelined, one script per queue): two round trips for a whole batch of outcomes.
+   * Writes all statuses and their index update (pipelined, one script call for the index), waits
+   * until Redis has them, then acks all deliveries (pipelined, one script per queue): two round
+   * trips for a whole batch of outcomes.
    */
   @Override
   public Set<String> storeAndAck(List<TaskStatus> statuses, Duration ttl, List<Delivery> acks) {

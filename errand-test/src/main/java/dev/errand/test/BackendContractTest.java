@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * <p>The tests themselves are listed by area in the package-private interfaces this class
  * implements: {@code BrokerContract}, {@code LeaseContract}, {@code BlockingClaimContract}, {@code
  * ResultStoreContract}, {@code DeadLetterContract}, {@code EventContract}, {@code
- * WorkerRegistryContract} and {@code ScheduleStoreContract}.
+ * WorkerRegistryContract}, {@code ScheduleStoreContract} and {@code TaskSearchContract}.
  */
 @Timeout(value = BackendContractTest.TIME_LIMIT_SECONDS, unit = TimeUnit.SECONDS)
 public abstract class BackendContractTest
@@ -44,7 +44,8 @@ public abstract class BackendContractTest
         DeadLetterContract,
         EventContract,
         WorkerRegistryContract,
-        ScheduleStoreContract {
+        ScheduleStoreContract,
+        TaskSearchContract {
 
   /** What {@link #eventCapacity()} returns for a backend whose event log has no fixed capacity. */
   public static final int UNKNOWN_CAPACITY = -1;

@@ -4,6 +4,7 @@ import dev.errand.Client;
 import dev.errand.TaskDef;
 import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
+import dev.errand.wire.CallHistory;
 import dev.errand.worker.internal.EventSink;
 import dev.errand.worker.internal.Hosts;
 import dev.errand.worker.internal.StatusWriter;
@@ -41,7 +42,7 @@ import java.util.random.RandomGenerator;
 public final class Worker implements AutoCloseable {
 
   /** MDC key of the task id in every log line written inside a task. */
-  public static final String MDC_TASK_ID = "taskId";
+  public static final String MDC_TASK_ID = CallHistory.TASK_ID_MDC_KEY;
 
   /** MDC key of the task name. */
   public static final String MDC_TASK_NAME = "taskName";

@@ -69,6 +69,44 @@ class WorkerRetryTest extends WorkerTestSupport {
 
     assertThat(r.get(WAIT)).isEqualTo("sent on attempt 4");
     assertThat(r.status().attempt()).isEqualTo(4);
+    // The history travels with the message: the last status shows every earlier attempt.
+    assertThat(r.status().retries())
+        .extracting(x -> x.attempt() + " " + x.error().message() + " " + x.at())
+        .containsExactly(
+            "1 smtp down, attempt 1 " + t0,
+            "2 smtp down, attempt 2 " + t0.plusSeconds(10),
+            "3 smtp down, attempt 3 " + t0.plusSeconds(30));
+    assertThat(r.status().args().get("kwargs").get("label").asText()).isEqualTo("mail");
+  }
+
+  @Test
+  void aTaskSentFromAHandlerNamesItsParent() throws Exception {
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                Tasks.JOB,
+                (job, ctx) -> {
+                  if (job.label().equals("parent")) {
+                    ctx.client().enqueue(Tasks.JOB, new Tasks.Job("child"));
+                  }
+                  return job.label();
+                }),
+        o -> {});
+
+    AsyncResult<String> parent = client.enqueue(Tasks.JOB, new Tasks.Job("parent"));
+    assertThat(parent.get(WAIT)).isEqualTo("parent");
+
+    org.awaitility.Awaitility.await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                backend
+                    .results()
+                    .search(dev.errand.spi.TaskQuery.builder().parentId(parent.id()).build())
+                    .tasks()
+                    .stream()
+                    .anyMatch(t -> t.state() == TaskState.SUCCESS));
+    assertThat(parent.status().parentId()).isNull();
   }
 
   @Test

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       DlqCommand.class,
       ScheduleCommand.class,
       BeatCommand.class,
+      DashboardCommand.class,
       DemoCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

@@ -1,6 +1,7 @@
 package dev.errand.cli.internal;
 
 import dev.errand.Client;
+import dev.errand.dashboard.Dashboard;
 import dev.errand.scheduler.Beat;
 import dev.errand.scheduler.ScheduleSource;
 import dev.errand.spi.Backend;
@@ -100,6 +101,13 @@ final class WorkerCommand implements Callable<Integer> {
               + " implements ScheduleSource.")
   boolean beat;
 
+  @Option(
+      names = "--dashboard",
+      paramLabel = "[HOST:]PORT",
+      description =
+          "Also serve the dashboard, e.g. :5555 (this machine only unless a host is given).")
+  String dashboardAt;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -128,12 +136,16 @@ final class WorkerCommand implements Callable<Integer> {
       throw e;
     }
     Beat startedBeat = scheduler;
+    Dashboard dashboard = dashboardAt == null ? null : dashboard(b);
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(
             () -> {
               if (startedBeat != null) {
                 startedBeat.close();
+              }
+              if (dashboard != null) {
+                dashboard.close();
               }
               worker.close();
               b.close();
@@ -155,6 +167,10 @@ final class WorkerCommand implements Callable<Integer> {
       startedBeat.start();
       out.printf("  beat:        %s%n", startedBeat.name());
     }
+    if (dashboard != null) {
+      dashboard.start();
+      out.printf("  dashboard:   %s%n", dashboard.url());
+    }
     out.flush();
     worker.start();
     // The JVM's shutdown hook stops the worker on SIGTERM/SIGINT; this thread just waits.
@@ -163,6 +179,25 @@ final class WorkerCommand implements Callable<Integer> {
     }
     stopped.await();
     return 0;
+  }
+
+  /** A dashboard at {@code --dashboard [HOST:]PORT}; beyond loopback it needs the token env. */
+  private Dashboard dashboard(Backend b) {
+    String v = dashboardAt.strip();
+    int colon = v.lastIndexOf(':');
+    String host = colon <= 0 ? Dashboard.DEFAULT_BIND : v.substring(0, colon);
+    int port;
+    try {
+      port = Integer.parseInt(colon < 0 ? v : v.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new UsageException("--dashboard must be [HOST:]PORT such as :5555 but was '" + v + "'");
+    }
+    Dashboard.Builder d = Dashboard.builder(b).bind(host).port(port);
+    String token = System.getenv("ERRAND_DASHBOARD_TOKEN");
+    if (token != null && !token.isBlank()) {
+      d.token(token);
+    }
+    return d.build();
   }
 
   private WorkerOptions options() {

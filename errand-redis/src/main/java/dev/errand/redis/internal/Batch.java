@@ -1,8 +1,10 @@
 package dev.errand.redis.internal;
 
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.output.ValueOutput;
 import io.lettuce.core.protocol.AsyncCommand;
 import io.lettuce.core.protocol.Command;
 import io.lettuce.core.protocol.CommandArgs;
@@ -41,6 +43,24 @@ final class Batch {
     CommandArgs<String, byte[]> args =
         new CommandArgs<>(Redis.CODEC).addKey(channel).addValue(message);
     return add(new Command<>(CommandType.PUBLISH, new IntegerOutput<>(Redis.CODEC), args));
+  }
+
+  /** {@code GET key}. */
+  CompletableFuture<byte[]> get(String key) {
+    CommandArgs<String, byte[]> args = new CommandArgs<>(Redis.CODEC).addKey(key);
+    return add(new Command<>(CommandType.GET, new ValueOutput<>(Redis.CODEC), args));
+  }
+
+  /** {@code EVALSHA sha numkeys keys... args...} of a script that returns an integer. */
+  CompletableFuture<Long> evalshaInteger(String sha, String[] keys, byte[][] values) {
+    CommandArgs<String, byte[]> args =
+        new CommandArgs<>(Redis.CODEC).add(sha).add(keys.length).addKeys(keys).addValues(values);
+    return add(new Command<>(CommandType.EVALSHA, new IntegerOutput<>(Redis.CODEC), args));
+  }
+
+  /** The connection's command interface, for what cannot wait for the batch (a script reload). */
+  RedisAsyncCommands<String, byte[]> async() {
+    return connection.async();
   }
 
   private <T> CompletableFuture<T> add(Command<String, byte[], T> command) {

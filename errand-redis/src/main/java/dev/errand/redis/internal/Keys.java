@@ -58,6 +58,32 @@ public final class Keys {
     return p + ":r:{" + taskId + "}";
   }
 
+  /**
+   * The start of every task index key ({@code PREFIX:{tasks}:}): the indexes of stored statuses
+   * share one hash tag, so each index update is one script on one Cluster slot.
+   */
+  public String taskIndexPrefix() {
+    return p + ":{tasks}:";
+  }
+
+  /** Hash of task id → its indexed fields ({@code expiresAt\0state\0name\0queue\0parent}). */
+  public String taskIndexMeta() {
+    return taskIndexPrefix() + "meta";
+  }
+
+  /** Sorted set of indexed task ids by expiry (ms), to trim the indexes. */
+  public String taskIndexExpiry() {
+    return taskIndexPrefix() + "expiry";
+  }
+
+  /**
+   * Sorted set of the task ids whose {@code field} ({@code state}, {@code name}, {@code queue} or
+   * {@code parent}) is {@code value}, by update time (ms). The scripts build the same names.
+   */
+  public String taskIndex(String field, String value) {
+    return taskIndexPrefix() + field + ":" + value;
+  }
+
   /** The channel a ready status of a task is published on. */
   public String doneChannel(String taskId) {
     return p + ":done:" + taskId;

@@ -4,6 +4,8 @@ import static dev.errand.redis.internal.RedisBroker.num;
 
 import dev.errand.TaskStatus;
 import dev.errand.spi.ResultStore;
+import dev.errand.spi.TaskPage;
+import dev.errand.spi.TaskQuery;
 import dev.errand.wire.Wire;
 import io.lettuce.core.ScriptOutputType;
 import java.time.Clock;
@@ -11,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -19,7 +22,8 @@ import java.util.concurrent.CompletableFuture;
  * Task statuses on Redis: one string key per task ({@code PREFIX:r:{ID}}, so results spread over a
  * Cluster), set with a Redis expiry and also carrying its expiry for the backend's clock. Storing a
  * ready status publishes it on the task's channel, which wakes {@link #whenReady} waiters at once.
- * Revocations are one sorted set scored by expiry, trimmed on every revoke. Thread-safe.
+ * Revocations are one sorted set scored by expiry, trimmed on every revoke. Statuses are indexed
+ * for {@link #search} and {@link #count} by {@link TaskIndex}, in the same pipeline. Thread-safe.
  */
 public final class RedisResultStore implements ResultStore {
 
@@ -28,6 +32,7 @@ public final class RedisResultStore implements ResultStore {
   private final Clock clock;
   private final Notifier notifier;
   private final Revocations revocations;
+  private final TaskIndex index;
 
   public RedisResultStore(Redis redis, Keys keys, Clock clock, Notifier notifier) {
     this.redis = redis;
@@ -35,6 +40,7 @@ public final class RedisResultStore implements ResultStore {
     this.clock = clock;
     this.notifier = notifier;
     this.revocations = new Revocations(redis, keys, clock, notifier);
+    this.index = new TaskIndex(redis, keys, clock);
     notifier.onReconnect(
         id -> get(id).filter(s -> s.state().isReady()).ifPresent(s -> notifier.complete(id, s)));
   }
@@ -55,17 +61,28 @@ public final class RedisResultStore implements ResultStore {
     }
   }
 
-  /** Sends the writes of {@code statuses} (pipelined) and returns their futures. */
+  /**
+   * Sends the writes of {@code statuses} (pipelined, one channel write) and returns their futures:
+   * each status's SET, one index update for them all, then the PUBLISHes of the ready ones (so a
+   * waiter woken by one finds it indexed too).
+   */
   public List<CompletableFuture<?>> sendAll(List<TaskStatus> statuses, Duration ttl) {
-    long expiresAt = clock.millis() + ttl.toMillis();
+    long now = clock.millis();
+    long expiresAt = now + ttl.toMillis();
     long px = Math.max(1, ttl.toMillis());
-    Batch batch = redis.batch(statuses.size() * 2);
-    List<CompletableFuture<?>> sent = new ArrayList<>(statuses.size() * 2);
-    for (TaskStatus s : statuses) {
-      byte[] value = Codec.withExpiry(expiresAt, Wire.encodeStatus(s));
-      sent.add(batch.setPx(keys.result(s.id()), value, px));
+    Batch batch = redis.batch(statuses.size() * 2 + 1);
+    List<CompletableFuture<?>> sent = new ArrayList<>(statuses.size() * 2 + 1);
+    byte[][] values = new byte[statuses.size()][];
+    for (int i = 0; i < values.length; i++) {
+      TaskStatus s = statuses.get(i);
+      values[i] = Codec.withExpiry(expiresAt, Wire.encodeStatus(s));
+      sent.add(batch.setPx(keys.result(s.id()), values[i], px));
+    }
+    sent.add(index.send(batch, statuses, expiresAt, now));
+    for (int i = 0; i < values.length; i++) {
+      TaskStatus s = statuses.get(i);
       if (s.state().isReady()) {
-        sent.add(batch.publish(keys.doneChannel(s.id()), value));
+        sent.add(batch.publish(keys.doneChannel(s.id()), values[i]));
       }
     }
     batch.send();
@@ -79,6 +96,16 @@ public final class RedisResultStore implements ResultStore {
       return Optional.empty();
     }
     return Optional.of(Codec.decodeResult(value));
+  }
+
+  @Override
+  public TaskPage search(TaskQuery query) {
+    return index.search(Objects.requireNonNull(query, "query"));
+  }
+
+  @Override
+  public long count(TaskQuery query) {
+    return index.count(Objects.requireNonNull(query, "query"));
   }
 
   @Override

@@ -37,6 +37,9 @@ public final class Script {
   public static final Script SCHEDULE_DELETE = load("schedule_delete");
   public static final Script SCHEDULE_LEAD = load("schedule_lead");
   public static final Script SCHEDULE_RESIGN = load("schedule_resign");
+  public static final Script TASKS_INDEX = load("tasks_index", "batch", "tasks_common");
+  public static final Script TASKS_TRIM = load("tasks_trim", "batch", "tasks_common");
+  public static final Script TASKS_SEARCH = load("tasks_search", "batch", "tasks_common");
 
   private final String name;
   private final String source;
@@ -72,6 +75,34 @@ public final class Script {
                     .toCompletableFuture();
               }
               return CompletableFuture.<T>failedFuture(cause);
+            })
+        .thenCompose(f -> f);
+  }
+
+  /**
+   * Adds the script to {@code batch} (written with the batch's other commands), for a script that
+   * returns an integer; when the server does not know it, runs it again with EVAL.
+   */
+  CompletableFuture<Long> runInteger(Batch batch, String[] keys, byte[]... args) {
+    return batch
+        .evalshaInteger(sha, keys, args)
+        .handle(
+            (value, error) -> {
+              if (error == null) {
+                return CompletableFuture.completedFuture(value);
+              }
+              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+              if (cause instanceof RedisNoScriptException) {
+                return batch
+                    .async()
+                    .<Long>eval(
+                        source.getBytes(StandardCharsets.UTF_8),
+                        ScriptOutputType.INTEGER,
+                        keys,
+                        args)
+                    .toCompletableFuture();
+              }
+              return CompletableFuture.<Long>failedFuture(cause);
             })
         .thenCompose(f -> f);
   }

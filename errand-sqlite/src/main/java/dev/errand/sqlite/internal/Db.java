@@ -23,7 +23,7 @@ public final class Db implements AutoCloseable {
   public static final int BUSY_TIMEOUT_MS = 30_000;
 
   /** Schema version recorded in {@code PRAGMA user_version}. */
-  public static final int SCHEMA_VERSION = 2;
+  public static final int SCHEMA_VERSION = 3;
 
   private final Path file;
   private final Connection connection;

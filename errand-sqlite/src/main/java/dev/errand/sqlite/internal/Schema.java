@@ -4,10 +4,14 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Creates the tables of schema version {@value Db#SCHEMA_VERSION}; refuses a newer file. Every
- * statement is idempotent, so an older file is upgraded in place by running them all.
+ * statement is idempotent, so an older file is upgraded in place by running them all, after which
+ * the columns that version 3 added to {@code results} are added if missing and filled from the
+ * statuses' JSON.
  */
 final class Schema {
 
@@ -30,10 +34,13 @@ final class Schema {
     """
     CREATE TABLE IF NOT EXISTS idempotency_keys (
       key TEXT PRIMARY KEY, id TEXT NOT NULL, expires_at INTEGER NOT NULL)""",
+    // The columns after expires_at (version 3) copy what a search filters and orders by out of
+    // the JSON body; updated_at is in epoch milliseconds, 0 when the status has none.
     """
     CREATE TABLE IF NOT EXISTS results (
       id TEXT PRIMARY KEY, ready INTEGER NOT NULL, body BLOB NOT NULL,
-      expires_at INTEGER NOT NULL)""",
+      expires_at INTEGER NOT NULL, name TEXT, state TEXT, queue TEXT, parent_id TEXT,
+      updated_at INTEGER NOT NULL DEFAULT 0)""",
     "CREATE INDEX IF NOT EXISTS results_expiry ON results (expires_at)",
     "CREATE TABLE IF NOT EXISTS revoked (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS once_keys (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
@@ -61,23 +68,69 @@ final class Schema {
       grp TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)"""
   };
 
+  /** Version 3: the search columns of {@code results}, for files made by an older Errand. */
+  private static final String[][] RESULT_COLUMNS = {
+    {"name", "TEXT"},
+    {"state", "TEXT"},
+    {"queue", "TEXT"},
+    {"parent_id", "TEXT"},
+    {"updated_at", "INTEGER NOT NULL DEFAULT 0"}
+  };
+
+  /**
+   * Fills the search columns of rows written without them from their JSON body: every row of a file
+   * from before version 3, and any row an older Errand still running on the file wrote since (every
+   * write of version 3 sets state; the state index finds the others at once, so this runs at every
+   * open). updatedAt is ISO-8601 text in UTC ({@code Instant.toString()}): whole seconds from its
+   * first 19 characters plus the first three digits of the fraction, in integers, which is the
+   * {@code toEpochMilli()} (truncating) that a write of version 3 stores. Text it cannot read gives
+   * 0; a body that is not JSON is left as it is.
+   */
+  static final String BACKFILL =
+      """
+      UPDATE results SET
+        name = json_extract(CAST(body AS TEXT), '$.name'),
+        state = json_extract(CAST(body AS TEXT), '$.state'),
+        queue = json_extract(CAST(body AS TEXT), '$.queue'),
+        parent_id = json_extract(CAST(body AS TEXT), '$.parentId'),
+        updated_at = COALESCE(
+          unixepoch(substr(json_extract(CAST(body AS TEXT), '$.updatedAt'), 1, 19)) * 1000
+            + CASE WHEN substr(json_extract(CAST(body AS TEXT), '$.updatedAt'), 20, 1) = '.'
+              THEN CAST(substr(json_extract(CAST(body AS TEXT), '$.updatedAt'), 21, 3) AS INTEGER)
+              ELSE 0 END,
+          0)
+      WHERE state IS NULL AND json_valid(CAST(body AS TEXT))""";
+
+  /**
+   * One index per search filter, each ordered like a search (newest first, walked backwards), so a
+   * page is a range scan that stops after {@code limit + 1} rows, with no sort. Few tasks have a
+   * parent: the partial index holds only those.
+   */
+  private static final String[] SEARCH_INDEXES = {
+    "CREATE INDEX IF NOT EXISTS results_updated ON results (updated_at, id)",
+    "CREATE INDEX IF NOT EXISTS results_state ON results (state, updated_at, id)",
+    "CREATE INDEX IF NOT EXISTS results_name ON results (name, updated_at, id)",
+    "CREATE INDEX IF NOT EXISTS results_queue ON results (queue, updated_at, id)",
+    """
+    CREATE INDEX IF NOT EXISTS results_parent ON results (parent_id, updated_at, id)
+    WHERE parent_id IS NOT NULL"""
+  };
+
   static void create(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      int version;
-      try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
-        version = rs.next() ? rs.getInt(1) : 0;
-      }
-      if (version > Db.SCHEMA_VERSION) {
-        throw new SQLException(
-            "the file has schema version "
-                + version
-                + " but this Errand reads up to "
-                + Db.SCHEMA_VERSION
-                + "; upgrade Errand");
-      }
+      checkVersion(version(s));
+      // The transaction begins IMMEDIATE: from here on no other process writes, so what is read
+      // below (version, columns) stays true until the commit, even if two open an old file at once.
       c.setAutoCommit(false);
       try {
+        checkVersion(version(s));
         for (String ddl : DDL) {
+          s.execute(ddl);
+        }
+        addMissingResultColumns(s);
+        // Before the indexes are made: filling a million rows is faster without them.
+        s.execute(BACKFILL);
+        for (String ddl : SEARCH_INDEXES) {
           s.execute(ddl);
         }
         s.execute("PRAGMA user_version = " + Db.SCHEMA_VERSION);
@@ -87,6 +140,37 @@ final class Schema {
         throw e;
       } finally {
         c.setAutoCommit(true);
+      }
+    }
+  }
+
+  private static int version(Statement s) throws SQLException {
+    try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+      return rs.next() ? rs.getInt(1) : 0;
+    }
+  }
+
+  private static void checkVersion(int version) throws SQLException {
+    if (version > Db.SCHEMA_VERSION) {
+      throw new SQLException(
+          "the file has schema version "
+              + version
+              + " but this Errand reads up to "
+              + Db.SCHEMA_VERSION
+              + "; upgrade Errand");
+    }
+  }
+
+  private static void addMissingResultColumns(Statement s) throws SQLException {
+    Set<String> present = new HashSet<>();
+    try (ResultSet rs = s.executeQuery("PRAGMA table_info(results)")) {
+      while (rs.next()) {
+        present.add(rs.getString("name"));
+      }
+    }
+    for (String[] column : RESULT_COLUMNS) {
+      if (!present.contains(column[0])) {
+        s.execute("ALTER TABLE results ADD COLUMN " + column[0] + " " + column[1]);
       }
     }
   }

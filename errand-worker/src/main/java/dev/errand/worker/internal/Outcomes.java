@@ -12,6 +12,7 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.NewMessage;
+import dev.errand.wire.CallHistory;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
 import dev.errand.worker.WorkerListener;
@@ -168,7 +169,7 @@ final class Outcomes {
     checkAlive();
     Instant now = clock.instant();
     Instant eta = now.plus(delay);
-    TaskMessage next = e.message.forRetry(eta);
+    TaskMessage next = CallHistory.forRetry(e.message, eta, error, now);
     byte[] body = Wire.encodeMessage(next);
     if (!e.ignoreResult) {
       putStatus(e.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now));

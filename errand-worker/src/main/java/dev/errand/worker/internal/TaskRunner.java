@@ -17,6 +17,7 @@ import dev.errand.TimeLimitExceeded;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Delivery;
 import dev.errand.wire.Arguments;
+import dev.errand.wire.CallHistory;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
 import dev.errand.worker.RetryException;
@@ -170,21 +171,22 @@ public final class TaskRunner {
     TaskOptions options = reg.get().task().options().overriddenBy(m.options().toTaskOptions());
     TaskStatus status =
         new TaskStatus(
-            m.id(),
-            m.task(),
-            TaskState.RECEIVED,
-            d.queue(),
-            null,
-            null,
-            null,
-            null,
-            m.retries() + 1,
-            config.workerName(),
-            m.sentAt(),
-            null,
-            null,
-            null,
-            now);
+                m.id(),
+                m.task(),
+                TaskState.RECEIVED,
+                d.queue(),
+                null,
+                null,
+                null,
+                null,
+                m.retries() + 1,
+                config.workerName(),
+                m.sentAt(),
+                null,
+                null,
+                null,
+                now)
+            .withCall(CallHistory.parent(m), CallHistory.arguments(m), CallHistory.retries(m));
     Execution e = new Execution(d, m, reg.get(), options, status, config.workerName());
     if (revoked) {
       outcomes.revoked(e, "revoked");

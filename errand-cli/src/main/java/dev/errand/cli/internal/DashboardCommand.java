@@ -1,0 +1,127 @@
+package dev.errand.cli.internal;
+
+import dev.errand.dashboard.Dashboard;
+import dev.errand.spi.Backend;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code errand dashboard}: the web dashboard and JSON API until SIGTERM. */
+@Command(
+    name = "dashboard",
+    mixinStandardHelpOptions = true,
+    description =
+        "Serve the dashboard: queues, workers, tasks, dead letters and schedules, with actions;"
+            + " JSON API under /api, Prometheus metrics at /metrics.")
+final class DashboardCommand implements Callable<Integer> {
+
+  @Mixin BackendOptions backend;
+
+  @Mixin DashboardOptions dashboard;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    Backend b = backend.open();
+    Dashboard d;
+    try {
+      d = dashboard.builder(b).build().start();
+    } catch (RuntimeException e) {
+      b.close();
+      throw e;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  d.close();
+                  b.close();
+                  stopped.countDown();
+                },
+                "errand-shutdown"));
+    var out = spec.commandLine().getOut();
+    out.printf(
+        "errand dashboard at %s%n  broker: %s%n  access: %s%n",
+        d.url(), b.describe(), dashboard.describeAccess());
+    out.flush();
+    stopped.await();
+    return 0;
+  }
+
+  /** The dashboard's flags, shared with {@code errand worker --dashboard}. */
+  static final class DashboardOptions {
+    @Option(
+        names = "--port",
+        paramLabel = "PORT",
+        description = "Port to serve on (default: " + Dashboard.DEFAULT_PORT + ").")
+    int port = Dashboard.DEFAULT_PORT;
+
+    @Option(
+        names = "--bind",
+        paramLabel = "ADDRESS",
+        description =
+            "Address to bind (default: "
+                + Dashboard.DEFAULT_BIND
+                + "); any other needs --token or --user, or --insecure.")
+    String bind = Dashboard.DEFAULT_BIND;
+
+    @Option(
+        names = "--token",
+        paramLabel = "TOKEN",
+        defaultValue = "${env:ERRAND_DASHBOARD_TOKEN}",
+        description =
+            "Require this token (16+ characters): a Bearer header, or /login?token=... in a"
+                + " browser. Default: $ERRAND_DASHBOARD_TOKEN.")
+    String token;
+
+    @Option(
+        names = "--user",
+        paramLabel = "USER",
+        description = "Require HTTP basic auth as this user ($ERRAND_DASHBOARD_PASSWORD).")
+    String user;
+
+    @Option(
+        names = "--insecure",
+        description = "Allow binding beyond this machine without authentication.")
+    boolean insecure;
+
+    @Option(names = "--read-only", description = "Hide and refuse every action.")
+    boolean readOnly;
+
+    @Option(
+        names = "--mask",
+        paramLabel = "NAMES",
+        split = ",",
+        description = "Argument names to show as **** (default: password, secret, token, ...).")
+    List<String> mask;
+
+    Dashboard.Builder builder(Backend b) {
+      Dashboard.Builder d =
+          Dashboard.builder(b).port(port).bind(bind).insecure(insecure).readOnly(readOnly);
+      if (token != null && !token.isBlank()) d.token(token);
+      if (user != null) {
+        String password = System.getenv("ERRAND_DASHBOARD_PASSWORD");
+        if (password == null || password.isEmpty()) {
+          throw new UsageException("--user needs the password in $ERRAND_DASHBOARD_PASSWORD");
+        }
+        d.basicAuth(user, password);
+      }
+      if (mask != null) d.mask(mask);
+      return d;
+    }
+
+    String describeAccess() {
+      String auth =
+          token != null && !token.isBlank()
+              ? "token"
+              : user != null ? "basic auth as " + user : "no authentication";
+      return auth + (readOnly ? ", read-only" : "");
+    }
+  }
+}

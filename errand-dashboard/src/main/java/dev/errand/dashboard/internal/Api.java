@@ -1,0 +1,389 @@
+package dev.errand.dashboard.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.errand.Client;
+import dev.errand.DeadLetter;
+import dev.errand.DeadLetters;
+import dev.errand.TaskState;
+import dev.errand.TaskStatus;
+import dev.errand.WorkerInfo;
+import dev.errand.scheduler.ScheduleEntry;
+import dev.errand.scheduler.Schedules;
+import dev.errand.spi.Backend;
+import dev.errand.spi.QueueStats;
+import dev.errand.spi.TaskPage;
+import dev.errand.spi.TaskQuery;
+import dev.errand.wire.Wire;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * The JSON API under {@code /api}: what the pages show and scripts use. Every answer is read from
+ * the backend at request time; arguments pass through the {@link Masker} before they leave.
+ */
+final class Api {
+
+  private final Backend backend;
+  private final Client client;
+  private final DeadLetters deadLetters;
+  private final Schedules schedules;
+  private final Masker masker;
+  private final Clock clock;
+  private final boolean readOnly;
+
+  Api(Backend backend, Masker masker, Clock clock, boolean readOnly) {
+    this.backend = backend;
+    this.client = Client.builder(backend).clock(clock).build();
+    this.deadLetters = client.deadLetters();
+    this.schedules = Schedules.create(client, clock);
+    this.masker = masker;
+    this.clock = clock;
+    this.readOnly = readOnly;
+  }
+
+  void register(RoutesConfig r) {
+    r.get("/api/overview", this::overview);
+    r.get("/api/queues", ctx -> ctx.json(queues()));
+    r.post("/api/queues/{queue}/purge", this::purge);
+    r.get("/api/workers", ctx -> ctx.json(workers()));
+    r.get("/api/tasks", this::tasks);
+    r.get("/api/tasks/{id}", this::task);
+    r.post("/api/tasks/{id}/revoke", this::revoke);
+    r.get("/api/dead-letters", this::deadLetters);
+    r.post(
+        "/api/dead-letters/redrive",
+        ctx -> all(ctx, deadLetters.redriveAll(ctx.queryParam("queue")), "redriven"));
+    r.post(
+        "/api/dead-letters/discard",
+        ctx -> all(ctx, deadLetters.discardAll(ctx.queryParam("queue")), "discarded"));
+    r.post(
+        "/api/dead-letters/{id}/redrive",
+        ctx -> one(ctx, deadLetters.redrive(ctx.pathParam("id")), "redriven"));
+    r.post(
+        "/api/dead-letters/{id}/discard",
+        ctx -> one(ctx, deadLetters.discard(ctx.pathParam("id")), "discarded"));
+    r.get("/api/schedules", ctx -> ctx.json(scheduleList()));
+    r.post("/api/schedules", this::createSchedule);
+    r.post("/api/schedules/{name}", this::editSchedule);
+    r.post(
+        "/api/schedules/{name}/pause",
+        ctx -> ctx.json(schedules.pause(ctx.pathParam("name")).toJson()));
+    r.post(
+        "/api/schedules/{name}/resume",
+        ctx -> ctx.json(schedules.resume(ctx.pathParam("name")).toJson()));
+    r.post(
+        "/api/schedules/{name}/run",
+        ctx -> ctx.json(Map.of("taskId", schedules.runNow(ctx.pathParam("name")).id())));
+    r.post(
+        "/api/schedules/{name}/delete",
+        ctx -> one(ctx, schedules.delete(ctx.pathParam("name")), "deleted"));
+  }
+
+  private void overview(Context ctx) {
+    String range = ctx.queryParamAsClass("range", String.class).getOrDefault("hour");
+    Duration span;
+    Duration step;
+    switch (range) {
+      case "hour" -> {
+        span = Duration.ofHours(1);
+        step = Duration.ofMinutes(1);
+      }
+      case "day" -> {
+        span = Duration.ofDays(1);
+        step = Duration.ofMinutes(15);
+      }
+      default ->
+          throw new IllegalArgumentException("range must be hour or day but was '" + range + "'");
+    }
+    ObjectNode o = Wire.mapper().createObjectNode();
+    Instant now = clock.instant();
+    o.put("now", now.toString());
+    o.put("readOnly", readOnly);
+    o.set("queues", Wire.mapper().valueToTree(queues()));
+    List<WorkerInfo> live = backend.workers().live();
+    o.put("workers", live.size());
+    o.put("workersNotConsuming", live.stream().filter(w -> !w.consuming()).count());
+    ArrayNode running = o.putArray("running");
+    for (WorkerInfo w : live) {
+      for (WorkerInfo.RunningTask t : w.running()) {
+        running
+            .addObject()
+            .put("taskId", t.id())
+            .put("name", t.name())
+            .put("worker", w.name())
+            .put("startedAt", String.valueOf(t.startedAt()));
+      }
+    }
+    o.set(
+        "latestFailures",
+        masked(
+            backend
+                .results()
+                .search(TaskQuery.builder().state(TaskState.FAILURE).limit(10).build())
+                .tasks()));
+    ArrayNode series = o.putArray("throughput");
+    Instant start = now.minus(span);
+    for (Instant t = start; t.isBefore(now); t = t.plus(step)) {
+      Instant end = t.plus(step);
+      TaskQuery.Builder q = TaskQuery.builder().from(t).to(end);
+      series
+          .addObject()
+          .put("at", t.toString())
+          .put("succeeded", backend.results().count(q.state(TaskState.SUCCESS).build()))
+          .put("failed", backend.results().count(q.state(TaskState.FAILURE).build()));
+    }
+    ctx.json(o);
+  }
+
+  private List<Map<String, Object>> queues() {
+    Instant now = clock.instant();
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String q : backend.broker().queues()) {
+      QueueStats s = backend.broker().stats(q);
+      Map<String, Object> m = new java.util.LinkedHashMap<>();
+      m.put("queue", q);
+      m.put("ready", s.ready());
+      m.put("leased", s.leased());
+      m.put("delayed", s.delayed());
+      m.put("dead", backend.deadLetters().count(q));
+      m.put("readyByPriority", s.readyByPriority());
+      m.put("oldestReadyAt", s.oldestReadyAt());
+      m.put(
+          "lagSeconds",
+          s.oldestReadyAt() == null
+              ? 0
+              : Math.max(0, Duration.between(s.oldestReadyAt(), now).toSeconds()));
+      out.add(m);
+    }
+    return out;
+  }
+
+  private void purge(Context ctx) {
+    String queue = ctx.pathParam("queue");
+    if (!queue.equals(ctx.queryParam("confirm"))) {
+      throw new IllegalArgumentException("purging needs confirm=" + queue);
+    }
+    ctx.json(Map.of("queue", queue, "purged", backend.broker().purge(queue)));
+  }
+
+  private List<Map<String, Object>> workers() {
+    Instant now = clock.instant();
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (WorkerInfo w : backend.workers().live()) {
+      Map<String, Object> m = Wire.mapper().convertValue(w, Map.class);
+      m.put("heartbeatAgeSeconds", Duration.between(w.heartbeatAt(), now).toSeconds());
+      m.put("healthy", w.consuming());
+      out.add(m);
+    }
+    return out;
+  }
+
+  private void tasks(Context ctx) {
+    String id = ctx.queryParam("id");
+    if (id != null && !id.isBlank()) {
+      List<TaskStatus> one = backend.results().get(id.strip()).map(List::of).orElse(List.of());
+      ctx.json(Map.of("tasks", masked(one)));
+      return;
+    }
+    TaskQuery.Builder q =
+        TaskQuery.builder()
+            .name(blankToNull(ctx.queryParam("name")))
+            .queue(blankToNull(ctx.queryParam("queue")))
+            .parentId(blankToNull(ctx.queryParam("parent")))
+            .after(blankToNull(ctx.queryParam("after")));
+    String state = blankToNull(ctx.queryParam("state"));
+    if (state != null) {
+      try {
+        q.state(TaskState.valueOf(state.toUpperCase(Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("state '" + state + "' is not a task state");
+      }
+    }
+    q.from(instant(ctx, "from")).to(instant(ctx, "to"));
+    String limit = ctx.queryParam("limit");
+    if (limit != null) {
+      q.limit(parseInt("limit", limit));
+    }
+    TaskPage page = backend.results().search(q.build());
+    ObjectNode o = Wire.mapper().createObjectNode();
+    o.set("tasks", masked(page.tasks()));
+    o.put("next", page.next());
+    ctx.json(o);
+  }
+
+  private void task(Context ctx) {
+    String id = ctx.pathParam("id");
+    TaskStatus s =
+        backend
+            .results()
+            .get(id)
+            .orElseThrow(() -> new NoSuchElementException("no task with id " + id));
+    ObjectNode o = Wire.mapper().createObjectNode();
+    o.set("task", masked(List.of(s)).get(0));
+    o.set("timeline", timeline(s));
+    o.set(
+        "children",
+        masked(
+            backend.results().search(TaskQuery.builder().parentId(id).limit(100).build()).tasks()));
+    ctx.json(o);
+  }
+
+  /** Sent, started, each retry with its error, and the outcome, from what the status holds. */
+  private ArrayNode timeline(TaskStatus s) {
+    ArrayNode t = Wire.mapper().createArrayNode();
+    if (s.sentAt() != null) {
+      t.addObject().put("at", s.sentAt().toString()).put("what", "sent");
+    }
+    if (s.retries() != null) {
+      for (TaskStatus.Retry r : s.retries()) {
+        t.addObject()
+            .put("at", r.at().toString())
+            .put("what", "retry")
+            .put("attempt", r.attempt())
+            .set("error", Wire.mapper().valueToTree(r.error()));
+      }
+    }
+    if (s.startedAt() != null) {
+      t.addObject()
+          .put("at", s.startedAt().toString())
+          .put("what", "started")
+          .put("attempt", s.attempt())
+          .put("worker", s.worker());
+    }
+    if (s.finishedAt() != null) {
+      t.addObject()
+          .put("at", s.finishedAt().toString())
+          .put("what", s.state().name().toLowerCase(Locale.ROOT));
+    }
+    return t;
+  }
+
+  private void revoke(Context ctx) {
+    String id = ctx.pathParam("id");
+    ctx.json(Map.of("id", id, "revoked", client.revoke(id)));
+  }
+
+  private void deadLetters(Context ctx) {
+    String queue = blankToNull(ctx.queryParam("queue"));
+    int offset =
+        ctx.queryParam("offset") == null ? 0 : parseInt("offset", ctx.queryParam("offset"));
+    int limit = ctx.queryParam("limit") == null ? 50 : parseInt("limit", ctx.queryParam("limit"));
+    ArrayNode list = Wire.mapper().createArrayNode();
+    for (DeadLetter d : deadLetters.list(queue, offset, limit)) {
+      ObjectNode n = Wire.mapper().valueToTree(d);
+      n.set("args", masker.mask(d.args()));
+      n.set("kwargs", masker.mask(d.kwargs()));
+      n.put("body", maskedBody(d.body()));
+      list.add(n);
+    }
+    ObjectNode o = Wire.mapper().createObjectNode();
+    o.set("deadLetters", list);
+    o.put("total", deadLetters.count(queue));
+    ctx.json(o);
+  }
+
+  private List<JsonNode> scheduleList() {
+    return schedules.list().stream().map(e -> (JsonNode) masked(e)).toList();
+  }
+
+  private void createSchedule(Context ctx) {
+    JsonNode body = json(ctx);
+    ScheduleEntry e = schedules.add(ScheduleJson.read(body, null));
+    ctx.status(201).json(masked(e));
+  }
+
+  private void editSchedule(Context ctx) {
+    String name = ctx.pathParam("name");
+    JsonNode body = json(ctx);
+    ScheduleEntry current =
+        schedules
+            .get(name)
+            .orElseThrow(() -> new NoSuchElementException("no schedule named '" + name + "'"));
+    ScheduleEntry e =
+        schedules.edit(name, b -> ScheduleJson.apply(body, b, current.schedule().zone()));
+    ctx.json(masked(e));
+  }
+
+  private JsonNode masked(ScheduleEntry e) {
+    ObjectNode o = e.toJson();
+    o.set("args", masker.mask(o.get("args")));
+    o.set("kwargs", masker.mask(o.get("kwargs")));
+    return o;
+  }
+
+  private ArrayNode masked(List<TaskStatus> statuses) {
+    ArrayNode a = Wire.mapper().createArrayNode();
+    for (TaskStatus s : statuses) {
+      ObjectNode n = Wire.mapper().valueToTree(s);
+      if (s.args() != null) {
+        n.set("args", masker.mask(s.args()));
+      }
+      a.add(n);
+    }
+    return a;
+  }
+
+  private String maskedBody(String body) {
+    if (body == null) {
+      return null;
+    }
+    try {
+      return masker.mask(Wire.mapper().readTree(body)).toString();
+    } catch (Exception e) {
+      return body; // not JSON (that is why it is a dead letter): nothing named to mask
+    }
+  }
+
+  private static void one(Context ctx, boolean done, String what) {
+    if (!done) {
+      throw new NoSuchElementException("nothing to do: not found");
+    }
+    ctx.json(Map.of(what, 1));
+  }
+
+  private static void all(Context ctx, int n, String what) {
+    ctx.json(Map.of(what, n));
+  }
+
+  private static JsonNode json(Context ctx) {
+    try {
+      return Wire.mapper().readTree(ctx.body());
+    } catch (Exception e) {
+      throw new IllegalArgumentException("the body is not valid JSON");
+    }
+  }
+
+  private static Instant instant(Context ctx, String param) {
+    String v = blankToNull(ctx.queryParam(param));
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(v);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(param + " '" + v + "' is not an ISO-8601 instant");
+    }
+  }
+
+  private static int parseInt(String name, String v) {
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a whole number but was '" + v + "'");
+    }
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.strip();
+  }
+}

@@ -1,0 +1,433 @@
+package dev.errand.dashboard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.errand.Client;
+import dev.errand.DeadLetter;
+import dev.errand.DeadLetterReason;
+import dev.errand.TaskError;
+import dev.errand.TaskState;
+import dev.errand.TaskStatus;
+import dev.errand.WorkerInfo;
+import dev.errand.memory.InMemoryBackend;
+import dev.errand.wire.Wire;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Every API endpoint against a dashboard on a live in-memory backend, and its security rules. */
+class DashboardApiTest {
+
+  final InMemoryBackend backend = new InMemoryBackend(Clock.systemUTC());
+  final Client client = Client.create(backend);
+  final HttpClient http = HttpClient.newHttpClient();
+  Dashboard dashboard;
+
+  @AfterEach
+  void close() {
+    if (dashboard != null) {
+      dashboard.close();
+    }
+    backend.close();
+  }
+
+  Dashboard start(Dashboard.Builder b) {
+    dashboard = b.port(0).build().start();
+    return dashboard;
+  }
+
+  record Reply(int status, JsonNode json, String body, HttpResponse<String> raw) {}
+
+  Reply send(HttpRequest.Builder req) throws Exception {
+    HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode json = null;
+    try {
+      json = Wire.mapper().readTree(r.body());
+    } catch (Exception notJson) {
+      // metrics are text
+    }
+    return new Reply(r.statusCode(), json, r.body(), r);
+  }
+
+  HttpRequest.Builder get(String path) {
+    return HttpRequest.newBuilder(URI.create(dashboard.url() + path));
+  }
+
+  /** A POST carrying the CSRF token, as the UI sends it. */
+  Reply post(String path, String body) throws Exception {
+    String csrf = send(get("/api/csrf")).json().get("token").asText();
+    return send(
+        get(path)
+            .header("Cookie", "errand_csrf=" + csrf)
+            .header("X-CSRF-Token", csrf)
+            .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body)));
+  }
+
+  void storeTasks() {
+    Instant now = Instant.now();
+    TaskStatus ok =
+        new TaskStatus(
+                "t-ok",
+                "emails.send",
+                TaskState.SUCCESS,
+                "email",
+                null,
+                null,
+                null,
+                null,
+                1,
+                "w1",
+                now.minusSeconds(30),
+                now.minusSeconds(20),
+                now.minusSeconds(10),
+                null,
+                now.minusSeconds(10))
+            .withCall(
+                null,
+                Wire.mapper()
+                    .createObjectNode()
+                    .set(
+                        "kwargs",
+                        Wire.mapper()
+                            .createObjectNode()
+                            .put("to", "ada@example.com")
+                            .put("password", "hunter2")),
+                null);
+    TaskStatus failed =
+        new TaskStatus(
+                "t-bad",
+                "reports.build",
+                TaskState.FAILURE,
+                "default",
+                null,
+                new TaskError(
+                    "java.io.IOException",
+                    "disk full",
+                    "java.io.IOException: disk full\n\tat Report.write"),
+                null,
+                null,
+                2,
+                "w1",
+                now.minusSeconds(60),
+                now.minusSeconds(5),
+                now.minusSeconds(4),
+                null,
+                now.minusSeconds(4))
+            .withCall(
+                null,
+                null,
+                List.of(
+                    new TaskStatus.Retry(
+                        1,
+                        now.minusSeconds(30),
+                        new TaskError("java.io.IOException", "disk slow", null))));
+    TaskStatus child =
+        new TaskStatus(
+                "t-child",
+                "reports.part",
+                TaskState.STARTED,
+                "default",
+                null,
+                null,
+                null,
+                null,
+                1,
+                "w1",
+                now.minusSeconds(3),
+                now.minusSeconds(2),
+                null,
+                null,
+                now.minusSeconds(2))
+            .withCall("t-bad", null, null);
+    backend.results().putAll(List.of(ok, failed, child), Duration.ofHours(1));
+  }
+
+  @Test
+  void overviewQueuesWorkersAndMetricsShowTheBackend() throws Exception {
+    start(Dashboard.builder(backend));
+    storeTasks();
+    client.send("emails.send", "{\"to\":\"x\"}");
+    backend
+        .workers()
+        .heartbeat(
+            new WorkerInfo(
+                "w1",
+                "host",
+                42,
+                List.of("email"),
+                4,
+                "threads",
+                Instant.now().minusSeconds(60),
+                Instant.now(),
+                List.of(new WorkerInfo.RunningTask("t-child", "reports.part", Instant.now())),
+                10,
+                1,
+                true),
+            Duration.ofSeconds(30));
+
+    JsonNode overview = send(get("/api/overview")).json();
+    assertThat(overview.get("workers").asInt()).isEqualTo(1);
+    assertThat(overview.get("running").get(0).get("taskId").asText()).isEqualTo("t-child");
+    assertThat(overview.get("latestFailures").get(0).get("id").asText()).isEqualTo("t-bad");
+    assertThat(overview.get("throughput")).hasSize(60);
+    long succeeded = 0;
+    for (JsonNode b : overview.get("throughput")) {
+      succeeded += b.get("succeeded").asLong();
+    }
+    assertThat(succeeded).isEqualTo(1);
+    assertThat(send(get("/api/overview?range=day")).json().get("throughput")).hasSize(96);
+    assertThat(send(get("/api/overview?range=week")).status()).isEqualTo(400);
+
+    JsonNode queues = send(get("/api/queues")).json();
+    assertThat(queues.get(0).get("queue").asText()).isEqualTo("default");
+    assertThat(queues.get(0).get("ready").asInt()).isEqualTo(1);
+    JsonNode workers = send(get("/api/workers")).json();
+    assertThat(workers.get(0).get("name").asText()).isEqualTo("w1");
+    assertThat(workers.get(0).get("healthy").asBoolean()).isTrue();
+
+    String metrics = send(get("/metrics")).body();
+    assertThat(metrics)
+        .contains("errand_queue_ready{queue=\"default\"} 1")
+        .contains("errand_workers 1");
+  }
+
+  @Test
+  void tasksAreSearchedPagedAndShownWithTimelineChildrenAndMaskedArguments() throws Exception {
+    start(Dashboard.builder(backend));
+    storeTasks();
+
+    JsonNode failed = send(get("/api/tasks?state=failure")).json();
+    assertThat(failed.get("tasks")).hasSize(1);
+    assertThat(failed.get("tasks").get(0).get("id").asText()).isEqualTo("t-bad");
+    JsonNode page = send(get("/api/tasks?limit=2")).json();
+    assertThat(page.get("tasks")).hasSize(2);
+    JsonNode rest = send(get("/api/tasks?limit=2&after=" + page.get("next").asText())).json();
+    assertThat(rest.get("tasks")).hasSize(1);
+    assertThat(rest.get("next").isNull()).isTrue();
+    assertThat(send(get("/api/tasks?name=emails.send")).json().get("tasks")).hasSize(1);
+    assertThat(send(get("/api/tasks?id=t-ok")).json().get("tasks")).hasSize(1);
+    assertThat(send(get("/api/tasks?state=bogus")).status()).isEqualTo(400);
+
+    JsonNode ok = send(get("/api/tasks/t-ok")).json().get("task");
+    assertThat(ok.get("args").get("kwargs").get("to").asText()).isEqualTo("ada@example.com");
+    assertThat(ok.get("args").get("kwargs").get("password").asText()).isEqualTo("****");
+    JsonNode bad = send(get("/api/tasks/t-bad")).json();
+    assertThat(bad.get("task").get("error").get("traceback").asText()).contains("disk full");
+    assertThat(bad.get("timeline"))
+        .extracting(n -> n.get("what").asText())
+        .containsExactly("sent", "retry", "started", "failure");
+    assertThat(bad.get("children").get(0).get("id").asText()).isEqualTo("t-child");
+    assertThat(send(get("/api/tasks/nope")).status()).isEqualTo(404);
+
+    Reply revoke = post("/api/tasks/t-child/revoke", null);
+    assertThat(revoke.json().get("revoked").asBoolean()).isTrue();
+    assertThat(backend.results().revoked(List.of("t-child"))).containsExactly("t-child");
+  }
+
+  @Test
+  void deadLettersAreListedMaskedRedrivenAndDiscarded() throws Exception {
+    start(Dashboard.builder(backend));
+    for (String id : List.of("d1", "d2")) {
+      backend
+          .deadLetters()
+          .add(
+              new DeadLetter(
+                  id,
+                  "emails.send",
+                  "email",
+                  DeadLetterReason.FAILED,
+                  new TaskError("X", "boom", null),
+                  Wire.mapper().createArrayNode(),
+                  Wire.mapper().createObjectNode().put("token", "s3cret"),
+                  "{\"id\":\""
+                      + id
+                      + "\",\"task\":\"emails.send\",\"queue\":\"email\",\"kwargs\":{\"token\":\"s3cret\"}}",
+                  3,
+                  Instant.now(),
+                  Instant.now()));
+    }
+
+    JsonNode list = send(get("/api/dead-letters")).json();
+    assertThat(list.get("total").asInt()).isEqualTo(2);
+    assertThat(list.get("deadLetters").get(0).get("kwargs").get("token").asText())
+        .isEqualTo("****");
+    assertThat(list.get("deadLetters").get(0).get("body").asText()).doesNotContain("s3cret");
+
+    assertThat(post("/api/dead-letters/d1/discard", null).status()).isEqualTo(200);
+    assertThat(post("/api/dead-letters/d1/discard", null).status()).isEqualTo(404);
+    assertThat(post("/api/dead-letters/redrive?queue=email", null).json().get("redriven").asInt())
+        .isEqualTo(1);
+    assertThat(backend.deadLetters().count(null)).isZero();
+    assertThat(backend.broker().stats("email").ready()).isEqualTo(1);
+    assertThat(post("/api/queues/email/purge", null).status()).as("needs confirm").isEqualTo(400);
+    assertThat(post("/api/queues/email/purge?confirm=email", null).json().get("purged").asInt())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void schedulesAreCreatedEditedPausedRunAndDeleted() throws Exception {
+    start(Dashboard.builder(backend));
+
+    Reply created =
+        post(
+            "/api/schedules",
+            "{\"name\":\"nightly\",\"task\":\"reports.nightly\",\"trigger\":\"30 2 * * *\",\"zone\":\"Europe/Berlin\",\"kwargs\":{\"apiKey\":\"k\"}}");
+    assertThat(created.status()).isEqualTo(201);
+    assertThat(created.json().get("kwargs").get("apiKey").asText()).isEqualTo("****");
+    assertThat(
+            post("/api/schedules", "{\"name\":\"nightly\",\"task\":\"t\",\"trigger\":\"@daily\"}")
+                .status())
+        .isEqualTo(409);
+    assertThat(
+            post("/api/schedules", "{\"name\":\"bad\",\"task\":\"t\",\"trigger\":\"61 * * * *\"}")
+                .status())
+        .isEqualTo(400);
+    assertThat(
+            post("/api/schedules/nightly", "{\"trigger\":\"every PT15M\"}")
+                .json()
+                .get("trigger")
+                .asText())
+        .isEqualTo("every PT15M");
+    assertThat(post("/api/schedules/nightly/pause", null).json().get("enabled").asBoolean())
+        .isFalse();
+    assertThat(post("/api/schedules/nightly/run", null).json().get("taskId").asText()).isNotBlank();
+    assertThat(backend.broker().stats("default").ready()).isEqualTo(1);
+    assertThat(post("/api/schedules/nightly/resume", null).json().get("enabled").asBoolean())
+        .isTrue();
+    assertThat(send(get("/api/schedules")).json()).hasSize(1);
+    assertThat(post("/api/schedules/nightly/delete", null).status()).isEqualTo(200);
+    assertThat(send(get("/api/schedules")).json()).isEmpty();
+  }
+
+  @Test
+  void actionsNeedTheCsrfToken() throws Exception {
+    start(Dashboard.builder(backend));
+    backend
+        .deadLetters()
+        .add(
+            new DeadLetter(
+                "d1",
+                "t",
+                "q",
+                DeadLetterReason.FAILED,
+                new TaskError("X", "m", null),
+                null,
+                null,
+                "{}",
+                1,
+                Instant.now(),
+                Instant.now()));
+
+    Reply none =
+        send(get("/api/dead-letters/d1/discard").POST(HttpRequest.BodyPublishers.noBody()));
+    Reply wrong =
+        send(
+            get("/api/dead-letters/d1/discard")
+                .header("Cookie", "errand_csrf=" + "a".repeat(32))
+                .header("X-CSRF-Token", "b".repeat(32))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(none.status()).isEqualTo(403);
+    assertThat(wrong.status()).isEqualTo(403);
+    assertThat(none.json().get("error").asText()).contains("CSRF");
+    assertThat(backend.deadLetters().count(null)).isEqualTo(1);
+    assertThat(send(get("/api/queues")).raw().headers().allValues("Set-Cookie"))
+        .anyMatch(c -> c.startsWith("errand_csrf="));
+  }
+
+  @Test
+  void readOnlyRefusesEveryAction() throws Exception {
+    start(Dashboard.builder(backend).readOnly(true));
+    backend
+        .deadLetters()
+        .add(
+            new DeadLetter(
+                "d1",
+                "t",
+                "q",
+                DeadLetterReason.FAILED,
+                new TaskError("X", "m", null),
+                null,
+                null,
+                "{}",
+                1,
+                Instant.now(),
+                Instant.now()));
+
+    for (String path :
+        List.of(
+            "/api/dead-letters/d1/discard",
+            "/api/dead-letters/redrive",
+            "/api/queues/q/purge?confirm=q",
+            "/api/tasks/x/revoke",
+            "/api/schedules")) {
+      Reply r = post(path, "{}");
+      assertThat(r.status()).as(path).isEqualTo(403);
+      assertThat(r.json().get("error").asText()).contains("read-only");
+    }
+    assertThat(backend.deadLetters().count(null)).isEqualTo(1);
+    assertThat(send(get("/api/overview")).json().get("readOnly").asBoolean()).isTrue();
+  }
+
+  @Test
+  void aTokenIsRequiredAndABearerNeedsNoCsrf() throws Exception {
+    String token = "t0ken-t0ken-t0ken-t0ken";
+    start(Dashboard.builder(backend).token(token));
+
+    assertThat(send(get("/api/queues")).status()).isEqualTo(401);
+    assertThat(
+            send(get("/api/queues").header("Authorization", "Bearer wrong-wrong-wrong")).status())
+        .isEqualTo(401);
+    assertThat(send(get("/api/queues").header("Authorization", "Bearer " + token)).status())
+        .isEqualTo(200);
+    assertThat(send(get("/metrics")).status()).isEqualTo(401);
+    Reply login = send(get("/login?token=" + token));
+    assertThat(login.raw().headers().allValues("Set-Cookie"))
+        .anyMatch(c -> c.startsWith("errand_token=") && c.contains("HttpOnly"));
+    assertThat(send(get("/api/queues").header("Cookie", "errand_token=" + token)).status())
+        .isEqualTo(200);
+    Reply bearerPost =
+        send(
+            get("/api/dead-letters/discard")
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(bearerPost.status()).isEqualTo(200);
+  }
+
+  @Test
+  void basicAuthChallengesAndAdmits() throws Exception {
+    start(Dashboard.builder(backend).basicAuth("ops", "pa55word"));
+
+    Reply anonymous = send(get("/api/queues"));
+    String good = Base64.getEncoder().encodeToString("ops:pa55word".getBytes());
+    String bad = Base64.getEncoder().encodeToString("ops:nope".getBytes());
+
+    assertThat(anonymous.status()).isEqualTo(401);
+    assertThat(anonymous.raw().headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("Basic"));
+    assertThat(send(get("/api/queues").header("Authorization", "Basic " + bad)).status())
+        .isEqualTo(401);
+    assertThat(send(get("/api/queues").header("Authorization", "Basic " + good)).status())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void bindingBeyondThisMachineNeedsAuthOrInsecure() {
+    assertThatThrownBy(() -> Dashboard.builder(backend).bind("0.0.0.0").build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("needs a token or basic auth");
+    Dashboard.builder(backend).bind("0.0.0.0").insecure(true).build();
+    Dashboard.builder(backend).bind("0.0.0.0").token("x".repeat(16)).build();
+    assertThatThrownBy(() -> Dashboard.builder(backend).token("short")).hasMessageContaining("16");
+  }
+}

@@ -1,0 +1,255 @@
+package dev.errand.dashboard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.errand.AsyncResult;
+import dev.errand.Client;
+import dev.errand.RetryPolicy;
+import dev.errand.TaskDef;
+import dev.errand.TaskOptions;
+import dev.errand.TaskState;
+import dev.errand.scheduler.Schedule;
+import dev.errand.scheduler.Schedules;
+import dev.errand.spi.Backend;
+import dev.errand.sqlite.SqliteBackend;
+import dev.errand.worker.Worker;
+import dev.errand.worker.WorkerOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromedriver},
+ * which {@code .ci/run} installs), against a SQLite backend with a running worker. Each test leaves
+ * a screenshot of its page in {@code docs/dashboard/}, where the docs show them.
+ */
+class DashboardBrowserIT {
+
+  static final String CHROMIUM = System.getProperty("errand.chromium", "/usr/bin/chromium");
+  static final String CHROMEDRIVER =
+      System.getProperty("errand.chromedriver", "/usr/bin/chromedriver");
+  static final Path SHOTS = Path.of("..", "docs", "dashboard");
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  record Job(String label) {}
+
+  static final TaskDef<Job, String> OK = TaskDef.of("demo.ok", Job.class, String.class);
+  static final TaskDef<Job, String> BROKEN =
+      TaskDef.builder("reports.build", Job.class, String.class)
+          .options(TaskOptions.builder().retry(RetryPolicy.none()).build())
+          .build();
+  static final TaskDef<Job, String> FLAKY =
+      TaskDef.builder("emails.send", Job.class, String.class)
+          .options(TaskOptions.builder().retry(RetryPolicy.none()).build())
+          .build();
+
+  @TempDir static Path dir;
+  static Backend backend;
+  static Client client;
+  static Worker worker;
+  static Dashboard dashboard;
+  static WebDriver browser;
+  static final AtomicBoolean smtpUp = new AtomicBoolean();
+  static final List<String> sent = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertThat(Path.of(CHROMIUM))
+        .as("chromium (apt-get install chromium chromium-driver)")
+        .exists();
+    assertThat(Path.of(CHROMEDRIVER)).as("chromedriver (apt-get install chromium-driver)").exists();
+    backend = SqliteBackend.open(dir.resolve("dashboard.db"), java.time.Clock.systemUTC());
+    client = Client.create(backend);
+    worker =
+        Worker.builder(backend)
+            .handle(OK, (job, ctx) -> "done " + job.label())
+            .handle(
+                BROKEN,
+                (job, ctx) -> {
+                  throw new IOException("disk full while writing " + job.label());
+                })
+            .handle(
+                FLAKY,
+                (job, ctx) -> {
+                  if (!smtpUp.get()) {
+                    throw new IOException("smtp.example.com: connection refused");
+                  }
+                  return "sent to " + job.label();
+                })
+            .options(
+                WorkerOptions.builder()
+                    .queues("default", "reports")
+                    .concurrency(2)
+                    .pollInterval(Duration.ofMillis(100))
+                    .build())
+            .build()
+            .start();
+    dashboard = Dashboard.builder(backend).port(0).build().start();
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM);
+    options.addArguments(
+        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,1000");
+    browser =
+        new ChromeDriver(
+            new ChromeDriverService.Builder()
+                .usingDriverExecutable(Path.of(CHROMEDRIVER).toFile())
+                .build(),
+            options);
+    Files.createDirectories(SHOTS);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) browser.quit();
+    if (dashboard != null) dashboard.close();
+    if (worker != null) worker.close();
+    if (backend != null) backend.close();
+  }
+
+  static void open(String hash) {
+    browser.get(dashboard.url() + "/#/" + hash);
+  }
+
+  static WebElement waitFor(By by) {
+    return new WebDriverWait(browser, WAIT)
+        .until(ExpectedConditions.visibilityOfElementLocated(by));
+  }
+
+  static void waitForText(By by, String text) {
+    new WebDriverWait(browser, WAIT)
+        .until(ExpectedConditions.textToBePresentInElementLocated(by, text));
+  }
+
+  static void screenshot(String name) throws IOException {
+    Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+    Files.copy(shot, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  @Test
+  void theOverviewShowsTheTasksJustRun() throws Exception {
+    List<AsyncResult<String>> runs = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      runs.add(client.enqueue(OK, new Job("job-" + i)));
+    }
+    for (AsyncResult<String> r : runs) {
+      r.get(WAIT);
+    }
+
+    open("overview");
+    new WebDriverWait(browser, WAIT)
+        .until(d -> Integer.parseInt(d.findElement(By.id("c-succeeded")).getText()) >= 5);
+    waitFor(By.cssSelector("#chart .uplot"));
+    screenshot("overview");
+
+    open("workers");
+    waitForText(By.tagName("main"), worker.name());
+    assertThat(browser.findElement(By.tagName("main")).getText()).contains("ok");
+    screenshot("workers");
+    client.enqueue(
+        OK,
+        new Job("tomorrow"),
+        TaskOptions.builder().queue("later").countdown(Duration.ofHours(1)).build());
+    open("queues");
+    waitForText(By.tagName("main"), "later");
+    screenshot("queues");
+  }
+
+  @Test
+  void aFailedTaskIsFoundBySearchAndItsTracebackShown() throws Exception {
+    AsyncResult<String> failed = client.enqueue(BROKEN, new Job("q3-report"));
+    await().atMost(WAIT).until(() -> failed.state() == TaskState.FAILURE);
+
+    open("tasks");
+    new Select(waitFor(By.name("state"))).selectByVisibleText("FAILURE");
+    browser.findElement(By.name("name")).sendKeys("reports.build");
+    browser.findElement(By.cssSelector("#search button")).click();
+    WebElement link = waitFor(By.linkText(failed.id()));
+    screenshot("tasks");
+    link.click();
+
+    waitForText(By.id("traceback"), "java.io.IOException: disk full while writing q3-report");
+    assertThat(browser.findElement(By.tagName("main")).getText())
+        .contains("FAILURE")
+        .contains("\"label\": \"q3-report\"");
+    screenshot("task");
+  }
+
+  @Test
+  void aDeadLetterIsRedrivenAndThenSucceeds() throws Exception {
+    AsyncResult<String> mail = client.enqueue(FLAKY, new Job("ada@example.com"));
+    await().atMost(WAIT).until(() -> backend.deadLetters().get(mail.id()).isPresent());
+    smtpUp.set(true);
+
+    open("dead-letters");
+    By row = By.xpath("//tr[td[contains(., '" + mail.id() + "')]]");
+    waitFor(row);
+    screenshot("dead-letters");
+    browser.findElement(row).findElement(By.xpath(".//button[text()='Re-drive']")).click();
+
+    // The old FAILURE stays stored until the re-driven run records its outcome.
+    await().atMost(WAIT).until(() -> mail.state() == TaskState.SUCCESS);
+    assertThat(mail.get(WAIT)).isEqualTo("sent to ada@example.com");
+    assertThat(backend.deadLetters().get(mail.id())).isEmpty();
+    new WebDriverWait(browser, WAIT).until(ExpectedConditions.invisibilityOfElementLocated(row));
+  }
+
+  @Test
+  void aScheduleIsPausedAndRunNow() throws Exception {
+    Schedules schedules = Schedules.create(client);
+    schedules.add(
+        Schedule.builder("nightly-report").task(OK, new Job("nightly")).cron("30 2 * * *").build());
+    schedules.add(
+        Schedule.builder("crm-sync").task("demo.ok").every(Duration.ofMinutes(15)).build());
+
+    open("schedules");
+    By row = By.cssSelector("tr[data-schedule='nightly-report']");
+    waitFor(row).findElement(By.xpath(".//button[text()='Pause']")).click();
+    new WebDriverWait(browser, WAIT)
+        .until(ExpectedConditions.textToBePresentInElementLocated(row, "paused"));
+    assertThat(schedules.get("nightly-report").orElseThrow().schedule().enabled()).isFalse();
+
+    long before =
+        backend
+            .results()
+            .count(
+                dev.errand.spi.TaskQuery.builder()
+                    .name("demo.ok")
+                    .state(TaskState.SUCCESS)
+                    .build());
+    browser.findElement(row).findElement(By.xpath(".//button[text()='Run now']")).click();
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                backend
+                        .results()
+                        .count(
+                            dev.errand.spi.TaskQuery.builder()
+                                .name("demo.ok")
+                                .state(TaskState.SUCCESS)
+                                .build())
+                    > before);
+    screenshot("schedules");
+  }
+}
