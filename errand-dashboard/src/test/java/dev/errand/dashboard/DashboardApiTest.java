@@ -309,14 +309,12 @@ class DashboardApiTest {
     assertThat(send(get("/api/schedules")).json()).isEmpty();
   }
 
-  @Test
-  void actionsNeedTheCsrfToken() throws Exception {
-    start(Dashboard.builder(backend));
+  void storeDeadLetter(String id) {
     backend
         .deadLetters()
         .add(
             new DeadLetter(
-                "d1",
+                id,
                 "t",
                 "q",
                 DeadLetterReason.FAILED,
@@ -327,6 +325,12 @@ class DashboardApiTest {
                 1,
                 Instant.now(),
                 Instant.now()));
+  }
+
+  @Test
+  void actionsNeedTheCsrfToken() throws Exception {
+    start(Dashboard.builder(backend));
+    storeDeadLetter("d1");
 
     Reply none =
         send(get("/api/dead-letters/d1/discard").POST(HttpRequest.BodyPublishers.noBody()));
@@ -348,21 +352,7 @@ class DashboardApiTest {
   @Test
   void readOnlyRefusesEveryAction() throws Exception {
     start(Dashboard.builder(backend).readOnly(true));
-    backend
-        .deadLetters()
-        .add(
-            new DeadLetter(
-                "d1",
-                "t",
-                "q",
-                DeadLetterReason.FAILED,
-                new TaskError("X", "m", null),
-                null,
-                null,
-                "{}",
-                1,
-                Instant.now(),
-                Instant.now()));
+    storeDeadLetter("d1");
 
     for (String path :
         List.of(

@@ -3,6 +3,7 @@ package dev.errand.test;
 import static dev.errand.test.ContractSupport.PATIENCE;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.StoredSchedule;
@@ -148,8 +149,7 @@ interface ScheduleStoreContract extends ContractFixture {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
       Future<Long> waiter = pool.submit(() -> store.awaitChange(seen, Duration.ofSeconds(50)));
-      Thread.sleep(200);
-      assertThat(waiter).as("nothing changed yet").isNotDone();
+      await().during(Duration.ofMillis(200)).atMost(PATIENCE).until(() -> !waiter.isDone());
 
       store.put("a", "{}", 0);
 
