@@ -60,6 +60,7 @@ class LayeringTest {
           "dev.errand.scheduler",
           "dev.errand.sqlite",
           "dev.errand.redis",
+          "dev.errand.dashboard",
           "dev.errand.cli"
         }) {
       noClasses()
@@ -80,6 +81,20 @@ class LayeringTest {
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage("dev.errand.worker..", "dev.errand.sqlite..", "dev.errand.redis..")
+        .check(errand);
+  }
+
+  @Test
+  void onlyWorkerMetricsNeedsTheWorkerSoADashboardOrProducerCanLeaveItOut() {
+    // errand-metrics declares errand-worker optional; the dashboard does not carry it at all.
+    noClasses()
+        .that()
+        .resideInAnyPackage("dev.errand.metrics..", "dev.errand.dashboard..")
+        .and()
+        .doNotHaveFullyQualifiedName("dev.errand.metrics.WorkerMetrics")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.errand.worker..")
         .check(errand);
   }
 

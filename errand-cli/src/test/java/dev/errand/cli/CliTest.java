@@ -185,6 +185,18 @@ class CliTest {
     assertThat(pool.code()).isEqualTo(2);
     assertThat(pool.err()).contains("pool must be threads or virtual but was 'forks'");
 
+    Run metrics =
+        errand(
+            "worker",
+            "--app",
+            SampleApp.class.getName(),
+            "--metrics",
+            "host:port",
+            "--broker",
+            url);
+    assertThat(metrics.code()).isEqualTo(2);
+    assertThat(metrics.err()).contains("'host:port' is not [HOST:]PORT such as :5555");
+
     Run unknown = errand("frobnicate");
     assertThat(unknown.code()).isEqualTo(2);
     assertThat(unknown.err()).contains("Unmatched argument");
@@ -308,6 +320,8 @@ class CliTest {
           "dlq",
           "demo",
           "bench",
+          "bench-search",
+          "dashboard",
           "beat",
           "schedule"
         }) {

@@ -10,6 +10,11 @@ import dev.errand.TaskState;
 import dev.errand.spi.Backend;
 import dev.errand.spi.QueueStats;
 import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Real {@code errand worker} processes sharing one backend: one is killed with SIGKILL mid-task and
  * nothing is lost; a task that runs for three times its lease runs once; SIGTERM hands prefetched
- * tasks back at once. Subclassed once per backend.
+ * tasks back at once; {@code --metrics} serves Prometheus metrics. Subclassed once per backend.
  */
 abstract class WorkerProcessIT {
 
@@ -143,5 +148,39 @@ abstract class WorkerProcessIT {
       assertThat(r.state()).isIn(TaskState.RECEIVED, TaskState.PENDING);
     }
     assertThat(backend.broker().stats("default").ready()).isEqualTo(5);
+  }
+
+  @Test
+  void servesPrometheusMetricsWithoutTheDashboard() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    worker("worker-m", "-c", "2", "--metrics", "127.0.0.1:" + port);
+    List<AsyncResult<Integer>> sent = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      sent.add(send(i, 10));
+    }
+    for (AsyncResult<Integer> r : sent) {
+      assertThat(r.get(Duration.ofSeconds(60))).isPositive();
+    }
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest scrape =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+    // Outcomes are counted once the status is written, a moment after the result is readable.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(http.send(scrape, HttpResponse.BodyHandlers.ofString()).body())
+                    .contains("errand_tasks_total{name=\"it.work\",outcome=\"succeeded\"} 3.0")
+                    .contains(
+                        "errand_task_runtime_seconds_count{name=\"it.work\",outcome=\"succeeded\"} 3")
+                    .contains("errand_queue_ready{queue=\"default\"} 0.0")
+                    .contains("errand_workers 1.0")
+                    .contains("errand_worker_running 0.0")
+                    .contains("jvm_memory_used_bytes"));
+    assertThat(Files.readString(dir.resolve("worker-m.out")))
+        .contains("metrics:     http://127.0.0.1:" + port + "/metrics");
   }
 }

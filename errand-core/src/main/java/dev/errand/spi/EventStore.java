@@ -22,4 +22,32 @@ public interface EventStore {
 
   /** The newest events, newest first. */
   List<Event> latest(int limit);
+
+  /**
+   * The kept events of one task, oldest first: what a task's timeline is drawn from. Events older
+   * than the log's capacity are gone, so this may be empty for an old task.
+   *
+   * <p>The default reads the whole log in pages and keeps the task's events: a few milliseconds for
+   * the default 10,000 events, meant for a person opening one task, not for a loop.
+   *
+   * @param limit the most to return
+   */
+  default List<Event> forTask(String taskId, int limit) {
+    java.util.Objects.requireNonNull(taskId, "taskId");
+    List<Event> out = new java.util.ArrayList<>();
+    long after = 0;
+    while (out.size() < limit) {
+      List<Event> page = read(after, 1_000);
+      for (Event e : page) {
+        after = e.seq();
+        if (taskId.equals(e.taskId()) && out.size() < limit) {
+          out.add(e);
+        }
+      }
+      if (page.size() < 1_000) {
+        break;
+      }
+    }
+    return out;
+  }
 }

@@ -177,6 +177,21 @@ class InMemoryBackendTest {
   }
 
   @Test
+  void eventsOfOneTaskAreFoundAcrossPagesOfTheLog() {
+    List<Event> events = new ArrayList<>();
+    for (int i = 0; i < 3_500; i++) {
+      String id = i % 1_000 == 7 ? "wanted" : "t" + i; // at 7, 1007, 2007 and 3007
+      events.add(new Event(0, EventType.TASK_SENT, clock.instant(), id, null, null, null, null));
+    }
+    backend.events().publish(events);
+
+    assertThat(backend.events().forTask("wanted", 10))
+        .extracting(Event::seq)
+        .containsExactly(8L, 1008L, 2008L, 3008L);
+    assertThat(backend.events().forTask("wanted", 3)).hasSize(3);
+  }
+
+  @Test
   void eventLogKeepsTheDefaultCapacity() {
     List<Event> events = new ArrayList<>();
     for (int i = 0; i < InMemoryBackend.DEFAULT_EVENT_CAPACITY + 5; i++) {

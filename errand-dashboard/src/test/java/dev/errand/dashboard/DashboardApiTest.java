@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.errand.Client;
 import dev.errand.DeadLetter;
 import dev.errand.DeadLetterReason;
+import dev.errand.Event;
+import dev.errand.EventType;
 import dev.errand.TaskError;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
@@ -223,15 +226,59 @@ class DashboardApiTest {
     assertThat(ok.get("args").get("kwargs").get("password").asText()).isEqualTo("****");
     JsonNode bad = send(get("/api/tasks/t-bad")).json();
     assertThat(bad.get("task").get("error").get("traceback").asText()).contains("disk full");
+    // No events kept for it: the timeline comes from the status alone.
     assertThat(bad.get("timeline"))
-        .extracting(n -> n.get("what").asText())
-        .containsExactly("sent", "retry", "started", "failure");
+        .extracting(n -> n.get("what").asText() + " " + n.get("source").asText())
+        .containsExactly("sent status", "retried status", "started status", "failed status");
     assertThat(bad.get("children").get(0).get("id").asText()).isEqualTo("t-child");
     assertThat(send(get("/api/tasks/nope")).status()).isEqualTo(404);
 
     Reply revoke = post("/api/tasks/t-child/revoke", null);
     assertThat(revoke.json().get("revoked").asBoolean()).isTrue();
     assertThat(backend.results().revoked(List.of("t-child"))).containsExactly("t-child");
+  }
+
+  @Test
+  void theTimelineTellsEachKeptEventAndFillsWhatTheLogDroppedFromTheStatus() throws Exception {
+    start(Dashboard.builder(backend));
+    storeTasks();
+    Instant now = Instant.now();
+    // The log kept only the second attempt: the first retry (at -30 s) and the send are older.
+    backend
+        .events()
+        .publish(
+            List.of(
+                event(EventType.TASK_RECEIVED, now.minusSeconds(6), "w2", null),
+                event(EventType.TASK_STARTED, now.minusSeconds(5), "w2", null),
+                event(EventType.TASK_PROGRESS, now.minusSeconds(5), "w2", null),
+                event(
+                    EventType.TASK_FAILED,
+                    now.minusSeconds(4),
+                    "w2",
+                    Wire.mapper()
+                        .createObjectNode()
+                        .put("error", "java.io.IOException: disk full")
+                        .put("runtimeMs", 1000)),
+                event(EventType.TASK_DEAD_LETTERED, now.minusSeconds(4), "w2", null)));
+
+    JsonNode timeline = send(get("/api/tasks/t-bad")).json().get("timeline");
+
+    assertThat(timeline)
+        .extracting(n -> n.get("what").asText() + " " + n.get("source").asText())
+        .containsExactly(
+            "sent status",
+            "retried status",
+            "received events",
+            "started events",
+            "failed events",
+            "dead-lettered events");
+    assertThat(timeline.get(1).get("error").get("message").asText()).isEqualTo("disk slow");
+    assertThat(timeline.get(3).get("worker").asText()).isEqualTo("w2");
+    assertThat(timeline.get(4).get("runtimeMs").asInt()).isEqualTo(1000);
+  }
+
+  private static Event event(EventType type, Instant at, String worker, ObjectNode data) {
+    return new Event(0, type, at, "t-bad", "reports.build", worker, "default", data);
   }
 
   @Test

@@ -5,8 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.errand.AsyncResult;
 import dev.errand.Client;
+import dev.errand.DeadLetter;
+import dev.errand.DeadLetterReason;
 import dev.errand.RetryPolicy;
 import dev.errand.TaskDef;
+import dev.errand.TaskError;
 import dev.errand.TaskOptions;
 import dev.errand.TaskState;
 import dev.errand.scheduler.Schedule;
@@ -27,7 +30,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -142,6 +147,9 @@ class DashboardBrowserIT {
   }
 
   static void screenshot(String name) throws IOException {
+    // A toast left by an earlier action would cover the page.
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("document.getElementById('toast').hidden = true");
     Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
     Files.copy(shot, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
   }
@@ -192,7 +200,14 @@ class DashboardBrowserIT {
     assertThat(browser.findElement(By.tagName("main")).getText())
         .contains("FAILURE")
         .contains("\"label\": \"q3-report\"");
+    // Each step from the event log, in order (the dead letter is stored before the outcome).
+    assertThat(browser.findElement(By.id("timeline")).getText())
+        .containsSubsequence("sent", "received", "started", "dead-lettered", "failed")
+        .contains("on " + worker.name())
+        .contains("disk full while writing q3-report");
+    browser.manage().window().setSize(new Dimension(1440, 1500)); // the timeline too
     screenshot("task");
+    browser.manage().window().setSize(new Dimension(1440, 1000));
   }
 
   @Test
@@ -251,5 +266,75 @@ class DashboardBrowserIT {
                                 .build())
                     > before);
     screenshot("schedules");
+  }
+
+  @Test
+  void revokePurgeAndDiscardAllAskFirstAndCancellingChangesNothing() throws Exception {
+    for (int i = 0; i < 3; i++) { // no worker consumes "bulk"
+      client.enqueue(OK, new Job("bulk-" + i), TaskOptions.builder().queue("bulk").build());
+    }
+    // A queued task (no worker has seen it) is found by id and revoked after a confirmation.
+    AsyncResult<String> queued =
+        client.enqueue(OK, new Job("never"), TaskOptions.builder().queue("bulk").build());
+    open("tasks?id=" + queued.id());
+    waitFor(By.linkText(queued.id())).click();
+    waitForText(By.tagName("main"), "PENDING");
+    browser.findElement(By.xpath("//button[text()='Revoke']")).click();
+    new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent()).accept();
+    waitForText(By.tagName("main"), "REVOKED");
+    assertThat(queued.state()).isEqualTo(TaskState.REVOKED);
+    assertThat(queued.status().name()).isEqualTo("demo.ok");
+    assertThat(browser.findElements(By.xpath("//button[text()='Revoke']"))).isEmpty();
+
+    open("queues");
+    By bulk = By.xpath("//tr[td[1][text()='bulk']]");
+    waitFor(bulk);
+
+    // A wrong name in the prompt purges nothing.
+    browser.findElement(bulk).findElement(By.xpath(".//button[text()='Purge']")).click();
+    Alert prompt = new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent());
+    assertThat(prompt.getText()).contains("Type the queue name to confirm");
+    prompt.sendKeys("default");
+    prompt.accept();
+    assertThat(backend.broker().stats("bulk").ready()).isEqualTo(4);
+
+    browser.findElement(bulk).findElement(By.xpath(".//button[text()='Purge']")).click();
+    prompt = new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent());
+    prompt.sendKeys("bulk");
+    prompt.accept();
+    await().atMost(WAIT).until(() -> backend.broker().stats("bulk").ready() == 0);
+    waitForText(By.id("toast"), "purged bulk");
+
+    for (int i = 0; i < 2; i++) {
+      backend
+          .deadLetters()
+          .add(
+              new DeadLetter(
+                  "dl-exports-" + i,
+                  "exports.csv",
+                  "exports",
+                  DeadLetterReason.FAILED,
+                  TaskError.of("IOException", "bucket gone"),
+                  null,
+                  null,
+                  "{}",
+                  1,
+                  java.time.Instant.now(),
+                  java.time.Instant.now()));
+    }
+    open("dead-letters?queue=exports");
+    waitForText(By.tagName("main"), "dl-exports-1");
+    By discardAll = By.xpath("//button[text()='Discard all in exports']");
+
+    waitFor(discardAll).click();
+    Alert confirm = new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent());
+    assertThat(confirm.getText()).isEqualTo("Discard every dead letter of exports?");
+    confirm.dismiss();
+    assertThat(backend.deadLetters().count("exports")).isEqualTo(2);
+
+    browser.findElement(discardAll).click();
+    new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent()).accept();
+    await().atMost(WAIT).until(() -> backend.deadLetters().count("exports") == 0);
+    waitForText(By.tagName("main"), "No dead letters.");
   }
 }

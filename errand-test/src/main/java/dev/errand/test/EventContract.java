@@ -95,6 +95,40 @@ interface EventContract extends ContractFixture {
     assertThat(events.latest(1)).extracting(Event::taskId).containsExactly("e" + (capacity + 4));
   }
 
+  @Test
+  default void forTaskFindsOneTasksEventsOldestFirstAcrossTheWholeLog() {
+    EventStore events = backend().events();
+    String id = newId();
+    String longer = id + "-child"; // contains the id: must not match
+    events.publish(List.of(event(id, EventType.TASK_SENT), event(longer, EventType.TASK_SENT)));
+    List<Event> filler = new ArrayList<>();
+    for (int i = 0; i < 1_200; i++) { // more than one page of the default scan
+      filler.add(event("f" + i));
+    }
+    events.publish(filler);
+    events.publish(List.of(event(id, EventType.TASK_STARTED), event(id, EventType.TASK_SUCCEEDED)));
+
+    int capacity = eventCapacity();
+    List<Event> found = events.forTask(id, 10);
+    if (capacity == 0 || capacity >= 1_204) {
+      assertThat(found)
+          .extracting(Event::type)
+          .containsExactly(EventType.TASK_SENT, EventType.TASK_STARTED, EventType.TASK_SUCCEEDED);
+      assertThat(found).extracting(Event::seq).isSorted();
+      assertThat(events.forTask(id, 2)).hasSize(2);
+    } else {
+      // The sent event is past the capacity and gone.
+      assertThat(found)
+          .extracting(Event::type)
+          .containsExactly(EventType.TASK_STARTED, EventType.TASK_SUCCEEDED);
+    }
+    assertThat(events.forTask(newId(), 10)).isEmpty();
+  }
+
+  private Event event(String taskId, EventType type) {
+    return new Event(0, type, clock().instant(), taskId, "t.name", "w1", "default", null);
+  }
+
   private Event event(String taskId) {
     return new Event(
         0, EventType.TASK_SUCCEEDED, clock().instant(), taskId, "t.name", "w1", "default", null);

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       DashboardCommand.class,
       DemoCommand.class,
       BenchCommand.class,
+      SearchBenchCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

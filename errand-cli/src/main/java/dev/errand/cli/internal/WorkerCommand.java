@@ -2,6 +2,9 @@ package dev.errand.cli.internal;
 
 import dev.errand.Client;
 import dev.errand.dashboard.Dashboard;
+import dev.errand.metrics.BackendMetrics;
+import dev.errand.metrics.PrometheusEndpoint;
+import dev.errand.metrics.WorkerMetrics;
 import dev.errand.scheduler.Beat;
 import dev.errand.scheduler.ScheduleSource;
 import dev.errand.spi.Backend;
@@ -10,6 +13,13 @@ import dev.errand.worker.Pool;
 import dev.errand.worker.TaskRegistry;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -104,9 +114,21 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(
       names = "--dashboard",
       paramLabel = "[HOST:]PORT",
+      converter = HostPort.Converter.class,
       description =
-          "Also serve the dashboard, e.g. :5555 (this machine only unless a host is given).")
-  String dashboardAt;
+          "Also serve the dashboard, e.g. :5555 (this machine only unless a host is given;"
+              + " beyond it, set ERRAND_DASHBOARD_TOKEN).")
+  HostPort dashboardAt;
+
+  @Option(
+      names = "--metrics",
+      paramLabel = "[HOST:]PORT",
+      converter = HostPort.Converter.class,
+      description =
+          "Serve Prometheus metrics at http://HOST:PORT/metrics without the dashboard, e.g."
+              + " :9464: this worker's tasks by name and outcome, runtimes, retries, running"
+              + " tasks, the queues' depth and lag, dead letters, workers, and the JVM.")
+  HostPort metricsAt;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -119,11 +141,16 @@ final class WorkerCommand implements Callable<Integer> {
     if (tasks.isEmpty()) {
       throw new UsageException("--app " + app + " registered no tasks");
     }
+    PrometheusMeterRegistry registry = metricsAt == null ? null : metricsRegistry();
     Backend b = backend.open();
     Worker worker;
     Beat scheduler = null;
     try {
-      worker = Worker.builder(b).tasks(tasks).options(options).build();
+      Worker.Builder wb = Worker.builder(b).tasks(tasks).options(options);
+      if (registry != null) {
+        wb.listener(new WorkerMetrics(registry));
+      }
+      worker = wb.build();
       if (beat) {
         Beat.Builder bb = Beat.builder(Client.builder(b).routes(errandApp.routes()).build());
         if (errandApp instanceof ScheduleSource source) {
@@ -137,6 +164,21 @@ final class WorkerCommand implements Callable<Integer> {
     }
     Beat startedBeat = scheduler;
     Dashboard dashboard = dashboardAt == null ? null : dashboard(b);
+    BackendMetrics gauges = registry == null ? null : new BackendMetrics(b);
+    if (gauges != null) {
+      gauges.bindTo(registry);
+    }
+    PrometheusEndpoint metricsEndpoint = null;
+    if (gauges != null) {
+      try {
+        metricsEndpoint =
+            PrometheusEndpoint.start(registry, metricsAt.host(), metricsAt.port(), gauges::refresh);
+      } catch (RuntimeException e) {
+        b.close();
+        throw new UsageException("--metrics " + e.getMessage());
+      }
+    }
+    PrometheusEndpoint startedMetrics = metricsEndpoint;
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(
@@ -148,6 +190,9 @@ final class WorkerCommand implements Callable<Integer> {
                 dashboard.close();
               }
               worker.close();
+              if (startedMetrics != null) {
+                startedMetrics.close();
+              }
               b.close();
               stopped.countDown();
             },
@@ -171,6 +216,9 @@ final class WorkerCommand implements Callable<Integer> {
       dashboard.start();
       out.printf("  dashboard:   %s%n", dashboard.url());
     }
+    if (metricsEndpoint != null) {
+      out.printf("  metrics:     %s%n", metricsEndpoint.url());
+    }
     out.flush();
     worker.start();
     // The JVM's shutdown hook stops the worker on SIGTERM/SIGINT; this thread just waits.
@@ -183,21 +231,23 @@ final class WorkerCommand implements Callable<Integer> {
 
   /** A dashboard at {@code --dashboard [HOST:]PORT}; beyond loopback it needs the token env. */
   private Dashboard dashboard(Backend b) {
-    String v = dashboardAt.strip();
-    int colon = v.lastIndexOf(':');
-    String host = colon <= 0 ? Dashboard.DEFAULT_BIND : v.substring(0, colon);
-    int port;
-    try {
-      port = Integer.parseInt(colon < 0 ? v : v.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new UsageException("--dashboard must be [HOST:]PORT such as :5555 but was '" + v + "'");
-    }
-    Dashboard.Builder d = Dashboard.builder(b).bind(host).port(port);
+    Dashboard.Builder d = Dashboard.builder(b).bind(dashboardAt.host()).port(dashboardAt.port());
     String token = System.getenv("ERRAND_DASHBOARD_TOKEN");
     if (token != null && !token.isBlank()) {
       d.token(token);
     }
     return d.build();
+  }
+
+  /** The worker's own meters, the backend's gauges and the JVM's, in one Prometheus registry. */
+  private static PrometheusMeterRegistry metricsRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    return registry;
   }
 
   private WorkerOptions options() {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.errand.Client;
 import dev.errand.DeadLetter;
 import dev.errand.DeadLetters;
+import dev.errand.Event;
+import dev.errand.EventType;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.WorkerInfo;
@@ -148,7 +150,10 @@ final class Api {
   private List<Map<String, Object>> queues() {
     Instant now = clock.instant();
     List<Map<String, Object>> out = new ArrayList<>();
-    for (String q : backend.broker().queues()) {
+    // Queues holding messages, and those a live worker consumes even while they are empty.
+    java.util.SortedSet<String> names = new java.util.TreeSet<>(backend.broker().queues());
+    backend.workers().live().forEach(w -> names.addAll(w.queues()));
+    for (String q : names) {
       QueueStats s = backend.broker().stats(q);
       Map<String, Object> m = new java.util.LinkedHashMap<>();
       m.put("queue", q);
@@ -191,7 +196,7 @@ final class Api {
   private void tasks(Context ctx) {
     String id = ctx.queryParam("id");
     if (id != null && !id.isBlank()) {
-      List<TaskStatus> one = backend.results().get(id.strip()).map(List::of).orElse(List.of());
+      List<TaskStatus> one = stored(id.strip()).map(List::of).orElse(List.of());
       ctx.json(Map.of("tasks", masked(one)));
       return;
     }
@@ -224,10 +229,7 @@ final class Api {
   private void task(Context ctx) {
     String id = ctx.pathParam("id");
     TaskStatus s =
-        backend
-            .results()
-            .get(id)
-            .orElseThrow(() -> new NoSuchElementException("no task with id " + id));
+        stored(id).orElseThrow(() -> new NoSuchElementException("no task with id " + id));
     ObjectNode o = Wire.mapper().createObjectNode();
     o.set("task", masked(List.of(s)).get(0));
     o.set("timeline", timeline(s));
@@ -238,38 +240,119 @@ final class Api {
     ctx.json(o);
   }
 
-  /** Sent, started, each retry with its error, and the outcome, from what the status holds. */
+  /**
+   * The task's story, oldest first: each event the log still keeps (sent, received, started,
+   * retried with its error, the outcome, dead-lettered), and from the status whatever the log has
+   * dropped (it keeps the newest events only): the send, earlier retries and the outcome.
+   */
   private ArrayNode timeline(TaskStatus s) {
-    ArrayNode t = Wire.mapper().createArrayNode();
-    if (s.sentAt() != null) {
-      t.addObject().put("at", s.sentAt().toString()).put("what", "sent");
+    List<ObjectNode> steps = new ArrayList<>();
+    List<Event> events = backend.events().forTask(s.id(), 200);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Event e : events) {
+      if (e.type() == EventType.TASK_PROGRESS) {
+        continue; // the progress bar shows the latest; hundreds of steps would drown the rest
+      }
+      String what = e.type().wireName().substring("task-".length());
+      seen.add(what);
+      ObjectNode step = step(e.time(), what, "events");
+      if (e.worker() != null) {
+        step.put("worker", e.worker());
+      }
+      if (e.data() != null) {
+        for (String field : List.of("error", "eta", "reason", "runtimeMs")) {
+          if (e.data().hasNonNull(field)) {
+            step.set(field, e.data().get(field));
+          }
+        }
+      }
+      steps.add(step);
+    }
+    Instant firstEvent = events.isEmpty() ? null : events.get(0).time();
+    if (s.sentAt() != null && !seen.contains("sent")) {
+      steps.add(step(s.sentAt(), "sent", "status"));
     }
     if (s.retries() != null) {
       for (TaskStatus.Retry r : s.retries()) {
-        t.addObject()
-            .put("at", r.at().toString())
-            .put("what", "retry")
-            .put("attempt", r.attempt())
-            .set("error", Wire.mapper().valueToTree(r.error()));
+        if (firstEvent == null || r.at().isBefore(firstEvent)) {
+          ObjectNode step = step(r.at(), "retried", "status").put("attempt", r.attempt());
+          step.set("error", Wire.mapper().valueToTree(r.error()));
+          steps.add(step);
+        }
       }
     }
-    if (s.startedAt() != null) {
-      t.addObject()
-          .put("at", s.startedAt().toString())
-          .put("what", "started")
-          .put("attempt", s.attempt())
-          .put("worker", s.worker());
+    if (s.startedAt() != null && !seen.contains("started")) {
+      steps.add(
+          step(s.startedAt(), "started", "status")
+              .put("attempt", s.attempt())
+              .put("worker", s.worker()));
     }
-    if (s.finishedAt() != null) {
-      t.addObject()
-          .put("at", s.finishedAt().toString())
-          .put("what", s.state().name().toLowerCase(Locale.ROOT));
+    String outcome = s.state().name().toLowerCase(Locale.ROOT);
+    String outcomeEvent =
+        switch (s.state()) {
+          case SUCCESS -> "succeeded";
+          case FAILURE -> "failed";
+          case REVOKED -> "revoked";
+          default -> null;
+        };
+    if (s.finishedAt() != null && outcomeEvent != null && !seen.contains(outcomeEvent)) {
+      steps.add(step(s.finishedAt(), outcomeEvent, "status"));
+    } else if (s.finishedAt() != null && outcomeEvent == null) {
+      steps.add(step(s.finishedAt(), outcome, "status"));
     }
+    // Stable: events of the same instant keep the log's order.
+    steps.sort(java.util.Comparator.comparing(o -> Instant.parse(o.get("at").asText())));
+    ArrayNode t = Wire.mapper().createArrayNode();
+    t.addAll(steps);
     return t;
+  }
+
+  private static ObjectNode step(Instant at, String what, String source) {
+    return Wire.mapper()
+        .createObjectNode()
+        .put("at", at.toString())
+        .put("what", what)
+        .put("source", source);
+  }
+
+  /**
+   * The task's status, or for a task still queued (no worker has written a status yet) a PENDING
+   * one told from its {@code task-sent} event, so it can be found and revoked.
+   */
+  private java.util.Optional<TaskStatus> stored(String id) {
+    java.util.Optional<TaskStatus> s = backend.results().get(id);
+    if (s.isPresent()) {
+      return s;
+    }
+    return backend.events().forTask(id, 50).stream()
+        .filter(e -> e.type() == EventType.TASK_SENT)
+        .findFirst()
+        .map(
+            e ->
+                new TaskStatus(
+                    id,
+                    e.taskName(),
+                    TaskState.PENDING,
+                    e.queue(),
+                    null,
+                    null,
+                    null,
+                    null,
+                    0,
+                    null,
+                    e.time(),
+                    null,
+                    null,
+                    null,
+                    e.time()));
   }
 
   private void revoke(Context ctx) {
     String id = ctx.pathParam("id");
+    // Store the queued task's name and queue first, so its REVOKED status shows them.
+    if (backend.results().get(id).isEmpty()) {
+      stored(id).ifPresent(p -> backend.results().put(p, Client.DEFAULT_REVOKE_TTL));
+    }
     ctx.json(Map.of("id", id, "revoked", client.revoke(id)));
   }
 

@@ -54,10 +54,12 @@ async function act(label, path, body) {
   }
 }
 
-function time(iso) {
+// Every time on the page is UTC, as the API and the logs give it; millis only where asked.
+function time(iso, millis) {
   if (!iso) return "-";
   const d = new Date(iso);
-  return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const s = d.toISOString().replace("T", " ");
+  return millis ? s : s.replace(/\.\d+Z$/, "Z");
 }
 
 function ago(iso, now) {
@@ -130,6 +132,8 @@ function drawChart(series) {
     width: Math.min(el.clientWidth || 900, 1350) - 16, height: 220,
     series: [{}, { label: "succeeded", stroke: "#15803d", width: 2 }, { label: "failed", stroke: "#b91c1c", width: 2 }],
     axes: [{}, { label: "tasks" }],
+    // UTC like the rest of the page (uPlot draws local time unless told otherwise).
+    tzDate: ts => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
   }, data, el);
 }
 
@@ -193,9 +197,10 @@ async function tasks(params) {
 async function task(id) {
   const d = await api("/api/tasks/" + encodeURIComponent(id));
   const t = d.task;
+  const done = ["SUCCESS", "FAILURE", "REVOKED"].includes(t.state); // nothing left to revoke
   const progress = t.progress && t.progress.total ? Math.min(100, Math.round((100 * (t.progress.current || 0)) / t.progress.total)) : null;
   main.innerHTML = `<h1>Task <span class="mono">${esc(t.id)}</span></h1>
-    <p>${button("Revoke", "danger", () => act("revoke sent", `/api/tasks/${encodeURIComponent(t.id)}/revoke`))}</p>
+    ${done ? "" : `<p>${button("Revoke", "danger", () => confirm("Revoke task " + t.id + "? A queued task will not run; a running one is cancelled.") && act("revoke sent", `/api/tasks/${encodeURIComponent(t.id)}/revoke`))}</p>`}
     <dl>
       <dt>Name</dt><dd>${esc(t.name)}</dd><dt>State</dt><dd>${state(t.state)}${t.reason ? " (" + esc(t.reason) + ")" : ""}</dd>
       <dt>Queue</dt><dd>${esc(t.queue)}</dd><dt>Worker</dt><dd>${esc(t.worker)}</dd><dt>Attempt</dt><dd>${esc(t.attempt)}</dd>
@@ -205,9 +210,27 @@ async function task(id) {
     <h2>Arguments</h2><pre>${esc(JSON.stringify(t.args ?? null, null, 2))}</pre>
     ${t.result !== undefined ? `<h2>Result</h2><pre>${esc(JSON.stringify(t.result, null, 2))}</pre>` : ""}
     ${t.error ? `<h2>Error</h2><p class="bad">${esc(t.error.type)}: ${esc(t.error.message)}</p><pre id="traceback">${esc(t.error.traceback || "(no traceback)")}</pre>` : ""}
-    <h2>Timeline</h2><table><tr><th>When</th><th>What</th><th>Detail</th></tr>
-      ${d.timeline.map(e => `<tr><td>${time(e.at)}</td><td>${state(e.what.toUpperCase())}</td><td>${e.error ? `<span class="bad">${esc(e.error.type)}: ${esc(e.error.message)}</span>` : esc(e.worker ? "attempt " + e.attempt + " on " + e.worker : "")}</td></tr>`).join("")}</table>
+    <h2>Timeline</h2><table id="timeline"><tr><th>When</th><th>What</th><th>Detail</th></tr>
+      ${d.timeline.map(e => `<tr><td>${time(e.at, true)}</td><td><span class="step ${esc(e.what)}">${esc(e.what)}</span></td><td>${stepDetail(e)}</td></tr>`).join("")}</table>
+    <p class="muted">Steps come from the event log while it keeps them; older ones are told from the stored status (marked “from status”).</p>
     <h2>Children</h2>${tasksTable(d.children)}`;
+  return done; // a task still to finish redraws on events
+}
+
+// One timeline step's detail: errors are objects in the status and strings in events.
+function stepDetail(e) {
+  const parts = [];
+  if (e.attempt) parts.push("attempt " + esc(e.attempt));
+  if (e.worker) parts.push("on " + esc(e.worker));
+  if (e.runtimeMs !== undefined) parts.push("ran " + esc(e.runtimeMs) + " ms");
+  if (e.eta) parts.push("again at " + time(e.eta, true));
+  if (e.reason) parts.push(esc(String(e.reason).toLowerCase().replace(/_/g, " ")));
+  if (e.error) {
+    const text = typeof e.error === "string" ? e.error : e.error.type + ": " + (e.error.message || "");
+    parts.push(`<span class="bad">${esc(text)}</span>`);
+  }
+  if (e.source === "status") parts.push(`<span class="muted">(from status)</span>`);
+  return parts.join(" ");
 }
 
 async function deadLetters(params) {
@@ -281,10 +304,12 @@ async function route() {
   document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.page === page));
   const pages = { overview, queues, workers, "dead-letters": deadLetters, schedules };
   try {
-    if (page === "tasks" && parts[1]) await task(decodeURIComponent(parts.slice(1).join("/")));
+    let finished = false;
+    if (page === "tasks" && parts[1]) finished = await task(decodeURIComponent(parts.slice(1).join("/")));
     else if (page === "tasks") await tasks(params);
     else await (pages[page] || overview)(params);
-    refresh = page === "overview" || page === "workers" || page === "queues" ? () => route() : null;
+    const live = page === "overview" || page === "workers" || page === "queues" || (page === "tasks" && parts[1] && !finished);
+    refresh = live ? () => route() : null;
   } catch (e) {
     main.innerHTML = `<h1>Error</h1><p class="bad">${esc(e.message)}</p>`;
   }
@@ -301,7 +326,7 @@ function live() {
     pending = true;
     setTimeout(() => { pending = false; if (refresh) refresh(); }, 2000);
   };
-  for (const type of ["task-sent", "task-received", "task-started", "task-succeeded", "task-failed", "task-retried", "task-revoked", "worker-online", "worker-offline"]) {
+  for (const type of ["task-sent", "task-received", "task-started", "task-progress", "task-succeeded", "task-failed", "task-retried", "task-revoked", "worker-online", "worker-offline"]) {
     source.addEventListener(type, onEvent);
   }
 }

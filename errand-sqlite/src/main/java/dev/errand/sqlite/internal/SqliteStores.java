@@ -166,6 +166,34 @@ public final class SqliteStores {
           "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq DESC LIMIT ?", -1, limit);
     }
 
+    /**
+     * Filters inside SQLite on the id's bytes (no index: one on every event would slow each
+     * publish), then checks each match exactly.
+     */
+    @Override
+    public List<Event> forTask(String taskId, int limit) {
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must be >= 0 but was " + limit);
+      }
+      return db.read(
+          "read events",
+          d -> {
+            PreparedStatement ps =
+                d.prepare("SELECT seq, body FROM events WHERE instr(body, ?) > 0 ORDER BY seq");
+            ps.setBytes(1, taskId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            List<Event> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next() && out.size() < limit) {
+                Event e = Wire.decodeEvent(rs.getBytes(2)).withSeq(rs.getLong(1));
+                if (taskId.equals(e.taskId())) {
+                  out.add(e);
+                }
+              }
+            }
+            return out;
+          });
+    }
+
     private List<Event> query(String sql, long after, int limit) {
       if (limit < 0) {
         throw new IllegalArgumentException("limit must be >= 0 but was " + limit);

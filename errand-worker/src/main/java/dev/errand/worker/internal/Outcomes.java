@@ -207,6 +207,9 @@ final class Outcomes {
     ObjectNode data = Wire.mapper().createObjectNode();
     data.put("error", error.toString());
     data.put("reason", reason.name());
+    if (runtime != null) {
+      data.put("runtimeMs", runtime.toMillis());
+    }
     event(EventType.TASK_FAILED, e.id(), e.name(), e.delivery.queue(), data);
     if (e.context != null) {
       safely(() -> listener.taskFailed(e.context, error, runtime));

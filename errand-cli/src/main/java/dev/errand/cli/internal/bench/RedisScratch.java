@@ -1,0 +1,179 @@
+package dev.errand.cli.internal.bench;
+
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A key prefix of {@code errand bench-search}'s own on a Redis, and the deletion of every key under
+ * it. The SPI has no way to delete stored statuses, so this talks to Redis through Lettuce
+ * directly, on a connection of its own; it touches nothing outside its prefix. Thread-safe.
+ */
+public final class RedisScratch implements AutoCloseable {
+
+  /** Errand's query parameters in a Redis URL, which Lettuce does not know. */
+  private static final List<String> ERRAND_PARAMETERS = List.of("prefix", "timeout", "events");
+
+  private final String url;
+  private final String prefix;
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, String> connection;
+  private boolean deleted;
+
+  private RedisScratch(String url, String prefix) {
+    this.url = url;
+    this.prefix = prefix;
+    RedisURI uri = RedisURI.create(withoutErrandParameters(url));
+    uri.setTimeout(Duration.ofSeconds(30));
+    this.client = RedisClient.create(uri);
+    try {
+      this.connection = client.connect();
+    } catch (RuntimeException e) {
+      client.shutdown();
+      throw e;
+    }
+  }
+
+  /** Whether {@code url} names a Redis backend. */
+  public static boolean isRedis(String url) {
+    return url.startsWith("redis://")
+        || url.startsWith("rediss://")
+        || url.startsWith("redis-sentinel://");
+  }
+
+  /**
+   * Connects to the Redis of {@code url} and picks a new prefix: the URL's own (default {@code
+   * errand}) followed by {@code -bench-search-} and 8 random hex digits.
+   */
+  public static RedisScratch open(String url) {
+    String given = parameter(url, "prefix");
+    String base = given == null ? null : URLDecoder.decode(given, StandardCharsets.UTF_8);
+    String prefix =
+        (base == null || base.isEmpty() ? "errand" : base)
+            + "-bench-search-"
+            + UUID.randomUUID().toString().substring(0, 8);
+    return new RedisScratch(withParameter(url, "prefix", prefix), prefix);
+  }
+
+  /** The backend URL with the bench's own prefix. */
+  public String url() {
+    return url;
+  }
+
+  /** The bench's own key prefix. */
+  public String prefix() {
+    return prefix;
+  }
+
+  /** Redis's {@code used_memory} in bytes (all keys of the server, not only the bench's). */
+  public long usedMemory() {
+    for (String line : connection.sync().info("memory").split("\r?\n")) {
+      if (line.startsWith("used_memory:")) {
+        return Long.parseLong(line.substring("used_memory:".length()).trim());
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Deletes every key under the prefix (SCAN and UNLINK, a thousand at a time); a second call does
+   * nothing. Returns how many were deleted.
+   */
+  public synchronized long deleteKeys() {
+    if (deleted) {
+      return 0;
+    }
+    RedisCommands<String, String> redis = connection.sync();
+    ScanArgs args = ScanArgs.Builder.matches(prefix + ":*").limit(1000);
+    long n = 0;
+    KeyScanCursor<String> cursor = redis.scan(args);
+    while (true) {
+      if (!cursor.getKeys().isEmpty()) {
+        n += redis.unlink(cursor.getKeys().toArray(new String[0]));
+      }
+      if (cursor.isFinished()) {
+        break;
+      }
+      cursor = redis.scan(cursor, args);
+    }
+    deleted = true;
+    return n;
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+    client.shutdown();
+  }
+
+  /** The value of query parameter {@code name} of {@code url}, or null. */
+  static String parameter(String url, String name) {
+    for (String pair : query(url)) {
+      if (pair.startsWith(name + "=")) {
+        return pair.substring(name.length() + 1);
+      }
+    }
+    return null;
+  }
+
+  /** {@code url} with query parameter {@code name} set to {@code value} (a URL-safe value). */
+  static String withParameter(String url, String name, String value) {
+    List<String> pairs = new ArrayList<>();
+    for (String pair : query(url)) {
+      if (!pair.equals(name) && !pair.startsWith(name + "=")) {
+        pairs.add(pair);
+      }
+    }
+    pairs.add(name + "=" + value);
+    return rebuild(url, pairs);
+  }
+
+  /** {@code url} without Errand's own query parameters, for Lettuce. */
+  static String withoutErrandParameters(String url) {
+    List<String> pairs = new ArrayList<>();
+    for (String pair : query(url)) {
+      String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+      if (!ERRAND_PARAMETERS.contains(name)) {
+        pairs.add(pair);
+      }
+    }
+    return rebuild(url, pairs);
+  }
+
+  /** The query's {@code name=value} pairs (a sentinel URL's {@code #master} is not part of it). */
+  private static List<String> query(String url) {
+    String base = withoutFragment(url);
+    int q = base.indexOf('?');
+    List<String> pairs = new ArrayList<>();
+    if (q >= 0) {
+      for (String pair : base.substring(q + 1).split("&")) {
+        if (!pair.isEmpty()) {
+          pairs.add(pair);
+        }
+      }
+    }
+    return pairs;
+  }
+
+  private static String rebuild(String url, List<String> pairs) {
+    String base = withoutFragment(url);
+    int q = base.indexOf('?');
+    String path = q < 0 ? base : base.substring(0, q);
+    String fragment = url.substring(base.length());
+    return path + (pairs.isEmpty() ? "" : "?" + String.join("&", pairs)) + fragment;
+  }
+
+  private static String withoutFragment(String url) {
+    int hash = url.indexOf('#');
+    return hash < 0 ? url : url.substring(0, hash);
+  }
+}
