@@ -23,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -249,8 +250,17 @@ class DashboardApiTest {
         .publish(
             List.of(
                 event(EventType.TASK_RECEIVED, now.minusSeconds(6), "w2", null),
-                event(EventType.TASK_STARTED, now.minusSeconds(5), "w2", null),
-                event(EventType.TASK_PROGRESS, now.minusSeconds(5), "w2", null),
+                event(EventType.TASK_STARTED, now.minusSeconds(5), "w2", null)));
+    // A long task reports progress many times; the steps after those must still be found.
+    List<Event> progress = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      progress.add(event(EventType.TASK_PROGRESS, now.minusSeconds(5), "w2", null));
+    }
+    backend.events().publish(progress);
+    backend
+        .events()
+        .publish(
+            List.of(
                 event(
                     EventType.TASK_FAILED,
                     now.minusSeconds(4),

@@ -226,6 +226,9 @@ final class Api {
     ctx.json(o);
   }
 
+  /** The most events read for one task's timeline: the default capacity of the whole log. */
+  private static final int MAX_TASK_EVENTS = 10_000;
+
   private void task(Context ctx) {
     String id = ctx.pathParam("id");
     TaskStatus s =
@@ -247,7 +250,8 @@ final class Api {
    */
   private ArrayNode timeline(TaskStatus s) {
     List<ObjectNode> steps = new ArrayList<>();
-    List<Event> events = backend.events().forTask(s.id(), 200);
+    // All of them: a long export reports progress hundreds of times, and those are skipped below.
+    List<Event> events = backend.events().forTask(s.id(), MAX_TASK_EVENTS);
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (Event e : events) {
       if (e.type() == EventType.TASK_PROGRESS) {
@@ -295,10 +299,13 @@ final class Api {
           case REVOKED -> "revoked";
           default -> null;
         };
-    if (s.finishedAt() != null && outcomeEvent != null && !seen.contains(outcomeEvent)) {
-      steps.add(step(s.finishedAt(), outcomeEvent, "status"));
-    } else if (s.finishedAt() != null && outcomeEvent == null) {
-      steps.add(step(s.finishedAt(), outcome, "status"));
+    if (s.finishedAt() != null && (outcomeEvent == null || !seen.contains(outcomeEvent))) {
+      ObjectNode step =
+          step(s.finishedAt(), outcomeEvent == null ? outcome : outcomeEvent, "status");
+      if (s.worker() != null) {
+        step.put("worker", s.worker());
+      }
+      steps.add(step);
     }
     // Stable: events of the same instant keep the log's order.
     steps.sort(java.util.Comparator.comparing(o -> Instant.parse(o.get("at").asText())));

@@ -88,7 +88,7 @@ function button(label, cls, onclick) {
 
 function tasksTable(tasks) {
   if (!tasks.length) return `<p class="muted">No tasks.</p>`;
-  return `<table><tr><th>ID</th><th>Task</th><th>State</th><th>Queue</th><th>Worker</th><th>Attempt</th><th>Updated</th><th>Error</th></tr>
+  return `<table><tr><th>ID</th><th>Task</th><th>State</th><th>Queue</th><th>Worker</th><th class="num">Attempt</th><th>Updated</th><th>Error</th></tr>
     ${tasks.map(t => `<tr><td>${taskLink(t.id)}</td><td>${esc(t.name)}</td><td>${state(t.state)}</td><td>${esc(t.queue)}</td>
       <td>${esc(t.worker)}</td><td class="num">${esc(t.attempt)}</td><td>${time(t.updatedAt)}</td>
       <td class="bad">${esc(t.error ? t.error.type + ": " + (t.error.message || "") : "")}</td></tr>`).join("")}</table>`;
@@ -131,7 +131,7 @@ function drawChart(series) {
   chart = new uPlot({
     width: Math.min(el.clientWidth || 900, 1350) - 16, height: 220,
     series: [{}, { label: "succeeded", stroke: "#15803d", width: 2 }, { label: "failed", stroke: "#b91c1c", width: 2 }],
-    axes: [{}, { label: "tasks" }],
+    axes: [{ label: "UTC", values: (u, splits) => splits.map(v => new Date(v * 1000).toISOString().slice(11, 16)) }, { label: "tasks" }],
     // UTC like the rest of the page (uPlot draws local time unless told otherwise).
     tzDate: ts => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
   }, data, el);
@@ -139,7 +139,7 @@ function drawChart(series) {
 
 function queuesTable(queues) {
   if (!queues.length) return `<p class="muted">No queues yet.</p>`;
-  return `<table><tr><th>Queue</th><th>Ready</th><th>By priority</th><th>Leased</th><th>Delayed</th><th>Dead</th><th>Lag</th><th></th></tr>
+  return `<table><tr><th>Queue</th><th class="num">Ready</th><th>By priority</th><th class="num">Leased</th><th class="num">Delayed</th><th class="num">Dead</th><th class="num">Lag</th><th></th></tr>
     ${queues.map(q => `<tr><td>${esc(q.queue)}</td><td class="num">${q.ready}</td>
       <td class="mono">${esc(Object.entries(q.readyByPriority || {}).map(([p, n]) => p + ":" + n).join(" "))}</td>
       <td class="num">${q.leased}</td><td class="num">${q.delayed}</td><td class="num ${q.dead ? "bad" : ""}">${q.dead}</td>
@@ -160,7 +160,7 @@ async function queues() {
 
 async function workers() {
   const ws = await api("/api/workers");
-  main.innerHTML = `<h1>Workers</h1>${ws.length ? `<table><tr><th>Name</th><th>Host</th><th>PID</th><th>Queues</th><th>Concurrency</th><th>Running</th><th>Heartbeat</th><th>Processed</th><th>Failed</th><th>Health</th></tr>
+  main.innerHTML = `<h1>Workers</h1>${ws.length ? `<table><tr><th>Name</th><th>Host</th><th>PID</th><th>Queues</th><th>Concurrency</th><th>Running</th><th>Heartbeat</th><th class="num">Processed</th><th class="num">Failed</th><th>Health</th></tr>
     ${ws.map(w => `<tr><td>${esc(w.name)}</td><td>${esc(w.host)}</td><td class="num">${w.pid}</td><td>${esc(w.queues.join(", "))}</td>
       <td>${w.concurrency} (${esc(w.pool)})</td>
       <td>${w.running.map(r => `${taskLink(r.id)} ${esc(r.name)} <span class="muted">${ago(r.startedAt)}</span>`).join("<br>") || "-"}</td>
@@ -242,7 +242,7 @@ async function deadLetters(params) {
       ${button("Re-drive all" + (queue ? " in " + queue : ""), "", () => confirm("Re-drive every dead letter" + (queue ? " of " + queue : "") + "?") && act("re-driven", "/api/dead-letters/redrive" + qp))}
       ${button("Discard all" + (queue ? " in " + queue : ""), "danger", () => confirm("Discard every dead letter" + (queue ? " of " + queue : "") + "?") && act("discarded", "/api/dead-letters/discard" + qp))}</form>
     ${d.deadLetters.length ? `<table><tr><th>ID</th><th>Task</th><th>Queue</th><th>Reason</th><th>Attempts</th><th>Failed</th><th>Error</th><th></th></tr>
-    ${d.deadLetters.map(x => `<tr><td class="mono">${esc(x.id)}</td><td>${esc(x.taskName || "?")}</td><td>${esc(x.queue)}</td>
+    ${d.deadLetters.map(x => `<tr><td>${taskLink(x.id)}</td><td>${esc(x.taskName || "?")}</td><td>${esc(x.queue)}</td>
       <td class="bad">${esc(x.reason)}</td><td class="num">${x.attempts}</td><td>${time(x.failedAt)}</td>
       <td>${esc(x.error ? x.error.type + ": " + (x.error.message || "") : "")}</td>
       <td class="row-actions">${button("Re-drive", "", () => act("re-driven " + x.id, `/api/dead-letters/${encodeURIComponent(x.id)}/redrive`))}${button("Discard", "danger", () => act("discarded " + x.id, `/api/dead-letters/${encodeURIComponent(x.id)}/discard`))}</td></tr>`).join("")}</table>` : `<p class="muted">No dead letters.</p>`}`;

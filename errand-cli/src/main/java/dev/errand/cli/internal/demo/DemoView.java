@@ -150,6 +150,8 @@ final class DemoView {
     out.println("  ./errand inspect queues --broker " + brokerUrl);
     out.println("  ./errand dlq list --broker " + brokerUrl);
     out.println("  ./errand inspect events --broker " + brokerUrl);
+    out.println(
+        "  ./errand dashboard --broker " + brokerUrl + "      # then open http://127.0.0.1:5555");
     out.flush();
   }
 
