@@ -133,185 +133,128 @@ public record TaskStatus(
 
   /** A copy in {@code state}, written at {@code now}. */
   public TaskStatus withState(TaskState state, Instant now) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        result,
-        error,
-        progress,
-        reason,
-        attempt,
-        worker,
-        sentAt,
-        startedAt,
-        state.isReady() ? now : finishedAt,
-        retryAt,
-        now,
-        parentId,
-        args,
-        retries);
+    Copy c = new Copy(this);
+    c.state = state;
+    c.finishedAt = state.isReady() ? now : finishedAt;
+    c.updatedAt = now;
+    return c.build();
   }
 
   /** A copy with the given result. */
   public TaskStatus withResult(JsonNode result) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        result,
-        error,
-        progress,
-        reason,
-        attempt,
-        worker,
-        sentAt,
-        startedAt,
-        finishedAt,
-        retryAt,
-        updatedAt,
-        parentId,
-        args,
-        retries);
+    Copy c = new Copy(this);
+    c.result = result;
+    return c.build();
   }
 
   /** A copy with the given error. */
   public TaskStatus withError(TaskError error) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        result,
-        error,
-        progress,
-        reason,
-        attempt,
-        worker,
-        sentAt,
-        startedAt,
-        finishedAt,
-        retryAt,
-        updatedAt,
-        parentId,
-        args,
-        retries);
+    Copy c = new Copy(this);
+    c.error = error;
+    return c.build();
   }
 
   /** A copy with the given progress meta. */
   public TaskStatus withProgress(JsonNode progress) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        result,
-        error,
-        progress,
-        reason,
-        attempt,
-        worker,
-        sentAt,
-        startedAt,
-        finishedAt,
-        retryAt,
-        updatedAt,
-        parentId,
-        args,
-        retries);
+    Copy c = new Copy(this);
+    c.progress = progress;
+    return c.build();
   }
 
   /** A copy with the given revocation reason. */
   public TaskStatus withReason(String reason) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        result,
-        error,
-        progress,
-        reason,
-        attempt,
-        worker,
-        sentAt,
-        startedAt,
-        finishedAt,
-        retryAt,
-        updatedAt,
-        parentId,
-        args,
-        retries);
+    Copy c = new Copy(this);
+    c.reason = reason;
+    return c.build();
   }
 
   /** A copy with the given retry time. */
   public TaskStatus withRetryAt(Instant retryAt) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        result,
-        error,
-        progress,
-        reason,
-        attempt,
-        worker,
-        sentAt,
-        startedAt,
-        finishedAt,
-        retryAt,
-        updatedAt,
-        parentId,
-        args,
-        retries);
+    Copy c = new Copy(this);
+    c.retryAt = retryAt;
+    return c.build();
   }
 
   /** A copy for a new attempt started at {@code startedAt} by {@code worker}. */
   public TaskStatus withAttempt(int attempt, String worker, Instant startedAt) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        result,
-        error,
-        progress,
-        reason,
-        attempt,
-        worker,
-        sentAt,
-        startedAt,
-        finishedAt,
-        retryAt,
-        updatedAt,
-        parentId,
-        args,
-        retries);
+    Copy c = new Copy(this);
+    c.attempt = attempt;
+    c.worker = worker;
+    c.startedAt = startedAt;
+    return c.build();
   }
 
   /** A copy with the call's parent, arguments and earlier attempts (see the fields). */
   public TaskStatus withCall(String parentId, JsonNode args, List<Retry> retries) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        result,
-        error,
-        progress,
-        reason,
-        attempt,
-        worker,
-        sentAt,
-        startedAt,
-        finishedAt,
-        retryAt,
-        updatedAt,
-        parentId,
-        args,
-        retries);
+    Copy c = new Copy(this);
+    c.parentId = parentId;
+    c.args = args;
+    c.retries = retries;
+    return c.build();
+  }
+
+  /** The fields of a status, to change a few and build the copy: one place lists them all. */
+  private static final class Copy {
+    private final String id;
+    private final String name;
+    private TaskState state;
+    private final String queue;
+    private JsonNode result;
+    private TaskError error;
+    private JsonNode progress;
+    private String reason;
+    private int attempt;
+    private String worker;
+    private final Instant sentAt;
+    private Instant startedAt;
+    private Instant finishedAt;
+    private Instant retryAt;
+    private Instant updatedAt;
+    private String parentId;
+    private JsonNode args;
+    private List<Retry> retries;
+
+    Copy(TaskStatus s) {
+      id = s.id;
+      name = s.name;
+      state = s.state;
+      queue = s.queue;
+      result = s.result;
+      error = s.error;
+      progress = s.progress;
+      reason = s.reason;
+      attempt = s.attempt;
+      worker = s.worker;
+      sentAt = s.sentAt;
+      startedAt = s.startedAt;
+      finishedAt = s.finishedAt;
+      retryAt = s.retryAt;
+      updatedAt = s.updatedAt;
+      parentId = s.parentId;
+      args = s.args;
+      retries = s.retries;
+    }
+
+    TaskStatus build() {
+      return new TaskStatus(
+          id,
+          name,
+          state,
+          queue,
+          result,
+          error,
+          progress,
+          reason,
+          attempt,
+          worker,
+          sentAt,
+          startedAt,
+          finishedAt,
+          retryAt,
+          updatedAt,
+          parentId,
+          args,
+          retries);
+    }
   }
 }

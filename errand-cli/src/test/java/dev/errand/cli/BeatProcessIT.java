@@ -104,7 +104,7 @@ abstract class BeatProcessIT {
     await()
         .atMost(Duration.ofSeconds(60))
         .until(() -> Files.readString(dir.resolve("beat-b.out")).contains("errand beat beat-b"));
-    Thread.sleep(phase.toMillis());
+    awaitTicks(phase.toSeconds()); // one a second
 
     // SIGKILL the leader: the standby must lead within the failover bound.
     Instant killed = Instant.now();
@@ -117,7 +117,7 @@ abstract class BeatProcessIT {
     Duration takeover = Duration.between(killed, Instant.now());
     // A new standby: a worker that also runs the scheduler, with its app's code schedule.
     Process c = errand("beat-c", "worker", "--app", ItApp.class.getName(), "--beat");
-    Thread.sleep(phase.toMillis());
+    awaitTicks(phase.toSeconds()); // one a second
 
     // Edit through the CLI while beat-b leads: every 2 s, new arguments.
     Process edit =
@@ -125,7 +125,7 @@ abstract class BeatProcessIT {
     assertThat(edit.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(edit.exitValue()).as(Files.readString(dir.resolve("edit.out"))).isZero();
     Instant edited = Instant.now();
-    Thread.sleep(10_000);
+    awaitTicks(5); // 2 s apart: 10 s
     b.destroyForcibly();
     c.destroyForcibly();
     b.waitFor(10, TimeUnit.SECONDS);
@@ -168,6 +168,22 @@ abstract class BeatProcessIT {
     ScheduleEntry fromCode = schedules.get(ItApp.NIGHTLY.name()).orElseThrow();
     assertThat(fromCode.definedInCode()).isTrue();
     assertThat(fromCode.schedule()).isEqualTo(ItApp.NIGHTLY);
+  }
+
+  /**
+   * Waits until the schedule has sent {@code n} more ticks: the run's phases are counted in ticks
+   * sent (which the assertions then check one by one), not in wall-clock sleeps.
+   */
+  void awaitTicks(long n) {
+    long target = ticksSent() + n;
+    await()
+        .atMost(Duration.ofSeconds(2 * n).plus(Beat.DEFAULT_FAILOVER).plus(SLACK))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> ticksSent() >= target);
+  }
+
+  long ticksSent() {
+    return backend.broker().stats("ticks").ready();
   }
 
   static boolean consecutive(TreeMap<Instant, Integer> ticks, Duration step) {

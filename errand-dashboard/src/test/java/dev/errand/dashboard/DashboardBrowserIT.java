@@ -15,6 +15,7 @@ import dev.errand.TaskState;
 import dev.errand.scheduler.Schedule;
 import dev.errand.scheduler.Schedules;
 import dev.errand.spi.Backend;
+import dev.errand.spi.TaskQuery;
 import dev.errand.sqlite.SqliteBackend;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
@@ -146,6 +147,22 @@ class DashboardBrowserIT {
         .until(ExpectedConditions.textToBePresentInElementLocated(by, text));
   }
 
+  /** The alert, confirm or prompt the page opened. */
+  static Alert dialog() {
+    return new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent());
+  }
+
+  /** Clicks Purge in {@code row} and returns the prompt asking for the queue's name. */
+  static Alert purge(By row) {
+    browser.findElement(row).findElement(By.xpath(".//button[text()='Purge']")).click();
+    return dialog();
+  }
+
+  /** Asserts {@code condition} holds and keeps holding: a cancelled action sends nothing late. */
+  static void stays(java.util.concurrent.Callable<Boolean> condition) {
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(condition);
+  }
+
   static void screenshot(String name) throws IOException {
     // A toast left by an earlier action would cover the page.
     ((org.openqa.selenium.JavascriptExecutor) browser)
@@ -244,27 +261,10 @@ class DashboardBrowserIT {
         .until(ExpectedConditions.textToBePresentInElementLocated(row, "paused"));
     assertThat(schedules.get("nightly-report").orElseThrow().schedule().enabled()).isFalse();
 
-    long before =
-        backend
-            .results()
-            .count(
-                dev.errand.spi.TaskQuery.builder()
-                    .name("demo.ok")
-                    .state(TaskState.SUCCESS)
-                    .build());
+    TaskQuery okDone = TaskQuery.builder().name("demo.ok").state(TaskState.SUCCESS).build();
+    long before = backend.results().count(okDone);
     browser.findElement(row).findElement(By.xpath(".//button[text()='Run now']")).click();
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                backend
-                        .results()
-                        .count(
-                            dev.errand.spi.TaskQuery.builder()
-                                .name("demo.ok")
-                                .state(TaskState.SUCCESS)
-                                .build())
-                    > before);
+    await().atMost(WAIT).until(() -> backend.results().count(okDone) > before);
     screenshot("schedules");
   }
 
@@ -280,7 +280,7 @@ class DashboardBrowserIT {
     waitFor(By.linkText(queued.id())).click();
     waitForText(By.tagName("main"), "PENDING");
     browser.findElement(By.xpath("//button[text()='Revoke']")).click();
-    new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent()).accept();
+    dialog().accept();
     waitForText(By.tagName("main"), "REVOKED");
     assertThat(queued.state()).isEqualTo(TaskState.REVOKED);
     assertThat(queued.status().name()).isEqualTo("demo.ok");
@@ -291,15 +291,13 @@ class DashboardBrowserIT {
     waitFor(bulk);
 
     // A wrong name in the prompt purges nothing.
-    browser.findElement(bulk).findElement(By.xpath(".//button[text()='Purge']")).click();
-    Alert prompt = new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent());
+    Alert prompt = purge(bulk);
     assertThat(prompt.getText()).contains("Type the queue name to confirm");
     prompt.sendKeys("default");
     prompt.accept();
-    assertThat(backend.broker().stats("bulk").ready()).isEqualTo(4);
+    stays(() -> backend.broker().stats("bulk").ready() == 4);
 
-    browser.findElement(bulk).findElement(By.xpath(".//button[text()='Purge']")).click();
-    prompt = new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent());
+    prompt = purge(bulk);
     prompt.sendKeys("bulk");
     prompt.accept();
     await().atMost(WAIT).until(() -> backend.broker().stats("bulk").ready() == 0);
@@ -327,13 +325,13 @@ class DashboardBrowserIT {
     By discardAll = By.xpath("//button[text()='Discard all in exports']");
 
     waitFor(discardAll).click();
-    Alert confirm = new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent());
+    Alert confirm = dialog();
     assertThat(confirm.getText()).isEqualTo("Discard every dead letter of exports?");
     confirm.dismiss();
-    assertThat(backend.deadLetters().count("exports")).isEqualTo(2);
+    stays(() -> backend.deadLetters().count("exports") == 2);
 
     browser.findElement(discardAll).click();
-    new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent()).accept();
+    dialog().accept();
     await().atMost(WAIT).until(() -> backend.deadLetters().count("exports") == 0);
     waitForText(By.tagName("main"), "No dead letters.");
   }

@@ -6,7 +6,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Counts what happens to tasks, by task name: {@code errand.tasks} (tags {@code name}, {@code
@@ -43,6 +45,12 @@ public final class TaskMeters {
 
   private final MeterRegistry registry;
 
+  // A worker records every task here: the meters are looked up once per name, not built anew
+  // (a builder, tags and a registry lookup) on each call.
+  private final Map<String, Counter> counts = new ConcurrentHashMap<>();
+  private final Map<String, Timer> runtimes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> retries = new ConcurrentHashMap<>();
+
   /** Meters registered in {@code registry}. */
   public TaskMeters(MeterRegistry registry) {
     this.registry = Objects.requireNonNull(registry, "registry");
@@ -65,10 +73,14 @@ public final class TaskMeters {
 
   /** An attempt failed and another is scheduled. */
   public void retried(String name) {
-    Counter.builder("errand.task.retries")
-        .description("failed attempts that were scheduled to run again")
-        .tag("name", orUnknown(name))
-        .register(registry)
+    retries
+        .computeIfAbsent(
+            orUnknown(name),
+            n ->
+                Counter.builder("errand.task.retries")
+                    .description("failed attempts that were scheduled to run again")
+                    .tag("name", n)
+                    .register(registry))
         .increment();
   }
 
@@ -103,19 +115,28 @@ public final class TaskMeters {
 
   private void outcome(String name, String outcome, Duration runtime) {
     String tag = orUnknown(name);
-    Counter.builder("errand.tasks")
-        .description("tasks by name and outcome")
-        .tag("name", tag)
-        .tag("outcome", outcome)
-        .register(registry)
+    String key = tag + '\0' + outcome;
+    counts
+        .computeIfAbsent(
+            key,
+            k ->
+                Counter.builder("errand.tasks")
+                    .description("tasks by name and outcome")
+                    .tag("name", tag)
+                    .tag("outcome", outcome)
+                    .register(registry))
         .increment();
     if (runtime != null) {
-      Timer.builder("errand.task.runtime")
-          .description("how long handlers ran, by task name and outcome")
-          .tag("name", tag)
-          .tag("outcome", outcome)
-          .serviceLevelObjectives(RUNTIME_BUCKETS)
-          .register(registry)
+      runtimes
+          .computeIfAbsent(
+              key,
+              k ->
+                  Timer.builder("errand.task.runtime")
+                      .description("how long handlers ran, by task name and outcome")
+                      .tag("name", tag)
+                      .tag("outcome", outcome)
+                      .serviceLevelObjectives(RUNTIME_BUCKETS)
+                      .register(registry))
           .record(runtime);
     }
   }

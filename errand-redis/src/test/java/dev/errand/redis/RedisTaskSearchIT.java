@@ -8,6 +8,7 @@ import dev.errand.spi.ResultStore;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
 import dev.errand.test.MutableClock;
+import dev.errand.test.TestStatuses;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,22 +42,7 @@ class RedisTaskSearchIT {
   }
 
   TaskStatus status(String id, String name, TaskState state, String queue, long time) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        queue,
-        null,
-        null,
-        null,
-        null,
-        1,
-        "w",
-        null,
-        null,
-        null,
-        null,
-        Instant.ofEpochMilli(time));
+    return TestStatuses.status(id, name, state, queue, Instant.ofEpochMilli(time));
   }
 
   static List<String> ids(TaskPage page) {

@@ -8,6 +8,7 @@ import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
 import dev.errand.sqlite.internal.Db;
 import dev.errand.test.MutableClock;
+import dev.errand.test.TestStatuses;
 import dev.errand.wire.Wire;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,22 +43,8 @@ class SchemaUpgradeTest {
   private final MutableClock clock = new MutableClock();
 
   private static TaskStatus status(String id, String name, TaskState state, String updatedAt) {
-    return new TaskStatus(
-        id,
-        name,
-        state,
-        "q-" + name,
-        null,
-        null,
-        null,
-        null,
-        1,
-        "w",
-        null,
-        null,
-        null,
-        null,
-        updatedAt == null ? null : Instant.parse(updatedAt));
+    return TestStatuses.status(
+        id, name, state, "q-" + name, updatedAt == null ? null : Instant.parse(updatedAt));
   }
 
   /** Statuses whose updatedAt has every precision the JSON may hold, and none. */

@@ -18,24 +18,9 @@ import org.junit.jupiter.api.Test;
 /** Searching stored statuses: filters, newest-first order, cursor paging, counts, expiry. */
 interface TaskSearchContract extends ContractFixture {
 
-  /** A status of task {@code id}, updated {@code secondsAgo} before the clock's now. */
+  /** A status of task {@code id}, updated {@code msAgo} milliseconds before the clock's now. */
   private TaskStatus status(String id, String name, TaskState state, String queue, long msAgo) {
-    return new TaskStatus(
-            id,
-            name,
-            state,
-            queue,
-            null,
-            null,
-            null,
-            null,
-            1,
-            "w",
-            null,
-            null,
-            null,
-            null,
-            clock().instant().minusMillis(msAgo))
+    return TestStatuses.status(id, name, state, queue, clock().instant().minusMillis(msAgo))
         .withCall(id.startsWith("child") ? "parent-1" : null, null, null);
   }
 

@@ -226,16 +226,25 @@ final class Api {
     ctx.json(o);
   }
 
-  /** The most events read for one task's timeline: the default capacity of the whole log. */
+  /**
+   * The most events read for one task: the default capacity of the whole log, since a long export
+   * reports progress hundreds of times and the timeline skips those.
+   */
   private static final int MAX_TASK_EVENTS = 10_000;
 
   private void task(Context ctx) {
     String id = ctx.pathParam("id");
+    // One read of the log serves both a queued task's status and the timeline.
+    List<Event> events = backend.events().forTask(id, MAX_TASK_EVENTS);
     TaskStatus s =
-        stored(id).orElseThrow(() -> new NoSuchElementException("no task with id " + id));
+        backend
+            .results()
+            .get(id)
+            .or(() -> pending(id, events))
+            .orElseThrow(() -> new NoSuchElementException("no task with id " + id));
     ObjectNode o = Wire.mapper().createObjectNode();
     o.set("task", masked(List.of(s)).get(0));
-    o.set("timeline", timeline(s));
+    o.set("timeline", timeline(s, events));
     o.set(
         "children",
         masked(
@@ -248,10 +257,8 @@ final class Api {
    * retried with its error, the outcome, dead-lettered), and from the status whatever the log has
    * dropped (it keeps the newest events only): the send, earlier retries and the outcome.
    */
-  private ArrayNode timeline(TaskStatus s) {
+  private static ArrayNode timeline(TaskStatus s, List<Event> events) {
     List<ObjectNode> steps = new ArrayList<>();
-    // All of them: a long export reports progress hundreds of times, and those are skipped below.
-    List<Event> events = backend.events().forTask(s.id(), MAX_TASK_EVENTS);
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (Event e : events) {
       if (e.type() == EventType.TASK_PROGRESS) {
@@ -327,11 +334,15 @@ final class Api {
    * one told from its {@code task-sent} event, so it can be found and revoked.
    */
   private java.util.Optional<TaskStatus> stored(String id) {
-    java.util.Optional<TaskStatus> s = backend.results().get(id);
-    if (s.isPresent()) {
-      return s;
-    }
-    return backend.events().forTask(id, 50).stream()
+    return backend
+        .results()
+        .get(id)
+        .or(() -> pending(id, backend.events().forTask(id, MAX_TASK_EVENTS)));
+  }
+
+  /** A PENDING status told from the task's {@code task-sent} event, if the log still has it. */
+  private static java.util.Optional<TaskStatus> pending(String id, List<Event> events) {
+    return events.stream()
         .filter(e -> e.type() == EventType.TASK_SENT)
         .findFirst()
         .map(
@@ -358,7 +369,8 @@ final class Api {
     String id = ctx.pathParam("id");
     // Store the queued task's name and queue first, so its REVOKED status shows them.
     if (backend.results().get(id).isEmpty()) {
-      stored(id).ifPresent(p -> backend.results().put(p, Client.DEFAULT_REVOKE_TTL));
+      pending(id, backend.events().forTask(id, MAX_TASK_EVENTS))
+          .ifPresent(p -> backend.results().put(p, Client.DEFAULT_REVOKE_TTL));
     }
     ctx.json(Map.of("id", id, "revoked", client.revoke(id)));
   }
