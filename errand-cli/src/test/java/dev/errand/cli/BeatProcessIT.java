@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,6 +47,10 @@ abstract class BeatProcessIT {
   static final Duration SLACK = Duration.ofSeconds(2);
 
   @TempDir Path dir;
+
+  @RegisterExtension
+  final TestExecutionExceptionHandler printOutputs = ErrandProcess.printOutputsOnFailure(() -> dir);
+
   String url;
   Backend backend;
   Schedules schedules;

@@ -2,9 +2,12 @@ package dev.errand.cli;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
 /** Starts the {@code errand} command as a child JVM on the test class path. */
 final class ErrandProcess {
@@ -23,5 +26,24 @@ final class ErrandProcess {
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve(out + ".out").toFile())
         .start();
+  }
+
+  /**
+   * Prints the output of every process a test started when the test throws (before its {@code
+   * TempDir} is deleted), so a failure on CI can be read. Register with {@code @RegisterExtension},
+   * giving the test's directory.
+   */
+  static TestExecutionExceptionHandler printOutputsOnFailure(Supplier<Path> dir) {
+    return (context, failure) -> {
+      try (var files = Files.list(dir.get())) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".out")).sorted().toList()) {
+          System.out.println("---- " + f.getFileName() + " of " + context.getDisplayName());
+          System.out.println(Files.readString(f));
+        }
+      } catch (IOException | RuntimeException e) {
+        System.out.println("could not print the processes' output: " + e);
+      }
+      throw failure;
+    };
   }
 }
