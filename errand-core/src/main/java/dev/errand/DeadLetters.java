@@ -33,7 +33,8 @@ public interface DeadLetters {
   boolean redrive(String id);
 
   /**
-   * Re-drives every dead letter of {@code queue} (all queues if null).
+   * Re-drives every dead letter of {@code queue} (all queues if null), each at most once: one that
+   * fails again while this runs stays in the list rather than being sent round again.
    *
    * @return how many were re-driven
    */

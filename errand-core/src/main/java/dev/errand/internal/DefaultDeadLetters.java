@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** Dead letter operations over a backend. Thread-safe. */
 final class DefaultDeadLetters implements DeadLetters {
@@ -103,20 +105,28 @@ final class DefaultDeadLetters implements DeadLetters {
 
   @Override
   public int redriveAll(String queue) {
+    // Each dead letter at most once per call: one that fails again at once (a task no worker
+    // knows, a bug not yet fixed) comes back to the list while this runs, and re-sending it again
+    // would loop for as long as workers keep failing it.
+    Set<String> handled = new HashSet<>();
     int done = 0;
-    int skipped = 0;
+    int offset = 0; // entries left in place: binary bodies, and ones already re-sent by this call
     while (true) {
-      List<DeadLetter> page = backend.deadLetters().list(queue, skipped, BATCH);
+      List<DeadLetter> page = backend.deadLetters().list(queue, offset, BATCH);
       if (page.isEmpty()) {
         return done;
       }
       for (DeadLetter dl : page) {
+        if (!handled.add(dl.id())) {
+          offset++;
+          continue;
+        }
         try {
           if (redrive(dl.id())) {
             done++;
           }
         } catch (IllegalStateException binaryBody) {
-          skipped++; // stays in the list for an operator to look at or discard
+          offset++; // stays in the list for an operator to look at or discard
         }
       }
     }
