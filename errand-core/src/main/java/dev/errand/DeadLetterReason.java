@@ -11,5 +11,11 @@ public enum DeadLetterReason {
   /** The message was delivered more times than allowed without an outcome (a crash loop). */
   TOO_MANY_DELIVERIES,
   /** The task failed and has no retries left, or its error is never retried. */
-  FAILED
+  FAILED,
+  /**
+   * The task's outcome could not be stored for a reason that will not go away (it cannot be
+   * encoded, or the backend refuses it while it accepts everything else); the dead letter keeps the
+   * message so it can be re-driven once the cause is fixed.
+   */
+  UNSTORABLE
 }

@@ -17,6 +17,9 @@ public record TaskError(String type, String message, String traceback) {
   /** Largest traceback kept, in characters; longer ones are cut with a marker. */
   public static final int MAX_TRACEBACK_CHARS = 16 * 1024;
 
+  /** Largest error message kept, in characters; longer ones are cut with a marker. */
+  public static final int MAX_MESSAGE_CHARS = 4 * 1024;
+
   public TaskError {
     Objects.requireNonNull(type, "type");
   }
@@ -29,12 +32,22 @@ public record TaskError(String type, String message, String traceback) {
     if (trace.length() > MAX_TRACEBACK_CHARS) {
       trace = trace.substring(0, MAX_TRACEBACK_CHARS) + "\n\t... (traceback truncated)";
     }
-    return new TaskError(error.getClass().getName(), error.getMessage(), trace);
+    return new TaskError(error.getClass().getName(), cut(error.getMessage()), trace);
+  }
+
+  private static String cut(String message) {
+    if (message == null || message.length() <= MAX_MESSAGE_CHARS) {
+      return message;
+    }
+    return message.substring(0, MAX_MESSAGE_CHARS)
+        + "... ("
+        + (message.length() - MAX_MESSAGE_CHARS)
+        + " more characters)";
   }
 
   /** An error with a type and message and no traceback (for errors raised by Errand itself). */
   public static TaskError of(String type, String message) {
-    return new TaskError(type, message, null);
+    return new TaskError(type, cut(message), null);
   }
 
   /** {@code type: message}, the way Celery prints an exception. */

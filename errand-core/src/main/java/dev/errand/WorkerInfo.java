@@ -18,7 +18,9 @@ import java.util.Objects;
  * @param running tasks running now
  * @param processed tasks finished since start (any outcome)
  * @param failed tasks that ended in FAILURE since start
- * @param consuming false when the worker is alive but its fetch loop is stuck or failing
+ * @param consuming false when the worker is alive but not consuming: its claims fail, its fetch
+ *     loop or timer is stuck, or its outcome writes have failed for longer than its stall timeout
+ * @param problem what keeps it from consuming, for people (null when {@code consuming})
  */
 public record WorkerInfo(
     String name,
@@ -32,12 +34,43 @@ public record WorkerInfo(
     List<RunningTask> running,
     long processed,
     long failed,
-    boolean consuming) {
+    boolean consuming,
+    String problem) {
 
   public WorkerInfo {
     Objects.requireNonNull(name, "name");
     queues = List.copyOf(queues);
     running = List.copyOf(running);
+  }
+
+  /** A report without a problem description (as written by workers before it existed). */
+  public WorkerInfo(
+      String name,
+      String host,
+      long pid,
+      List<String> queues,
+      int concurrency,
+      String pool,
+      Instant startedAt,
+      Instant heartbeatAt,
+      List<RunningTask> running,
+      long processed,
+      long failed,
+      boolean consuming) {
+    this(
+        name,
+        host,
+        pid,
+        queues,
+        concurrency,
+        pool,
+        startedAt,
+        heartbeatAt,
+        running,
+        processed,
+        failed,
+        consuming,
+        null);
   }
 
   /**

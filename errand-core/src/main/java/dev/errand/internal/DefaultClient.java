@@ -209,6 +209,8 @@ public final class DefaultClient implements Client {
       headers.putIfAbsent(CallHistory.PARENT_HEADER, parent);
     }
     String id = Ids.newId(now.toEpochMilli());
+    Wire.checkDepth(args.args(), "arguments of " + name, id, name);
+    Wire.checkDepth(args.kwargs(), "arguments of " + name, id, name);
     TaskMessage message =
         new TaskMessage(
             Wire.VERSION,

@@ -40,6 +40,16 @@ public final class Wire {
   /** The message format version this code writes and the newest it reads: {@value}. */
   public static final int VERSION = 1;
 
+  /**
+   * How deeply user JSON may nest: arguments, results and progress meta, {@value} levels (an array
+   * or object is one level; {@code [[1]]} is two). Producers refuse deeper arguments, workers
+   * dead-letter deeper messages as undecodable, and a deeper result or progress fails its task.
+   * Ruby's JSON (Sidekiq) stops at the same depth; Jackson and Python stop near 1,000, and the
+   * difference is the room Errand's own records need around user values, so anything accepted here
+   * can always be stored.
+   */
+  public static final int MAX_NESTING_DEPTH = 100;
+
   private static final ObjectMapper MAPPER = createMapper();
 
   private Wire() {}
@@ -134,10 +144,80 @@ public final class Wire {
     if (kwargs != null && !kwargs.isNull() && !kwargs.isObject()) {
       throw new InvalidMessageException("field 'kwargs' must be an object", id, task, null);
     }
+    checkDepth(args, "args", id, task);
+    checkDepth(kwargs, "kwargs", id, task);
+    TaskMessage message;
     try {
-      return MAPPER.treeToValue(tree, TaskMessage.class);
+      message = MAPPER.treeToValue(tree, TaskMessage.class);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new InvalidMessageException("invalid message: " + firstLine(e), id, task, e);
+    }
+    if (message.priority() < 0 || message.priority() > 9) {
+      throw new InvalidMessageException(
+          "field 'priority' must be 0-9 but was " + message.priority(), id, task, null);
+    }
+    if (message.retries() < 0) {
+      throw new InvalidMessageException(
+          "field 'retries' must be >= 0 but was " + message.retries(), id, task, null);
+    }
+    if (message.options() != MessageOptions.NONE) {
+      try {
+        // Checked here, once, so that bad options dead-letter the message on its first delivery
+        // instead of failing every later step that reads them.
+        message.options().toTaskOptions();
+      } catch (IllegalArgumentException e) {
+        throw new InvalidMessageException("invalid 'options': " + firstLine(e), id, task, e);
+      }
+    }
+    return message;
+  }
+
+  /**
+   * How deeply {@code node} nests: 0 for a scalar or null, 1 for a flat array or object, and so on.
+   * Iterative, so a hostile document cannot overflow the stack.
+   */
+  public static int depth(JsonNode node) {
+    if (node == null || !node.isContainerNode()) {
+      return 0;
+    }
+    int max = 0;
+    java.util.ArrayDeque<JsonNode> stack = new java.util.ArrayDeque<>();
+    java.util.ArrayDeque<Integer> levels = new java.util.ArrayDeque<>();
+    stack.push(node);
+    levels.push(1);
+    while (!stack.isEmpty()) {
+      JsonNode n = stack.pop();
+      int level = levels.pop();
+      max = Math.max(max, level);
+      for (JsonNode child : n) {
+        if (child.isContainerNode()) {
+          stack.push(child);
+          levels.push(level + 1);
+        }
+      }
+    }
+    return max;
+  }
+
+  /**
+   * Checks that {@code value} nests at most {@link #MAX_NESTING_DEPTH} levels.
+   *
+   * @param what what the value is, for the message ({@code "kwargs"}, {@code "result"})
+   * @throws InvalidMessageException naming the depth found and the limit
+   */
+  public static void checkDepth(JsonNode value, String what, String taskId, String taskName) {
+    int depth = depth(value);
+    if (depth > MAX_NESTING_DEPTH) {
+      throw new InvalidMessageException(
+          what
+              + " nest "
+              + depth
+              + " levels deep; at most "
+              + MAX_NESTING_DEPTH
+              + " are allowed (Wire.MAX_NESTING_DEPTH)",
+          taskId,
+          taskName,
+          null);
     }
   }
 

@@ -4,10 +4,11 @@ import dev.errand.Client;
 import dev.errand.Routes;
 import dev.errand.memory.InMemoryBackend;
 import dev.errand.spi.Backend;
+import dev.errand.worker.internal.BackendHealth;
 import dev.errand.worker.internal.EagerBackend;
 import dev.errand.worker.internal.EventSink;
 import dev.errand.worker.internal.InlineBroker;
-import dev.errand.worker.internal.StatusWriter;
+import dev.errand.worker.internal.OutcomeWriter;
 import dev.errand.worker.internal.TaskRunner;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -120,14 +121,16 @@ public final class Eager {
                   WORKER_NAME,
                   WorkerOptions.DEFAULT_MAX_DELIVERIES,
                   WorkerOptions.DEFAULT_RESULT_EXPIRES,
-                  WorkerOptions.DEFAULT_MAX_RESULT_BYTES),
+                  WorkerOptions.DEFAULT_MAX_RESULT_BYTES,
+                  WorkerOptions.DEFAULT_MAX_MESSAGE_BYTES + WorkerOptions.RETRY_HEADROOM_BYTES),
               clock,
               listener,
               interceptors,
               EventSink.direct(backend.events()),
               random,
               client,
-              StatusWriter.direct(backend, WorkerOptions.DEFAULT_RESULT_EXPIRES));
+              OutcomeWriter.direct(backend, WorkerOptions.DEFAULT_RESULT_EXPIRES),
+              new BackendHealth());
       broker.runner(runner);
       return client;
     }

@@ -45,6 +45,12 @@ public interface TaskContext {
    * Records progress: the task goes to state PROGRESS with {@code meta} (any JSON-encodable value),
    * readable through {@code AsyncResult.progress()}. Writes are coalesced to at most one per 100
    * ms; the latest meta is always kept in the final status.
+   *
+   * @throws dev.errand.InvalidMessageException if {@code meta} nests deeper than {@code
+   *     Wire.MAX_NESTING_DEPTH} levels
+   * @throws dev.errand.MessageTooLargeException if it encodes to more than the worker's {@code
+   *     maxResultBytes}
+   * @throws IllegalArgumentException if it cannot be encoded as JSON
    */
   void progress(Object meta);
 

@@ -5,9 +5,10 @@ import dev.errand.TaskDef;
 import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
 import dev.errand.wire.CallHistory;
+import dev.errand.worker.internal.BackendHealth;
 import dev.errand.worker.internal.EventSink;
 import dev.errand.worker.internal.Hosts;
-import dev.errand.worker.internal.StatusWriter;
+import dev.errand.worker.internal.OutcomeWriter;
 import dev.errand.worker.internal.TaskRunner;
 import dev.errand.worker.internal.Threads;
 import dev.errand.worker.internal.WorkerEngine;
@@ -62,23 +63,30 @@ public final class Worker implements AutoCloseable {
     Threads.factory(options.pool(), "errand-check"); // fails fast if the pool is unavailable
     Client client = b.client != null ? b.client : Client.builder(b.backend).clock(b.clock).build();
     EventSink events = EventSink.buffered(b.backend.events(), EVENT_BUFFER);
-    StatusWriter writer =
-        StatusWriter.batching(b.backend, options.resultExpires(), "errand-writer");
+    BackendHealth health = new BackendHealth();
+    OutcomeWriter writer =
+        OutcomeWriter.batching(b.backend, options.resultExpires(), health, "errand-writer");
     TaskRunner runner =
         new TaskRunner(
             b.backend,
             b.tasks,
             new TaskRunner.Config(
-                name, options.maxDeliveries(), options.resultExpires(), options.maxResultBytes()),
+                name,
+                options.maxDeliveries(),
+                options.resultExpires(),
+                options.maxResultBytes(),
+                options.maxMessageBytes() + WorkerOptions.RETRY_HEADROOM_BYTES),
             b.clock,
             b.listener,
             b.interceptors,
             events,
             b.random,
             client,
-            writer);
+            writer,
+            health);
     this.engine =
-        new WorkerEngine(b.backend, runner, options, name, b.clock, b.listener, events, writer);
+        new WorkerEngine(
+            b.backend, runner, options, name, b.clock, b.listener, events, writer, health);
   }
 
   /** A builder for a worker on {@code backend}. */
@@ -142,7 +150,11 @@ public final class Worker implements AutoCloseable {
     return engine.isRunning();
   }
 
-  /** False when it is alive but its fetch loop fails or is stuck. */
+  /**
+   * False when it is alive but not consuming: its claims fail, its fetch loop or timer is stuck, or
+   * its outcome writes have failed or been blocked for longer than {@link
+   * WorkerOptions#stallTimeout()}. {@link #info()} says why.
+   */
   public boolean isConsuming() {
     return engine.isConsuming();
   }

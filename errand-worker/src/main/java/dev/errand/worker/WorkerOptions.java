@@ -1,5 +1,6 @@
 package dev.errand.worker;
 
+import dev.errand.Client;
 import dev.errand.TaskOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,6 +40,22 @@ public final class WorkerOptions {
   /** Largest encoded result accepted by default: 1 MiB; a larger one fails the task. */
   public static final int DEFAULT_MAX_RESULT_BYTES = 1024 * 1024;
 
+  /**
+   * Largest message body a worker accepts: the client's limit ({@link
+   * Client#DEFAULT_MAX_MESSAGE_BYTES}) plus {@link #RETRY_HEADROOM_BYTES} for the retry history the
+   * worker itself adds to a message it retries.
+   */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = Client.DEFAULT_MAX_MESSAGE_BYTES;
+
+  /** Bytes a worker accepts beyond {@code maxMessageBytes}: the retry history it adds itself. */
+  public static final int RETRY_HEADROOM_BYTES = 64 * 1024;
+
+  /**
+   * How long a worker may fail to consume — outcome writes failing or blocked, its fetch loop or
+   * timer stuck — before it reports itself as not consuming.
+   */
+  public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(10);
+
   private final String name;
   private final List<String> queues;
   private final int concurrency;
@@ -52,6 +69,8 @@ public final class WorkerOptions {
   private final Duration resultExpires;
   private final Duration pollInterval;
   private final int maxResultBytes;
+  private final int maxMessageBytes;
+  private final Duration stallTimeout;
 
   private WorkerOptions(Builder b) {
     this.name = b.name;
@@ -68,6 +87,8 @@ public final class WorkerOptions {
     this.resultExpires = b.resultExpires;
     this.pollInterval = b.pollInterval;
     this.maxResultBytes = b.maxResultBytes;
+    this.maxMessageBytes = b.maxMessageBytes;
+    this.stallTimeout = b.stallTimeout;
   }
 
   /** Options with every default. */
@@ -96,6 +117,8 @@ public final class WorkerOptions {
     b.resultExpires = resultExpires;
     b.pollInterval = pollInterval;
     b.maxResultBytes = maxResultBytes;
+    b.maxMessageBytes = maxMessageBytes;
+    b.stallTimeout = stallTimeout;
     return b;
   }
 
@@ -164,6 +187,16 @@ public final class WorkerOptions {
     return maxResultBytes;
   }
 
+  /** Largest message body accepted (plus {@link #RETRY_HEADROOM_BYTES}). */
+  public int maxMessageBytes() {
+    return maxMessageBytes;
+  }
+
+  /** How long a stall lasts before the worker reports itself as not consuming. */
+  public Duration stallTimeout() {
+    return stallTimeout;
+  }
+
   @Override
   public String toString() {
     return "WorkerOptions{name="
@@ -196,6 +229,8 @@ public final class WorkerOptions {
     private Duration resultExpires = DEFAULT_RESULT_EXPIRES;
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
     private int maxResultBytes = DEFAULT_MAX_RESULT_BYTES;
+    private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+    private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
 
     private Builder() {}
 
@@ -314,6 +349,28 @@ public final class WorkerOptions {
         throw new IllegalArgumentException("maxResultBytes must be > 0 but was " + bytes);
       }
       this.maxResultBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Largest message body accepted, {@code > 0} bytes; default 1 MiB (the client's default). Set
+     * it to the producers' {@code Client.maxMessageBytes}. Larger messages are dead-lettered as
+     * undecodable; {@link #RETRY_HEADROOM_BYTES} more are allowed for the retry history.
+     */
+    public Builder maxMessageBytes(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxMessageBytes must be > 0 but was " + bytes);
+      }
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /**
+     * How long outcome writes may fail or block, or the fetch loop or timer stall, before the
+     * worker reports itself as not consuming, {@code > 0}; default 10 s.
+     */
+    public Builder stallTimeout(Duration timeout) {
+      this.stallTimeout = positive("stallTimeout", timeout);
       return this;
     }
 

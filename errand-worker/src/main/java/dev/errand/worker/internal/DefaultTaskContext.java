@@ -73,6 +73,15 @@ public final class DefaultTaskContext implements TaskContext {
   @Override
   public void progress(Object meta) {
     JsonNode node = Wire.mapper().valueToTree(meta);
+    try {
+      runner.checkStorable(node, "progress meta", execution);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("progress meta cannot be encoded: " + e, e);
+    }
+    record(node);
+  }
+
+  private void record(JsonNode node) {
     Instant now = clock.instant();
     synchronized (progressLock) {
       latestProgress = node;
@@ -89,7 +98,7 @@ public final class DefaultTaskContext implements TaskContext {
     ObjectNode meta = Wire.mapper().createObjectNode();
     meta.put("current", current);
     meta.put("total", total);
-    progress(meta);
+    record(meta); // two numbers: always storable, no need to check
   }
 
   /** The latest meta reported, written or not. */

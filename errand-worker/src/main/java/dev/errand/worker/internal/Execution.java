@@ -2,12 +2,14 @@ package dev.errand.worker.internal;
 
 import dev.errand.RetryPolicy;
 import dev.errand.TaskOptions;
+import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Delivery;
 import dev.errand.wire.TaskMessage;
 import dev.errand.worker.TaskRegistry;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One attempt of one task, from receipt to outcome. Shared between the thread running the handler
@@ -24,10 +26,19 @@ public final class Execution {
   final boolean acksLate;
   final String workerName;
 
-  static final int HANDLER = 1;
-  static final int TIMER = 2;
+  /** Who records an attempt's outcome: exactly one of them. */
+  enum Settler {
+    /** The thread that ran the handler, once it returned or threw. */
+    HANDLER,
+    /** The worker's timer (hard time limit) or its shutdown; the handler's thread is abandoned. */
+    TIMER
+  }
 
-  private final AtomicInteger settledBy = new AtomicInteger();
+  private static final Runnable NOTHING = () -> {};
+
+  private final AtomicReference<Settler> settledBy = new AtomicReference<>();
+  private final AtomicBoolean submitted = new AtomicBoolean();
+  private final AtomicBoolean written = new AtomicBoolean();
   volatile TaskStatus status;
   volatile Thread thread;
   volatile Instant startedAt;
@@ -38,10 +49,12 @@ public final class Execution {
   volatile boolean revoked;
   volatile boolean shuttingDown;
   volatile boolean acked;
-  volatile boolean completionPending;
-  volatile Runnable onDone = () -> {};
-  private final java.util.concurrent.atomic.AtomicBoolean finished =
-      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** The state its outcome recorded (SUCCESS, RETRY, FAILURE, REVOKED), once written. */
+  volatile TaskState outcome;
+
+  private volatile Runnable onSubmitted = NOTHING;
+  private volatile Runnable onWritten = NOTHING;
   DefaultTaskContext context;
 
   Execution(
@@ -94,12 +107,12 @@ public final class Execution {
 
   /** Claims the right to record this attempt's outcome for the handler's thread. */
   boolean settle() {
-    return settle(HANDLER);
+    return settle(Settler.HANDLER);
   }
 
   /** Claims the right to record this attempt's outcome; true for exactly one caller. */
-  boolean settle(int owner) {
-    return settledBy.compareAndSet(0, owner);
+  boolean settle(Settler who) {
+    return settledBy.compareAndSet(null, who);
   }
 
   /**
@@ -107,57 +120,62 @@ public final class Execution {
    * failure), so the timer can no longer act on it.
    */
   public void close() {
-    settledBy.compareAndSet(0, HANDLER);
+    settledBy.compareAndSet(null, Settler.HANDLER);
   }
 
   /** Whether the outcome is recorded (or being recorded). */
   public boolean isSettled() {
-    return settledBy.get() != 0;
+    return settledBy.get() != null;
   }
 
   /**
    * Whether the timer settled it (hard time limit or shutdown): the handler's thread is abandoned.
    */
   public boolean settledByTimer() {
-    return settledBy.get() == TIMER;
+    return settledBy.get() == Settler.TIMER;
   }
 
-  /** Sets what runs once the outcome is written (the engine frees the slot's bookkeeping). */
-  public void onDone(Runnable onDone) {
-    this.onDone = onDone;
-  }
-
-  /** Whether the outcome was handed to the status writer and is not written yet. */
-  public boolean completionPending() {
-    return completionPending;
-  }
-
-  private boolean slotReleased; // guarded by this
-
-  /**
-   * The handler's thread is done and the outcome is only waiting to be written: frees the slot
-   * early, unless the attempt has already finished.
-   *
-   * @return true if the slot was released (the attempt now counts as a pending write)
-   */
-  public synchronized boolean releaseSlot() {
-    if (finished.get()) {
-      return false;
-    }
-    slotReleased = true;
-    return true;
+  /** Whether this worker still holds the delivery (acks late, not acked yet). */
+  boolean holdsDelivery() {
+    return acksLate && !acked;
   }
 
   /**
-   * True exactly once: the first caller does the bookkeeping of a finished attempt.
-   *
-   * @return 0 if already finished, 1 if it still held its slot, 2 if it was a pending write
+   * Sets the worker's bookkeeping: {@code onSubmitted} runs once the outcome is handed to the
+   * writer (the slot is free), {@code onWritten} once the writer is done with it (the lease may
+   * go).
    */
-  public synchronized int markFinished() {
-    if (!finished.compareAndSet(false, true)) {
-      return 0;
+  public void hooks(Runnable onSubmitted, Runnable onWritten) {
+    this.onSubmitted = onSubmitted;
+    this.onWritten = onWritten;
+  }
+
+  /** The outcome is handed to the writer (or there will be none); runs the hook once. */
+  void submitted() {
+    if (submitted.compareAndSet(false, true)) {
+      onSubmitted.run();
     }
-    return slotReleased ? 2 : 1;
+  }
+
+  /** Whether an outcome was handed to the writer. */
+  public boolean isSubmitted() {
+    return submitted.get();
+  }
+
+  /** The writer is done with the outcome; runs the hook once. */
+  void written() {
+    if (written.compareAndSet(false, true)) {
+      onWritten.run();
+    }
+  }
+
+  /**
+   * Ends the bookkeeping of an attempt that recorded no outcome (its store failed, or the worker
+   * was halted): the message stays leased until its lease runs out.
+   */
+  public void abandonWithoutOutcome() {
+    submitted();
+    written();
   }
 
   /** Whether the handler was interrupted for a shutdown. */
@@ -210,7 +228,7 @@ public final class Execution {
 
   private void interrupt() {
     Thread t = thread;
-    if (t != null && settledBy.get() == 0) {
+    if (t != null && settledBy.get() == null) {
       t.interrupt();
     }
   }

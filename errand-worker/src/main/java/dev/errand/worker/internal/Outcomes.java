@@ -9,7 +9,7 @@ import dev.errand.EventType;
 import dev.errand.TaskError;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
-import dev.errand.spi.Backend;
+import dev.errand.spi.Broker;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.NewMessage;
 import dev.errand.wire.CallHistory;
@@ -20,126 +20,120 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records outcomes in the order that keeps the at-least-once guarantee: first the state (and dead
- * letter), then the broker operation that ends the delivery. A crash in between repeats the task;
- * it never loses it.
+ * Builds the writes that record what happened to a task — its state, its dead letter, and how its
+ * delivery ends — and hands them to the {@link OutcomeWriter}, the one place they are stored, in
+ * order: the state first, then the broker operation that ends the delivery. A crash in between
+ * repeats the task; it never loses it. Events and listener calls follow once a write is stored.
+ * Nothing here waits for the backend, so no thread of the worker is held up by a slow one.
  */
 final class Outcomes {
 
   private static final Logger log = LoggerFactory.getLogger(Outcomes.class);
 
-  private final Backend backend;
+  private final Broker broker;
+  private final BackendHealth health;
   private final Clock clock;
   private final EventSink events;
   private final WorkerListener listener;
   private final String workerName;
-  private final Duration resultExpires;
-  private final StatusWriter writer;
+  private final OutcomeWriter writer;
   private volatile boolean halted;
 
   Outcomes(
-      Backend backend,
+      Broker broker,
+      BackendHealth health,
       Clock clock,
       EventSink events,
       WorkerListener listener,
       String workerName,
-      Duration resultExpires,
-      StatusWriter writer) {
-    this.backend = backend;
+      OutcomeWriter writer) {
+    this.broker = broker;
+    this.health = health;
     this.writer = writer;
     this.clock = clock;
     this.events = events;
     this.listener = listener;
     this.workerName = workerName;
-    this.resultExpires = resultExpires;
   }
 
   void halt() {
     halted = true;
   }
 
-  private void checkAlive() {
+  private void submit(Write w) {
     if (halted) {
       throw new IllegalStateException("worker halted");
     }
+    writer.submit(w);
   }
 
-  void putStatus(TaskStatus status) {
-    checkAlive();
-    flushPending();
-    backend.results().put(status, resultExpires);
+  /** Stores a status that ends nothing (RECEIVED, STARTED, PROGRESS), after what is pending. */
+  void status(TaskStatus status) {
+    submit(Write.status(status));
   }
 
-  /** Stores statuses through the batching writer, after what is already pending. */
-  void putStatusesAsync(List<TaskStatus> statuses) {
-    checkAlive();
-    for (TaskStatus s : statuses) {
-      writer.submit(new StatusWriter.Item(s, null, null));
-    }
-  }
-
-  /** Stores a status through the batching writer, after what is already pending. */
-  void putStatusAsync(TaskStatus status) {
-    checkAlive();
-    writer.submit(new StatusWriter.Item(status, null, null));
-  }
-
-  /** Waits for the writer, so a direct write never overtakes a pending one of the same task. */
-  void flushPending() {
-    try {
-      writer.awaitFlushed();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+  /**
+   * Ends the settled attempt {@code e} with {@code w}: the engine counts it as pending till then.
+   */
+  private void end(Execution e, Write w) {
+    e.submitted();
+    submit(w.thenDone(e::written));
   }
 
   void event(EventType type, String taskId, String taskName, String queue, JsonNode data) {
     events.emit(new Event(0, type, clock.instant(), taskId, taskName, workerName, queue, data));
   }
 
-  /** Ends a delivery for good. A stale receipt means another worker has the message now. */
-  void ack(Delivery delivery) {
-    checkAlive();
-    if (!backend.broker().ack(delivery)) {
-      log.warn(
-          "lease of task [{}] was lost before its ack (it ran longer than its lease without"
-              + " renewal); it may run again",
-          delivery.id());
+  /**
+   * Acks at once, before the handler runs (a task that acks early). Synchronous: the task must not
+   * start before its message is gone.
+   */
+  void ackNow(Delivery delivery) {
+    if (halted) {
+      throw new IllegalStateException("worker halted");
     }
+    if (!broker.ack(delivery)) {
+      log.warn("lease of task [{}] was lost before its early ack", delivery.id());
+    }
+    health.answered();
   }
 
-  /**
-   * Returns a message to its queue at once: a shutdown interrupted it through no fault of its own.
-   */
+  /** Returns a prefetched message, not started, to its queue at once (shutdown). */
+  void release(Execution e) {
+    end(e, new Write(e.id(), null, null, new Write.Ending.Release(e.delivery), null, null, null));
+  }
+
+  /** Returns a message not started to its queue at once (shutdown, prefetched). */
+  void release(Delivery delivery) {
+    submit(
+        new Write(delivery.id(), null, null, new Write.Ending.Release(delivery), null, null, null));
+  }
+
+  /** Returns a message to its queue: a shutdown interrupted it through no fault of its own. */
   void handBack(Execution e) {
-    checkAlive();
-    if (e.acked) {
-      // Acked early, so the delivery is gone: send it again as it was.
-      backend
-          .broker()
-          .enqueue(
-              List.of(
-                  new NewMessage(
-                      e.id(),
-                      e.delivery.queue(),
-                      e.message.priority(),
-                      e.delivery.body(),
-                      null,
-                      null,
-                      null)));
-    } else if (!backend.broker().release(e.delivery)) {
-      log.warn("lease of task [{}] was lost before it could be handed back", e.id());
-    }
     log.warn("task {} [{}] was interrupted by the shutdown and handed back", e.name(), e.id());
+    Write.Ending ending =
+        e.holdsDelivery()
+            ? new Write.Ending.Release(e.delivery)
+            // Acked early, so the delivery is gone: send it again as it was.
+            : new Write.Ending.Resend(
+                new NewMessage(
+                    e.id(),
+                    e.delivery.queue(),
+                    e.message.priority(),
+                    e.delivery.body(),
+                    null,
+                    null,
+                    null));
+    end(e, new Write(e.id(), null, null, ending, null, null, null));
   }
 
   void succeeded(Execution e, JsonNode result, JsonNode progress, Duration runtime) {
-    checkAlive();
-    Instant now = clock.instant();
     TaskStatus status =
         e.ignoreResult
             ? null
@@ -147,84 +141,114 @@ final class Outcomes {
                 .withResult(result)
                 .withProgress(progress)
                 .withError(null)
-                .withState(TaskState.SUCCESS, now);
-    Delivery ack = e.acksLate && !e.acked ? e.delivery : null;
-    e.completionPending = true;
-    writer.submit(
-        new StatusWriter.Item(
+                .withState(TaskState.SUCCESS, clock.instant());
+    Write.Ending ack = e.holdsDelivery() ? new Write.Ending.Ack(e.delivery) : null;
+    end(
+        e,
+        new Write(
+            e.id(),
+            null,
             status,
             ack,
-            written -> {
-              if (written) {
-                ObjectNode data = Wire.mapper().createObjectNode();
-                data.put("runtimeMs", runtime.toMillis());
-                event(EventType.TASK_SUCCEEDED, e.id(), e.name(), e.delivery.queue(), data);
-                safely(() -> listener.taskSucceeded(e.context, runtime));
-              }
-              e.onDone.run();
-            }));
+            () -> {
+              e.outcome = TaskState.SUCCESS;
+              ObjectNode data = Wire.mapper().createObjectNode();
+              data.put("runtimeMs", runtime.toMillis());
+              event(EventType.TASK_SUCCEEDED, e.id(), e.name(), e.delivery.queue(), data);
+              safely(() -> listener.taskSucceeded(e.context, runtime));
+            },
+            null,
+            unstorable(e)));
   }
 
   void retried(Execution e, TaskError error, Duration delay, Duration runtime) {
-    checkAlive();
     Instant now = clock.instant();
     Instant eta = now.plus(delay);
     TaskMessage next = CallHistory.forRetry(e.message, eta, error, now);
     byte[] body = Wire.encodeMessage(next);
-    if (!e.ignoreResult) {
-      putStatus(e.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now));
-    }
-    if (e.acksLate && !e.acked) {
-      if (!backend.broker().retry(e.delivery, body, eta)) {
-        log.warn("lease of task [{}] was lost before its retry was scheduled", e.id());
-      }
-    } else {
-      // Acked early: the delivery is gone, so the retry is a new message with the same id.
-      backend
-          .broker()
-          .enqueue(
-              List.of(
-                  new NewMessage(
-                      e.id(), e.delivery.queue(), e.message.priority(), body, eta, null, null)));
-    }
-    ObjectNode data = Wire.mapper().createObjectNode();
-    data.put("error", error.toString());
-    data.put("eta", eta.toString());
-    data.put("retries", next.retries());
-    event(EventType.TASK_RETRIED, e.id(), e.name(), e.delivery.queue(), data);
-    safely(() -> listener.taskRetried(e.context, error, delay, runtime));
+    TaskStatus status =
+        e.ignoreResult
+            ? null
+            : e.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now);
+    Write.Ending ending =
+        e.holdsDelivery()
+            ? new Write.Ending.Retry(e.delivery, body, eta)
+            // Acked early: the delivery is gone, so the retry is a new message with the same id.
+            : new Write.Ending.Resend(
+                new NewMessage(
+                    e.id(), e.delivery.queue(), e.message.priority(), body, eta, null, null));
+    end(
+        e,
+        new Write(
+            e.id(),
+            null,
+            status,
+            ending,
+            () -> {
+              e.outcome = TaskState.RETRY;
+              ObjectNode data = Wire.mapper().createObjectNode();
+              data.put("error", error.toString());
+              data.put("eta", eta.toString());
+              data.put("retries", next.retries());
+              event(EventType.TASK_RETRIED, e.id(), e.name(), e.delivery.queue(), data);
+              safely(() -> listener.taskRetried(e.context, error, delay, runtime));
+            },
+            null,
+            unstorable(e)));
   }
 
   void failed(Execution e, DeadLetterReason reason, TaskError error, Duration runtime) {
-    checkAlive();
     Instant now = clock.instant();
-    // Dead letter first: whoever sees FAILURE can rely on finding it.
-    deadLetter(e.delivery, e.message, reason, error, e.message.retries() + 1);
-    putStatus(e.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now));
-    if (e.acksLate && !e.acked) {
-      ack(e.delivery);
+    DeadLetter dl = deadLetter(e.delivery, e.message, reason, error, e.message.retries() + 1);
+    TaskStatus status =
+        e.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now);
+    end(
+        e,
+        new Write(
+            e.id(),
+            dl, // dead letter first: whoever sees FAILURE can rely on finding it
+            status,
+            e.holdsDelivery() ? new Write.Ending.Ack(e.delivery) : null,
+            () -> failedEvents(e, dl, runtime),
+            null,
+            unstorable(e)));
+  }
+
+  private void failedEvents(Execution e, DeadLetter dl, Duration runtime) {
+    if (e != null) {
+      e.outcome = TaskState.FAILURE;
     }
+    deadLettered(dl);
     ObjectNode data = Wire.mapper().createObjectNode();
-    data.put("error", error.toString());
-    data.put("reason", reason.name());
+    data.put("error", dl.error().toString());
+    data.put("reason", dl.reason().name());
     if (runtime != null) {
       data.put("runtimeMs", runtime.toMillis());
     }
-    event(EventType.TASK_FAILED, e.id(), e.name(), e.delivery.queue(), data);
-    if (e.context != null) {
-      safely(() -> listener.taskFailed(e.context, error, runtime));
+    event(EventType.TASK_FAILED, dl.id(), dl.taskName(), dl.queue(), data);
+    if (e != null && e.context != null) {
+      safely(() -> listener.taskFailed(e.context, dl.error(), runtime));
     }
   }
 
   void revoked(Execution e, String reason) {
-    revoked(e.delivery, e.status, reason, !e.acked);
+    TaskStatus status = e.status.withReason(reason).withState(TaskState.REVOKED, clock.instant());
+    end(
+        e,
+        new Write(
+            e.id(),
+            null,
+            status,
+            e.holdsDelivery() ? new Write.Ending.Ack(e.delivery) : null,
+            () -> {
+              e.outcome = TaskState.REVOKED;
+              revokedEvents(e.delivery, status, reason);
+            },
+            null,
+            unstorable(e)));
   }
 
-  void revoked(Delivery delivery, TaskStatus status, String reason, boolean ack) {
-    putStatus(status.withReason(reason).withState(TaskState.REVOKED, clock.instant()));
-    if (ack) {
-      ack(delivery);
-    }
+  private void revokedEvents(Delivery delivery, TaskStatus status, String reason) {
     ObjectNode data = Wire.mapper().createObjectNode();
     data.put("reason", reason);
     event(EventType.TASK_REVOKED, status.id(), status.name(), delivery.queue(), data);
@@ -236,7 +260,6 @@ final class Outcomes {
    * ack. The worker goes on.
    */
   void poison(Delivery d, TaskMessage m, DeadLetterReason reason, TaskError error) {
-    checkAlive();
     Instant now = clock.instant();
     log.error(
         "message [{}] from queue {} goes to the dead letters ({}): {}",
@@ -244,51 +267,103 @@ final class Outcomes {
         d.queue(),
         reason,
         error);
-    TaskStatus status =
-        new TaskStatus(
+    DeadLetter dl = deadLetter(d, m, reason, error, m == null ? d.deliveries() : m.retries() + 1);
+    TaskStatus status = bareFailure(d, m, error, now);
+    submit(
+        new Write(
             d.id(),
-            m == null ? null : m.task(),
-            TaskState.FAILURE,
-            d.queue(),
+            dl,
+            status,
+            new Write.Ending.Ack(d),
+            () -> failedEvents(null, dl, null),
             null,
-            error,
-            null,
-            null,
-            m == null ? 0 : m.retries() + 1,
-            workerName,
-            m == null ? null : m.sentAt(),
-            null,
-            now,
-            null,
-            now);
-    deadLetter(d, m, reason, error, m == null ? d.deliveries() : m.retries() + 1);
-    putStatus(status);
-    ack(d);
-    ObjectNode data = Wire.mapper().createObjectNode();
-    data.put("error", error.toString());
-    data.put("reason", reason.name());
-    event(EventType.TASK_FAILED, d.id(), m == null ? null : m.task(), d.queue(), data);
+            m == null
+                ? null
+                : cause -> unstorableWrite(d, m, status.attempt(), null, true, cause)));
   }
 
-  private void deadLetter(
-      Delivery d, TaskMessage m, DeadLetterReason reason, TaskError error, int attempts) {
+  /** The replacement of an outcome of {@code e} that cannot be stored. */
+  private Function<Throwable, Write> unstorable(Execution e) {
+    return cause ->
+        unstorableWrite(e.delivery, e.message, e.status.attempt(), e, e.holdsDelivery(), cause);
+  }
+
+  /**
+   * FAILURE and a dead letter with reason {@link DeadLetterReason#UNSTORABLE} that leave out every
+   * value the task produced or was given (they may be what cannot be stored); the dead letter keeps
+   * the message's body, so it can be re-driven once the cause is fixed.
+   */
+  private Write unstorableWrite(
+      Delivery d, TaskMessage m, int attempt, Execution e, boolean ack, Throwable cause) {
+    Instant now = clock.instant();
+    TaskError error =
+        TaskError.of(
+            "OutcomeNotStored",
+            "the outcome of this attempt could not be stored, so the task ends here: " + cause);
     DeadLetter dl =
         new DeadLetter(
             d.id(),
-            m == null ? null : m.task(),
+            m.task(),
             d.queue(),
-            reason,
+            DeadLetterReason.UNSTORABLE,
             error,
-            m == null ? null : m.args(),
-            m == null ? null : m.kwargs(),
+            null,
+            null,
             Wire.bodyText(d.body()),
-            attempts,
-            m == null ? null : m.sentAt(),
-            clock.instant());
-    backend.deadLetters().add(dl);
+            attempt,
+            m.sentAt(),
+            now);
+    TaskStatus status = bareFailure(d, m, error, now);
+    return new Write(
+        d.id(),
+        dl,
+        status,
+        ack ? new Write.Ending.Ack(d) : null,
+        () -> failedEvents(e, dl, null),
+        null,
+        null);
+  }
+
+  /** A FAILURE status that carries nothing but the error: no arguments, result or progress. */
+  private TaskStatus bareFailure(Delivery d, TaskMessage m, TaskError error, Instant now) {
+    return new TaskStatus(
+        d.id(),
+        m == null ? null : m.task(),
+        TaskState.FAILURE,
+        d.queue(),
+        null,
+        error,
+        null,
+        null,
+        m == null ? 0 : m.retries() + 1,
+        workerName,
+        m == null ? null : m.sentAt(),
+        null,
+        now,
+        null,
+        now);
+  }
+
+  private DeadLetter deadLetter(
+      Delivery d, TaskMessage m, DeadLetterReason reason, TaskError error, int attempts) {
+    return new DeadLetter(
+        d.id(),
+        m == null ? null : m.task(),
+        d.queue(),
+        reason,
+        error,
+        m == null ? null : m.args(),
+        m == null ? null : m.kwargs(),
+        Wire.bodyText(d.body()),
+        attempts,
+        m == null ? null : m.sentAt(),
+        clock.instant());
+  }
+
+  private void deadLettered(DeadLetter dl) {
     ObjectNode data = Wire.mapper().createObjectNode();
-    data.put("reason", reason.name());
-    event(EventType.TASK_DEAD_LETTERED, d.id(), dl.taskName(), d.queue(), data);
+    data.put("reason", dl.reason().name());
+    event(EventType.TASK_DEAD_LETTERED, dl.id(), dl.taskName(), dl.queue(), data);
     safely(() -> listener.deadLettered(dl));
   }
 
@@ -297,6 +372,13 @@ final class Outcomes {
       listenerCall.run();
     } catch (RuntimeException e) {
       log.warn("worker listener threw; ignored", e);
+    }
+  }
+
+  /** Statuses stored as one batch after what is pending (RECEIVED of a claimed batch). */
+  void statuses(List<TaskStatus> statuses) {
+    for (TaskStatus s : statuses) {
+      status(s);
     }
   }
 }

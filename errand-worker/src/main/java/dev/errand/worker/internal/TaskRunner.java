@@ -53,10 +53,15 @@ public final class TaskRunner {
    * @param workerName recorded with states and events
    * @param maxDeliveries deliveries without outcome before dead-lettering
    * @param resultExpires how long states are kept
-   * @param maxResultBytes largest encoded result
+   * @param maxResultBytes largest encoded result (and progress meta)
+   * @param maxMessageBytes largest message body accepted; larger ones are dead-lettered
    */
   public record Config(
-      String workerName, int maxDeliveries, Duration resultExpires, int maxResultBytes) {}
+      String workerName,
+      int maxDeliveries,
+      Duration resultExpires,
+      int maxResultBytes,
+      int maxMessageBytes) {}
 
   private final Backend backend;
   private final TaskRegistry registry;
@@ -78,7 +83,8 @@ public final class TaskRunner {
       EventSink events,
       RandomGenerator random,
       Client client,
-      StatusWriter writer) {
+      OutcomeWriter writer,
+      BackendHealth health) {
     this.backend = backend;
     this.registry = registry;
     this.config = config;
@@ -89,7 +95,7 @@ public final class TaskRunner {
     this.client = client;
     this.outcomes =
         new Outcomes(
-            backend, clock, events, listener, config.workerName(), config.resultExpires(), writer);
+            backend.broker(), health, clock, events, listener, config.workerName(), writer);
   }
 
   /**
@@ -98,7 +104,6 @@ public final class TaskRunner {
    */
   public List<Execution> receive(List<Delivery> deliveries) {
     List<Execution> ready = new ArrayList<>(deliveries.size());
-    List<TaskMessage> decoded = new ArrayList<>(deliveries.size());
     Set<String> ids = new HashSet<>();
     for (Delivery d : deliveries) {
       ids.add(d.id());
@@ -107,21 +112,24 @@ public final class TaskRunner {
     List<TaskStatus> received = new ArrayList<>(deliveries.size());
     Instant now = clock.instant();
     for (Delivery d : deliveries) {
+      Execution e;
       try {
-        Execution e = receiveOne(d, revoked.contains(d.id()), now);
-        if (e != null) {
-          ready.add(e);
-          if (!e.ignoreResult) {
-            received.add(e.status);
-          }
-          decoded.add(e.message);
-        }
+        e = receiveOne(d, revoked.contains(d.id()), now);
       } catch (RuntimeException ex) {
-        // A store failure here leaves the message leased; its lease will expire and it runs again.
-        log.error("could not receive message [{}]; it will be delivered again", d.id(), ex);
+        // Nothing in receiveOne talks to the backend: whatever it throws, this message will throw
+        // again on every delivery, so it is poison now rather than a crash loop later.
+        outcomes.poison(
+            d, null, DeadLetterReason.UNDECODABLE, TaskError.of("InvalidMessage", ex.toString()));
+        continue;
+      }
+      if (e != null) {
+        ready.add(e);
+        if (!e.ignoreResult) {
+          received.add(e.status);
+        }
       }
     }
-    outcomes.putStatusesAsync(received);
+    outcomes.statuses(received);
     for (Execution e : ready) {
       outcomes.event(EventType.TASK_RECEIVED, e.id(), e.name(), e.delivery.queue(), null);
     }
@@ -129,6 +137,21 @@ public final class TaskRunner {
   }
 
   private Execution receiveOne(Delivery d, boolean revoked, Instant now) {
+    int limit = config.maxMessageBytes();
+    if (d.body().length > limit) {
+      outcomes.poison(
+          d,
+          null,
+          DeadLetterReason.UNDECODABLE,
+          TaskError.of(
+              "MessageTooLarge",
+              "message of "
+                  + d.body().length
+                  + " bytes exceeds this worker's limit of "
+                  + limit
+                  + " bytes (WorkerOptions.maxMessageBytes)"));
+      return null;
+    }
     TaskMessage m;
     try {
       m = Wire.decodeMessage(d.body());
@@ -224,7 +247,7 @@ public final class TaskRunner {
         return;
       }
       if (!e.acksLate) {
-        outcomes.ack(e.delivery);
+        outcomes.ackNow(e.delivery);
         e.acked = true;
       }
       e.status =
@@ -232,7 +255,7 @@ public final class TaskRunner {
               .withAttempt(m.retries() + 1, config.workerName(), e.startedAt)
               .withState(TaskState.STARTED, e.startedAt);
       if (!e.ignoreResult) {
-        outcomes.putStatusAsync(e.status);
+        outcomes.status(e.status);
       }
       outcomes.event(EventType.TASK_STARTED, e.id(), e.name(), e.delivery.queue(), null);
       Outcomes.safely(() -> listener.taskStarted(e.context));
@@ -292,12 +315,8 @@ public final class TaskRunner {
       JsonNode json;
       try {
         json = Arguments.encodeResult(result);
-        int size = Wire.mapper().writeValueAsBytes(json).length;
-        if (size > config.maxResultBytes()) {
-          throw new MessageTooLargeException(
-              "result", e.id(), e.name(), size, config.maxResultBytes());
-        }
-      } catch (MessageTooLargeException | IllegalArgumentException | JsonProcessingException ex) {
+        checkStorable(json, "result", e);
+      } catch (RuntimeException | JsonProcessingException ex) {
         log.error("task {} [{}] returned a result that cannot be stored", e.name(), e.id(), ex);
         outcomes.failed(e, DeadLetterReason.FAILED, TaskError.of(ex), runtime);
         return;
@@ -350,7 +369,7 @@ public final class TaskRunner {
    * @return true if this call settled the task (the caller then frees its slot)
    */
   public boolean timeOut(Execution e) {
-    if (!e.settle(Execution.TIMER)) {
+    if (!e.settle(Execution.Settler.TIMER)) {
       return false;
     }
     Thread stuck = e.thread;
@@ -380,6 +399,21 @@ public final class TaskRunner {
     return true;
   }
 
+  /**
+   * Checks that a value the task produced (its result, its progress meta) can be stored: at most
+   * {@link Wire#MAX_NESTING_DEPTH} levels deep and {@code maxResultBytes} encoded.
+   *
+   * @throws dev.errand.InvalidMessageException if it nests too deeply
+   * @throws MessageTooLargeException if it is too large
+   */
+  void checkStorable(JsonNode value, String what, Execution e) throws JsonProcessingException {
+    Wire.checkDepth(value, what, e.id(), e.name());
+    int size = Wire.mapper().writeValueAsBytes(value).length;
+    if (size > config.maxResultBytes()) {
+      throw new MessageTooLargeException(what, e.id(), e.name(), size, config.maxResultBytes());
+    }
+  }
+
   /** Records the current progress meta (state PROGRESS). */
   void recordProgress(Execution e, JsonNode meta) {
     if (e.isSettled()) {
@@ -388,7 +422,7 @@ public final class TaskRunner {
     Instant now = clock.instant();
     if (!e.ignoreResult) {
       e.status = e.status.withProgress(meta).withState(TaskState.PROGRESS, now);
-      outcomes.putStatusAsync(e.status);
+      outcomes.status(e.status);
     }
     ObjectNode data = Wire.mapper().createObjectNode();
     data.set("meta", meta);
@@ -409,11 +443,21 @@ public final class TaskRunner {
    * @return false if it was already settled
    */
   public boolean handBack(Execution e) {
-    if (!e.settle(Execution.TIMER)) {
+    if (!e.settle(Execution.Settler.TIMER)) {
       return false;
     }
     outcomes.handBack(e);
     return true;
+  }
+
+  /** Hands a prefetched message back to its queue (not started). */
+  public void release(Execution e) {
+    outcomes.release(e);
+  }
+
+  /** Hands a claimed message back to its queue (not received). */
+  public void release(Delivery d) {
+    outcomes.release(d);
   }
 
   boolean claimOnce(String key, Duration ttl) {

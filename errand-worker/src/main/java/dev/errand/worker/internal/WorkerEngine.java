@@ -2,6 +2,7 @@ package dev.errand.worker.internal;
 
 import dev.errand.Event;
 import dev.errand.EventType;
+import dev.errand.TaskState;
 import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Delivery;
@@ -63,20 +64,22 @@ public final class WorkerEngine {
   private final Clock clock;
   private final WorkerListener listener;
   private final EventSink events;
-  private final StatusWriter writer;
+  private final OutcomeWriter writer;
+  private final BackendHealth health;
   private final ThreadFactory slotFactory;
   private final WorkerInfoSource info;
 
   private final LinkedBlockingDeque<Execution> prefetched = new LinkedBlockingDeque<>();
   private final Map<String, Execution> running = new ConcurrentHashMap<>();
   private final Set<Thread> slots = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger inFlight = new AtomicInteger(); // prefetched + executing
-  private final AtomicInteger pendingWrites = new AtomicInteger(); // done, outcome being written
+  private final AtomicInteger inFlight = new AtomicInteger(); // prefetched + running, unsettled
+  private final AtomicInteger pendingWrites = new AtomicInteger(); // settled, outcome being written
   private final Object capacity = new Object();
   private final AtomicLong processed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final ScheduledExecutorService timer;
+  private final ScheduledExecutorService heartbeats;
   private final Thread fetcher;
 
   private volatile State state = State.NEW;
@@ -84,10 +87,11 @@ public final class WorkerEngine {
   private volatile Instant startedAt;
   private volatile Instant lastRenew;
   private volatile Instant lastRevocationCheck;
-  private volatile Instant lastHeartbeat;
   private volatile Instant lastHeartbeatEvent;
   private volatile long lastFetchLoopNanos = System.nanoTime();
+  private volatile long lastTickNanos = System.nanoTime();
   private volatile int claimFailures;
+  private volatile String lastClaimError;
 
   public WorkerEngine(
       Backend backend,
@@ -97,9 +101,11 @@ public final class WorkerEngine {
       Clock clock,
       WorkerListener listener,
       EventSink events,
-      StatusWriter writer) {
+      OutcomeWriter writer,
+      BackendHealth health) {
     this.backend = backend;
     this.writer = writer;
+    this.health = health;
     this.runner = runner;
     this.options = options;
     this.name = name;
@@ -108,15 +114,19 @@ public final class WorkerEngine {
     this.events = events;
     this.slotFactory = Threads.factory(options.pool(), "errand-task");
     this.info = new WorkerInfoSource(name, options);
-    this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "errand-timer");
-              t.setDaemon(true);
-              return t;
-            });
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("errand-timer"));
+    // Heartbeats have a thread of their own, so a timer stuck in a backend call is reported.
+    this.heartbeats = Executors.newSingleThreadScheduledExecutor(daemon("errand-heartbeat"));
     this.fetcher = new Thread(this::fetchLoop, "errand-fetch");
     this.fetcher.setDaemon(true);
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** Starts the threads. */
@@ -133,10 +143,12 @@ public final class WorkerEngine {
     }
     fetcher.start();
     // After the fetcher starts: the first heartbeat must not report "not consuming".
-    heartbeat(startedAt);
+    heartbeat();
     emit(EventType.WORKER_ONLINE);
     timer.scheduleWithFixedDelay(
         this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    long beat = options.heartbeatInterval().toMillis();
+    heartbeats.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
     log.info(
         "worker {} consuming {} with concurrency {} ({} pool, prefetch {}, lease {})",
         name,
@@ -187,10 +199,12 @@ public final class WorkerEngine {
                 .claim(options.queues(), free, options.leaseDuration(), options.pollInterval());
         claimFailures = 0;
         backoffMs = 100;
+        health.answered();
       } catch (InterruptedException e) {
         continue;
       } catch (RuntimeException e) {
         claimFailures++;
+        lastClaimError = e.toString();
         Duration backoff = Duration.ofMillis(backoffMs);
         log.warn(
             "cannot claim from the broker (attempt {}), retrying in {} ms: {}",
@@ -221,6 +235,9 @@ public final class WorkerEngine {
         ready = List.of();
       }
       inFlight.addAndGet(ready.size() - claimed.size());
+      for (Execution e : ready) {
+        e.hooks(() -> submitted(e), () -> written(e));
+      }
       prefetched.addAll(ready);
     }
   }
@@ -254,7 +271,6 @@ public final class WorkerEngine {
         break;
       }
       running.put(e.id(), e);
-      e.onDone(() -> finished(e));
       try {
         runner.run(e);
       } catch (RuntimeException | Error unexpected) {
@@ -265,34 +281,33 @@ public final class WorkerEngine {
       if (e.settledByTimer()) {
         return; // this thread was abandoned and replaced; the timer did the bookkeeping
       }
-      if (!e.completionPending()) {
-        finished(e); // otherwise the status writer calls it once the outcome is stored
-      } else if (e.releaseSlot()) {
-        // The slot is free for the next task while the outcome waits for its batch.
-        pendingWrites.incrementAndGet();
-        inFlight.decrementAndGet();
-        synchronized (capacity) {
-          capacity.notifyAll();
-        }
+      if (!e.isSubmitted()) {
+        // No outcome could be recorded: the message stays leased (no longer renewed) and comes
+        // back when its lease runs out.
+        e.abandonWithoutOutcome();
       }
     }
     slots.remove(Thread.currentThread());
   }
 
-  private void finished(Execution e) {
-    int was = e.markFinished();
-    if (was == 0) {
-      return;
+  /** The attempt's outcome is with the writer: its slot (or prefetch place) is free. */
+  private void submitted(Execution e) {
+    inFlight.decrementAndGet();
+    pendingWrites.incrementAndGet();
+    synchronized (capacity) {
+      capacity.notifyAll();
     }
+  }
+
+  /** The writer is done with the attempt: its lease is no longer renewed. */
+  private void written(Execution e) {
+    pendingWrites.decrementAndGet();
     running.remove(e.id());
-    if (was == 2) {
-      pendingWrites.decrementAndGet();
-    } else {
-      inFlight.decrementAndGet();
-    }
-    processed.incrementAndGet();
-    if (e.status != null && e.status.state() == dev.errand.TaskState.FAILURE) {
-      failed.incrementAndGet();
+    if (e.outcome != null) {
+      processed.incrementAndGet();
+      if (e.outcome == TaskState.FAILURE) {
+        failed.incrementAndGet();
+      }
     }
     synchronized (capacity) {
       capacity.notifyAll();
@@ -303,6 +318,7 @@ public final class WorkerEngine {
     if (halted) {
       return;
     }
+    lastTickNanos = System.nanoTime();
     try {
       Instant now = clock.instant();
       enforceTimeLimits(now);
@@ -313,9 +329,6 @@ public final class WorkerEngine {
       if (!now.isBefore(lastRenew.plus(options.leaseRenewInterval()))) {
         lastRenew = now;
         renewLeases();
-      }
-      if (!now.isBefore(lastHeartbeat.plus(options.heartbeatInterval()))) {
-        heartbeat(now);
       }
       events.flush();
     } catch (Throwable t) {
@@ -332,9 +345,7 @@ public final class WorkerEngine {
       Instant hard = e.hardDeadline();
       if (hard != null && !now.isBefore(hard)) {
         if (runner.timeOut(e)) {
-          Thread stuck = e.thread();
-          slots.remove(stuck);
-          finished(e);
+          slots.remove(e.thread());
           if (state == State.RUNNING) {
             startSlot(); // keep the full concurrency
           }
@@ -367,10 +378,11 @@ public final class WorkerEngine {
       deliveries.add(e.delivery());
     }
     Set<String> lost = backend.broker().renew(deliveries, options.leaseDuration());
+    health.answered();
     for (Execution e : held) {
       if (lost.contains(e.id())) {
         if (prefetched.remove(e)) {
-          inFlight.decrementAndGet();
+          e.abandonWithoutOutcome();
           log.warn(
               "lease of prefetched task [{}] was lost; dropped it (another worker has it)", e.id());
         } else if (!e.isSettled()) {
@@ -398,10 +410,18 @@ public final class WorkerEngine {
     }
   }
 
-  private void heartbeat(Instant now) {
-    lastHeartbeat = now;
+  private void heartbeat() {
+    if (halted) {
+      return;
+    }
+    Instant now = clock.instant();
+    WorkerInfo report = snapshot();
+    if (!report.consuming()) {
+      log.warn("worker {} is not consuming: {}", name, report.problem());
+    }
     try {
-      backend.workers().heartbeat(snapshot(), options.heartbeatInterval().multipliedBy(3));
+      backend.workers().heartbeat(report, options.heartbeatInterval().multipliedBy(3));
+      health.answered();
     } catch (RuntimeException e) {
       log.warn("could not record heartbeat: {}", e.toString());
     }
@@ -423,16 +443,54 @@ public final class WorkerEngine {
       }
     }
     return info.snapshot(
-        startedAt, clock.instant(), tasks, processed.get(), failed.get(), isConsuming());
+        startedAt, clock.instant(), tasks, processed.get(), failed.get(), problem());
   }
 
-  /** False when the fetch loop has failed its last claims or stopped turning. */
+  /** False when it is alive but not consuming; {@link #problem()} says why. */
   public boolean isConsuming() {
-    if (state != State.RUNNING || halted || claimFailures > 0 || !fetcher.isAlive()) {
-      return false;
+    return problem() == null;
+  }
+
+  /**
+   * What keeps this worker from consuming, or null if nothing does: it is not running, its claims
+   * fail, its fetch loop or timer is stuck, or its outcome writes have failed or been blocked for
+   * longer than the stall timeout.
+   */
+  public String problem() {
+    if (halted || state != State.RUNNING) {
+      return "not running (" + (halted ? "halted" : state.name().toLowerCase()) + ")";
     }
-    long silentNanos = System.nanoTime() - lastFetchLoopNanos;
-    return silentNanos < options.pollInterval().multipliedBy(3).plusSeconds(5).toNanos();
+    if (!fetcher.isAlive()) {
+      return "its fetch thread has died";
+    }
+    if (claimFailures > 0) {
+      return "claims fail (" + claimFailures + " in a row): " + lastClaimError;
+    }
+    long now = System.nanoTime();
+    Duration bound = options.stallTimeout();
+    Duration fetchBound = max(bound, options.pollInterval().multipliedBy(3));
+    if (now - lastFetchLoopNanos > fetchBound.toNanos()) {
+      return "its fetch loop has been stuck for " + seconds(now - lastFetchLoopNanos);
+    }
+    if (now - lastTickNanos > bound.toNanos()) {
+      return "its timer (time limits, lease renewal, revocations) has been stuck for "
+          + seconds(now - lastTickNanos);
+    }
+    OutcomeWriter.Stall stall = writer.stall();
+    if (stall != null && stall.duration().compareTo(bound) > 0) {
+      return "task outcomes could not be written for "
+          + seconds(System.nanoTime() - stall.sinceNanos())
+          + (stall.lastError() == null ? " (a write is blocked)" : ": " + stall.lastError());
+    }
+    return null;
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  private static String seconds(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
   }
 
   private void emit(EventType type) {
@@ -484,9 +542,7 @@ public final class WorkerEngine {
       }
       for (Execution e : new ArrayList<>(running.values())) {
         try {
-          if (runner.handBack(e)) {
-            finished(e);
-          }
+          runner.handBack(e);
         } catch (RuntimeException ex) {
           log.error("could not hand back task [{}]; it returns after its lease", e.id(), ex);
         }
@@ -495,7 +551,9 @@ public final class WorkerEngine {
     handBackPrefetched();
     writer.close();
     timer.shutdown();
+    heartbeats.shutdown();
     timer.awaitTermination(5, TimeUnit.SECONDS);
+    heartbeats.awaitTermination(5, TimeUnit.SECONDS);
     emit(EventType.WORKER_OFFLINE);
     events.flush();
     try {
@@ -509,39 +567,26 @@ public final class WorkerEngine {
     return clean;
   }
 
+  /**
+   * Hands back prefetched messages through the writer: their RECEIVED states, submitted earlier,
+   * are stored before the message can go to another worker, whose outcome they must not overwrite.
+   */
   private void handBackPrefetched() {
     List<Execution> back = new ArrayList<>();
     prefetched.drainTo(back);
-    List<Delivery> deliveries = new ArrayList<>(back.size());
     for (Execution e : back) {
-      deliveries.add(e.delivery());
+      runner.release(e);
     }
-    releaseAll(deliveries);
+    if (!back.isEmpty()) {
+      log.info("handing back {} prefetched messages", back.size());
+    }
   }
 
   private void releaseAll(List<Delivery> deliveries) {
-    if (deliveries.isEmpty()) {
-      return;
-    }
-    // Their RECEIVED states may still wait in the writer: store them before another worker can
-    // take the messages, or a late RECEIVED could overwrite that worker's outcome.
-    try {
-      writer.awaitFlushed();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    int released = 0;
     for (Delivery d : deliveries) {
-      try {
-        if (backend.broker().release(d)) {
-          released++;
-        }
-      } catch (RuntimeException e) {
-        log.warn("could not hand back [{}]; it returns after its lease: {}", d.id(), e.toString());
-      }
+      runner.release(d);
       inFlight.decrementAndGet();
     }
-    log.info("handed back {} prefetched messages", released);
   }
 
   /**
@@ -553,6 +598,7 @@ public final class WorkerEngine {
     writer.halt();
     runner.halt();
     timer.shutdownNow();
+    heartbeats.shutdownNow();
     fetcher.interrupt();
     for (Thread t : slots) {
       t.interrupt();

@@ -26,7 +26,7 @@ final class WorkerInfoSource {
       List<WorkerInfo.RunningTask> running,
       long processed,
       long failed,
-      boolean consuming) {
+      String problem) {
     return new WorkerInfo(
         name,
         host,
@@ -39,6 +39,7 @@ final class WorkerInfoSource {
         running,
         processed,
         failed,
-        consuming);
+        problem == null,
+        problem);
   }
 }

@@ -1,0 +1,431 @@
+package dev.errand.worker.internal;
+
+import dev.errand.BackendException;
+import dev.errand.TaskStatus;
+import dev.errand.spi.Backend;
+import dev.errand.spi.Delivery;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place a worker's task writes go through: statuses, dead letters and the broker operations
+ * that end deliveries, in the order they were submitted, so a task's STARTED is stored before its
+ * outcome and an outcome before its ack. Runs of plain status-and-ack writes are stored in one
+ * {@link Backend#storeAndAck} call (group commit); the others one at a time.
+ *
+ * <p>A write that fails is retried with backoff while the backend is unavailable, and only then: a
+ * write that can never be stored — it cannot be encoded, or it keeps failing while the backend
+ * answers every other call — is replaced by its {@linkplain Write#ifUnstorable fallback} (the task
+ * ends as a dead letter with the reason) and the writer goes on. One bad outcome never holds up the
+ * others. A write pending longer than the stall bound is reported by {@link #stall()}, so the
+ * worker can report itself as not consuming.
+ */
+public abstract class OutcomeWriter {
+
+  private static final Logger log = LoggerFactory.getLogger(OutcomeWriter.class);
+
+  /**
+   * Failures of one write, each with the backend answering other calls since the one before, after
+   * which the write is deemed unstorable rather than the backend unavailable.
+   */
+  static final int FAILURES_WHILE_ANSWERING = 3;
+
+  /** Longest wait between two tries of a write while the backend is unavailable. */
+  static final long MAX_BACKOFF_MS = 5_000;
+
+  private final Backend backend;
+  private final Duration ttl;
+  private final BackendHealth health;
+
+  /** Since when ({@link System#nanoTime()}) the write in progress has been trying, or 0. */
+  private volatile long busySince;
+
+  private volatile String lastError;
+
+  OutcomeWriter(Backend backend, Duration ttl, BackendHealth health) {
+    this.backend = backend;
+    this.ttl = ttl;
+    this.health = health;
+  }
+
+  /** Why writes are held up: since when ({@link System#nanoTime()}) and the last error, if any. */
+  public record Stall(long sinceNanos, String lastError) {
+    /** How long it has lasted. */
+    public Duration duration() {
+      return Duration.ofNanos(System.nanoTime() - sinceNanos);
+    }
+  }
+
+  /** Queues a write (or, for the direct writer, writes it at once). */
+  abstract void submit(Write write);
+
+  /** Waits until everything submitted before this call has been written or given up. */
+  public abstract void awaitFlushed() throws InterruptedException;
+
+  /** Writes what is pending (trying each write a few times at most) and stops. */
+  public abstract void close();
+
+  /** Stops at once, writing nothing more (a simulated crash). */
+  public abstract void halt();
+
+  abstract boolean halted();
+
+  abstract boolean closing();
+
+  /** Whether failed writes are tried again (not in eager mode, where the caller is waiting). */
+  abstract boolean retries();
+
+  /** The write in progress when it has been trying for a while, or null. */
+  public Stall stall() {
+    long since = busySince;
+    return since == 0 ? null : new Stall(since, lastError);
+  }
+
+  /** Writes each item at once on the calling thread (eager mode). */
+  public static OutcomeWriter direct(Backend backend, Duration ttl) {
+    return new Direct(backend, ttl);
+  }
+
+  /** Batches on a writer thread of its own. */
+  public static OutcomeWriter batching(
+      Backend backend, Duration ttl, BackendHealth health, String threadName) {
+    return new Batching(backend, ttl, health, threadName);
+  }
+
+  /** Writes a batch in submission order, grouping runs of plain status-and-ack writes. */
+  final void process(List<Write> batch) {
+    List<Write> group = new ArrayList<>();
+    for (Write w : batch) {
+      if (w.batchable()) {
+        group.add(w);
+      } else {
+        if (!group.isEmpty()) {
+          writeUnit(group);
+          group = new ArrayList<>();
+        }
+        writeUnit(List.of(w));
+      }
+    }
+    if (!group.isEmpty()) {
+      writeUnit(group);
+    }
+  }
+
+  private void writeUnit(List<Write> unit) {
+    int failures = 0;
+    int failuresWhileAnswering = 0;
+    long lastFailure = 0;
+    long backoffMs = 100;
+    busySince = System.nanoTime();
+    lastError = null;
+    try {
+      while (true) {
+        if (halted()) {
+          return; // a crash: nothing more is written or told
+        }
+        try {
+          if (store(unit)) {
+            health.answered();
+          }
+          if (failures > 0) {
+            log.info("recorded {} task writes after {} tries", unit.size(), failures + 1);
+          }
+          for (Write w : unit) {
+            run(w.onWritten());
+            run(w.onDone());
+          }
+          return;
+        } catch (RuntimeException e) {
+          failures++;
+          if (lastFailure != 0 && health.answeredSince(lastFailure)) {
+            failuresWhileAnswering++;
+          }
+          lastFailure = System.nanoTime();
+          lastError = e.toString();
+          // Not a BackendException: the write cannot even be encoded, and never will be.
+          boolean unstorable =
+              !(e instanceof BackendException)
+                  || failuresWhileAnswering >= FAILURES_WHILE_ANSWERING;
+          if (unstorable && unit.size() > 1) {
+            // Find the culprit: each write alone, so the good ones are stored.
+            log.warn(
+                "{} task writes failed together ({}); writing them one by one", unit.size(), e);
+            for (Write w : unit) {
+              writeUnit(List.of(w));
+            }
+            return;
+          }
+          if (unstorable) {
+            giveUp(unit.get(0), e);
+            return;
+          }
+          if (!retries() || (closing() && failures >= 3)) {
+            log.error(
+                "could not record {} task writes; their tasks run again after their leases",
+                unit.size(),
+                e);
+            for (Write w : unit) {
+              run(w.onDone());
+            }
+            return;
+          }
+          if (failures == 1) {
+            log.error(
+                "could not record {} task writes; retrying with backoff until the backend answers",
+                unit.size(),
+                e);
+          } else {
+            log.warn("still cannot record {} task writes (try {}): {}", unit.size(), failures, e);
+          }
+          if (!sleep(backoffMs)) {
+            return;
+          }
+          backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+        }
+      }
+    } finally {
+      busySince = 0;
+    }
+  }
+
+  /** Replaces a write that can never be stored by its fallback, or gives it up. */
+  private void giveUp(Write w, RuntimeException cause) {
+    Write fallback = w.ifUnstorable() == null ? null : w.ifUnstorable().apply(cause);
+    if (fallback == null) {
+      log.error("a write of task [{}] cannot be stored and is dropped", w.taskId(), cause);
+      run(w.onDone());
+      return;
+    }
+    log.error(
+        "the outcome of task [{}] cannot be stored; the task ends as a dead letter instead",
+        w.taskId(),
+        cause);
+    // The fallback has no fallback of its own: if it cannot be stored either, it is dropped and
+    // the message, no longer renewed, comes back after its lease until it is dead-lettered.
+    writeUnit(
+        List.of(
+            new Write(
+                    fallback.taskId(),
+                    fallback.deadLetter(),
+                    fallback.status(),
+                    fallback.ending(),
+                    fallback.onWritten(),
+                    fallback.onDone(),
+                    null)
+                .thenDone(w.onDone())));
+  }
+
+  /** Stores a unit; false if it held nothing to store (a flush marker). */
+  private boolean store(List<Write> unit) {
+    if (unit.size() == 1 && !unit.get(0).batchable()) {
+      Write w = unit.get(0);
+      if (w.deadLetter() != null) {
+        backend.deadLetters().add(w.deadLetter());
+      }
+      if (w.status() != null) {
+        backend.results().put(w.status(), ttl);
+      }
+      if (w.ending() != null) {
+        end(w.ending());
+      }
+      return true;
+    }
+    // Within one group only a task's last status matters (RECEIVED, STARTED and SUCCESS of a quick
+    // task often meet here): store that one, in the order of its last occurrence.
+    Map<String, TaskStatus> last = new LinkedHashMap<>();
+    List<Delivery> acks = new ArrayList<>();
+    for (Write w : unit) {
+      if (w.status() != null) {
+        last.remove(w.status().id());
+        last.put(w.status().id(), w.status());
+      }
+      if (w.ending() != null) {
+        acks.add(w.ending().delivery());
+      }
+    }
+    if (last.isEmpty() && acks.isEmpty()) {
+      return false;
+    }
+    Set<String> stale = backend.storeAndAck(new ArrayList<>(last.values()), ttl, acks);
+    for (String id : stale) {
+      leaseLost(id, "its ack");
+    }
+    return true;
+  }
+
+  private void end(Write.Ending ending) {
+    boolean current;
+    if (ending instanceof Write.Ending.Ack a) {
+      current = backend.broker().ack(a.delivery());
+    } else if (ending instanceof Write.Ending.Retry r) {
+      current = backend.broker().retry(r.delivery(), r.body(), r.notBefore());
+    } else if (ending instanceof Write.Ending.Release r) {
+      current = backend.broker().release(r.delivery());
+    } else {
+      backend.broker().enqueue(List.of(((Write.Ending.Resend) ending).message()));
+      current = true;
+    }
+    if (!current) {
+      leaseLost(ending.delivery().id(), ending.getClass().getSimpleName().toLowerCase());
+    }
+  }
+
+  private static void leaseLost(String id, String what) {
+    log.warn(
+        "lease of task [{}] was lost before {} (it ran longer than its lease without renewal);"
+            + " it may run again",
+        id,
+        what);
+  }
+
+  private static void run(Runnable callback) {
+    try {
+      callback.run();
+    } catch (RuntimeException e) {
+      log.warn("after-write callback failed", e);
+    }
+  }
+
+  private boolean sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+      return true;
+    } catch (InterruptedException e) {
+      return !halted();
+    }
+  }
+
+  private static final class Direct extends OutcomeWriter {
+    Direct(Backend backend, Duration ttl) {
+      super(backend, ttl, new BackendHealth());
+    }
+
+    @Override
+    void submit(Write write) {
+      process(List.of(write));
+    }
+
+    @Override
+    public void awaitFlushed() {}
+
+    @Override
+    public void close() {}
+
+    @Override
+    public void halt() {}
+
+    @Override
+    boolean halted() {
+      return false;
+    }
+
+    @Override
+    boolean closing() {
+      return false;
+    }
+
+    @Override
+    boolean retries() {
+      return false;
+    }
+  }
+
+  private static final class Batching extends OutcomeWriter {
+    private static final int MAX_BATCH = 512;
+
+    private final LinkedBlockingQueue<Write> queue = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean stopping;
+    private volatile boolean closing;
+    private volatile boolean halted;
+
+    Batching(Backend backend, Duration ttl, BackendHealth health, String threadName) {
+      super(backend, ttl, health);
+      this.thread = new Thread(this::loop, threadName);
+      this.thread.setDaemon(true);
+      this.thread.start();
+    }
+
+    @Override
+    void submit(Write write) {
+      if (!halted) {
+        queue.add(write);
+      }
+    }
+
+    @Override
+    public void awaitFlushed() throws InterruptedException {
+      if (halted || Thread.currentThread() == thread) {
+        return;
+      }
+      CountDownLatch done = new CountDownLatch(1);
+      queue.add(new Write(null, null, null, null, null, done::countDown, null));
+      done.await();
+    }
+
+    private void loop() {
+      List<Write> batch = new ArrayList<>(MAX_BATCH);
+      while (!halted) {
+        try {
+          Write first = queue.poll(50, TimeUnit.MILLISECONDS);
+          if (first == null) {
+            if (stopping) {
+              return;
+            }
+            continue;
+          }
+          batch.add(first);
+          queue.drainTo(batch, MAX_BATCH - 1);
+          process(batch);
+          batch.clear();
+        } catch (InterruptedException e) {
+          if (halted) {
+            return;
+          }
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      closing = true;
+      try {
+        awaitFlushed();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      stopping = true;
+    }
+
+    @Override
+    public void halt() {
+      halted = true;
+      queue.clear();
+      thread.interrupt();
+    }
+
+    @Override
+    boolean halted() {
+      return halted;
+    }
+
+    @Override
+    boolean closing() {
+      return closing;
+    }
+
+    @Override
+    boolean retries() {
+      return true;
+    }
+  }
+}
