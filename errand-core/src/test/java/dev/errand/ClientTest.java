@@ -106,6 +106,19 @@ class ClientTest {
   }
 
   @Test
+  void argumentsNestedTooDeeplyAreRefusedAtEnqueueAndNothingIsSent() {
+    Client c = client(Routes.none());
+    String deep = "[".repeat(998) + "]".repeat(998);
+    assertThatThrownBy(() -> c.send("tasks.deep", "{\"n\": 1, \"deep\": " + deep + "}"))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessageContaining("arguments of tasks.deep nest 999 levels deep; at most 100");
+    assertThatThrownBy(() -> c.send("tasks.deep", deep))
+        .isInstanceOf(InvalidMessageException.class)
+        .hasMessageContaining("nest 998 levels deep");
+    assertThat(backend.broker().stats("default").ready()).isZero();
+  }
+
+  @Test
   void sendByNameAcceptsPositionalAndKeywordJson() throws Exception {
     Client c = client(Routes.none());
     c.send("tasks.add", "[1, 2]");

@@ -57,7 +57,8 @@ class WireFormatTest {
         Arguments.of("deadletter-undecodable.json", deadLetter),
         Arguments.of("event-task-succeeded.json", event),
         Arguments.of("event-worker-online.json", event),
-        Arguments.of("worker-info.json", worker));
+        Arguments.of("worker-info.json", worker),
+        Arguments.of("worker-info-not-consuming.json", worker));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -127,6 +128,10 @@ class WireFormatTest {
     assertThat(w.queues()).containsExactly("email", "default");
     assertThat(w.running()).hasSize(1);
     assertThat(w.consuming()).isTrue();
+    assertThat(w.problem()).isNull();
+    WorkerInfo stalled = Wire.decodeWorker(fixture("worker-info-not-consuming.json"));
+    assertThat(stalled.consuming()).isFalse();
+    assertThat(stalled.problem()).startsWith("task outcomes could not be written for 12.0 s");
   }
 
   @Test
@@ -161,6 +166,42 @@ class WireFormatTest {
     assertInvalid(
         "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"priority\":\"high\"}",
         "invalid message");
+    assertInvalid(
+        "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"priority\":-1}",
+        "field 'priority' must be 0-9 but was -1");
+    assertInvalid(
+        "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"retries\":-2}",
+        "field 'retries' must be >= 0 but was -2");
+    assertInvalid(
+        "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"retries\":1e20}",
+        "invalid message");
+    assertInvalid(
+        "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\","
+            + "\"options\":{\"softTimeLimitMs\":0}}",
+        "invalid 'options': softTimeLimit must be > 0");
+    assertInvalid(
+        "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"args\":"
+            + "[".repeat(101)
+            + "]".repeat(101)
+            + "}",
+        "args nest 101 levels deep; at most 100 are allowed");
+  }
+
+  @Test
+  void depthCountsContainersAndAcceptsTheLimit() throws IOException {
+    assertThat(Wire.depth(Wire.mapper().readTree("1"))).isZero();
+    assertThat(Wire.depth(Wire.mapper().readTree("[]"))).isEqualTo(1);
+    assertThat(Wire.depth(Wire.mapper().readTree("{\"a\":[1,{\"b\":[]}],\"c\":2}"))).isEqualTo(4);
+    String atLimit = "[".repeat(Wire.MAX_NESTING_DEPTH) + "]".repeat(Wire.MAX_NESTING_DEPTH);
+    TaskMessage m =
+        Wire.decodeMessage(
+            ("{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"args\":" + atLimit + "}")
+                .getBytes(StandardCharsets.UTF_8));
+    assertThat(Wire.depth(m.args())).isEqualTo(Wire.MAX_NESTING_DEPTH);
+    // What is accepted can always be stored: a status carries it a few levels deeper.
+    dev.errand.TaskStatus s =
+        dev.errand.TaskStatus.pending("i").withCall(null, CallHistory.arguments(m), null);
+    assertThat(Wire.decodeStatus(Wire.encodeStatus(s)).args()).isEqualTo(s.args());
   }
 
   private static void assertInvalid(String json, String reason) {

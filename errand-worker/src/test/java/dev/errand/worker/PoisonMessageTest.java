@@ -132,4 +132,135 @@ class PoisonMessageTest extends WorkerTestSupport {
     assertThat(client.deadLetters().count(null)).isZero();
     assertThat(r.status().attempt()).isEqualTo(1);
   }
+
+  private void enqueueRaw(String id, String body) {
+    backend
+        .broker()
+        .enqueue(
+            List.of(
+                new NewMessage(
+                    id, "default", 5, body.getBytes(StandardCharsets.UTF_8), null, null, null)));
+  }
+
+  private static String message(String id, String extra) {
+    return "{\"v\":1,\"id\":\""
+        + id
+        + "\",\"task\":\"jobs.run\",\"queue\":\"default\""
+        + extra
+        + "}";
+  }
+
+  private DeadLetter awaitDeadLetter(String id) {
+    await().atMost(WAIT).until(() -> client.deadLetters().get(id).isPresent());
+    return client.deadLetters().get(id).orElseThrow();
+  }
+
+  @Test
+  void argumentsNestedTooDeeplyAreDeadLetteredOnFirstDeliveryAndTheWorkerGoesOn() throws Exception {
+    // The finding: 998 levels decoded, ran, and then froze the worker when the status with its
+    // arguments could not be written.
+    String deep = "[".repeat(998) + "]".repeat(998);
+    enqueueRaw("deep-1", message("deep-1", ",\"kwargs\":{\"n\":1,\"deep\":" + deep + "}"));
+    startWorker(tasks(), o -> {});
+
+    DeadLetter dl = awaitDeadLetter("deep-1");
+    assertThat(dl.reason()).isEqualTo(DeadLetterReason.UNDECODABLE);
+    assertThat(dl.error().message()).contains("nest 999 levels deep; at most 100");
+    assertThat(dl.attempts()).isEqualTo(1);
+    awaitState(client.result("deep-1"), TaskState.FAILURE);
+    assertThat(client.enqueue(JOB, new Tasks.Job("next")).get(WAIT)).isEqualTo("ok next");
+    assertThat(backend.broker().stats("default").leased()).isZero();
+  }
+
+  @Test
+  void aMessageOverTheWorkersSizeLimitIsDeadLettered() throws Exception {
+    // 5 MB sent by hand, past the client's check.
+    String big = "x".repeat(5 * 1024 * 1024);
+    enqueueRaw("big-1", message("big-1", ",\"args\":[\"" + big + "\"]"));
+    startWorker(tasks(), o -> {});
+
+    DeadLetter dl = awaitDeadLetter("big-1");
+    assertThat(dl.reason()).isEqualTo(DeadLetterReason.UNDECODABLE);
+    assertThat(dl.error().type()).isEqualTo("MessageTooLarge");
+    assertThat(dl.error().message())
+        .contains("exceeds this worker's limit of " + (1024 * 1024 + 64 * 1024) + " bytes");
+    assertThat(client.enqueue(JOB, new Tasks.Job("next")).get(WAIT)).isEqualTo("ok next");
+  }
+
+  @Test
+  void invalidOptionsAndFieldsAreUndecodableOnFirstDelivery() throws Exception {
+    enqueueRaw(
+        "opts-1",
+        message(
+            "opts-1",
+            ",\"options\":{\"retry\":{\"maxRetries\":-7,\"backoffMs\":1000,"
+                + "\"backoffMaxMs\":2000,\"jitter\":true}}"));
+    enqueueRaw("prio-1", message("prio-1", ",\"priority\":12"));
+    enqueueRaw("retries-1", message("retries-1", ",\"retries\":-1"));
+    enqueueRaw("limit-1", message("limit-1", ",\"options\":{\"hardTimeLimitMs\":-5}"));
+    startWorker(tasks(), o -> {});
+
+    assertThat(awaitDeadLetter("opts-1").error().message())
+        .contains("invalid 'options'")
+        .contains("maxRetries");
+    assertThat(awaitDeadLetter("prio-1").error().message())
+        .contains("'priority' must be 0-9 but was 12");
+    assertThat(awaitDeadLetter("retries-1").error().message())
+        .contains("'retries' must be >= 0 but was -1");
+    assertThat(awaitDeadLetter("limit-1").error().message()).contains("invalid 'options'");
+    for (String id : List.of("opts-1", "prio-1", "retries-1", "limit-1")) {
+      DeadLetter dl = client.deadLetters().get(id).orElseThrow();
+      assertThat(dl.reason()).isEqualTo(DeadLetterReason.UNDECODABLE);
+      assertThat(dl.attempts()).as(id).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aResultNestedTooDeeplyFailsTheTaskWithTheReason() throws Exception {
+    startWorker(
+        new TaskRegistry()
+            .handle(JOB, (job, ctx) -> "ok " + job.label())
+            .handle(
+                dev.errand.TaskDef.of("jobs.deep", Tasks.Job.class, Object.class),
+                (job, ctx) -> {
+                  Object v = "leaf";
+                  for (int i = 0; i < 101; i++) {
+                    v = List.of(v);
+                  }
+                  return v;
+                }),
+        o -> {});
+    AsyncResult<?> r = client.send("jobs.deep", "{\"label\": \"x\"}");
+
+    awaitState(r, TaskState.FAILURE);
+    assertThat(r.status().error().message()).contains("result nest 101 levels deep");
+    assertThat(client.deadLetters().get(r.id()).orElseThrow().reason())
+        .isEqualTo(DeadLetterReason.FAILED);
+    assertThat(client.enqueue(JOB, new Tasks.Job("next")).get(WAIT)).isEqualTo("ok next");
+  }
+
+  @Test
+  void progressMetaNestedTooDeeplyIsRefusedToTheHandler() throws Exception {
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                JOB,
+                (job, ctx) -> {
+                  Object v = 1;
+                  for (int i = 0; i < 101; i++) {
+                    v = java.util.Map.of("k", v);
+                  }
+                  try {
+                    ctx.progress(v);
+                    return "accepted";
+                  } catch (dev.errand.InvalidMessageException e) {
+                    ctx.progress(java.util.Map.of("ok", true));
+                    return "refused: " + e.getMessage();
+                  }
+                }),
+        o -> {});
+
+    assertThat(client.enqueue(JOB, new Tasks.Job("x")).get(WAIT))
+        .startsWith("refused: progress meta nest 101 levels deep");
+  }
 }

@@ -1,5 +1,7 @@
 package dev.errand.worker;
 
+import dev.errand.BackendException;
+import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
@@ -10,16 +12,45 @@ import dev.errand.spi.NewMessage;
 import dev.errand.spi.QueueStats;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.ScheduleStore;
+import dev.errand.spi.TaskPage;
+import dev.errand.spi.TaskQuery;
 import dev.errand.spi.WorkerRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
-/** A backend that counts broker calls, over a real one. */
+/**
+ * A backend that counts broker calls, over a real one, and fails or hangs on demand: claims,
+ * renewals, and status writes (all of them, or those a predicate picks).
+ */
 final class RecordingBackend implements Backend {
+
+  /** Every call throws a BackendException while set: claims, renewals, writes, heartbeats. */
+  volatile boolean down;
+
+  /** Claims throw a BackendException while set. */
+  volatile boolean claimsFail;
+
+  /** Claims block (ignoring interrupts, like a dead socket) while set. */
+  volatile boolean claimsHang;
+
+  /** Lease renewals block (ignoring interrupts) while set. */
+  volatile boolean renewalsHang;
+
+  /** Status writes block (ignoring interrupts) while set. */
+  volatile boolean writesHang;
+
+  /** Status writes throw what this returns for a status (null: the write goes through). */
+  volatile Function<TaskStatus, RuntimeException> statusFault = s -> null;
+
+  private final ResultStore results;
 
   final Backend inner;
   final AtomicInteger renewals = new AtomicInteger();
@@ -29,6 +60,7 @@ final class RecordingBackend implements Backend {
 
   RecordingBackend(Backend inner) {
     this.inner = inner;
+    this.results = new FaultyResults();
     Broker b = inner.broker();
     this.broker =
         new Broker() {
@@ -40,6 +72,11 @@ final class RecordingBackend implements Backend {
           @Override
           public List<Delivery> claim(List<String> queues, int max, Duration lease, Duration wait)
               throws InterruptedException {
+            hangWhile(() -> claimsHang);
+            checkUp();
+            if (claimsFail) {
+              throw new BackendException("injected: claims fail", null);
+            }
             return b.claim(queues, max, lease, wait);
           }
 
@@ -51,6 +88,8 @@ final class RecordingBackend implements Backend {
 
           @Override
           public Set<String> renew(Collection<Delivery> deliveries, Duration lease) {
+            hangWhile(() -> renewalsHang);
+            checkUp();
             Set<String> lost = b.renew(deliveries, lease);
             renewals.incrementAndGet();
             return lost;
@@ -96,7 +135,86 @@ final class RecordingBackend implements Backend {
 
   @Override
   public ResultStore results() {
-    return inner.results();
+    return results;
+  }
+
+  private void checkUp() {
+    if (down) {
+      throw new BackendException("injected: backend down", null);
+    }
+  }
+
+  private void checkWrite(List<TaskStatus> statuses) {
+    hangWhile(() -> writesHang);
+    checkUp();
+    for (TaskStatus s : statuses) {
+      RuntimeException fault = statusFault.apply(s);
+      if (fault != null) {
+        throw fault;
+      }
+    }
+  }
+
+  /** Blocks while {@code condition} holds, deaf to interrupts like a call on a dead socket. */
+  private static void hangWhile(BooleanSupplier condition) {
+    while (condition.getAsBoolean()) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        // deaf, on purpose
+      }
+    }
+  }
+
+  private final class FaultyResults implements ResultStore {
+    private final ResultStore r = inner.results();
+
+    @Override
+    public void put(TaskStatus status, Duration ttl) {
+      checkWrite(List.of(status));
+      r.put(status, ttl);
+    }
+
+    @Override
+    public void putAll(List<TaskStatus> statuses, Duration ttl) {
+      checkWrite(statuses);
+      r.putAll(statuses, ttl);
+    }
+
+    @Override
+    public Optional<TaskStatus> get(String taskId) {
+      return r.get(taskId);
+    }
+
+    @Override
+    public TaskPage search(TaskQuery query) {
+      return r.search(query);
+    }
+
+    @Override
+    public long count(TaskQuery query) {
+      return r.count(query);
+    }
+
+    @Override
+    public CompletableFuture<TaskStatus> whenReady(String taskId) {
+      return r.whenReady(taskId);
+    }
+
+    @Override
+    public void revoke(String taskId, Duration ttl) {
+      r.revoke(taskId, ttl);
+    }
+
+    @Override
+    public Set<String> revoked(Collection<String> taskIds) {
+      return r.revoked(taskIds);
+    }
+
+    @Override
+    public boolean claimOnce(String key, Duration ttl) {
+      return r.claimOnce(key, ttl);
+    }
   }
 
   @Override
@@ -111,7 +229,24 @@ final class RecordingBackend implements Backend {
 
   @Override
   public WorkerRegistry workers() {
-    return inner.workers();
+    WorkerRegistry w = inner.workers();
+    return new WorkerRegistry() {
+      @Override
+      public void heartbeat(dev.errand.WorkerInfo info, Duration ttl) {
+        checkUp();
+        w.heartbeat(info, ttl);
+      }
+
+      @Override
+      public List<dev.errand.WorkerInfo> live() {
+        return w.live();
+      }
+
+      @Override
+      public void remove(String workerName) {
+        w.remove(workerName);
+      }
+    };
   }
 
   @Override
@@ -129,7 +264,7 @@ final class RecordingBackend implements Backend {
     if (failingWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       throw new dev.errand.BackendException("injected: backend down", null);
     }
-    return Backend.super.storeAndAck(statuses, ttl, acks);
+    return Backend.super.storeAndAck(statuses, ttl, acks); // through results(): faults apply
   }
 
   @Override

@@ -460,29 +460,32 @@ public final class WorkerEngine {
     if (halted || state != State.RUNNING) {
       return "not running (" + (halted ? "halted" : state.name().toLowerCase()) + ")";
     }
+    List<String> problems = new ArrayList<>(2);
     if (!fetcher.isAlive()) {
-      return "its fetch thread has died";
+      problems.add("its fetch thread has died");
     }
     if (claimFailures > 0) {
-      return "claims fail (" + claimFailures + " in a row): " + lastClaimError;
+      problems.add("claims fail (" + claimFailures + " in a row): " + lastClaimError);
     }
     long now = System.nanoTime();
     Duration bound = options.stallTimeout();
     Duration fetchBound = max(bound, options.pollInterval().multipliedBy(3));
     if (now - lastFetchLoopNanos > fetchBound.toNanos()) {
-      return "its fetch loop has been stuck for " + seconds(now - lastFetchLoopNanos);
+      problems.add("its fetch loop has been stuck for " + seconds(now - lastFetchLoopNanos));
     }
     if (now - lastTickNanos > bound.toNanos()) {
-      return "its timer (time limits, lease renewal, revocations) has been stuck for "
-          + seconds(now - lastTickNanos);
+      problems.add(
+          "its timer (time limits, lease renewal, revocations) has been stuck for "
+              + seconds(now - lastTickNanos));
     }
     OutcomeWriter.Stall stall = writer.stall();
     if (stall != null && stall.duration().compareTo(bound) > 0) {
-      return "task outcomes could not be written for "
-          + seconds(System.nanoTime() - stall.sinceNanos())
-          + (stall.lastError() == null ? " (a write is blocked)" : ": " + stall.lastError());
+      problems.add(
+          "task outcomes could not be written for "
+              + seconds(now - stall.sinceNanos())
+              + (stall.lastError() == null ? " (a write is blocked)" : ": " + stall.lastError()));
     }
-    return null;
+    return problems.isEmpty() ? null : String.join("; ", problems);
   }
 
   private static Duration max(Duration a, Duration b) {
