@@ -159,6 +159,24 @@ public final class Worker implements AutoCloseable {
     return engine.isConsuming();
   }
 
+  /**
+   * Threads abandoned at their hard time limit that still run. A JVM cannot stop a thread that
+   * ignores interrupts; {@code errand worker} recycles its worker process when this passes a bound.
+   */
+  public int stuckThreads() {
+    return engine.stuckThreads();
+  }
+
+  /**
+   * Retries held back because the previous attempt still runs on a stuck thread, and still held
+   * after {@link #shutdown}: the process that outlives this one sends them with {@link
+   * HeldRetry#send} once this process has exited. Left alone, each comes back when its lease runs
+   * out.
+   */
+  public List<HeldRetry> heldRetries() {
+    return engine.heldRetries();
+  }
+
   /** What it would report in a heartbeat now: running tasks, counters, health. */
   public WorkerInfo info() {
     return engine.snapshot();

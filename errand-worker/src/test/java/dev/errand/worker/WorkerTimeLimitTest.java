@@ -9,9 +9,11 @@ import dev.errand.TaskDef;
 import dev.errand.TaskOptions;
 import dev.errand.TaskState;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -128,7 +130,7 @@ class WorkerTimeLimitTest extends WorkerTestSupport {
   }
 
   @Test
-  void hardLimitRetriesWhenThePolicyAllows() throws Exception {
+  void hardLimitRetriesOnlyOnceTheStuckAttemptHasEnded() throws Exception {
     TaskDef<Tasks.Job, String> retrying =
         SLOW.toBuilder()
             .options(
@@ -138,27 +140,96 @@ class WorkerTimeLimitTest extends WorkerTestSupport {
             .build();
     CountDownLatch started = new CountDownLatch(1);
     AtomicBoolean release = new AtomicBoolean();
-    startWorker(
-        new TaskRegistry()
-            .handle(
-                retrying,
-                (job, ctx) -> {
-                  if (ctx.attempt() == 1) {
-                    started.countDown();
-                    while (!release.get()) {
-                      Thread.onSpinWait();
-                    }
-                  }
-                  return "attempt " + ctx.attempt();
-                }),
-        o -> o.concurrency(1));
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger mostAtOnce = new AtomicInteger();
+    Worker w =
+        startWorker(
+            new TaskRegistry()
+                .handle(
+                    retrying,
+                    (job, ctx) -> {
+                      mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+                      try {
+                        if (ctx.attempt() == 1) {
+                          started.countDown();
+                          while (!release.get()) {
+                            Thread.onSpinWait(); // deaf to interrupts: it cannot be stopped
+                          }
+                        }
+                        return "attempt " + ctx.attempt();
+                      } finally {
+                        running.decrementAndGet();
+                      }
+                    }),
+            o -> o.concurrency(2));
     try {
       AsyncResult<String> r = client.enqueue(retrying, new Tasks.Job("x"));
       assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
       clock.advance(Duration.ofSeconds(20));
       awaitState(r, TaskState.RETRY);
       assertThat(r.status().error().type()).isEqualTo("dev.errand.TimeLimitExceeded");
-      clock.advance(Duration.ofSeconds(1));
+      assertThat(w.stuckThreads()).isEqualTo(1);
+
+      // The retry is due, a slot is free, but attempt 1 still runs: attempt 2 must wait.
+      clock.advance(Duration.ofSeconds(5));
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(WAIT)
+          .until(() -> r.state() == TaskState.RETRY && running.get() == 1);
+      assertThat(backend.broker().stats("default").leased()).isEqualTo(1);
+
+      release.set(true); // the stuck thread ends
+      assertThat(r.get(WAIT)).isEqualTo("attempt 2");
+      assertThat(mostAtOnce).hasValue(1);
+      assertThat(w.stuckThreads()).isZero();
+    } finally {
+      release.set(true);
+    }
+  }
+
+  @Test
+  void aRetryHeldForAStuckThreadIsHandedOverAtShutdown() throws Exception {
+    TaskDef<Tasks.Job, String> retrying =
+        SLOW.toBuilder()
+            .options(
+                SLOW.options().toBuilder()
+                    .retry(RetryPolicy.builder().maxRetries(1).jitter(false).build())
+                    .build())
+            .build();
+    CountDownLatch started = new CountDownLatch(1);
+    AtomicBoolean release = new AtomicBoolean();
+    Worker w =
+        startWorker(
+            new TaskRegistry()
+                .handle(
+                    retrying,
+                    (job, ctx) -> {
+                      started.countDown();
+                      while (!release.get()) {
+                        Thread.onSpinWait();
+                      }
+                      return "attempt " + ctx.attempt();
+                    }),
+            o -> o.concurrency(1));
+    try {
+      AsyncResult<String> r = client.enqueue(retrying, new Tasks.Job("x"));
+      assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+      clock.advance(Duration.ofSeconds(20));
+      awaitState(r, TaskState.RETRY);
+
+      assertThat(w.shutdown(Duration.ofSeconds(1))).isTrue(); // it does not wait for the stuck one
+      List<HeldRetry> held = w.heldRetries();
+      assertThat(held).hasSize(1);
+      assertThat(held.get(0).id()).isEqualTo(r.id());
+      assertThat(backend.broker().stats("default").leased()).isEqualTo(1); // still held
+
+      // Whoever outlives the process (the supervisor) sends it once the process is gone.
+      assertThat(held.get(0).send(backend.broker())).isTrue();
+      assertThat(backend.broker().stats("default").leased()).isZero();
+      release.set(true);
+      startWorker(
+          new TaskRegistry().handle(retrying, (job, ctx) -> "attempt " + ctx.attempt()), o -> {});
+      clock.advance(Duration.ofSeconds(2));
       assertThat(r.get(WAIT)).isEqualTo("attempt 2");
     } finally {
       release.set(true);

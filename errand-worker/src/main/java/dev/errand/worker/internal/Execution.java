@@ -50,6 +50,20 @@ public final class Execution {
   volatile boolean shuttingDown;
   volatile boolean acked;
 
+  /**
+   * A retry held back while the thread of this attempt, stuck past its hard time limit, still runs.
+   *
+   * @param error the attempt's error
+   * @param eta when the retry was planned
+   * @param runtime how long the attempt ran until its hard limit
+   */
+  record HeldRetry(dev.errand.TaskError error, Instant eta, java.time.Duration runtime) {}
+
+  /**
+   * Set while a retry waits for this attempt's stuck thread to end; the lease is kept meanwhile.
+   */
+  volatile HeldRetry heldRetry;
+
   /** The state its outcome recorded (SUCCESS, RETRY, FAILURE, REVOKED), once written. */
   volatile TaskState outcome;
 

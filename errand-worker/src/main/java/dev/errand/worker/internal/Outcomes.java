@@ -197,6 +197,40 @@ final class Outcomes {
             unstorable(e)));
   }
 
+  /**
+   * A retry whose previous attempt still runs on a thread stuck past its hard time limit: RETRY is
+   * stored at once (callers see it), but the message stays leased to this worker until the thread
+   * ends ({@link TaskRunner#releaseHeldRetry}) or this process is gone ({@link #heldRetry}).
+   */
+  void retryWhenGone(Execution e, TaskError error, Duration delay, Duration runtime) {
+    Instant now = clock.instant();
+    Instant eta = now.plus(delay);
+    log.warn(
+        "the retry of task {} [{}] waits until its stuck thread ends or this process is recycled",
+        e.name(),
+        e.id());
+    e.heldRetry = new Execution.HeldRetry(error, eta, runtime);
+    if (!e.ignoreResult) {
+      status(e.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now));
+    }
+    e.submitted(); // the slot goes to a new thread; the lease stays until the retry is sent
+  }
+
+  /** The held retry of {@code e} as something another process can send once this one is gone. */
+  dev.errand.worker.HeldRetry heldRetry(Execution e) {
+    Execution.HeldRetry held = e.heldRetry;
+    Instant now = clock.instant();
+    Instant eta = held.eta().isBefore(now) ? now : held.eta();
+    byte[] body = Wire.encodeMessage(CallHistory.forRetry(e.message, eta, held.error(), now));
+    return new dev.errand.worker.HeldRetry(
+        e.holdsDelivery() ? e.delivery : null,
+        e.id(),
+        e.delivery.queue(),
+        e.message.priority(),
+        body,
+        eta);
+  }
+
   void failed(Execution e, DeadLetterReason reason, TaskError error, Duration runtime) {
     Instant now = clock.instant();
     DeadLetter dl = deadLetter(e.delivery, e.message, reason, error, e.message.retries() + 1);

@@ -329,6 +329,15 @@ public final class TaskRunner {
   }
 
   private void failedAttempt(Execution e, Throwable error, Duration runtime) {
+    failedAttempt(e, error, runtime, null);
+  }
+
+  /**
+   * Records a failed attempt as a retry or a failure, per the policy. A retry of an attempt whose
+   * thread is {@code stuck} (still running past its hard time limit) is held back until that thread
+   * ends, so two attempts of one task never run at once.
+   */
+  private void failedAttempt(Execution e, Throwable error, Duration runtime, Thread stuck) {
     Throwable cause = error;
     Duration countdown = null;
     boolean requested = false;
@@ -355,7 +364,11 @@ public final class TaskRunner {
           retries + 1,
           delay.toMillis(),
           taskError);
-      outcomes.retried(e, taskError, delay, runtime);
+      if (stuck != null && stuck.isAlive()) {
+        outcomes.retryWhenGone(e, taskError, delay, runtime);
+      } else {
+        outcomes.retried(e, taskError, delay, runtime);
+      }
     } else {
       log.error("task {} [{}] failed: {}", e.name(), e.id(), taskError, cause);
       outcomes.failed(e, DeadLetterReason.FAILED, taskError, runtime);
@@ -387,7 +400,7 @@ public final class TaskRunner {
       TimeLimitExceeded error =
           new TimeLimitExceeded(
               e.id(), e.name(), "hard time limit of " + e.options.hardTimeLimit() + " exceeded");
-      failedAttempt(e, error, runtime(e));
+      failedAttempt(e, error, runtime(e), stuck);
       if (stuck != null) {
         Outcomes.safely(() -> listener.threadAbandoned(e.context, stuck));
       }
@@ -448,6 +461,23 @@ public final class TaskRunner {
     }
     outcomes.handBack(e);
     return true;
+  }
+
+  /**
+   * Sends the retry held back for {@code e} now that the thread of its previous attempt has ended,
+   * at its planned time or at once if that has passed.
+   */
+  public void releaseHeldRetry(Execution e) {
+    Execution.HeldRetry held = e.heldRetry;
+    Duration delay = Duration.between(clock.instant(), held.eta());
+    log.info(
+        "the stuck thread of task {} [{}] has ended; its retry is scheduled", e.name(), e.id());
+    outcomes.retried(e, held.error(), delay.isNegative() ? Duration.ZERO : delay, held.runtime());
+  }
+
+  /** The retry held back for {@code e}, for whoever finishes it after this process is gone. */
+  public dev.errand.worker.HeldRetry heldRetry(Execution e) {
+    return outcomes.heldRetry(e);
   }
 
   /** Hands a prefetched message back to its queue (not started). */

@@ -72,6 +72,7 @@ public final class WorkerEngine {
   private final LinkedBlockingDeque<Execution> prefetched = new LinkedBlockingDeque<>();
   private final Map<String, Execution> running = new ConcurrentHashMap<>();
   private final Set<Thread> slots = ConcurrentHashMap.newKeySet();
+  private final Set<Thread> abandoned = ConcurrentHashMap.newKeySet();
   private final AtomicInteger inFlight = new AtomicInteger(); // prefetched + running, unsettled
   private final AtomicInteger pendingWrites = new AtomicInteger(); // settled, outcome being written
   private final Object capacity = new Object();
@@ -322,6 +323,7 @@ public final class WorkerEngine {
     try {
       Instant now = clock.instant();
       enforceTimeLimits(now);
+      releaseHeldRetries();
       if (!now.isBefore(lastRevocationCheck.plus(REVOCATION_CHECK))) {
         lastRevocationCheck = now;
         checkRevocations();
@@ -346,6 +348,7 @@ public final class WorkerEngine {
       if (hard != null && !now.isBefore(hard)) {
         if (runner.timeOut(e)) {
           slots.remove(e.thread());
+          abandoned.add(e.thread());
           if (state == State.RUNNING) {
             startSlot(); // keep the full concurrency
           }
@@ -358,6 +361,45 @@ public final class WorkerEngine {
         e.softLimit();
       }
     }
+  }
+
+  /** Sends the retries held back for stuck threads that have ended since. */
+  private void releaseHeldRetries() {
+    for (Execution e : running.values()) {
+      if (e.heldRetry != null && !e.thread().isAlive()) {
+        runner.releaseHeldRetry(e);
+      }
+    }
+  }
+
+  /** Threads abandoned at their hard time limit that still run. */
+  public int stuckThreads() {
+    abandoned.removeIf(t -> !t.isAlive());
+    return abandoned.size();
+  }
+
+  /**
+   * The retries held back for threads still stuck: after a shutdown, what this process could not
+   * send itself because the previous attempts may still be running in it.
+   */
+  public List<dev.errand.worker.HeldRetry> heldRetries() {
+    List<dev.errand.worker.HeldRetry> held = new ArrayList<>();
+    for (Execution e : running.values()) {
+      if (e.heldRetry != null) {
+        held.add(runner.heldRetry(e));
+      }
+    }
+    return held;
+  }
+
+  /** Running attempts a shutdown waits for: all but those parked behind a stuck thread. */
+  private boolean busy() {
+    for (Execution e : running.values()) {
+      if (e.heldRetry == null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private List<Execution> held() {
@@ -526,12 +568,12 @@ public final class WorkerEngine {
     handBackPrefetched();
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (capacity) {
-      while (!running.isEmpty() && System.nanoTime() < deadline) {
+      while (busy() && System.nanoTime() < deadline) {
         capacity.wait(Math.max(1, Math.min(50, (deadline - System.nanoTime()) / 1_000_000)));
         handBackPrefetched(); // a slot may have put one back while stopping
       }
     }
-    boolean clean = running.isEmpty();
+    boolean clean = !busy();
     if (!clean) {
       log.warn("{} tasks still running after {}; interrupting them", running.size(), timeout);
       for (Execution e : running.values()) {
@@ -539,7 +581,7 @@ public final class WorkerEngine {
       }
       long grace = System.nanoTime() + Duration.ofSeconds(1).toNanos();
       synchronized (capacity) {
-        while (!running.isEmpty() && System.nanoTime() < grace) {
+        while (busy() && System.nanoTime() < grace) {
           capacity.wait(50);
         }
       }
@@ -552,6 +594,14 @@ public final class WorkerEngine {
       }
     }
     handBackPrefetched();
+    int parked = heldRetries().size();
+    if (parked > 0) {
+      log.warn(
+          "{} retries wait for threads stuck past their hard time limit; they are sent by whoever"
+              + " outlives this process (errand worker's supervisor), or come back when their"
+              + " leases run out",
+          parked);
+    }
     writer.close();
     timer.shutdown();
     heartbeats.shutdown();
