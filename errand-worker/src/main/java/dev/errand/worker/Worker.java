@@ -160,6 +160,14 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
+   * Whether it has taken {@link WorkerOptions#maxTasks()} messages and started them all: it fetches
+   * no more, and its process can be replaced once it is shut down.
+   */
+  public boolean taskLimitReached() {
+    return engine.taskLimitReached();
+  }
+
+  /**
    * Threads abandoned at their hard time limit that still run. A JVM cannot stop a thread that
    * ignores interrupts; {@code errand worker} recycles its worker process when this passes a bound.
    */

@@ -71,6 +71,7 @@ public final class WorkerOptions {
   private final int maxResultBytes;
   private final int maxMessageBytes;
   private final Duration stallTimeout;
+  private final long maxTasks;
 
   private WorkerOptions(Builder b) {
     this.name = b.name;
@@ -89,6 +90,7 @@ public final class WorkerOptions {
     this.maxResultBytes = b.maxResultBytes;
     this.maxMessageBytes = b.maxMessageBytes;
     this.stallTimeout = b.stallTimeout;
+    this.maxTasks = b.maxTasks;
   }
 
   /** Options with every default. */
@@ -119,6 +121,7 @@ public final class WorkerOptions {
     b.maxResultBytes = maxResultBytes;
     b.maxMessageBytes = maxMessageBytes;
     b.stallTimeout = stallTimeout;
+    b.maxTasks = maxTasks;
     return b;
   }
 
@@ -192,6 +195,11 @@ public final class WorkerOptions {
     return maxMessageBytes;
   }
 
+  /** Messages the worker takes in its life; 0 for no limit. */
+  public long maxTasks() {
+    return maxTasks;
+  }
+
   /** How long a stall lasts before the worker reports itself as not consuming. */
   public Duration stallTimeout() {
     return stallTimeout;
@@ -231,6 +239,7 @@ public final class WorkerOptions {
     private int maxResultBytes = DEFAULT_MAX_RESULT_BYTES;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
+    private long maxTasks;
 
     private Builder() {}
 
@@ -371,6 +380,19 @@ public final class WorkerOptions {
      */
     public Builder stallTimeout(Duration timeout) {
       this.stallTimeout = positive("stallTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Messages the worker takes in its life, {@code >= 0}; default 0, no limit. Once it has taken
+     * this many it fetches no more and {@link Worker#taskLimitReached()} turns true, so that its
+     * supervisor can replace the process ({@code errand worker --max-tasks-per-child}).
+     */
+    public Builder maxTasks(long maxTasks) {
+      if (maxTasks < 0) {
+        throw new IllegalArgumentException("maxTasks must be >= 0 but was " + maxTasks);
+      }
+      this.maxTasks = maxTasks;
       return this;
     }
 

@@ -130,11 +130,67 @@ final class WorkerCommand implements Callable<Integer> {
               + " tasks, the queues' depth and lag, dead letters, workers, and the JVM.")
   HostPort metricsAt;
 
+  @Option(
+      names = "--no-supervisor",
+      description =
+          "Run the worker in this process instead of under a supervisor that recycles it (stuck"
+              + " threads then stay until the process ends; the --max-*-per-child limits need the"
+              + " supervisor).")
+  boolean noSupervisor;
+
+  @Option(
+      names = "--max-tasks-per-child",
+      paramLabel = "N",
+      description =
+          "Recycle the worker process after N tasks, for leaky task code (default: never).")
+  Integer maxTasksPerChild;
+
+  @Option(
+      names = "--max-memory-per-child",
+      paramLabel = "SIZE",
+      converter = ByteSize.class,
+      description =
+          "Recycle the worker process when its resident memory passes SIZE, e.g. 512m or 2g"
+              + " (default: never).")
+  Long maxMemoryPerChild;
+
+  @Option(
+      names = "--max-stuck-threads",
+      paramLabel = "N",
+      description =
+          "Recycle the worker process when more than N threads are stuck past their hard time"
+              + " limit (default: 0, at the first).")
+  int maxStuckThreads;
+
+  @Option(names = WorkerSupervisor.CHILD_OPTION, hidden = true, paramLabel = "PID:FILE")
+  String supervisedBy;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     WorkerOptions options = options();
+    if (maxTasksPerChild != null && maxTasksPerChild <= 0) {
+      throw new UsageException("--max-tasks-per-child must be > 0 but was " + maxTasksPerChild);
+    }
+    if (maxStuckThreads < 0) {
+      throw new UsageException("--max-stuck-threads must be >= 0 but was " + maxStuckThreads);
+    }
+    if (noSupervisor && (maxTasksPerChild != null || maxMemoryPerChild != null)) {
+      throw new UsageException(
+          "--max-tasks-per-child and --max-memory-per-child recycle the worker process, which"
+              + " needs its supervisor: drop --no-supervisor");
+    }
+    if (!noSupervisor && supervisedBy == null) {
+      List<String> args = spec.root().commandLine().getParseResult().originalArgs();
+      return new WorkerSupervisor(args, backend::open, options.shutdownTimeout()).run();
+    }
+    SupervisedChild child =
+        supervisedBy == null
+            ? null
+            : SupervisedChild.of(
+                supervisedBy,
+                new SupervisedChild.Limits(maxTasksPerChild, maxMemoryPerChild, maxStuckThreads));
     ErrandApp errandApp = AppLoader.load(app, classpath);
     TaskRegistry tasks = new TaskRegistry();
     errandApp.register(tasks);
@@ -190,6 +246,9 @@ final class WorkerCommand implements Callable<Integer> {
                 dashboard.close();
               }
               worker.close();
+              if (child != null) {
+                child.handOff(worker);
+              }
               if (startedMetrics != null) {
                 startedMetrics.close();
               }
@@ -221,6 +280,9 @@ final class WorkerCommand implements Callable<Integer> {
     }
     out.flush();
     worker.start();
+    if (child != null) {
+      child.watch(worker);
+    }
     // The JVM's shutdown hook stops the worker on SIGTERM/SIGINT; this thread just waits.
     while (!worker.awaitTermination(Duration.ofHours(1))) {
       // keep waiting: only a signal stops a worker
@@ -258,6 +320,7 @@ final class WorkerCommand implements Callable<Integer> {
     if (lease != null) o.leaseDuration(lease);
     if (shutdownTimeout != null) o.shutdownTimeout(shutdownTimeout);
     if (maxDeliveries != null) o.maxDeliveries(maxDeliveries);
+    if (maxTasksPerChild != null && supervisedBy != null) o.maxTasks(maxTasksPerChild);
     return o.build();
   }
 }

@@ -77,6 +77,8 @@ public final class WorkerEngine {
   private final AtomicInteger pendingWrites = new AtomicInteger(); // settled, outcome being written
   private final Object capacity = new Object();
   private final AtomicLong processed = new AtomicLong();
+  private final AtomicLong claimedTotal = new AtomicLong();
+  private volatile boolean taskLimitReached;
   private final AtomicLong failed = new AtomicLong();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final ScheduledExecutorService timer;
@@ -173,6 +175,13 @@ public final class WorkerEngine {
     while (state == State.RUNNING && !halted) {
       lastFetchLoopNanos = System.nanoTime();
       int free = max - inFlight.get();
+      if (options.maxTasks() > 0) {
+        // Never take more than the task limit: the process is replaced after exactly that many.
+        free = (int) Math.min(free, options.maxTasks() - claimedTotal.get());
+        if (free <= 0 && inFlight.get() == 0) {
+          taskLimitReached = true;
+        }
+      }
       // Outcomes waiting for their batched write still hold leases: bound them too.
       boolean writesBehind = pendingWrites.get() >= max * 4;
       if (free <= 0 || writesBehind) {
@@ -224,6 +233,7 @@ public final class WorkerEngine {
         return; // a crashed worker takes nothing further: the leases will expire
       }
       inFlight.addAndGet(claimed.size());
+      claimedTotal.addAndGet(claimed.size());
       if (state != State.RUNNING) {
         releaseAll(claimed);
         break;
@@ -370,6 +380,14 @@ public final class WorkerEngine {
         runner.releaseHeldRetry(e);
       }
     }
+  }
+
+  /**
+   * Whether the worker has taken {@link WorkerOptions#maxTasks()} messages and has none left to
+   * start: it fetches no more.
+   */
+  public boolean taskLimitReached() {
+    return taskLimitReached;
   }
 
   /** Threads abandoned at their hard time limit that still run. */
