@@ -157,6 +157,22 @@ class WorkerSupervisorIT {
   }
 
   @Test
+  void aWorkerProcessKilledBySignalIsReplacedAndItsTaskRunsAgain() throws Exception {
+    Process sup = supervisor("sup-oom", "-c", "1", "--lease", "3s");
+    long first = childOf(sup);
+    AsyncResult<String> r = client.enqueue(SupervisorApp.QUICK, run("warm-up"));
+    assertThat(r.get(WAIT)).isEqualTo(String.valueOf(first));
+
+    ProcessHandle.of(first).orElseThrow().destroyForcibly(); // as the OOM killer would
+
+    await().atMost(WAIT).until(() -> childOf(sup) != first);
+    long second = childOf(sup);
+    assertThat(client.enqueue(SupervisorApp.QUICK, run("after")).get(WAIT))
+        .isEqualTo(String.valueOf(second));
+    assertThat(Files.readString(dir.resolve("sup-oom.out"))).contains("died (exit 137)");
+  }
+
+  @Test
   void killingTheSupervisorStopsItsWorkerProcess() throws Exception {
     Process sup = supervisor("sup-kill");
     long child = childOf(sup);

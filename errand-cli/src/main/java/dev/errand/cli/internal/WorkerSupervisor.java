@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  * once the child has exited, so no retry ever runs beside the attempt it replaces.
  *
  * <p>On SIGTERM or SIGINT the supervisor stops the child gracefully and exits. A child that dies on
- * its own (killed, crashed) is restarted with backoff, unless it died at once (bad configuration),
- * which ends the supervisor with its exit code. The child watches its standard input, a pipe from
- * the supervisor: if the supervisor is killed, the child stops at once, as if killed with it.
+ * its own (killed by a signal, crashed) is restarted with backoff, unless it exited with an error
+ * at once (bad configuration), which ends the supervisor with that exit code. The child watches its
+ * standard input, a pipe from the supervisor: if the supervisor is killed, the child stops at once,
+ * as if killed with it.
  */
 final class WorkerSupervisor {
 
@@ -105,7 +106,8 @@ final class WorkerSupervisor {
         return 0;
       }
       long ranMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
-      if (ranMs < QUICK_EXIT.toMillis()) {
+      boolean killed = code > 128; // by a signal (the OOM killer, kill -9): not its own doing
+      if (!killed && ranMs < QUICK_EXIT.toMillis()) {
         log.error("worker process {} exited with {} at start; not restarting it", p.pid(), code);
         return code;
       }

@@ -41,6 +41,9 @@ public final class WorkerEngine {
   /** How often the timer checks deadlines, leases and heartbeats (real time). */
   static final Duration TICK = Duration.ofMillis(25);
 
+  /** How often buffered events are published. */
+  static final Duration EVENT_FLUSH = Duration.ofMillis(50);
+
   /** How long the fetch loop waits for room for a larger batch while work is prefetched. */
   static final long BATCH_WAIT_MS = 20;
 
@@ -83,6 +86,7 @@ public final class WorkerEngine {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final ScheduledExecutorService timer;
   private final ScheduledExecutorService heartbeats;
+  private final ScheduledExecutorService eventFlusher;
   private final Thread fetcher;
 
   private volatile State state = State.NEW;
@@ -120,6 +124,8 @@ public final class WorkerEngine {
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("errand-timer"));
     // Heartbeats have a thread of their own, so a timer stuck in a backend call is reported.
     this.heartbeats = Executors.newSingleThreadScheduledExecutor(daemon("errand-heartbeat"));
+    // Events too: publishing them must never hold up lease renewal on a busy store.
+    this.eventFlusher = Executors.newSingleThreadScheduledExecutor(daemon("errand-events"));
     this.fetcher = new Thread(this::fetchLoop, "errand-fetch");
     this.fetcher.setDaemon(true);
   }
@@ -150,6 +156,8 @@ public final class WorkerEngine {
     emit(EventType.WORKER_ONLINE);
     timer.scheduleWithFixedDelay(
         this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    eventFlusher.scheduleWithFixedDelay(
+        events::flush, EVENT_FLUSH.toMillis(), EVENT_FLUSH.toMillis(), TimeUnit.MILLISECONDS);
     long beat = options.heartbeatInterval().toMillis();
     heartbeats.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
     log.info(
@@ -342,7 +350,6 @@ public final class WorkerEngine {
         lastRenew = now;
         renewLeases();
       }
-      events.flush();
     } catch (Throwable t) {
       // Never let an exception cancel the timer: leases would stop being renewed.
       log.error("worker timer failed; continuing", t);
@@ -623,8 +630,10 @@ public final class WorkerEngine {
     writer.close();
     timer.shutdown();
     heartbeats.shutdown();
+    eventFlusher.shutdown();
     timer.awaitTermination(5, TimeUnit.SECONDS);
     heartbeats.awaitTermination(5, TimeUnit.SECONDS);
+    eventFlusher.awaitTermination(5, TimeUnit.SECONDS);
     emit(EventType.WORKER_OFFLINE);
     events.flush();
     try {
@@ -670,6 +679,7 @@ public final class WorkerEngine {
     runner.halt();
     timer.shutdownNow();
     heartbeats.shutdownNow();
+    eventFlusher.shutdownNow();
     fetcher.interrupt();
     for (Thread t : slots) {
       t.interrupt();
