@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       BenchCommand.class,
       SearchBenchCommand.class,
+      ChaosCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

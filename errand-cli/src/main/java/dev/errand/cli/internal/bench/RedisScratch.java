@@ -55,11 +55,21 @@ public final class RedisScratch implements AutoCloseable {
    * errand}) followed by {@code -bench-search-} and 8 random hex digits.
    */
   public static RedisScratch open(String url) {
+    return open(url, "bench-search");
+  }
+
+  /**
+   * Connects to the Redis of {@code url} and picks a new prefix: the URL's own (default {@code
+   * errand}) followed by {@code -PURPOSE-} and 8 random hex digits.
+   */
+  public static RedisScratch open(String url, String purpose) {
     String given = parameter(url, "prefix");
     String base = given == null ? null : URLDecoder.decode(given, StandardCharsets.UTF_8);
     String prefix =
         (base == null || base.isEmpty() ? "errand" : base)
-            + "-bench-search-"
+            + "-"
+            + purpose
+            + "-"
             + UUID.randomUUID().toString().substring(0, 8);
     return new RedisScratch(withParameter(url, "prefix", prefix), prefix);
   }
@@ -72,6 +82,11 @@ public final class RedisScratch implements AutoCloseable {
   /** The bench's own key prefix. */
   public String prefix() {
     return prefix;
+  }
+
+  /** Plain commands on the scratch's own connection (keep to keys under {@link #prefix()}). */
+  public RedisCommands<String, String> commands() {
+    return connection.sync();
   }
 
   /** Redis's {@code used_memory} in bytes (all keys of the server, not only the bench's). */
