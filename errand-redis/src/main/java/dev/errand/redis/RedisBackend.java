@@ -67,11 +67,11 @@ public final class RedisBackend implements Backend {
   private final RedisClock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private RedisBackend(RedisUrl url, Clock given, boolean serverTime) {
+  private RedisBackend(RedisUrl url, Clock given, boolean serverTime, Duration refresh) {
     Keys keys = new Keys(url.prefix());
     this.redis = Redis.connect(url);
     try {
-      this.clock = serverTime ? RedisClock.server(redis, given) : RedisClock.given(given);
+      this.clock = serverTime ? RedisClock.server(redis, given, refresh) : RedisClock.given(given);
     } catch (RuntimeException e) {
       redis.close();
       throw e;
@@ -101,15 +101,16 @@ public final class RedisBackend implements Backend {
    */
   public static RedisBackend open(String url, Clock clock) {
     Objects.requireNonNull(clock, "clock");
-    return new RedisBackend(RedisUrl.parse(url), clock, BackendProvider.isSystemClock(clock));
+    return new RedisBackend(
+        RedisUrl.parse(url), clock, BackendProvider.isSystemClock(clock), RedisClock.REFRESH);
   }
 
   /**
-   * Server time with {@code local} standing for this process's clock: for tests that play a host
-   * whose clock is wrong.
+   * Server time with {@code local} standing for this process's clock, its offset measured every
+   * {@code refresh}: for tests that play a host whose clock is wrong.
    */
-  static RedisBackend openOnServerTime(String url, Clock local) {
-    return new RedisBackend(RedisUrl.parse(url), local, true);
+  static RedisBackend openOnServerTime(String url, Clock local, Duration refresh) {
+    return new RedisBackend(RedisUrl.parse(url), local, true, refresh);
   }
 
   @Override

@@ -18,9 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,7 +69,8 @@ class RedisServerTimeIT {
   /** A backend in a process whose clock is {@code skew} off (ahead when positive). */
   RedisBackend skewed(Duration skew) {
     Clock local = Clock.offset(Clock.systemUTC(), skew);
-    return track(RedisBackend.openOnServerTime(RedisTestSupport.url(prefix, ""), local));
+    return track(
+        RedisBackend.openOnServerTime(RedisTestSupport.url(prefix, ""), local, RedisClock.REFRESH));
   }
 
   static NewMessage message(Instant notBefore) {
@@ -169,5 +173,47 @@ class RedisServerTimeIT {
         .contains("the clock of this process is 60.0 s ahead of the clock of Redis at redis://")
         .contains("this process: ")
         .contains("Redis TIME: ");
+  }
+
+  @Test
+  void measuresTheOffsetAgainAndWarnsWhenAClockJumps() throws Exception {
+    AtomicLong shift = new AtomicLong();
+    Clock jumpy =
+        new Clock() {
+          @Override
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public Instant instant() {
+            return Instant.now().plusMillis(shift.get());
+          }
+        };
+    RedisBackend b =
+        track(
+            RedisBackend.openOnServerTime(
+                RedisTestSupport.url(prefix, ""), jumpy, Duration.ofMillis(50)));
+    assertThat(logs.list).filteredOn(e -> e.getLevel() == Level.WARN).isEmpty();
+
+    shift.set(-SKEW.toMillis()); // the process clock is set a minute back
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(b.clock().millis()).isCloseTo(System.currentTimeMillis(), within(250L)));
+    assertThat(b.clockOffsetMillis()).isCloseTo(SKEW.toMillis(), within(250L));
+    assertThat(logs.list)
+        .filteredOn(e -> e.getLevel() == Level.WARN)
+        .singleElement()
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .asString()
+        .contains("60.0 s behind the clock of Redis");
   }
 }

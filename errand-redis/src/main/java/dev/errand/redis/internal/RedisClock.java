@@ -47,29 +47,32 @@ public final class RedisClock extends Clock {
 
   private final Clock local;
   private final Redis redis; // null: given time
+  private final long refreshNanos;
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile long offsetMillis;
   private volatile long measuredAtNanos;
   private long acceptRttNanos = GOOD_RTT_NANOS;
   private Long warnedOffset; // guarded by this: the offset last warned about, null if none
 
-  private RedisClock(Clock local, Redis redis) {
+  private RedisClock(Clock local, Redis redis, Duration refresh) {
     this.local = local;
     this.redis = redis;
+    this.refreshNanos = refresh.toNanos();
   }
 
   /** A clock that decides everything itself; scripts are passed its time. */
   public static RedisClock given(Clock clock) {
-    return new RedisClock(clock, null);
+    return new RedisClock(clock, null, REFRESH);
   }
 
   /**
-   * Server time: {@code local} (the process clock) corrected to Redis's {@code TIME}, measured now.
+   * Server time: {@code local} (the process clock) corrected to Redis's {@code TIME}, measured now
+   * and again every {@code refresh} ({@link #REFRESH} but in tests).
    *
    * @throws BackendException if Redis does not answer
    */
-  public static RedisClock server(Redis redis, Clock local) {
-    RedisClock clock = new RedisClock(local, redis);
+  public static RedisClock server(Redis redis, Clock local, Duration refresh) {
+    RedisClock clock = new RedisClock(local, redis, refresh);
     clock.measureNow();
     return clock;
   }
@@ -161,7 +164,7 @@ public final class RedisClock extends Clock {
 
   private void refreshIfDue() {
     if (redis == null
-        || System.nanoTime() - measuredAtNanos < REFRESH.toNanos()
+        || System.nanoTime() - measuredAtNanos < refreshNanos
         || !refreshing.compareAndSet(false, true)) {
       return;
     }

@@ -51,16 +51,22 @@ public final class HostClock extends Clock {
   private final Clock local;
   private final Path proc;
   private final Path scratch;
+  private final long refreshNanos;
   private final AtomicBoolean measuring = new AtomicBoolean();
   private volatile long offsetMillis;
   private volatile long measuredAtNanos;
   private volatile boolean available = true;
   private Long warnedOffset; // guarded by this: the offset last warned about, null if none
 
-  HostClock(Clock local, Path proc, Path scratch) {
+  /**
+   * Measures {@code local} against the kernel's time read under {@code proc} and from files made in
+   * {@code scratch}, now and every {@code refresh}.
+   */
+  HostClock(Clock local, Path proc, Path scratch, Duration refresh) {
     this.local = local;
     this.proc = proc;
     this.scratch = scratch;
+    this.refreshNanos = refresh.toNanos();
     measure();
   }
 
@@ -78,7 +84,8 @@ public final class HostClock extends Clock {
    * whose clock is wrong with an offset clock).
    */
   public static HostClock correcting(Clock local) {
-    return new HostClock(local, Path.of("/proc"), Path.of(System.getProperty("java.io.tmpdir")));
+    return new HostClock(
+        local, Path.of("/proc"), Path.of(System.getProperty("java.io.tmpdir")), REFRESH);
   }
 
   /** How far the host's clock is ahead of the process clock, in ms (negative: behind). */
@@ -105,12 +112,14 @@ public final class HostClock extends Clock {
 
   @Override
   public Clock withZone(ZoneId zone) {
-    return zone.equals(getZone()) ? this : new HostClock(local.withZone(zone), proc, scratch);
+    return zone.equals(getZone())
+        ? this
+        : new HostClock(local.withZone(zone), proc, scratch, Duration.ofNanos(refreshNanos));
   }
 
   private void refreshIfDue() {
     if (available
-        && System.nanoTime() - measuredAtNanos >= REFRESH.toNanos()
+        && System.nanoTime() - measuredAtNanos >= refreshNanos
         && measuring.compareAndSet(false, true)) {
       try {
         measure();

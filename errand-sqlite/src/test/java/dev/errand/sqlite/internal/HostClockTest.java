@@ -12,7 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +49,8 @@ class HostClockTest {
   }
 
   HostClock hostClock(Duration skew) {
-    return new HostClock(Clock.offset(Clock.systemUTC(), skew), Path.of("/proc"), tmp);
+    return new HostClock(
+        Clock.offset(Clock.systemUTC(), skew), Path.of("/proc"), tmp, HostClock.REFRESH);
   }
 
   @Test
@@ -90,7 +94,8 @@ class HostClockTest {
   @Test
   void fallsBackToTheProcessClockWithoutProc() {
     HostClock clock =
-        new HostClock(Clock.offset(Clock.systemUTC(), SKEW), tmp.resolve("no-proc"), tmp);
+        new HostClock(
+            Clock.offset(Clock.systemUTC(), SKEW), tmp.resolve("no-proc"), tmp, HostClock.REFRESH);
 
     assertThat(clock.offsetMillis()).isZero();
     assertThat(clock.millis())
@@ -106,7 +111,8 @@ class HostClockTest {
     double uptime = (now - bootSeconds * 1000) / 1000.0 + SKEW.toSeconds(); // the kernel: +60 s
     Files.writeString(proc.resolve("uptime"), String.format("%.2f 123.45\n", uptime));
 
-    HostClock clock = new HostClock(Clock.systemUTC(), proc, tmp.resolve("no-such-dir"));
+    HostClock clock =
+        new HostClock(Clock.systemUTC(), proc, tmp.resolve("no-such-dir"), HostClock.REFRESH);
 
     assertThat(clock.offsetMillis()).isCloseTo(SKEW.toMillis(), within(600L));
   }
@@ -121,6 +127,42 @@ class HostClockTest {
     assertThat(HostClock.decide(-400, Long.MIN_VALUE, 2)).isZero();
     // a few milliseconds are measurement noise
     assertThat(HostClock.decide(-400, -3, 2)).isZero();
+  }
+
+  @Test
+  void measuresAgainAndWarnsWhenTheProcessClockJumps() {
+    assumeLinuxProc();
+    AtomicLong shift = new AtomicLong();
+    Clock jumpy =
+        new Clock() {
+          @Override
+          public ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public Instant instant() {
+            return Instant.now().plusMillis(shift.get());
+          }
+        };
+    HostClock clock = new HostClock(jumpy, Path.of("/proc"), tmp, Duration.ZERO);
+    assertThat(clock.offsetMillis()).isZero();
+
+    shift.set(SKEW.toMillis()); // the process clock is set a minute ahead
+
+    assertThat(clock.millis()).isCloseTo(System.currentTimeMillis(), within(100L));
+    assertThat(clock.offsetMillis()).isCloseTo(-SKEW.toMillis(), within(100L));
+    assertThat(logs.list)
+        .filteredOn(e -> e.getLevel() == Level.WARN)
+        .singleElement()
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .asString()
+        .contains("s ahead of the clock of this host's kernel");
   }
 
   @Test
