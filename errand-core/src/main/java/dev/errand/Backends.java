@@ -18,13 +18,20 @@ public final class Backends {
 
   private Backends() {}
 
-  /** Opens the backend at {@code url} with the system clock. */
+  /**
+   * Opens the backend at {@code url} with the system clock: the backend decides leases, delays,
+   * expiry and leadership by its server's clock (Redis {@code TIME}, the host's kernel clock for
+   * SQLite), not by this process's, and {@link Backend#clock()} is this process's clock corrected
+   * to it.
+   */
   public static Backend open(String url) {
     return open(url, Clock.systemUTC());
   }
 
   /**
-   * Opens the backend at {@code url}.
+   * Opens the backend at {@code url}. With the system clock (in any zone) the backend takes its
+   * time from its server, as {@link #open(String)} does; with any other clock (tests, simulations)
+   * that clock decides every time. See {@link BackendProvider}.
    *
    * @throws IllegalArgumentException if the URL has no scheme or no module on the class path
    *     handles its scheme

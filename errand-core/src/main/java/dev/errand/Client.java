@@ -115,7 +115,7 @@ public interface Client {
   final class Builder {
     private final Backend backend;
     private Routes routes = Routes.none();
-    private Clock clock = Clock.systemUTC();
+    private Clock clock;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private Duration revokeTtl = DEFAULT_REVOKE_TTL;
     private String requestIdMdcKey = DEFAULT_REQUEST_ID_MDC_KEY;
@@ -123,6 +123,7 @@ public interface Client {
 
     private Builder(Backend backend) {
       this.backend = Objects.requireNonNull(backend, "backend");
+      this.clock = backend.clock();
     }
 
     /** Routing rules from task names to queues; default none. */
@@ -131,7 +132,11 @@ public interface Client {
       return this;
     }
 
-    /** The clock for countdowns, expiry and timestamps; default the UTC system clock. */
+    /**
+     * The clock for countdowns, expiry and timestamps; default the backend's ({@link
+     * Backend#clock()}), so an eta or expiry sent from a host with a wrong clock still means to the
+     * backend what the caller meant.
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;

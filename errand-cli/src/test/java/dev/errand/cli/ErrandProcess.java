@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
@@ -16,16 +17,24 @@ final class ErrandProcess {
 
   /** Runs {@code errand args...}, its output (with errors) in {@code dir/<out>.out}. */
   static Process start(Path dir, String out, List<String> args) throws IOException {
+    return start(dir, out, args, Map.of());
+  }
+
+  /** {@link #start(Path, String, List)} with {@code env} added to the environment. */
+  static Process start(Path dir, String out, List<String> args, Map<String, String> env)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());
     cmd.addAll(args);
-    return new ProcessBuilder(cmd)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve(out + ".out").toFile())
-        .start();
+    ProcessBuilder builder =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(out + ".out").toFile());
+    builder.environment().putAll(env);
+    return builder.start();
   }
 
   /**

@@ -47,6 +47,7 @@ public final class InMemoryBackend implements Backend {
   private final MemoryEventStore events;
   private final MemoryWorkerRegistry workers;
   private final MemoryScheduleStore schedules;
+  private final Clock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -71,6 +72,7 @@ public final class InMemoryBackend implements Backend {
   InMemoryBackend(String description, Clock clock, int eventCapacity) {
     Objects.requireNonNull(clock, "clock");
     this.description = description;
+    this.clock = clock;
     this.events = new MemoryEventStore(eventCapacity);
     this.broker = new MemoryBroker(clock, description);
     this.results = new MemoryResultStore(clock, description);
@@ -107,6 +109,12 @@ public final class InMemoryBackend implements Backend {
   @Override
   public ScheduleStore schedules() {
     return schedules;
+  }
+
+  /** The clock this backend was opened with: it decides every lease, delay and expiry. */
+  @Override
+  public Clock clock() {
+    return clock;
   }
 
   /** How many events the event log keeps; the oldest are dropped beyond it. */

@@ -144,6 +144,11 @@ public final class InMemoryBackendProvider implements BackendProvider {
     }
 
     @Override
+    public Clock clock() {
+      return shared.backend.clock();
+    }
+
+    @Override
     public String describe() {
       return shared.backend.describe();
     }

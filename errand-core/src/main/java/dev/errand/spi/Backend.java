@@ -1,6 +1,7 @@
 package dev.errand.spi;
 
 import dev.errand.TaskStatus;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -32,6 +33,27 @@ public interface Backend extends AutoCloseable {
 
   /** Scheduler schedules and its leader lease. */
   ScheduleStore schedules();
+
+  /**
+   * The backend's clock: the time by which this backend decides leases, delays, expiry and
+   * leadership. Producers and workers use it for the absolute instants they send (eta, expires) and
+   * for their local deadlines, so a process whose own clock is wrong still agrees with the backend
+   * (a worker with a clock a minute ahead cannot take over a running task, nor run a delayed one
+   * early).
+   *
+   * <p>A backend opened with the system clock (see {@link BackendProvider#isSystemClock}) takes its
+   * time from its server: Redis's {@code TIME}, the database's clock, the host's kernel clock for
+   * SQLite; this clock is then the process clock corrected by its measured offset to that time. A
+   * backend opened with any other clock (a test's settable clock, a simulation) decides by that
+   * clock and returns it here.
+   *
+   * <p>Thread-safe. The default, the UTC system clock, is right only for a backend that takes every
+   * time from the system clock of its process; backends should override it (a wrapper returns the
+   * clock of the backend it wraps).
+   */
+  default Clock clock() {
+    return Clock.systemUTC();
+  }
 
   /**
    * Stores task statuses, then acks deliveries, in as few round trips as the backend can (one

@@ -6,6 +6,13 @@ import java.time.Clock;
  * Opens a {@link Backend} from a URL. Implementations are found with {@link
  * java.util.ServiceLoader}; register one in {@code
  * META-INF/services/dev.errand.spi.BackendProvider}.
+ *
+ * <p>The clock passed to {@link #open} chooses which time is authoritative. The system clock (in
+ * any zone, see {@link #isSystemClock}) means <em>server time</em>: the backend decides leases,
+ * delays, expiry and leadership by its server's clock (Redis {@code TIME}, the database's clock,
+ * the host kernel's clock for SQLite), never by the clock of the process that calls it, and its
+ * {@link Backend#clock()} is the process clock corrected to that time. Any other clock (a test's
+ * settable clock, a simulation) is used as given, for every decision, so tests stay deterministic.
  */
 public interface BackendProvider {
 
@@ -15,7 +22,17 @@ public interface BackendProvider {
   /**
    * Opens a backend.
    *
+   * @param clock the system clock for server time, or the clock that decides every time (tests)
    * @throws IllegalArgumentException naming the URL when it is malformed
    */
   Backend open(String url, Clock clock);
+
+  /**
+   * Whether {@code clock} is the plain system clock, in any zone ({@link Clock#systemUTC()}, {@link
+   * Clock#systemDefaultZone()}, {@link Clock#system}): a backend opened with it takes its time from
+   * its server. A wrapped, offset or ticking clock is not.
+   */
+  static boolean isSystemClock(Clock clock) {
+    return clock.equals(Clock.system(clock.getZone()));
+  }
 }

@@ -5,6 +5,7 @@ import dev.errand.redis.internal.Keys;
 import dev.errand.redis.internal.Notifier;
 import dev.errand.redis.internal.Redis;
 import dev.errand.redis.internal.RedisBroker;
+import dev.errand.redis.internal.RedisClock;
 import dev.errand.redis.internal.RedisDeadLetters;
 import dev.errand.redis.internal.RedisEvents;
 import dev.errand.redis.internal.RedisResultStore;
@@ -12,6 +13,7 @@ import dev.errand.redis.internal.RedisSchedules;
 import dev.errand.redis.internal.RedisUrl;
 import dev.errand.redis.internal.RedisWorkers;
 import dev.errand.spi.Backend;
+import dev.errand.spi.BackendProvider;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.Delivery;
@@ -22,6 +24,7 @@ import dev.errand.spi.WorkerRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,10 +46,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * prefixes), {@code timeout} (command timeout, default 10 s) and {@code events} (event log
  * capacity, default 10,000). Every key and its lifetime are listed in {@code docs/redis.md}.
  *
- * <p>Times (leases, delays, expiries) come from the given clock, so hosts that share a Redis should
- * keep their clocks in sync (NTP); a waiting consumer re-checks at least once a second while
- * something is due, which bounds the effect of a small skew. One instance per process is enough: it
- * is thread-safe and all threads share its connection.
+ * <p>Opened with the system clock ({@link #open(String)}), the backend runs on <em>server
+ * time</em>: lease deadlines, delays, expiry, reaping and the scheduler's leadership are decided by
+ * Redis's {@code TIME} inside the scripts, so a host whose clock is wrong can neither take over a
+ * running task nor run a delayed one early; {@link #clock()} is this process's clock corrected by
+ * its measured offset to Redis's (a WARN names both clocks when they are more than a second apart).
+ * Opened with another clock (tests), that clock decides everything. One instance per process is
+ * enough: it is thread-safe and all threads share its connection.
  */
 public final class RedisBackend implements Backend {
 
@@ -58,11 +64,18 @@ public final class RedisBackend implements Backend {
   private final RedisEvents events;
   private final RedisWorkers workers;
   private final RedisSchedules schedules;
+  private final RedisClock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private RedisBackend(RedisUrl url, Clock clock) {
+  private RedisBackend(RedisUrl url, Clock given, boolean serverTime, Duration refresh) {
     Keys keys = new Keys(url.prefix());
     this.redis = Redis.connect(url);
+    try {
+      this.clock = serverTime ? RedisClock.server(redis, given, refresh) : RedisClock.given(given);
+    } catch (RuntimeException e) {
+      redis.close();
+      throw e;
+    }
     this.notifier = new Notifier(redis, keys);
     this.deadLetters = new RedisDeadLetters(redis, keys);
     this.broker = new RedisBroker(redis, keys, clock, notifier, deadLetters);
@@ -73,7 +86,7 @@ public final class RedisBackend implements Backend {
   }
 
   /**
-   * Connects to the Redis at {@code url} with the system clock.
+   * Connects to the Redis at {@code url}, on server time (Redis's clock decides).
    *
    * @throws IllegalArgumentException naming the URL when it is malformed
    * @throws dev.errand.BackendException naming the server when it cannot be reached
@@ -82,9 +95,22 @@ public final class RedisBackend implements Backend {
     return open(url, Clock.systemUTC());
   }
 
-  /** Like {@link #open(String)}, with every time taken from {@code clock}. */
+  /**
+   * Like {@link #open(String)}. With the system clock (in any zone) Redis's clock decides; with any
+   * other clock (tests) every time is taken from {@code clock}.
+   */
   public static RedisBackend open(String url, Clock clock) {
-    return new RedisBackend(RedisUrl.parse(url), clock);
+    Objects.requireNonNull(clock, "clock");
+    return new RedisBackend(
+        RedisUrl.parse(url), clock, BackendProvider.isSystemClock(clock), RedisClock.REFRESH);
+  }
+
+  /**
+   * Server time with {@code local} standing for this process's clock, its offset measured every
+   * {@code refresh}: for tests that play a host whose clock is wrong.
+   */
+  static RedisBackend openOnServerTime(String url, Clock local, Duration refresh) {
+    return new RedisBackend(RedisUrl.parse(url), local, true, refresh);
   }
 
   @Override
@@ -115,6 +141,23 @@ public final class RedisBackend implements Backend {
   @Override
   public ScheduleStore schedules() {
     return schedules;
+  }
+
+  /**
+   * In server time, this process's clock corrected by its offset to Redis's {@code TIME} (measured
+   * at connect and every 30 s); else the clock the backend was opened with.
+   */
+  @Override
+  public Clock clock() {
+    return clock;
+  }
+
+  /**
+   * How far Redis's clock is ahead of this process's, in ms, as last measured (negative: behind); 0
+   * unless on server time.
+   */
+  public long clockOffsetMillis() {
+    return clock.offsetMillis();
   }
 
   /**

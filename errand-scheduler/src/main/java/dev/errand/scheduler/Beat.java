@@ -61,6 +61,7 @@ public final class Beat implements AutoCloseable {
             b.client.backend().schedules(),
             b.client,
             b.clock,
+            b.client.backend().clock(),
             b.group,
             name,
             b.failover,
@@ -157,10 +158,11 @@ public final class Beat implements AutoCloseable {
     private Duration misfireGrace = DEFAULT_MISFIRE_GRACE;
     private String group = DEFAULT_GROUP;
     private String name;
-    private Clock clock = Clock.systemUTC();
+    private Clock clock;
 
     private Builder(Client client) {
       this.client = Objects.requireNonNull(client, "client");
+      this.clock = client.backend().clock();
     }
 
     /**
@@ -230,7 +232,10 @@ public final class Beat implements AutoCloseable {
       return this;
     }
 
-    /** The clock for ticks and the lease; default the UTC system clock. */
+    /**
+     * The clock for ticks; default the backend's ({@link dev.errand.spi.Backend#clock()}). Whether
+     * the leader lease is still valid is always judged by the backend's clock, which decides it.
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;

@@ -49,9 +49,12 @@ public final class Schedules {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /** The schedules of {@code client}'s backend; run-now sends with {@code client}. */
+  /**
+   * The schedules of {@code client}'s backend; run-now sends with {@code client}, edits are stamped
+   * by the backend's clock.
+   */
   public static Schedules create(Client client) {
-    return create(client, Clock.systemUTC());
+    return create(client, client.backend().clock());
   }
 
   /** {@link #create(Client)} with the clock that stamps edits (tests). */

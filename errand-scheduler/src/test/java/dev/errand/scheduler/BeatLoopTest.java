@@ -42,7 +42,7 @@ class BeatLoopTest {
   }
 
   BeatLoop loop(String name, ScheduleStore store) {
-    return new BeatLoop(store, client, clock, "beat", name, FAILOVER, GRACE);
+    return new BeatLoop(store, client, clock, clock, "beat", name, FAILOVER, GRACE);
   }
 
   Schedule everyMinute(MissedRuns missed) {
@@ -124,6 +124,24 @@ class BeatLoopTest {
     clock.set(t0.plus(Duration.ofMinutes(5)).plusSeconds(30)); // b was down too: 5 ticks missed
     b.pass();
     assertThat(sentTicks()).hasSize(5).startsWith(t0.plusSeconds(60)).endsWith(t0.plusSeconds(300));
+  }
+
+  @Test
+  void aLeaderJudgesItsLeaseByTheBackendsClockNotByTheClockOfItsTicks() throws Exception {
+    Instant t0 = clock.instant();
+    schedules.add(everyMinute(MissedRuns.skip()).toBuilder().every(Duration.ofSeconds(2)).build());
+    MutableClock ticks = new MutableClock(t0); // a's own clock, which falls behind the backend's
+    BeatLoop a =
+        new BeatLoop(backend.schedules(), client, ticks, clock, "beat", "a", FAILOVER, GRACE);
+    a.pass(); // a leads, with an 8 s lease
+    clock.advance(Duration.ofSeconds(9)); // by the backend's clock a's lease has lapsed
+    assertThat(backend.schedules().lead("beat", "b", Duration.ofSeconds(8))).isTrue();
+
+    ticks.advance(Duration.ofMillis(2_020)); // by its own clock a renewed 2 s ago: a tick is due
+    a.pass();
+    a.pass();
+
+    assertThat(a.leading()).as("a asked the backend again instead of firing").isFalse();
   }
 
   @Test

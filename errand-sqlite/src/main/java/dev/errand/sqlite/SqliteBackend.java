@@ -10,6 +10,7 @@ import dev.errand.spi.ResultStore;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.WorkerRegistry;
 import dev.errand.sqlite.internal.Db;
+import dev.errand.sqlite.internal.HostClock;
 import dev.errand.sqlite.internal.Janitor;
 import dev.errand.sqlite.internal.SqliteBroker;
 import dev.errand.sqlite.internal.SqliteResultStore;
@@ -31,6 +32,12 @@ import java.util.Set;
  * <p>URL form: {@code sqlite:PATH}, relative to the working directory ({@code sqlite:errand.db},
  * the default of the command line) or absolute ({@code sqlite:/var/lib/errand/errand.db}).
  *
+ * <p>Opened with the system clock, it decides leases, delays, expiry and leadership by the host's
+ * clock as the kernel keeps it, not by the clock this process sees (which libfaketime or a
+ * virtualized clock can move): {@link #clock()} is this process's clock corrected by its measured
+ * offset to the kernel's, and a WARN names both clocks when they are more than a second apart.
+ * Opened with another clock (tests), that clock decides everything.
+ *
  * <p>A process that only enqueues starts no thread. A consumer's first claim starts a janitor that
  * deletes expired rows every 30 s; waiting for a result written by another process starts one
  * poller thread while anything waits.
@@ -50,7 +57,8 @@ public final class SqliteBackend implements Backend {
   private final Janitor janitor;
   private final Clock clock;
 
-  private SqliteBackend(Path file, Clock clock, int eventCapacity) {
+  private SqliteBackend(Path file, Clock given, int eventCapacity) {
+    Clock clock = HostClock.of(given);
     this.clock = clock;
     this.db = new Db(file);
     this.janitor = new Janitor(db, clock);
@@ -63,7 +71,8 @@ public final class SqliteBackend implements Backend {
   }
 
   /**
-   * Opens (creating if needed) the database at {@code file}.
+   * Opens (creating if needed) the database at {@code file}. With the system clock (in any zone)
+   * the host's kernel clock decides every time; with any other clock (tests), that clock does.
    *
    * @throws IllegalArgumentException naming the path if its directory does not exist or cannot be
    *     written, or it is a directory
@@ -148,6 +157,15 @@ public final class SqliteBackend implements Backend {
   @Override
   public ScheduleStore schedules() {
     return schedules;
+  }
+
+  /**
+   * With the system clock: the host's clock (this process's clock corrected by its offset to the
+   * kernel's, measured at open and every 30 s); else the clock the backend was opened with.
+   */
+  @Override
+  public Clock clock() {
+    return clock;
   }
 
   /** Stores the statuses and acks the deliveries in one transaction. */

@@ -205,7 +205,7 @@ public final class Worker implements AutoCloseable {
     private final Backend backend;
     private TaskRegistry tasks = new TaskRegistry();
     private WorkerOptions options = WorkerOptions.defaults();
-    private Clock clock = Clock.systemUTC();
+    private Clock clock;
     private WorkerListener listener = new WorkerListener() {};
     private final List<TaskInterceptor> interceptors = new ArrayList<>();
     private RandomGenerator random = new Random();
@@ -213,6 +213,7 @@ public final class Worker implements AutoCloseable {
 
     private Builder(Backend backend) {
       this.backend = Objects.requireNonNull(backend, "backend");
+      this.clock = backend.clock();
     }
 
     /** The tasks this worker runs (replaces any registered before). */
@@ -239,7 +240,11 @@ public final class Worker implements AutoCloseable {
       return this;
     }
 
-    /** The clock for every time decision; default the UTC system clock. */
+    /**
+     * The clock for every time decision (expiry, time limits, lease renewal, heartbeats, retry
+     * times); default the backend's ({@link Backend#clock()}), so a host with a wrong clock still
+     * agrees with the backend.
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;

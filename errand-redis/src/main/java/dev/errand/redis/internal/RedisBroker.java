@@ -1,8 +1,5 @@
 package dev.errand.redis.internal;
 
-import dev.errand.DeadLetter;
-import dev.errand.DeadLetterReason;
-import dev.errand.TaskError;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.Delivery;
@@ -12,7 +9,6 @@ import dev.errand.spi.QueueStats;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,10 +33,16 @@ import org.slf4j.LoggerFactory;
  * ids (score: lease deadline) and two hashes (bodies, and per-message metadata). Every operation is
  * one Lua script on one queue's keys, so it is atomic and stays in one Cluster slot.
  *
+ * <p>Deadlines and due times are decided by the backend's clock: in server time the scripts read
+ * Redis's {@code TIME} themselves (see {@link RedisClock}).
+ *
  * <p>A claim that finds nothing waits for a pub/sub "work arrived" message on the queue's channel
  * (sent by enqueue, release and retry), or until the next delayed message or lease is due — never a
- * polling loop. While leases or delayed messages exist it re-checks at least once a second, which
- * also bounds the effect of clock differences between hosts. Thread-safe.
+ * polling loop. While leases or delayed messages exist it re-checks at least once a second.
+ *
+ * <p>Values of the wrong type under a queue's keys, and messages whose metadata Errand did not
+ * write, are set aside by the scripts and turned into dead letters by {@link Quarantine}.
+ * Thread-safe.
  */
 public final class RedisBroker implements Broker {
 
@@ -53,21 +55,21 @@ public final class RedisBroker implements Broker {
 
   private final Redis redis;
   private final Keys keys;
-  private final Clock clock;
+  private final RedisClock clock;
   private final Notifier notifier;
-  private final DeadLetterStore deadLetters;
+  private final Quarantine quarantine;
   private final AtomicLong wakeups = new AtomicLong();
   private final String node = UUID.randomUUID().toString().substring(0, 8);
   private final AtomicLong claims = new AtomicLong();
   private final Set<String> knownQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public RedisBroker(
-      Redis redis, Keys keys, Clock clock, Notifier notifier, DeadLetterStore deadLetters) {
+      Redis redis, Keys keys, RedisClock clock, Notifier notifier, DeadLetterStore deadLetters) {
     this.redis = redis;
     this.keys = keys;
     this.clock = clock;
     this.notifier = notifier;
-    this.deadLetters = deadLetters;
+    this.quarantine = new Quarantine(redis, clock, deadLetters);
   }
 
   @Override
@@ -89,7 +91,7 @@ public final class RedisBroker implements Broker {
       List<String> keyList =
           new ArrayList<>(List.of(qk.ready(), qk.delayed(), qk.body(), qk.meta(), qk.seq()));
       List<byte[]> args = new ArrayList<>(3 + e.getValue().size() * 6);
-      args.add(num(now));
+      args.add(clock.scriptNow());
       args.add(bytes(qk.wakeChannel()));
       args.add(num(e.getValue().size()));
       for (int i : e.getValue()) {
@@ -120,10 +122,7 @@ public final class RedisBroker implements Broker {
     List<String> queueNames = new ArrayList<>(byQueue.keySet());
     for (int c = 0; c < calls.size(); c++) {
       List<Object> result = redis.await(calls.get(c), "enqueue");
-      String quarantined = text(result.get(1));
-      if (!quarantined.isEmpty()) {
-        quarantine(queueNames.get(c), quarantined);
-      }
+      quarantine.foreignValues(queueNames.get(c), Quarantine.keys(result.get(1)));
       @SuppressWarnings("unchecked")
       List<Object> reply = (List<Object>) result.get(0);
       List<Integer> idx = order.get(c);
@@ -153,9 +152,11 @@ public final class RedisBroker implements Broker {
       long generation = notifier.generation();
       List<Delivery> got = new ArrayList<>();
       long nextDue = -1;
+      boolean setAside = false;
       for (String q : queues) {
         Attempt a = claimFrom(q, max - got.size(), lease);
         got.addAll(a.deliveries());
+        setAside |= a.setAside();
         if (a.nextDue() >= 0 && (nextDue < 0 || a.nextDue() < nextDue)) {
           nextDue = a.nextDue();
         }
@@ -165,6 +166,9 @@ public final class RedisBroker implements Broker {
       }
       if (!got.isEmpty() || wait.isZero() || wakeups.get() != wakeupsSeen) {
         return got;
+      }
+      if (setAside) {
+        continue; // what was behind the garbage may be ready now
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
@@ -184,11 +188,16 @@ public final class RedisBroker implements Broker {
     }
   }
 
-  private record Attempt(List<Delivery> deliveries, long nextDue) {}
+  /**
+   * One claim script's outcome.
+   *
+   * @param nextDue when the next delayed message or lease is due (ms, backend clock), or -1
+   * @param setAside whether it set garbage aside (then the queue may hold more right behind it)
+   */
+  private record Attempt(List<Delivery> deliveries, long nextDue, boolean setAside) {}
 
   private Attempt claimFrom(String queue, int max, Duration lease) throws InterruptedException {
     Keys.QueueKeys qk = keys.queue(queue);
-    long now = clock.millis();
     String receiptPrefix = node + "-" + claims.incrementAndGet();
     List<Object> reply =
         redis.awaitInterruptibly(
@@ -198,18 +207,21 @@ public final class RedisBroker implements Broker {
                 new String[] {
                   qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq()
                 },
-                num(now),
+                clock.scriptNow(),
                 num(max),
                 num(lease.toMillis()),
                 bytes(receiptPrefix)),
             "claim from queue '" + queue + "'");
-    if (reply.size() > 2) {
-      quarantine(queue, text(reply.get(2)));
-      return new Attempt(List.of(), 0);
-    }
     @SuppressWarnings("unchecked")
     List<Object> flat = (List<Object>) reply.get(0);
-    Instant leaseUntil = Instant.ofEpochMilli(now + lease.toMillis());
+    @SuppressWarnings("unchecked")
+    List<Object> corrupt = (List<Object>) reply.get(4);
+    List<String> foreign = Quarantine.keys(reply.get(3));
+    if (!corrupt.isEmpty()) {
+      ackAll(quarantine.corruptMetadata(queue, qk.meta(), corrupt));
+    }
+    quarantine.foreignValues(queue, foreign);
+    Instant leaseUntil = Instant.ofEpochMilli(number(reply.get(2)) + lease.toMillis());
     List<Delivery> out = new ArrayList<>(flat.size() / 5);
     for (int i = 0; i < flat.size(); i += 5) {
       out.add(
@@ -222,59 +234,7 @@ public final class RedisBroker implements Broker {
               text(flat.get(i + 4)),
               leaseUntil));
     }
-    return new Attempt(out, number(reply.get(1)));
-  }
-
-  /**
-   * Something other than Errand wrote a value of the wrong type under a queue's key (a raw LPUSH,
-   * say). The claim script moved it aside; each element becomes a dead letter, so nothing is lost
-   * and the queue works again.
-   */
-  private void quarantine(String queue, String key) {
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
-    String type = redis.await(cmd.type(key), "inspect foreign key");
-    List<byte[]> values =
-        switch (type) {
-          case "list" -> redis.await(cmd.lrange(key, 0, -1), "read foreign key");
-          case "set" -> new ArrayList<>(redis.await(cmd.smembers(key), "read foreign key"));
-          case "string" -> List.of(redis.await(cmd.get(key), "read foreign key"));
-          case "hash" -> new ArrayList<>(redis.await(cmd.hvals(key), "read foreign key"));
-          default -> List.of(("(a Redis " + type + ")").getBytes(StandardCharsets.UTF_8));
-        };
-    Instant now = clock.instant();
-    for (int i = 0; i < values.size(); i++) {
-      String body = dev.errand.wire.Wire.bodyText(values.get(i));
-      deadLetters.add(
-          new DeadLetter(
-              "foreign-" + UUID.randomUUID(),
-              null,
-              queue,
-              DeadLetterReason.UNDECODABLE,
-              TaskError.of(
-                  "InvalidMessage",
-                  "found a Redis "
-                      + type
-                      + " under the queue key "
-                      + keys.queue(queue).ready()
-                      + " (Errand keeps a sorted set there); element "
-                      + (i + 1)
-                      + " of "
-                      + values.size()
-                      + " was not sent by Errand"),
-              null,
-              null,
-              body,
-              1,
-              null,
-              now));
-    }
-    redis.await(cmd.del(key), "remove foreign key");
-    log.error(
-        "queue '{}': a Redis {} of {} values was found under its key (not written by Errand);"
-            + " moved them to the dead letters",
-        queue,
-        type,
-        values.size());
+    return new Attempt(out, number(reply.get(1)), !corrupt.isEmpty() || !foreign.isEmpty());
   }
 
   @Override
@@ -288,7 +248,7 @@ public final class RedisBroker implements Broker {
         deliveries,
         Script.ACK,
         qk -> new String[] {qk.leased(), qk.body(), qk.meta()},
-        null,
+        new byte[0][],
         "ack");
   }
 
@@ -298,7 +258,7 @@ public final class RedisBroker implements Broker {
         deliveries,
         Script.RENEW,
         qk -> new String[] {qk.leased(), qk.meta()},
-        num(clock.millis() + lease.toMillis()),
+        new byte[][] {clock.scriptNow(), num(lease.toMillis())},
         "renew leases");
   }
 
@@ -310,7 +270,7 @@ public final class RedisBroker implements Broker {
       Collection<Delivery> deliveries,
       Script script,
       Function<Keys.QueueKeys, String[]> keysOf,
-      byte[] firstArg,
+      byte[][] firstArgs,
       String what) {
     Map<String, List<Delivery>> byQueue = groupByQueue(deliveries);
     List<CompletableFuture<List<Object>>> calls = new ArrayList<>(byQueue.size());
@@ -320,13 +280,16 @@ public final class RedisBroker implements Broker {
               redis.async(),
               ScriptOutputType.MULTI,
               keysOf.apply(keys.queue(e.getKey())),
-              idsAndReceipts(firstArg, e.getValue())));
+              idsAndReceipts(firstArgs, e.getValue())));
     }
     Set<String> stale = new HashSet<>();
-    for (CompletableFuture<List<Object>> c : calls) {
-      for (Object id : redis.await(c, what)) {
+    List<String> queueNames = new ArrayList<>(byQueue.keySet());
+    for (int c = 0; c < calls.size(); c++) {
+      List<Object> reply = redis.await(calls.get(c), what);
+      for (Object id : (List<?>) reply.get(0)) {
         stale.add(text(id));
       }
+      quarantine.foreignValues(queueNames.get(c), Quarantine.keys(reply.get(1)));
     }
     return stale;
   }
@@ -334,28 +297,29 @@ public final class RedisBroker implements Broker {
   @Override
   public boolean release(Delivery delivery) {
     Keys.QueueKeys qk = keys.queue(delivery.queue());
-    Long done =
+    List<Object> reply =
         redis.await(
             Script.RELEASE.run(
                 redis.async(),
-                ScriptOutputType.INTEGER,
+                ScriptOutputType.MULTI,
                 new String[] {qk.ready(), qk.leased(), qk.meta()},
                 bytes(delivery.id()),
                 bytes(delivery.receipt()),
                 bytes(qk.wakeChannel())),
             "release");
+    quarantine.foreignValues(delivery.queue(), Quarantine.keys(reply.get(1)));
     notifier.bump();
-    return done == 1L;
+    return number(reply.get(0)) == 1L;
   }
 
   @Override
   public boolean retry(Delivery delivery, byte[] body, Instant notBefore) {
     Keys.QueueKeys qk = keys.queue(delivery.queue());
-    Long done =
+    List<Object> reply =
         redis.await(
             Script.RETRY.run(
                 redis.async(),
-                ScriptOutputType.INTEGER,
+                ScriptOutputType.MULTI,
                 new String[] {
                   qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq()
                 },
@@ -363,11 +327,12 @@ public final class RedisBroker implements Broker {
                 bytes(delivery.receipt()),
                 body,
                 num(notBefore.toEpochMilli()),
-                num(clock.millis()),
+                clock.scriptNow(),
                 bytes(qk.wakeChannel())),
             "retry");
+    quarantine.foreignValues(delivery.queue(), Quarantine.keys(reply.get(1)));
     notifier.bump();
-    return done == 1L;
+    return number(reply.get(0)) == 1L;
   }
 
   @Override
@@ -397,8 +362,9 @@ public final class RedisBroker implements Broker {
                 new String[] {
                   qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq()
                 },
-                num(clock.millis())),
+                clock.scriptNow()),
             "queue stats");
+    quarantine.foreignValues(queue, Quarantine.keys(r.get(14)));
     Map<Integer, Long> byPriority = new HashMap<>();
     for (int p = 0; p <= 9; p++) {
       long n = number(r.get(3 + p));
@@ -419,14 +385,15 @@ public final class RedisBroker implements Broker {
   @Override
   public long purge(String queue) {
     Keys.QueueKeys qk = keys.queue(queue);
-    Long n =
+    List<Object> reply =
         redis.await(
             Script.PURGE.run(
                 redis.async(),
-                ScriptOutputType.INTEGER,
+                ScriptOutputType.MULTI,
                 new String[] {qk.ready(), qk.delayed(), qk.body(), qk.meta()}),
             "purge");
-    return n;
+    quarantine.foreignValues(queue, Quarantine.keys(reply.get(1)));
+    return number(reply.get(0));
   }
 
   private static Map<String, List<Delivery>> groupByQueue(Collection<Delivery> deliveries) {
@@ -437,12 +404,10 @@ public final class RedisBroker implements Broker {
     return byQueue;
   }
 
-  private static byte[][] idsAndReceipts(byte[] first, List<Delivery> ds) {
-    int off = first == null ? 0 : 1;
+  private static byte[][] idsAndReceipts(byte[][] first, List<Delivery> ds) {
+    int off = first.length;
     byte[][] args = new byte[off + ds.size() * 2][];
-    if (first != null) {
-      args[0] = first;
-    }
+    System.arraycopy(first, 0, args, 0, off);
     for (int i = 0; i < ds.size(); i++) {
       args[off + 2 * i] = bytes(ds.get(i).id());
       args[off + 2 * i + 1] = bytes(ds.get(i).receipt());

@@ -8,7 +8,6 @@ import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
 import dev.errand.wire.Wire;
 import io.lettuce.core.ScriptOutputType;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,12 +28,12 @@ public final class RedisResultStore implements ResultStore {
 
   private final Redis redis;
   private final Keys keys;
-  private final Clock clock;
+  private final RedisClock clock;
   private final Notifier notifier;
   private final Revocations revocations;
   private final TaskIndex index;
 
-  public RedisResultStore(Redis redis, Keys keys, Clock clock, Notifier notifier) {
+  public RedisResultStore(Redis redis, Keys keys, RedisClock clock, Notifier notifier) {
     this.redis = redis;
     this.keys = keys;
     this.clock = clock;
@@ -139,7 +138,7 @@ public final class RedisResultStore implements ResultStore {
                 redis.async(),
                 ScriptOutputType.INTEGER,
                 new String[] {keys.once(key)},
-                num(clock.millis()),
+                clock.scriptNow(),
                 num(ttl.toMillis())),
             "claim once");
     return got == 1L;

@@ -8,7 +8,6 @@ import static dev.errand.redis.internal.RedisBroker.text;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.StoredSchedule;
 import io.lettuce.core.ScriptOutputType;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  * versions are two hashes written together by scripts, so compare-and-set is atomic and versions
  * come from one counter that a delete leaves alone (a stale write based on a deleted schedule never
  * matches its re-created namesake). Writes announce the new change count on a channel, which {@link
- * #awaitChange} listens to instead of polling. Leases expire by the backend's clock, not Redis's,
- * like every other expiry of this backend. Thread-safe.
+ * #awaitChange} listens to instead of polling. Leases expire by the backend's clock, like every
+ * other expiry of this backend: Redis's own in server time (see {@link RedisClock}). Thread-safe.
  */
 public final class RedisSchedules implements ScheduleStore {
 
@@ -34,10 +33,11 @@ public final class RedisSchedules implements ScheduleStore {
   private static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
   // Keeps deadline arithmetic on System.nanoTime() clear of overflow; over 70 years.
   private static final long MAX_WAIT_NANOS = Long.MAX_VALUE / 4;
+  private static final long MAX_LEASE_MILLIS = 1L << 50;
 
   private final Redis redis;
   private final Keys keys;
-  private final Clock clock;
+  private final RedisClock clock;
   private final Notifier notifier;
   private final String[] writeKeys;
   private final String[] leaseKeys;
@@ -47,7 +47,7 @@ public final class RedisSchedules implements ScheduleStore {
   private long signals;
   private volatile boolean listening;
 
-  public RedisSchedules(Redis redis, Keys keys, Clock clock, Notifier notifier) {
+  public RedisSchedules(Redis redis, Keys keys, RedisClock clock, Notifier notifier) {
     this.redis = redis;
     this.keys = keys;
     this.clock = clock;
@@ -153,9 +153,8 @@ public final class RedisSchedules implements ScheduleStore {
     if (ttl.isNegative() || ttl.isZero()) {
       throw new IllegalArgumentException("ttl must be > 0 but was " + ttl);
     }
-    long now = clock.millis();
     String what = "take the leader lease of [" + group + "]";
-    byte[][] args = {bytes(group), bytes(candidate), num(now), num(expiry(now, ttl))};
+    byte[][] args = {bytes(group), bytes(candidate), clock.scriptNow(), num(leaseMillis(ttl))};
     return call(Script.SCHEDULE_LEAD, what, leaseKeys, args) == 1;
   }
 
@@ -224,12 +223,15 @@ public final class RedisSchedules implements ScheduleStore {
     return value == null ? 0 : number(value);
   }
 
-  /** {@code now + ttl} in ms, at least 1 ms on, saturating: a lease of centuries is forever. */
-  private static long expiry(long now, Duration ttl) {
+  /**
+   * {@code ttl} in ms, at least 1, at most 2^50 (35,000 years: forever), so the script's {@code now
+   * + ttl} stays exact in Lua's doubles.
+   */
+  private static long leaseMillis(Duration ttl) {
     try {
-      return Math.addExact(now, Math.max(1, ttl.toMillis()));
+      return Math.min(Math.max(1, ttl.toMillis()), MAX_LEASE_MILLIS);
     } catch (ArithmeticException overflow) {
-      return Long.MAX_VALUE;
+      return MAX_LEASE_MILLIS;
     }
   }
 

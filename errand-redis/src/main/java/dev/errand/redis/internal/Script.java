@@ -19,27 +19,28 @@ import java.util.concurrent.CompletionException;
  */
 public final class Script {
 
-  public static final Script ENQUEUE = load("enqueue", "batch");
-  public static final Script CLAIM = load("claim", "batch", "queue_common");
-  public static final Script ACK = load("ack", "batch");
-  public static final Script RENEW = load("renew", "batch");
-  public static final Script RELEASE = load("release");
-  public static final Script RETRY = load("retry");
-  public static final Script STATS = load("stats", "queue_common");
-  public static final Script PURGE = load("purge");
+  public static final Script ENQUEUE = load("enqueue", "clock", "guard", "batch", "meta");
+  public static final Script CLAIM =
+      load("claim", "clock", "guard", "batch", "meta", "queue_common");
+  public static final Script ACK = load("ack", "guard", "batch");
+  public static final Script RENEW = load("renew", "clock", "guard", "batch");
+  public static final Script RELEASE = load("release", "guard", "meta");
+  public static final Script RETRY = load("retry", "clock", "guard", "meta");
+  public static final Script STATS = load("stats", "clock", "guard", "meta", "queue_common");
+  public static final Script PURGE = load("purge", "guard");
   public static final Script EVENTS_PUBLISH = load("events_publish");
   public static final Script EVENTS_READ = load("events_read");
-  public static final Script ONCE = load("once");
+  public static final Script ONCE = load("once", "clock");
   public static final Script DEAD_ADD = load("dead_add");
   public static final Script DEAD_REMOVE = load("dead_remove");
   public static final Script SCHEDULE_READ = load("schedule_read");
   public static final Script SCHEDULE_PUT = load("schedule_put");
   public static final Script SCHEDULE_DELETE = load("schedule_delete");
-  public static final Script SCHEDULE_LEAD = load("schedule_lead");
+  public static final Script SCHEDULE_LEAD = load("schedule_lead", "clock");
   public static final Script SCHEDULE_RESIGN = load("schedule_resign");
-  public static final Script TASKS_INDEX = load("tasks_index", "batch", "tasks_common");
-  public static final Script TASKS_TRIM = load("tasks_trim", "batch", "tasks_common");
-  public static final Script TASKS_SEARCH = load("tasks_search", "batch", "tasks_common");
+  public static final Script TASKS_INDEX = load("tasks_index", "guard", "batch", "tasks_common");
+  public static final Script TASKS_TRIM = load("tasks_trim", "guard", "batch", "tasks_common");
+  public static final Script TASKS_SEARCH = load("tasks_search", "guard", "batch", "tasks_common");
 
   private final String name;
   private final String source;

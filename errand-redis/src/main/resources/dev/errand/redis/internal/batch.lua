@@ -1,6 +1,6 @@
--- Shared by the scripts that touch many messages at once (prepended to them): one redis.call per
--- batch instead of one per message, which is most of a script's cost. Chunks keep unpack() far
--- below Lua's stack limit.
+-- Shared by the scripts that touch many messages at once (prepended to them, after guard.lua): one
+-- call per batch instead of one per message, which is most of a script's cost. Chunks keep unpack()
+-- far below Lua's stack limit.
 local CHUNK = 4000 -- arguments per call, even so field/value and score/member pairs stay whole
 
 -- Calls command(key, [option,] args...) once per chunk of args; returns the replies in order when
@@ -11,9 +11,9 @@ local function batched(command, key, args, collect, option)
     local last = math.min(i + CHUNK - 1, #args)
     local reply
     if option then
-      reply = redis.call(command, key, option, unpack(args, i, last))
+      reply = call(command, key, option, unpack(args, i, last))
     else
-      reply = redis.call(command, key, unpack(args, i, last))
+      reply = call(command, key, unpack(args, i, last))
     end
     if collect then
       for j = 1, #reply do

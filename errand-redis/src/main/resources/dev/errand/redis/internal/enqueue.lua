@@ -1,19 +1,31 @@
 -- Enqueues messages into one queue, each atomically with its idempotency key.
 -- KEYS: 1 ready, 2 delayed, 3 body, 4 meta, 5 seq, 6.. idempotency keys
--- ARGV: 1 now (ms), 2 wake channel, 3 count, then per message:
+-- ARGV: 1 now (ms, or '' for Redis's clock), 2 wake channel, 3 count, then per message:
 --       id, priority, body, notBefore (ms, 0 = now), idempotency key index (0 = none), window (ms)
 -- Returns {one string per message: '' when enqueued, else the id that holds the key;
---          '' or the key a foreign value found under the ready key was moved to}.
-local PRIORITY_SPAN = 4398046511104 -- 2^42 sequence numbers per priority band
-local now = tonumber(ARGV[1])
+--          keys foreign values were moved to (see guard.lua)}.
+guardKeys(#KEYS)
+local now = clockNow(ARGV[1])
 local n = tonumber(ARGV[3])
 local nowText = string.format('%d', now)
 local out = {}
-local quarantine = ''
-local kind = redis.call('TYPE', KEYS[1]).ok
-if kind ~= 'zset' and kind ~= 'none' then
-  quarantine = KEYS[1] .. ':foreign:' .. nowText
-  redis.call('RENAME', KEYS[1], quarantine)
+
+-- 'expiresAt|id' of the message holding an idempotency key; a value Errand did not write there is
+-- moved aside (and so frees the key).
+local function keyHolder(key)
+  local held = call('GET', key)
+  if not held then
+    return nil
+  end
+  local expires, id = string.match(held, '^(%d+)|(.+)$')
+  if not expires then
+    moveAside(key)
+    return nil
+  end
+  if tonumber(expires) > now then
+    return id
+  end
+  return nil
 end
 
 -- First decide which messages go in (idempotency keys), then write them all in a few calls.
@@ -25,13 +37,7 @@ for i = 0, n - 1 do
   local notBefore, keyIndex, window = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
   local holder = nil
   if keyIndex > 0 then
-    local held = redis.call('GET', KEYS[keyIndex])
-    if held then
-      local sep = string.find(held, '|', 1, true)
-      if sep and tonumber(string.sub(held, 1, sep - 1)) > now then
-        holder = string.sub(held, sep + 1)
-      end
-    end
+    holder = keyHolder(KEYS[keyIndex])
     if not holder then
       redis.call('SET', KEYS[keyIndex], string.format('%d', now + window) .. '|' .. id,
         'PX', math.max(window, 1))
@@ -57,7 +63,7 @@ end
 
 if #readyIds > 0 then
   -- Sequence numbers in message order keep FIFO within a priority.
-  local seq = redis.call('INCRBY', KEYS[5], #readyIds) - #readyIds
+  local seq = nextSeq(KEYS[5], #readyIds) - #readyIds
   for i, m in ipairs(readyIds) do
     local score = string.format('%d', (9 - m[2]) * PRIORITY_SPAN + seq + i)
     ready[#ready + 1] = score
@@ -77,4 +83,4 @@ if #ready > 0 then
   batched('ZADD', KEYS[1], ready)
   redis.call('PUBLISH', ARGV[2], '')
 end
-return {out, quarantine}
+return {out, FOREIGN}

@@ -1,10 +1,12 @@
 -- Counts of one queue.
 -- Returns expired leases and due delayed messages to the ready set first, so counts are as of now.
 -- KEYS: 1 ready, 2 delayed, 3 leased, 4 body, 5 meta, 6 seq
--- ARGV: 1 now (ms)
--- Returns {ready, leased, delayed, ready of priority 0 .. 9, oldest readyAt (ms or -1)}.
-reap(tonumber(ARGV[1]))
-local out = {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[2])}
+-- ARGV: 1 now (ms, or '' for Redis's clock)
+-- Returns {ready, leased, delayed, ready of priority 0 .. 9, oldest readyAt (ms or -1),
+--          keys foreign values were moved to (see guard.lua)}.
+guardKeys(6)
+reap(clockNow(ARGV[1]))
+local out = {call('ZCARD', KEYS[1]), call('ZCARD', KEYS[3]), call('ZCARD', KEYS[2])}
 local oldest = -1
 for prio = 0, 9 do
   local low = (9 - prio) * PRIORITY_SPAN
@@ -12,10 +14,10 @@ for prio = 0, 9 do
   if prio == 9 then
     low = '-inf'
   end
-  out[#out + 1] = redis.call('ZCOUNT', KEYS[1], low, high)
-  local head = redis.call('ZRANGEBYSCORE', KEYS[1], low, high, 'LIMIT', 0, 1)
+  out[#out + 1] = call('ZCOUNT', KEYS[1], low, high)
+  local head = call('ZRANGEBYSCORE', KEYS[1], low, high, 'LIMIT', 0, 1)
   if #head > 0 then
-    local v = redis.call('HGET', KEYS[5], head[1])
+    local v = call('HGET', KEYS[5], head[1])
     local t = v and tonumber(string.match(v, ',(%d+)$'))
     if t and (oldest < 0 or t < oldest) then
       oldest = t
@@ -23,4 +25,5 @@ for prio = 0, 9 do
   end
 end
 out[#out + 1] = oldest
+out[#out + 1] = FOREIGN
 return out

@@ -36,6 +36,7 @@ public final class BeatLoop implements Runnable {
   private final ScheduleStore store;
   private final Client client;
   private final Clock clock;
+  private final Clock leaseClock;
   private final String group;
   private final String candidate;
   private final Duration leaseTtl;
@@ -45,18 +46,22 @@ public final class BeatLoop implements Runnable {
   private final Set<String> unreadable = new HashSet<>();
   private volatile boolean leading;
   private volatile boolean stopping;
-  private Instant validUntil = Instant.MIN;
+  private Instant validUntil = Instant.MIN; // by leaseClock
   private Instant renewAt = Instant.MIN;
 
   /**
    * A loop that fails over within {@code failover}: the lease lasts eight tenths of it and a
    * standby tries every tenth, so a dead leader is replaced at most nine tenths after its last
    * renewal, leaving a tenth for the round trips and a loaded machine.
+   *
+   * @param clock the clock of ticks
+   * @param leaseClock the backend's clock, which decides when the lease lapses
    */
   public BeatLoop(
       ScheduleStore store,
       Client client,
       Clock clock,
+      Clock leaseClock,
       String group,
       String candidate,
       Duration failover,
@@ -64,6 +69,7 @@ public final class BeatLoop implements Runnable {
     this.store = store;
     this.client = client;
     this.clock = clock;
+    this.leaseClock = leaseClock;
     this.group = group;
     this.candidate = candidate;
     this.standbyPoll = failover.dividedBy(10);
@@ -146,9 +152,11 @@ public final class BeatLoop implements Runnable {
     if (leading && now.isBefore(renewAt)) {
       return true;
     }
+    // Read before asking, so the lease is thought valid no longer than the backend keeps it.
+    Instant asked = leaseClock.instant();
     boolean won = store.lead(group, candidate, leaseTtl);
     if (won) {
-      validUntil = now.plus(leaseTtl);
+      validUntil = asked.plus(leaseTtl);
       renewAt = now.plus(renewEvery);
       if (!leading) {
         log.info("{} leads the scheduler group '{}'", candidate, group);
@@ -190,7 +198,7 @@ public final class BeatLoop implements Runnable {
           skipped);
     }
     if (!plan.fires().isEmpty()) {
-      if (!now.isBefore(validUntil)) {
+      if (!leaseClock.instant().isBefore(validUntil)) {
         renewAt = Instant.MIN; // the lease may have lapsed: renew before firing anything
         return now;
       }
