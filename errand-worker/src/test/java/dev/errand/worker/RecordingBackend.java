@@ -268,6 +268,11 @@ final class RecordingBackend implements Backend {
   }
 
   @Override
+  public java.time.Clock clock() {
+    return inner.clock();
+  }
+
+  @Override
   public String describe() {
     return "recording " + inner.describe();
   }
