@@ -97,23 +97,23 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (tasks <= 0) throw new UsageException("--tasks must be > 0 but was " + tasks);
-    if (concurrency <= 0)
-      throw new UsageException("--concurrency must be > 0 but was " + concurrency);
     if (payload < 0) throw new UsageException("--payload must be >= 0 but was " + payload);
     if (!results.equals("on") && !results.equals("off")) {
       throw new UsageException("--results must be on or off but was '" + results + "'");
     }
-    if (prefetch < 0) throw new UsageException("--prefetch must be >= 0 but was " + prefetch);
     if (latencyRate <= 0 || latencyRate > 10_000) {
       throw new UsageException("--latency-rate must be 1-10000 but was " + latencyRate);
     }
     if (sleepTasks <= 0)
       throw new UsageException("--sleep-tasks must be > 0 but was " + sleepTasks);
-    int sleepC = sleepConcurrency == null ? concurrency : sleepConcurrency;
-    if (sleepC <= 0) throw new UsageException("--sleep-concurrency must be > 0 but was " + sleepC);
     if (warmup < 0) throw new UsageException("--warmup must be >= 0 but was " + warmup);
-    Pool p = pool(pool, "--pool");
-    Pool sleepP = sleepPool == null ? p : pool(sleepPool, "--sleep-pool");
+    Pool p = WorkerLimits.pool("--pool", pool);
+    Pool sleepP = sleepPool == null ? p : WorkerLimits.pool("--sleep-pool", sleepPool);
+    WorkerLimits limits = WorkerLimits.current();
+    limits.concurrency("--concurrency", concurrency, p);
+    limits.prefetch("--prefetch", prefetch, false);
+    int sleepC = sleepConcurrency == null ? concurrency : sleepConcurrency;
+    limits.concurrency("--sleep-concurrency", sleepC, sleepP);
     ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.errand"))
         .setLevel(ch.qos.logback.classic.Level.WARN);
     Bench.Settings settings =
@@ -199,20 +199,6 @@ final class BenchCommand implements Callable<Integer> {
                 rate(r.drainSleep)),
             List.of("resident memory after the run", String.format("%.0f MiB", r.rssMb))));
     return 0;
-  }
-
-  private static Pool pool(String label, String option) {
-    Pool p;
-    try {
-      p = Pool.fromLabel(label);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(option + " must be threads or virtual but was '" + label + "'");
-    }
-    if (!p.isAvailable()) {
-      throw new UsageException(
-          option + " virtual needs Java 21 or newer; this is Java " + Runtime.version().feature());
-    }
-    return p;
   }
 
   private static String rate(double perSecond) {
