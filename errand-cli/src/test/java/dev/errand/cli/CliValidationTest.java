@@ -264,6 +264,40 @@ class CliValidationTest {
   }
 
   @Test
+  void timesAndSizesBeyondWhatTheCodeCanCarryAreRefusedUpFront() {
+    refused(
+        2,
+        "error: --start '+999999999-12-31T23:59:59Z' is more than 100 years from now; check the"
+            + " year",
+        "schedule",
+        "add",
+        "s",
+        "--task",
+        "t",
+        "--every",
+        "1h",
+        "--start",
+        "+999999999-12-31T23:59:59Z");
+    refused(
+        2,
+        "error: --at '1900-01-01T00:00:00Z' is more than 100 years from now; check the year",
+        "schedule",
+        "add",
+        "s",
+        "--task",
+        "t",
+        "--at",
+        "1900-01-01T00:00:00Z");
+    refused(
+        2,
+        "error: --payload must be 0-1044480 but was 2000000: a task's message, payload and"
+            + " envelope, is at most 1048576 bytes",
+        "bench",
+        "--payload",
+        "2000000");
+  }
+
+  @Test
   void concurrencyAndPrefetchAreBoundedByWhatTheMachineCanRun() {
     String app = SampleApp.class.getName();
     // More than any machine allows: Linux caps a process's threads below 2^22 (kernel.pid_max).

@@ -1,6 +1,7 @@
 package dev.errand.cli.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.errand.Client;
 import dev.errand.cli.internal.bench.Bench;
 import dev.errand.cli.internal.bench.BenchResult;
 import dev.errand.spi.Backend;
@@ -92,12 +93,24 @@ final class BenchCommand implements Callable<Integer> {
       description = "Tasks run before anything is timed, to warm the JIT (default: 20000).")
   int warmup = 20_000;
 
+  /** The largest --payload: a message's limit less room for its envelope (id, name, headers). */
+  static final int MAX_PAYLOAD = Client.DEFAULT_MAX_MESSAGE_BYTES - 4096;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     if (tasks <= 0) throw new UsageException("--tasks must be > 0 but was " + tasks);
-    if (payload < 0) throw new UsageException("--payload must be >= 0 but was " + payload);
+    if (payload < 0 || payload > MAX_PAYLOAD) {
+      throw new UsageException(
+          "--payload must be 0-"
+              + MAX_PAYLOAD
+              + " but was "
+              + payload
+              + ": a task's message, payload and envelope, is at most "
+              + Client.DEFAULT_MAX_MESSAGE_BYTES
+              + " bytes");
+    }
     if (!results.equals("on") && !results.equals("off")) {
       throw new UsageException("--results must be on or off but was '" + results + "'");
     }

@@ -121,7 +121,7 @@ final class CallCommand implements Callable<Integer> {
       start = now.plus(when.countdown);
     }
     if (when.eta != null) {
-      Instant eta = eta(when.eta, now);
+      Instant eta = eta(when.eta);
       o.eta(eta);
       start = eta.isAfter(now) ? eta : now;
     }
@@ -144,7 +144,7 @@ final class CallCommand implements Callable<Integer> {
     return o.build();
   }
 
-  private static Instant eta(String text, Instant now) {
+  private static Instant eta(String text) {
     Instant eta;
     try {
       eta = Instant.parse(text.strip());
@@ -152,11 +152,6 @@ final class CallCommand implements Callable<Integer> {
       throw new UsageException(
           "--eta '" + text + "' is not an ISO-8601 instant such as 2026-12-01T09:00:00Z");
     }
-    // As far as a duration may reach (see DurationConverter.MAX), in either direction.
-    if (Duration.between(now, eta).abs().compareTo(DurationConverter.MAX) > 0) {
-      throw new UsageException(
-          "--eta '" + text + "' is more than 100 years from now; check the year");
-    }
-    return eta;
+    return Checks.nearNow("--eta", text, eta);
   }
 }

@@ -1,6 +1,7 @@
 package dev.errand.cli.internal;
 
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Checks of option values that say which flag is wrong, what it was and why, in the flag's own
@@ -53,6 +54,18 @@ final class Checks {
               + why);
     }
     return value;
+  }
+
+  /**
+   * {@code time} when it is within {@link DurationConverter#MAX} of now, either way: a time further
+   * off is a mistyped year, and its distance from now overflows the arithmetic of a timed wait.
+   */
+  static Instant nearNow(String flag, String text, Instant time) {
+    if (Duration.between(Instant.now(), time).abs().compareTo(DurationConverter.MAX) > 0) {
+      throw new UsageException(
+          flag + " '" + text + "' is more than 100 years from now; check the year");
+    }
+    return time;
   }
 
   /** {@code value} when it is above zero. */

@@ -157,8 +157,12 @@ final class ScheduleDefinition {
     }
   }
 
-  /** An instant, a date-time with an offset, or a local date-time in {@code zone}. */
+  /** An instant, a date-time with an offset, or a local date-time in {@code zone}, near now. */
   static Instant time(String flag, String v, ZoneId zone) {
+    return Checks.nearNow(flag, v, parseTime(flag, v, zone));
+  }
+
+  private static Instant parseTime(String flag, String v, ZoneId zone) {
     String t = v.strip();
     try {
       return Instant.parse(t);
