@@ -288,6 +288,12 @@ class CliValidationTest {
         "t",
         "--at",
         "1900-01-01T00:00:00Z");
+    Run huge = errand("call", "a.b", "--kwargs", "{\"blob\": \"" + "x".repeat(1_100_000) + "\"}");
+    assertThat(huge.code()).as(huge.err()).isEqualTo(2);
+    assertThat(huge.err())
+        .startsWith("error: message of task a.b [")
+        .contains("bytes, over the limit of 1048576 bytes");
+    assertThat(held.broker().queues()).as("nothing was sent").isEmpty();
     refused(
         2,
         "error: --payload must be 0-1044480 but was 2000000: a task's message, payload and"

@@ -2,6 +2,7 @@ package dev.errand.cli.internal;
 
 import dev.errand.BackendException;
 import dev.errand.ErrandException;
+import dev.errand.MessageTooLargeException;
 import picocli.CommandLine;
 
 /**
@@ -15,7 +16,11 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
   public int handleExecutionException(
       Exception e, CommandLine cli, CommandLine.ParseResult parseResult) {
     boolean notFound = e instanceof NotFoundException;
-    boolean usage = e instanceof IllegalArgumentException || e instanceof UsageException;
+    // A message over the size limit is made of what the caller typed (--args, --kwargs).
+    boolean usage =
+        e instanceof IllegalArgumentException
+            || e instanceof UsageException
+            || e instanceof MessageTooLargeException;
     String prefix = usage || notFound ? "error: " : "failed: ";
     cli.getErr().println(cli.getColorScheme().errorText(prefix + describe(e)));
     if (System.getenv("ERRAND_DEBUG") != null) {
