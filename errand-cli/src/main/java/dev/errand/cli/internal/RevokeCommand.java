@@ -16,8 +16,8 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Revoke a task: skipped if not started, interrupted if running.",
-      "Exit 1 if it was already finished, 4 if no task with this id is known (use --force to",
-      "revoke an id before its task is sent)."
+      "Exit 1 if it had already finished, 4 if no task with this id is known.",
+      "--force revokes an id before its task is sent."
     })
 final class RevokeCommand implements Callable<Integer> {
 
