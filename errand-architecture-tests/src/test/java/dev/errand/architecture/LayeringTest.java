@@ -133,12 +133,15 @@ class LayeringTest {
   }
 
   @Test
-  void noClassIsLoadedByNameExceptTheVirtualThreadBridgeAndTheCliAppFlag() {
-    // Threads reaches Thread.ofVirtual() on JDK 21+; AppLoader loads the class an operator names
-    // with --app. Nothing ever loads a class named by a message.
+  void noClassIsLoadedByNameExceptTheJdkBridgesAndTheCliAppFlag() {
+    // Threads reaches Thread.ofVirtual() on JDK 21+ and GracefulStop sun.misc.Signal, both fixed
+    // JDK names; AppLoader loads the class an operator names with --app. Nothing ever loads a
+    // class named by a message.
     noClasses()
         .that()
         .doNotHaveFullyQualifiedName("dev.errand.worker.internal.Threads")
+        .and()
+        .doNotHaveFullyQualifiedName("dev.errand.cli.internal.GracefulStop")
         .and()
         .doNotHaveFullyQualifiedName("dev.errand.cli.internal.AppLoader")
         .should()

@@ -5,7 +5,8 @@ import dev.errand.cli.internal.ErrandCommand;
 /**
  * The {@code errand} command. Exit codes: 0 success; 1 a failure (a task that failed, a backend
  * that cannot be reached); 2 bad usage or configuration (a bad flag, URL or value, with the reason
- * printed); 3 a result that is not ready yet.
+ * printed); 3 a result that is not ready yet; 4 no such task, dead letter or schedule. A worker,
+ * beat or dashboard stopped by SIGTERM or SIGINT exits 0 once it has stopped cleanly.
  */
 public final class Main {
 

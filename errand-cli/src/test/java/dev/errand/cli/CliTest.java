@@ -278,10 +278,6 @@ class CliTest {
       {"add", "y", "--task", "t", "--every", "1h", "--zone", "Mars/Olympus"},
       {"add", "y", "--task", "t", "--every", "1h", "--missed", "sometimes"},
       {"add", "x", "--task", "t", "--every", "1h"},
-      {"edit", "nope", "--every", "1h"},
-      {"pause", "nope"},
-      {"delete", "nope"},
-      {"run-now", "nope"},
     };
     String[] expected = {
       "61 * * * *",
@@ -292,10 +288,6 @@ class CliTest {
       "--zone 'Mars/Olympus' is not a time zone",
       "'sometimes'",
       "'x' already exists",
-      "no schedule named 'nope'",
-      "no schedule named 'nope'",
-      "no schedule named 'nope'",
-      "no schedule named 'nope'",
     };
     for (int i = 0; i < cases.length; i++) {
       List<String> args = new ArrayList<>(List.of("schedule"));

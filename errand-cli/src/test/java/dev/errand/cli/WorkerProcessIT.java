@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Real {@code errand worker} processes sharing one backend: one is killed with SIGKILL mid-task and
  * nothing is lost; a task that runs for three times its lease runs once; SIGTERM hands prefetched
- * tasks back at once; {@code --metrics} serves Prometheus metrics. Subclassed once per backend.
+ * tasks back at once, finishes the running one and exits 0, a second SIGTERM exits at once; {@code
+ * --metrics} serves Prometheus metrics. Subclassed once per backend.
  */
 abstract class WorkerProcessIT {
 
@@ -152,15 +153,36 @@ abstract class WorkerProcessIT {
               assertThat(s.leased()).isEqualTo(1);
             });
     assertThat(w.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(w.exitValue())
-        .as("128 + SIGTERM, the JVM's exit status after a signal")
-        .isEqualTo(143);
+    assertThat(w.exitValue()).as("a clean stop, for systemd and supervisors").isZero();
     assertThat(Files.readString(dir.resolve("worker-t.out"))).contains("worker worker-t stopped");
     assertThat(first.get(Duration.ofSeconds(5))).isEqualTo(1);
     for (AsyncResult<Integer> r : waiting) {
       assertThat(r.state()).isIn(TaskState.RECEIVED, TaskState.PENDING);
     }
     assertThat(backend.broker().stats("default").ready()).isEqualTo(5);
+  }
+
+  @Test
+  void aSecondSigtermWhileStoppingExitsAtOnceAndTheRunningTaskComesBack() throws Exception {
+    Process w = worker("worker-2t", "-c", "1", "--prefetch", "0", "--lease", "2s");
+    AsyncResult<Integer> slow = send(1, 120_000);
+    await().atMost(Duration.ofSeconds(60)).until(() -> slow.state() == TaskState.STARTED);
+    Path out = dir.resolve("worker-2t.out");
+
+    w.destroy(); // SIGTERM: waits for the running task, up to the 30 s shutdown timeout
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> Files.readString(out).contains("SIGTERM: stopping"));
+    assertThat(w.isAlive()).isTrue();
+    w.destroy(); // again: exit now
+
+    assertThat(w.waitFor(10, TimeUnit.SECONDS)).as("exits at once, not after the task").isTrue();
+    assertThat(w.exitValue()).as("128 + SIGTERM: not a clean stop").isEqualTo(143);
+    assertThat(Files.readString(out)).contains("SIGTERM again while stopping: exiting now");
+    // Nothing is lost: the task's lease expires and it is ready for another worker.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> backend.broker().stats("default").ready() == 1);
   }
 
   @Test

@@ -23,7 +23,11 @@ public interface ErrandApp {
   /** Registers every task definition with its handler. Called once, before a worker starts. */
   void register(TaskRegistry tasks);
 
-  /** Routing rules from task names to queues for producers of this app; default none. */
+  /**
+   * Routing rules from task names to queues for producers of this app; {@code errand worker} also
+   * gives them to its {@link Worker.Builder#routes routes} (start-time warning, {@code
+   * ctx.client()}). Default none.
+   */
   default Routes routes() {
     return Routes.none();
   }

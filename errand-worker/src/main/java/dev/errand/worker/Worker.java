@@ -1,6 +1,7 @@
 package dev.errand.worker;
 
 import dev.errand.Client;
+import dev.errand.Routes;
 import dev.errand.TaskDef;
 import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
@@ -9,6 +10,7 @@ import dev.errand.worker.internal.BackendHealth;
 import dev.errand.worker.internal.EventSink;
 import dev.errand.worker.internal.Hosts;
 import dev.errand.worker.internal.OutcomeWriter;
+import dev.errand.worker.internal.RoutingCheck;
 import dev.errand.worker.internal.TaskRunner;
 import dev.errand.worker.internal.Threads;
 import dev.errand.worker.internal.WorkerEngine;
@@ -55,13 +57,20 @@ public final class Worker implements AutoCloseable {
 
   private final String name;
   private final WorkerOptions options;
+  private final TaskRegistry tasks;
+  private final Routes routes;
   private final WorkerEngine engine;
 
   private Worker(Builder b) {
     this.options = b.options;
+    this.tasks = b.tasks;
+    this.routes = b.routes;
     this.name = options.name() != null ? options.name() : Hosts.defaultWorkerName();
     Threads.factory(options.pool(), "errand-check"); // fails fast if the pool is unavailable
-    Client client = b.client != null ? b.client : Client.builder(b.backend).clock(b.clock).build();
+    Client client =
+        b.client != null
+            ? b.client
+            : Client.builder(b.backend).clock(b.clock).routes(b.routes).build();
     EventSink events = EventSink.buffered(b.backend.events(), EVENT_BUFFER);
     BackendHealth health = new BackendHealth();
     OutcomeWriter writer =
@@ -95,13 +104,16 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
-   * Starts fetching and running tasks.
+   * Starts fetching and running tasks. Logs a warning for each registered task whose messages go to
+   * a queue this worker does not consume (by the {@linkplain Builder#routes routes}, else the queue
+   * of the task definition's options): they will wait for another worker.
    *
    * @return this worker
    * @throws IllegalStateException if it was already started
    */
   public Worker start() {
     engine.start();
+    RoutingCheck.warn(tasks, routes, options.queues());
     return this;
   }
 
@@ -210,6 +222,7 @@ public final class Worker implements AutoCloseable {
     private final List<TaskInterceptor> interceptors = new ArrayList<>();
     private RandomGenerator random = new Random();
     private Client client;
+    private Routes routes = Routes.none();
 
     private Builder(Backend backend) {
       this.backend = Objects.requireNonNull(backend, "backend");
@@ -268,7 +281,20 @@ public final class Worker implements AutoCloseable {
       return this;
     }
 
-    /** The client handed to tasks as {@code ctx.client()}; default one on the same backend. */
+    /**
+     * The app's routing rules (as in {@link ErrandApp#routes()}): the start warns about tasks they
+     * send to a queue this worker does not consume, and the default {@code ctx.client()} sends with
+     * them. Default none.
+     */
+    public Builder routes(Routes routes) {
+      this.routes = Objects.requireNonNull(routes, "routes");
+      return this;
+    }
+
+    /**
+     * The client handed to tasks as {@code ctx.client()}; default one on the same backend with the
+     * {@linkplain #routes routes}.
+     */
     public Builder client(Client client) {
       this.client = Objects.requireNonNull(client, "client");
       return this;

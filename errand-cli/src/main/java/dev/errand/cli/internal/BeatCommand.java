@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,7 +42,7 @@ final class BeatCommand implements Callable<Integer> {
   @Option(
       names = "--failover",
       paramLabel = "DURATION",
-      description = "Longest a dead leader goes unreplaced, at least 1s (default: 10s).")
+      description = "Longest a dead leader goes unreplaced, 1s to 1h (default: 10s).")
   Duration failover = Beat.DEFAULT_FAILOVER;
 
   @Option(
@@ -61,13 +60,24 @@ final class BeatCommand implements Callable<Integer> {
   @Option(names = "--name", paramLabel = "NAME", description = "This scheduler's name.")
   String name;
 
+  /** The longest --failover: a dead leader's schedules go unsent for up to this long. */
+  static final Duration MAX_FAILOVER = Duration.ofHours(1);
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
+    Checks.between(
+        "--failover",
+        failover,
+        Duration.ofSeconds(1),
+        MAX_FAILOVER,
+        "no schedule is sent for up to this long after the leader dies");
+    Checks.notNegative("--misfire-grace", misfireGrace);
     List<?> defined = List.of();
     ScheduleSource source =
         app == null ? null : AppLoader.load(app, classpath, ScheduleSource.class);
+    GracefulStop stop = new GracefulStop().listen();
     Backend b = backend.open();
     Beat beat;
     try {
@@ -100,17 +110,7 @@ final class BeatCommand implements Callable<Integer> {
     out.printf(
         "  schedules: %d stored, %d from code%n", beat.schedules().list().size(), defined.size());
     out.flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  beat.close();
-                  b.close();
-                  stopped.countDown();
-                },
-                "errand-shutdown"));
-    stopped.await();
-    return 0;
+    stop.then("scheduler", beat::close).then("backend", b::close);
+    return stop.awaitStop() ? 0 : ErrandCommand.FAILURE;
   }
 }

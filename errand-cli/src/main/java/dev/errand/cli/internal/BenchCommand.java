@@ -1,6 +1,7 @@
 package dev.errand.cli.internal;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.errand.Client;
 import dev.errand.cli.internal.bench.Bench;
 import dev.errand.cli.internal.bench.BenchResult;
 import dev.errand.spi.Backend;
@@ -92,28 +93,40 @@ final class BenchCommand implements Callable<Integer> {
       description = "Tasks run before anything is timed, to warm the JIT (default: 20000).")
   int warmup = 20_000;
 
+  /** The largest --payload: a message's limit less room for its envelope (id, name, headers). */
+  static final int MAX_PAYLOAD = Client.DEFAULT_MAX_MESSAGE_BYTES - 4096;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     if (tasks <= 0) throw new UsageException("--tasks must be > 0 but was " + tasks);
-    if (concurrency <= 0)
-      throw new UsageException("--concurrency must be > 0 but was " + concurrency);
-    if (payload < 0) throw new UsageException("--payload must be >= 0 but was " + payload);
+    if (payload < 0 || payload > MAX_PAYLOAD) {
+      throw new UsageException(
+          "--payload must be 0-"
+              + MAX_PAYLOAD
+              + " but was "
+              + payload
+              + ": a task's message, payload and envelope, is at most "
+              + Client.DEFAULT_MAX_MESSAGE_BYTES
+              + " bytes");
+    }
     if (!results.equals("on") && !results.equals("off")) {
       throw new UsageException("--results must be on or off but was '" + results + "'");
     }
-    if (prefetch < 0) throw new UsageException("--prefetch must be >= 0 but was " + prefetch);
     if (latencyRate <= 0 || latencyRate > 10_000) {
       throw new UsageException("--latency-rate must be 1-10000 but was " + latencyRate);
     }
     if (sleepTasks <= 0)
       throw new UsageException("--sleep-tasks must be > 0 but was " + sleepTasks);
-    int sleepC = sleepConcurrency == null ? concurrency : sleepConcurrency;
-    if (sleepC <= 0) throw new UsageException("--sleep-concurrency must be > 0 but was " + sleepC);
     if (warmup < 0) throw new UsageException("--warmup must be >= 0 but was " + warmup);
-    Pool p = pool(pool, "--pool");
-    Pool sleepP = sleepPool == null ? p : pool(sleepPool, "--sleep-pool");
+    Pool p = WorkerLimits.pool("--pool", pool);
+    Pool sleepP = sleepPool == null ? p : WorkerLimits.pool("--sleep-pool", sleepPool);
+    WorkerLimits limits = WorkerLimits.current();
+    limits.concurrency("--concurrency", concurrency, p);
+    limits.prefetch("--prefetch", prefetch, false);
+    int sleepC = sleepConcurrency == null ? concurrency : sleepConcurrency;
+    limits.concurrency("--sleep-concurrency", sleepC, sleepP);
     ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.errand"))
         .setLevel(ch.qos.logback.classic.Level.WARN);
     Bench.Settings settings =
@@ -199,20 +212,6 @@ final class BenchCommand implements Callable<Integer> {
                 rate(r.drainSleep)),
             List.of("resident memory after the run", String.format("%.0f MiB", r.rssMb))));
     return 0;
-  }
-
-  private static Pool pool(String label, String option) {
-    Pool p;
-    try {
-      p = Pool.fromLabel(label);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(option + " must be threads or virtual but was '" + label + "'");
-    }
-    if (!p.isAvailable()) {
-      throw new UsageException(
-          option + " virtual needs Java 21 or newer; this is Java " + Runtime.version().feature());
-    }
-    return p;
   }
 
   private static String rate(double perSecond) {

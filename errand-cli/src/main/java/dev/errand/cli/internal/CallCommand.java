@@ -1,6 +1,5 @@
 package dev.errand.cli.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,6 +13,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,22 +56,30 @@ final class CallCommand implements Callable<Integer> {
       description = "Priority, 9 runs first (default: 5).")
   Integer priority;
 
-  @Option(
-      names = "--countdown",
-      paramLabel = "DURATION",
-      description = "Run no sooner than this from now, e.g. 30s.")
-  Duration countdown;
+  @ArgGroup(exclusive = true)
+  When when = new When();
 
-  @Option(
-      names = "--eta",
-      paramLabel = "ISO",
-      description = "Run no sooner than this instant, e.g. 2026-12-01T09:00:00Z.")
-  String eta;
+  /** When the task may start: after a countdown or at an instant, not both. */
+  static final class When {
+    @Option(
+        names = "--countdown",
+        paramLabel = "DURATION",
+        description = "Run no sooner than this from now, e.g. 30s.")
+    Duration countdown;
+
+    @Option(
+        names = "--eta",
+        paramLabel = "ISO",
+        description = "Run no sooner than this instant, e.g. 2026-12-01T09:00:00Z.")
+    String eta;
+  }
 
   @Option(
       names = "--expires",
       paramLabel = "DURATION",
-      description = "Revoke if not started within this long.")
+      description =
+          "Revoke if not started within this long after sending (so it must end after"
+              + " --countdown or --eta).")
   Duration expires;
 
   @Option(
@@ -84,10 +92,9 @@ final class CallCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ArrayNode positional = parse("--args", args, ArrayNode.class, "a JSON array like [1, 2]");
-    ObjectNode keywords =
-        parse("--kwargs", kwargs, ObjectNode.class, "a JSON object like {\"to\": \"a@b.c\"}");
-    TaskOptions options = options();
+    ArrayNode positional = JsonArgument.array("--args", args);
+    ObjectNode keywords = JsonArgument.object("--kwargs", kwargs);
+    TaskOptions options = options(Instant.now());
     try (Backend b = backend.open()) {
       Client client = Client.builder(b).build();
       AsyncResult<JsonNode> r = client.send(name, positional, keywords, options);
@@ -104,38 +111,47 @@ final class CallCommand implements Callable<Integer> {
     return 0;
   }
 
-  private TaskOptions options() {
+  private TaskOptions options(Instant now) {
     TaskOptions.Builder o = TaskOptions.builder();
     if (queue != null) o.queue(queue);
     if (priority != null) o.priority(priority);
-    if (countdown != null) o.countdown(countdown);
-    if (eta != null) {
-      try {
-        o.eta(Instant.parse(eta));
-      } catch (DateTimeParseException e) {
-        throw new UsageException(
-            "--eta '" + eta + "' is not an ISO-8601 instant such as 2026-12-01T09:00:00Z");
-      }
+    Instant start = now;
+    if (when.countdown != null) {
+      o.countdown(Checks.positive("--countdown", when.countdown));
+      start = now.plus(when.countdown);
     }
-    if (expires != null) o.expires(expires);
+    if (when.eta != null) {
+      Instant eta = eta(when.eta);
+      o.eta(eta);
+      start = eta.isAfter(now) ? eta : now;
+    }
+    if (expires != null) {
+      Checks.positive("--expires", expires);
+      // Expiry counts from sending: one that comes before the start would revoke every run.
+      if (!now.plus(expires).isAfter(start)) {
+        throw new UsageException(
+            "--expires "
+                + DurationConverter.format(expires)
+                + " ends before the task may start ("
+                + (when.countdown != null
+                    ? "--countdown " + DurationConverter.format(when.countdown)
+                    : "--eta " + when.eta)
+                + "): it would always expire without running");
+      }
+      o.expires(expires);
+    }
     if (key != null) o.idempotencyKey(key);
     return o.build();
   }
 
-  private static <T extends JsonNode> T parse(
-      String flag, String json, Class<T> type, String expected) {
-    if (json == null) {
-      return null;
-    }
-    JsonNode node;
+  private static Instant eta(String text) {
+    Instant eta;
     try {
-      node = Wire.mapper().readTree(json);
-    } catch (JsonProcessingException e) {
-      throw new UsageException(flag + " is not valid JSON: " + e.getOriginalMessage());
+      eta = Instant.parse(text.strip());
+    } catch (DateTimeParseException e) {
+      throw new UsageException(
+          "--eta '" + text + "' is not an ISO-8601 instant such as 2026-12-01T09:00:00Z");
     }
-    if (!type.isInstance(node)) {
-      throw new UsageException(flag + " must be " + expected + " but was " + json);
-    }
-    return type.cast(node);
+    return Checks.nearNow("--eta", text, eta);
   }
 }

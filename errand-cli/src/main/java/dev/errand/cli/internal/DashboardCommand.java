@@ -4,7 +4,6 @@ import dev.errand.dashboard.Dashboard;
 import dev.errand.spi.Backend;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,6 +26,7 @@ final class DashboardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    GracefulStop stop = new GracefulStop().listen();
     Backend b = backend.open();
     Dashboard d;
     try {
@@ -35,23 +35,13 @@ final class DashboardCommand implements Callable<Integer> {
       b.close();
       throw e;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  d.close();
-                  b.close();
-                  stopped.countDown();
-                },
-                "errand-shutdown"));
+    stop.then("dashboard", d::close).then("backend", b::close);
     var out = spec.commandLine().getOut();
     out.printf(
         "errand dashboard at %s%n  broker: %s%n  access: %s%n",
         d.url(), b.describe(), dashboard.describeAccess());
     out.flush();
-    stopped.await();
-    return 0;
+    return stop.awaitStop() ? 0 : ErrandCommand.FAILURE;
   }
 
   /** The dashboard's flags, shared with {@code errand worker --dashboard}. */

@@ -59,6 +59,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    WorkerLimits.current().concurrency("--concurrency", concurrency, WorkerOptions.DEFAULT_POOL);
+    Checks.positive("--timeout", timeout);
     if (System.getenv("ERRAND_LOG_LEVEL") == null) {
       // The live view reports retries and failures itself; the worker's log would scroll it away.
       ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.errand"))

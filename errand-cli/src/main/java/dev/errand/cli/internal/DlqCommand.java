@@ -51,6 +51,14 @@ final class DlqCommand implements Runnable {
         required = true,
         description = "Every dead letter (of --queue if given).")
     boolean all;
+
+    /** {@code --queue} picks among all dead letters; with one id it would be ignored. */
+    void check(String queue) {
+      if (queue != null && !all) {
+        throw new UsageException(
+            "--queue " + queue + " only applies with --all; a dead letter id names one already");
+      }
+    }
   }
 
   @Command(
@@ -125,13 +133,29 @@ final class DlqCommand implements Runnable {
   @Command(
       name = "show",
       mixinStandardHelpOptions = true,
-      description = "One dead letter in full: arguments, error, traceback, raw message.")
+      description = {
+        "One dead letter: arguments, error, traceback, raw message.",
+        "Long ones are cut to a screenful ("
+            + Show.FIELD_BYTES
+            + " bytes, the traceback "
+            + Show.TRACEBACK_BYTES
+            + ") unless --full; --json is always complete."
+      })
   static final class Show implements Callable<Integer> {
+    /** Most bytes shown of the arguments, error message and raw message without --full. */
+    static final int FIELD_BYTES = 2048;
+
+    /** Most bytes of the traceback without --full: a long Java stack trace fits. */
+    static final int TRACEBACK_BYTES = 8192;
+
     @Mixin BackendOptions backend;
     @Mixin OutputOptions output;
 
     @Parameters(index = "0", paramLabel = "ID")
     String id;
+
+    @Option(names = "--full", description = "Show every byte of long fields.")
+    boolean full;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -141,7 +165,7 @@ final class DlqCommand implements Runnable {
         DeadLetter d =
             b.deadLetters()
                 .get(id)
-                .orElseThrow(() -> new UsageException("no dead letter with id " + id));
+                .orElseThrow(() -> new NotFoundException("no dead letter with id " + id));
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
           OutputOptions.printJson(out, d);
@@ -158,14 +182,24 @@ final class DlqCommand implements Runnable {
         out.println("attempts:  " + d.attempts());
         out.println("sent:      " + (d.sentAt() == null ? "-" : d.sentAt()));
         out.println("failed:    " + d.failedAt());
-        if (d.args() != null && !d.args().isEmpty()) out.println("args:      " + d.args());
-        if (d.kwargs() != null && !d.kwargs().isEmpty()) out.println("kwargs:    " + d.kwargs());
-        out.println("error:     " + d.error());
-        if (d.error().traceback() != null) out.println(d.error().traceback().stripTrailing());
-        out.println("message:   " + d.body());
+        if (d.args() != null && !d.args().isEmpty()) {
+          out.println("args:      " + clip(d.args().toString(), FIELD_BYTES));
+        }
+        if (d.kwargs() != null && !d.kwargs().isEmpty()) {
+          out.println("kwargs:    " + clip(d.kwargs().toString(), FIELD_BYTES));
+        }
+        out.println("error:     " + clip(d.error().toString(), FIELD_BYTES));
+        if (d.error().traceback() != null) {
+          out.println(clip(d.error().traceback().stripTrailing(), TRACEBACK_BYTES));
+        }
+        out.println("message:   " + clip(d.body(), FIELD_BYTES));
         out.flush();
       }
       return 0;
+    }
+
+    private String clip(String text, int maxBytes) {
+      return full ? text : Clip.of(text, maxBytes, "--full");
     }
   }
 
@@ -190,6 +224,7 @@ final class DlqCommand implements Runnable {
 
     @Override
     public Integer call() {
+      target.check(queue);
       try (Backend b = backend.open()) {
         DeadLetters dlq = Client.builder(b).build().deadLetters();
         PrintWriter out = spec.commandLine().getOut();
@@ -198,7 +233,7 @@ final class DlqCommand implements Runnable {
         } else if (dlq.redrive(target.id)) {
           out.println("re-sent " + target.id);
         } else {
-          throw new UsageException("no dead letter with id " + target.id);
+          throw new NotFoundException("no dead letter with id " + target.id);
         }
         out.flush();
       }
@@ -226,6 +261,7 @@ final class DlqCommand implements Runnable {
 
     @Override
     public Integer call() {
+      target.check(queue);
       try (Backend b = backend.open()) {
         DeadLetters dlq = Client.builder(b).build().deadLetters();
         PrintWriter out = spec.commandLine().getOut();
@@ -234,7 +270,7 @@ final class DlqCommand implements Runnable {
         } else if (dlq.discard(target.id)) {
           out.println("discarded " + target.id);
         } else {
-          throw new UsageException("no dead letter with id " + target.id);
+          throw new NotFoundException("no dead letter with id " + target.id);
         }
         out.flush();
       }

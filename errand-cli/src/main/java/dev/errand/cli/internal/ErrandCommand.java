@@ -32,7 +32,8 @@ import picocli.CommandLine.Command;
       "The backend is --broker URL, else $ERRAND_BROKER_URL, else "
           + BackendOptions.DEFAULT_URL
           + ".",
-      "Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 result not ready."
+      "Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 result not ready,"
+          + " 4 no such task, dead letter or schedule."
     })
 public final class ErrandCommand implements Runnable {
 
@@ -44,6 +45,9 @@ public final class ErrandCommand implements Runnable {
 
   /** Exit code of a result that is not ready. */
   public static final int NOT_READY = 3;
+
+  /** Exit code of a task, dead letter or schedule that does not exist. */
+  public static final int NOT_FOUND = 4;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -65,7 +69,24 @@ public final class ErrandCommand implements Runnable {
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.registerConverter(java.time.Duration.class, new DurationConverter());
     cli.setExecutionExceptionHandler(new Failures());
+    cli.setParameterExceptionHandler(ErrandCommand::badUsage);
     return cli.execute(args);
+  }
+
+  /**
+   * A flag or value picocli refused: the reason in one line and where to read more. Picocli's
+   * default prints the whole usage after the reason, which pushes the one line that matters off the
+   * screen for a command with twenty options.
+   */
+  private static int badUsage(CommandLine.ParameterException e, String[] args) {
+    CommandLine cli = e.getCommandLine();
+    PrintWriter err = cli.getErr();
+    String reason = e.getMessage() == null ? "" : e.getMessage().replaceFirst("^Error: ", "");
+    err.println(cli.getColorScheme().errorText("error: " + reason));
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("Run '" + cli.getCommandSpec().qualifiedName() + " --help' for its options.");
+    err.flush();
+    return USAGE;
   }
 
   /** Prints the version from the jar manifest, or "dev" when run from classes. */

@@ -1,5 +1,6 @@
 package dev.errand.cli.internal;
 
+import dev.errand.TaskOptions;
 import dev.errand.spi.Backend;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -33,6 +34,7 @@ final class PurgeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    TaskOptions.validQueue(queue); // a name no task can be sent to is a typo, not "0 deleted"
     try (Backend b = backend.open()) {
       long waiting = b.broker().stats(queue).ready() + b.broker().stats(queue).delayed();
       if (!yes) {

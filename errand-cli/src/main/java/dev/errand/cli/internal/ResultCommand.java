@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Print a task's state and result (or error and traceback).",
-      "Exit code: 0 SUCCESS, 1 FAILURE or REVOKED, 3 not ready."
+      "Exit code: 0 SUCCESS, 1 FAILURE or REVOKED, 3 not ready, 4 no task with this id is known."
     })
 final class ResultCommand implements Callable<Integer> {
 
@@ -37,13 +37,14 @@ final class ResultCommand implements Callable<Integer> {
   @Option(
       names = {"-w", "--wait"},
       paramLabel = "DURATION",
-      description = "Wait up to this long for the outcome.")
+      description = "Wait up to this long for the outcome (positive).")
   Duration wait;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws InterruptedException {
+    Checks.positive("--wait", wait);
     try (Backend b = backend.open()) {
       AsyncResult<?> r = Client.builder(b).build().result(id);
       if (wait != null) {
@@ -54,6 +55,10 @@ final class ResultCommand implements Callable<Integer> {
         } catch (ErrandException failedOrRevoked) {
           // reported below from the status
         }
+      }
+      // Without a status, PENDING would be printed for any string; say so if nothing knows the id.
+      if (!TaskRecords.known(b, id)) {
+        throw TaskRecords.unknown(id);
       }
       TaskStatus s = r.status();
       print(s);

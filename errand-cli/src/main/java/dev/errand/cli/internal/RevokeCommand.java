@@ -2,18 +2,23 @@ package dev.errand.cli.internal;
 
 import dev.errand.Client;
 import dev.errand.spi.Backend;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code errand revoke ID}. */
+/** {@code errand revoke ID [--force]}. */
 @Command(
     name = "revoke",
     mixinStandardHelpOptions = true,
-    description =
-        "Revoke a task: skipped if not started, interrupted if running. Exit 1 if it was already finished.")
+    description = {
+      "Revoke a task: skipped if not started, interrupted if running.",
+      "Exit 1 if it had already finished, 4 if no task with this id is known.",
+      "--force revokes an id before its task is sent."
+    })
 final class RevokeCommand implements Callable<Integer> {
 
   @Mixin BackendOptions backend;
@@ -21,16 +26,39 @@ final class RevokeCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ID")
   String id;
 
+  @Option(
+      names = "--force",
+      description =
+          "Revoke even if no record knows the id: a mark, kept for a day, that skips the task if"
+              + " it is sent later (as Celery revokes).")
+  boolean force;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
     try (Backend b = backend.open()) {
+      boolean known = TaskRecords.known(b, id);
+      if (!known && !force) {
+        throw new NotFoundException(
+            TaskRecords.unknown(id).getMessage()
+                + "; to revoke it before its task is sent, add --force");
+      }
       boolean revoked = Client.builder(b).build().revoke(id);
-      spec.commandLine()
-          .getOut()
-          .println(revoked ? "revoked " + id : id + " is already finished; nothing revoked");
-      spec.commandLine().getOut().flush();
+      PrintWriter out = spec.commandLine().getOut();
+      if (!revoked) {
+        out.println(id + " is already finished; nothing revoked");
+      } else if (known) {
+        out.println("revoked " + id);
+      } else {
+        out.println(
+            "revoked "
+                + id
+                + " in advance: no task has this id yet; one sent within "
+                + DurationConverter.format(Client.DEFAULT_REVOKE_TTL)
+                + " is skipped");
+      }
+      out.flush();
       return revoked ? 0 : ErrandCommand.FAILURE;
     }
   }

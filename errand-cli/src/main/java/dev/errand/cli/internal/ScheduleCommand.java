@@ -49,11 +49,16 @@ final class ScheduleCommand implements Runnable {
             + " run-now NAME");
   }
 
-  /** Opens the backend, runs {@code action} on its schedules, and maps "no such" to usage. */
+  /**
+   * Opens the backend and runs {@code action} on its schedules: a schedule that does not exist
+   * exits {@link ErrandCommand#NOT_FOUND}, one that conflicts (already exists) is bad usage.
+   */
   static <T> T withSchedules(BackendOptions backend, Function<Schedules, T> action) {
     try (Backend b = backend.open()) {
       return action.apply(Schedules.create(Client.create(b)));
-    } catch (NoSuchElementException | IllegalStateException e) {
+    } catch (NoSuchElementException e) {
+      throw new NotFoundException(e.getMessage());
+    } catch (IllegalStateException e) {
       throw new UsageException(e.getMessage());
     }
   }

@@ -1,17 +1,16 @@
 package dev.errand.cli.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.errand.TaskOptions;
 import dev.errand.scheduler.MissedRuns;
 import dev.errand.scheduler.Schedule;
 import dev.errand.scheduler.Trigger;
-import dev.errand.wire.Wire;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
@@ -97,16 +96,38 @@ final class ScheduleDefinition {
     }
     if (task != null) b.task(task);
     if (cron != null) b.cron(cron);
-    if (every != null) b.trigger(Trigger.every(duration("--every", every)));
+    if (every != null) {
+      Duration interval = duration("--every", every);
+      if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new UsageException(
+            "--every must be at least 1s but was " + DurationConverter.format(interval));
+      }
+      b.trigger(Trigger.every(interval));
+    }
     if (at != null) b.at(time("--at", at, z));
-    if (args != null) b.args(json(args));
+    if (args != null) b.args(JsonArgument.arrayOrObject("--args", args));
     if (queue != null) b.queue(none(queue) ? null : queue);
-    if (priority != null) b.priority(none(priority) ? null : integer("--priority", priority));
-    if (expires != null) b.expires(none(expires) ? null : duration("--expires", expires));
+    if (priority != null) {
+      b.priority(
+          none(priority)
+              ? null
+              : Checks.between(
+                  "--priority",
+                  integer("--priority", priority),
+                  TaskOptions.MIN_PRIORITY,
+                  TaskOptions.MAX_PRIORITY));
+    }
+    if (expires != null) {
+      b.expires(
+          none(expires) ? null : Checks.positive("--expires", duration("--expires", expires)));
+    }
     if (start != null) b.start(none(start) ? null : time("--start", start, z));
     if (end != null) b.end(none(end) ? null : time("--end", end, z));
     if (maxRuns != null) {
-      b.maxRuns(none(maxRuns) ? null : (long) integer("--max-runs", maxRuns));
+      b.maxRuns(
+          none(maxRuns)
+              ? null
+              : (long) Checks.positive("--max-runs", integer("--max-runs", maxRuns)));
     }
     if (missed != null) b.missedRuns(MissedRuns.parse(missed));
     return b;
@@ -123,8 +144,8 @@ final class ScheduleDefinition {
   private static Duration duration(String flag, String v) {
     try {
       return DurationConverter.parse(v);
-    } catch (RuntimeException e) {
-      throw new UsageException(flag + " '" + v + "' is not a duration like 30s, 15m, 1h or PT15M");
+    } catch (CommandLine.TypeConversionException e) {
+      throw new UsageException(flag + " " + e.getMessage());
     }
   }
 
@@ -136,16 +157,12 @@ final class ScheduleDefinition {
     }
   }
 
-  private static JsonNode json(String v) {
-    try {
-      return Wire.mapper().readTree(v);
-    } catch (JsonProcessingException e) {
-      throw new UsageException("--args is not valid JSON: " + e.getOriginalMessage());
-    }
+  /** An instant, a date-time with an offset, or a local date-time in {@code zone}, near now. */
+  static Instant time(String flag, String v, ZoneId zone) {
+    return Checks.nearNow(flag, v, parseTime(flag, v, zone));
   }
 
-  /** An instant, a date-time with an offset, or a local date-time in {@code zone}. */
-  static Instant time(String flag, String v, ZoneId zone) {
+  private static Instant parseTime(String flag, String v, ZoneId zone) {
     String t = v.strip();
     try {
       return Instant.parse(t);

@@ -45,6 +45,7 @@ final class SupervisedChild {
             return t;
           });
   private int stuckSeen;
+  private volatile Runnable stop = () -> {};
 
   private SupervisedChild(long supervisorPid, Path handoff, Limits limits) {
     this.supervisorPid = supervisorPid;
@@ -62,8 +63,12 @@ final class SupervisedChild {
         Long.parseLong(value.substring(0, colon)), Path.of(value.substring(colon + 1)), limits);
   }
 
-  /** Watches the supervisor and the limits of a started worker. */
-  void watch(Worker worker) {
+  /**
+   * Watches the supervisor and the limits of a started worker; when a limit is passed, calls {@code
+   * stop} (a graceful stop, after which the command exits with {@link WorkerSupervisor#RECYCLE}).
+   */
+  void watch(Worker worker, Runnable stop) {
+    this.stop = stop;
     // Checked every second; but the task limit is exact: the worker takes no more than that.
     Thread stdin = new Thread(this::awaitSupervisorGone, "errand-supervisor-watch");
     stdin.setDaemon(true);
@@ -93,8 +98,7 @@ final class SupervisedChild {
       if (reason != null && recycling.compareAndSet(false, true)) {
         log.warn("recycling this worker process: {}", reason);
         checks.shutdown();
-        // System.exit runs the shutdown hook (a graceful stop) and then ends with this code.
-        new Thread(() -> System.exit(WorkerSupervisor.RECYCLE), "errand-recycle").start();
+        stop.run();
       }
     } catch (RuntimeException e) {
       log.warn("could not check the recycle limits", e);
@@ -140,6 +144,11 @@ final class SupervisedChild {
     }
     var memory = ManagementFactory.getMemoryMXBean();
     return memory.getHeapMemoryUsage().getUsed() + memory.getNonHeapMemoryUsage().getUsed();
+  }
+
+  /** Whether this process stopped to be recycled. */
+  boolean recycling() {
+    return recycling.get();
   }
 
   /** After the worker stopped: hands the retries held for stuck threads to the supervisor. */

@@ -23,7 +23,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,7 +64,9 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(
       names = {"-c", "--concurrency"},
       paramLabel = "N",
-      description = "Tasks run at once (default: number of CPUs).")
+      description =
+          "Tasks run at once (default: number of CPUs); at most half the OS thread limit with"
+              + " threads, the heap / 64 KiB with virtual.")
   Integer concurrency;
 
   @Option(
@@ -77,7 +78,9 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(
       names = "--prefetch",
       paramLabel = "N",
-      description = "Messages held beyond the running ones (default: the concurrency).")
+      description =
+          "Messages held beyond the running ones (default: the concurrency); at most the heap /"
+              + " 1 MiB.")
   Integer prefetch;
 
   @Option(
@@ -89,7 +92,7 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(
       names = "--lease",
       paramLabel = "DURATION",
-      description = "Lease duration (default: 30s).")
+      description = "Lease duration, 1s to 1h (default: 30s); renewed while a task runs.")
   Duration lease;
 
   @Option(
@@ -165,6 +168,17 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(names = WorkerSupervisor.CHILD_OPTION, hidden = true, paramLabel = "PID:FILE")
   String supervisedBy;
 
+  /** The shortest lease a worker takes (as {@link WorkerOptions.Builder#leaseDuration}). */
+  static final Duration MIN_LEASE = Duration.ofSeconds(1);
+
+  /** The longest lease: beyond it a killed worker's tasks wait too long to run again. */
+  static final Duration MAX_LEASE = Duration.ofHours(1);
+
+  /** Why {@link #MAX_LEASE}, for the message that refuses a longer one. */
+  static final String LEASE_WHY =
+      "a killed worker's tasks wait out its lease before they run again, and a running task's"
+          + " lease is renewed every third of it, so a long task never needs a long lease";
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -198,11 +212,13 @@ final class WorkerCommand implements Callable<Integer> {
       throw new UsageException("--app " + app + " registered no tasks");
     }
     PrometheusMeterRegistry registry = metricsAt == null ? null : metricsRegistry();
+    GracefulStop stop = new GracefulStop().listen();
     Backend b = backend.open();
     Worker worker;
     Beat scheduler = null;
     try {
-      Worker.Builder wb = Worker.builder(b).tasks(tasks).options(options);
+      Worker.Builder wb =
+          Worker.builder(b).tasks(tasks).options(options).routes(errandApp.routes());
       if (registry != null) {
         wb.listener(new WorkerMetrics(registry));
       }
@@ -235,28 +251,17 @@ final class WorkerCommand implements Callable<Integer> {
       }
     }
     PrometheusEndpoint startedMetrics = metricsEndpoint;
-    CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              if (startedBeat != null) {
-                startedBeat.close();
-              }
-              if (dashboard != null) {
-                dashboard.close();
-              }
-              worker.close();
-              if (child != null) {
-                child.handOff(worker);
-              }
-              if (startedMetrics != null) {
-                startedMetrics.close();
-              }
-              b.close();
-              stopped.countDown();
-            },
-            "errand-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
+    // Stopped in this order on SIGTERM/SIGINT: nothing new is scheduled or served while the worker
+    // finishes its tasks, and the backend closes last.
+    if (startedBeat != null) stop.then("scheduler", startedBeat::close);
+    if (dashboard != null) stop.then("dashboard", dashboard::close);
+    stop.then("worker", worker::close);
+    if (child != null) {
+      // After the worker stopped: the retries held for its stuck threads go to the supervisor.
+      stop.then("hand-off", () -> child.handOff(worker));
+    }
+    if (startedMetrics != null) stop.then("metrics endpoint", startedMetrics::close);
+    stop.then("backend", b::close);
     var out = spec.commandLine().getOut();
     out.printf(
         "errand worker %s%n  broker:      %s%n  queues:      %s%n  concurrency: %d (%s), prefetch %d%n  tasks:       %s%n",
@@ -281,14 +286,13 @@ final class WorkerCommand implements Callable<Integer> {
     out.flush();
     worker.start();
     if (child != null) {
-      child.watch(worker);
+      child.watch(worker, stop::requestStop);
     }
-    // The JVM's shutdown hook stops the worker on SIGTERM/SIGINT; this thread just waits.
-    while (!worker.awaitTermination(Duration.ofHours(1))) {
-      // keep waiting: only a signal stops a worker
+    boolean clean = stop.awaitStop();
+    if (child != null && child.recycling()) {
+      return WorkerSupervisor.RECYCLE;
     }
-    stopped.await();
-    return 0;
+    return clean ? 0 : ErrandCommand.FAILURE;
   }
 
   /** A dashboard at {@code --dashboard [HOST:]PORT}; beyond loopback it needs the token env. */
@@ -312,15 +316,30 @@ final class WorkerCommand implements Callable<Integer> {
     return registry;
   }
 
+  /** The options of the flags, each checked against what this machine can run. */
   private WorkerOptions options() {
-    WorkerOptions.Builder o = WorkerOptions.builder().queues(queues).pool(Pool.fromLabel(pool));
-    if (concurrency != null) o.concurrency(concurrency);
-    if (prefetch != null) o.prefetch(prefetch);
+    Pool p = WorkerLimits.pool("--pool", pool);
+    WorkerLimits limits = WorkerLimits.current();
+    int c =
+        limits.concurrency(
+            "--concurrency",
+            concurrency != null ? concurrency : WorkerOptions.DEFAULT_CONCURRENCY,
+            p);
+    WorkerOptions.Builder o = WorkerOptions.builder().queues(queues).pool(p).concurrency(c);
+    o.prefetch(limits.prefetch("--prefetch", prefetch != null ? prefetch : c, prefetch == null));
     if (name != null) o.name(name);
-    if (lease != null) o.leaseDuration(lease);
-    if (shutdownTimeout != null) o.shutdownTimeout(shutdownTimeout);
-    if (maxDeliveries != null) o.maxDeliveries(maxDeliveries);
-    if (maxTasksPerChild != null && supervisedBy != null) o.maxTasks(maxTasksPerChild);
+    if (lease != null) {
+      o.leaseDuration(Checks.between("--lease", lease, MIN_LEASE, MAX_LEASE, LEASE_WHY));
+    }
+    if (shutdownTimeout != null) {
+      o.shutdownTimeout(Checks.notNegative("--shutdown-timeout", shutdownTimeout));
+    }
+    if (maxTasksPerChild != null && supervisedBy != null) {
+      o.maxTasks(maxTasksPerChild);
+    }
+    if (maxDeliveries != null) {
+      o.maxDeliveries(Checks.positive("--max-deliveries", maxDeliveries));
+    }
     return o.build();
   }
 }

@@ -24,11 +24,11 @@ import org.slf4j.LoggerFactory;
  * stops gracefully first, and the retries held for its stuck threads are sent by this supervisor
  * once the child has exited, so no retry ever runs beside the attempt it replaces.
  *
- * <p>On SIGTERM or SIGINT the supervisor stops the child gracefully and exits. A child that dies on
- * its own (killed by a signal, crashed) is restarted with backoff, unless it exited with an error
- * at once (bad configuration), which ends the supervisor with that exit code. The child watches its
- * standard input, a pipe from the supervisor: if the supervisor is killed, the child stops at once,
- * as if killed with it.
+ * <p>On SIGTERM or SIGINT the supervisor stops the child gracefully and exits 0 (a second signal
+ * exits at once, and the child with it). A child that dies on its own (killed by a signal, crashed)
+ * is restarted with backoff, unless it exited with an error at once (bad configuration), which ends
+ * the supervisor with that exit code. The child watches its standard input, a pipe from the
+ * supervisor: if the supervisor is killed, the child stops at once, as if killed with it.
  */
 final class WorkerSupervisor {
 
@@ -70,7 +70,20 @@ final class WorkerSupervisor {
 
   /** Runs children until stopped; returns the exit code for the supervisor. */
   int run() throws IOException, InterruptedException {
-    Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "errand-supervisor-stop"));
+    // SIGTERM or SIGINT stops the child, on a thread of its own while this one waits for it.
+    GracefulStop signals = new GracefulStop().listen().then("worker process", this::stop);
+    Thread waiter =
+        new Thread(
+            () -> {
+              try {
+                signals.awaitStop();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "errand-supervisor-stop");
+    waiter.setDaemon(true);
+    waiter.start();
     try {
       return loop();
     } finally {
@@ -95,7 +108,7 @@ final class WorkerSupervisor {
       int code = p.waitFor();
       sendHeldRetries(handoff); // the child is gone: its stuck threads with it
       if (stopping) {
-        return code == 0 || code == 143 || code == 130 ? 0 : code;
+        return code == 0 || code == 143 || code == 130 ? 0 : code; // 143, 130: a JVM run with -Xrs
       }
       if (code == RECYCLE) {
         log.info("worker process {} recycled itself; starting a new one", p.pid());
