@@ -171,9 +171,9 @@ final class WorkerCommand implements Callable<Integer> {
     PrometheusEndpoint metricsEndpoint = null;
     if (gauges != null) {
       try {
-        metricsEndpoint =
-            PrometheusEndpoint.start(registry, metricsAt.host(), metricsAt.port(), gauges::refresh);
+        metricsEndpoint = PrometheusEndpoint.start(registry, metricsAt.host(), metricsAt.port());
       } catch (RuntimeException e) {
+        gauges.close();
         b.close();
         throw new UsageException("--metrics " + e.getMessage());
       }
@@ -192,6 +192,7 @@ final class WorkerCommand implements Callable<Integer> {
               worker.close();
               if (startedMetrics != null) {
                 startedMetrics.close();
+                gauges.close();
               }
               b.close();
               stopped.countDown();
