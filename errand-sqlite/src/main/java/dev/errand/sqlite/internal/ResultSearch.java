@@ -78,12 +78,14 @@ final class ResultSearch {
   }
 
   /**
-   * One statement, so both parts read one snapshot: the statuses in range counted per bucket on the
-   * index of the query's filter (or {@code results_updated} with none), which covers a single
-   * filter, so no row is read; minus those of them that expired but are not deleted yet, found on
-   * the expiry index (the janitor deletes them every 30 s: few rows, each read). Checking the
-   * expiry of every row instead would read each row, which costs 1-2 µs per status counted. Null if
-   * the query's own time range misses the buckets.
+   * One statement, so every part reads one snapshot. Each bucket is a count of one range of the
+   * index of the query's filter (or of {@code results_updated} with none), which covers a single
+   * filter: SQLite steps through the index entries and reads no row. (A {@code GROUP BY} of the
+   * bucket would sort every status counted first: four times slower at 500,000.) From these are
+   * taken those that expired but are not deleted yet, found on the expiry index (the janitor
+   * deletes them every 30 s: few rows, each read once). Checking the expiry of every status instead
+   * would read each row, 1-2 µs per status counted. Null if the query's own time range misses the
+   * buckets.
    */
   static Sql countByTimeSql(TaskQuery query, TimeBuckets buckets, long now) {
     long from = buckets.startMillis();
@@ -97,22 +99,25 @@ final class ResultSearch {
     if (from >= to) {
       return null;
     }
-    TaskQuery bounded =
-        query.toBuilder().from(Instant.ofEpochMilli(from)).to(Instant.ofEpochMilli(to)).build();
+    long start = buckets.startMillis();
+    long step = buckets.stepMillis();
+    TaskQuery unbounded = query.toBuilder().from(null).to(null).build();
     List<Object> args = new ArrayList<>();
-    StringBuilder sql = new StringBuilder("SELECT bucket, SUM(n) FROM (");
-    sql.append("SELECT (updated_at - ?) / ? AS bucket, COUNT(*) AS n FROM results WHERE 1");
-    args.add(buckets.startMillis());
-    args.add(buckets.stepMillis());
-    filters(bounded, sql, args, true);
-    sql.append(" GROUP BY bucket UNION ALL ");
+    StringBuilder sql =
+        new StringBuilder("WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b")
+            .append(" WHERE i < ?) SELECT bucket, SUM(n) FROM (")
+            .append("SELECT i AS bucket, (SELECT COUNT(*) FROM results WHERE 1");
+    args.add(buckets.count() - 1);
+    filters(unbounded, sql, args, true);
+    sql.append(" AND updated_at >= MAX(?, ? + i * ?) AND updated_at < MIN(?, ? + (i + 1) * ?))");
+    sql.append(" AS n FROM b UNION ALL ");
+    args.addAll(List.of(from, start, step, to, start, step));
     sql.append("SELECT (updated_at - ?) / ? AS bucket, -COUNT(*) AS n");
     sql.append(" FROM results INDEXED BY results_expiry WHERE expires_at <= ?");
-    args.add(buckets.startMillis());
-    args.add(buckets.stepMillis());
-    args.add(now);
-    filters(bounded, sql, args, true);
-    sql.append(" GROUP BY bucket) GROUP BY bucket");
+    args.addAll(List.of(start, step, now));
+    filters(unbounded, sql, args, true);
+    sql.append(" AND updated_at >= ? AND updated_at < ? GROUP BY bucket) GROUP BY bucket");
+    args.addAll(List.of(from, to));
     return new Sql(sql.toString(), args);
   }
 
