@@ -170,6 +170,33 @@ class CliTest {
   }
 
   @Test
+  void readingCommandsOpenSqliteReadOnlySoTheyWorkWhileTheFileCannotBeWritten(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("errand.db");
+    String db = "sqlite:" + file;
+    String id = errand("call", "a.b", "--queue", "mail", "--broker", db).out().trim();
+    try (java.sql.Connection other = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+        java.sql.Statement s = other.createStatement()) {
+      // Another process holds the write lock, as a full disk would refuse every write: a command
+      // that wrote on opening (the schema check did) would wait 30 s and fail.
+      s.execute("BEGIN IMMEDIATE");
+      s.execute("INSERT INTO once_keys (key, expires_at) VALUES ('k', 0)");
+
+      Run queues = errand("inspect", "queues", "--broker", db);
+      assertThat(queues.code()).as(queues.err()).isZero();
+      assertThat(queues.out()).containsPattern("mail\\s+1\\s");
+      Run dlq = errand("dlq", "list", "--broker", db);
+      assertThat(dlq.code()).as(dlq.err()).isZero();
+      assertThat(dlq.out()).contains("no dead letters");
+      Run result = errand("result", id, "--broker", db);
+      assertThat(result.code()).as(result.err()).isEqualTo(3);
+      assertThat(result.out()).contains("PENDING");
+      assertThat(errand("inspect", "workers", "--broker", db).out()).contains("no live workers");
+      s.execute("ROLLBACK");
+    }
+  }
+
+  @Test
   void dlqRetrySendsTheTaskAgain() throws Exception {
     String id = errand("call", "no.such.task", "--broker", url).out().trim();
     startWorker();

@@ -32,8 +32,8 @@ import java.util.Set;
  * the default of the command line) or absolute ({@code sqlite:/var/lib/errand/errand.db}).
  *
  * <p>A process that only enqueues starts no thread. A consumer's first claim starts a janitor that
- * deletes expired rows every 30 s; waiting for a result written by another process starts one
- * poller thread while anything waits.
+ * deletes expired rows and checkpoints the WAL (truncating it) every 30 s; waiting for a result
+ * written by another process starts one poller thread while anything waits.
  */
 public final class SqliteBackend implements Backend {
 
@@ -50,9 +50,9 @@ public final class SqliteBackend implements Backend {
   private final Janitor janitor;
   private final Clock clock;
 
-  private SqliteBackend(Path file, Clock clock, int eventCapacity) {
+  private SqliteBackend(Db db, Clock clock, int eventCapacity) {
     this.clock = clock;
-    this.db = new Db(file);
+    this.db = db;
     this.janitor = new Janitor(db, clock);
     this.broker = new SqliteBroker(db, clock, janitor::start);
     this.results = new SqliteResultStore(db, clock);
@@ -81,7 +81,31 @@ public final class SqliteBackend implements Backend {
       throw new IllegalArgumentException("eventCapacity must be > 0 but was " + eventCapacity);
     }
     checkPath(file);
-    return new SqliteBackend(file, clock, eventCapacity);
+    return new SqliteBackend(new Db(file), clock, eventCapacity);
+  }
+
+  /**
+   * Opens the database at {@code file} for reading only: for commands that only look ({@code errand
+   * inspect}, {@code result}, {@code dlq list}). Nothing is written, not even a schema upgrade, so
+   * this works while the disk is full and on a file or directory this process may not write; every
+   * write fails with a {@link dev.errand.BackendException} saying the backend is read-only. The
+   * file must exist and hold this version's tables.
+   *
+   * @throws IllegalArgumentException naming the path if it does not exist or is a directory
+   * @throws dev.errand.BackendException naming the file and the cause if SQLite cannot read it
+   */
+  public static SqliteBackend openReadOnly(Path file, Clock clock) {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(clock, "clock");
+    if (Files.isDirectory(file)) {
+      throw new IllegalArgumentException(
+          "cannot open SQLite database '" + file + "': it is a directory");
+    }
+    if (!Files.exists(file)) {
+      throw new IllegalArgumentException(
+          "cannot open SQLite database '" + file + "' to read it: it does not exist");
+    }
+    return new SqliteBackend(Db.readOnly(file), clock, DEFAULT_EVENT_CAPACITY);
   }
 
   private static void checkPath(Path file) {
@@ -108,6 +132,11 @@ public final class SqliteBackend implements Backend {
   /** The database file. */
   public Path file() {
     return db.file();
+  }
+
+  /** Whether this backend was opened with {@link #openReadOnly}. */
+  public boolean isReadOnly() {
+    return db.isReadOnly();
   }
 
   /**
@@ -174,7 +203,7 @@ public final class SqliteBackend implements Backend {
 
   @Override
   public String describe() {
-    return "sqlite:" + db.file();
+    return "sqlite:" + db.file() + (db.isReadOnly() ? " (read-only)" : "");
   }
 
   @Override

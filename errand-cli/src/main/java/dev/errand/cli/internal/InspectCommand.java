@@ -60,7 +60,7 @@ final class InspectCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Backend b = backend.open()) {
+      try (Backend b = backend.openReadOnly()) {
         ClusterView view = ClusterView.read(b, Clock.systemUTC());
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
@@ -143,7 +143,7 @@ final class InspectCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Backend b = backend.open()) {
+      try (Backend b = backend.openReadOnly()) {
         ClusterView view = ClusterView.read(b, Clock.systemUTC());
         List<WorkerInfo> live = view.workers();
         PrintWriter out = spec.commandLine().getOut();
@@ -217,7 +217,7 @@ final class InspectCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Backend b = backend.open()) {
+      try (Backend b = backend.openReadOnly()) {
         TaskStatus s = b.results().get(id).orElse(TaskStatus.pending(id));
         List<Event> events = new ArrayList<>();
         for (Event e : b.events().read(0, Integer.MAX_VALUE)) {
@@ -292,7 +292,7 @@ final class InspectCommand implements Runnable {
       if (limit < 0) {
         throw new UsageException("--limit must be >= 0 but was " + limit);
       }
-      try (Backend b = backend.open()) {
+      try (Backend b = backend.openReadOnly()) {
         PrintWriter out = spec.commandLine().getOut();
         List<Event> recent = new ArrayList<>(b.events().latest(limit));
         java.util.Collections.reverse(recent);
