@@ -132,13 +132,17 @@ public final class Db implements AutoCloseable {
     }
   }
 
-  /** Whether SQLite could not set up the WAL's shared-memory index ({@code -shm}). */
+  /**
+   * Whether SQLite could not set up the WAL's shared-memory index ({@code -shm}): no room to create
+   * or grow it, or no right to create it (or the WAL) in the file's directory.
+   */
   private static boolean walIndexUnavailable(SQLException e) {
     var code = SqliteErrors.code(e);
     return code != null
         && (code.name().startsWith("SQLITE_IOERR_SHM")
+            || code.name().equals("SQLITE_IOERR")
             || code.name().startsWith("SQLITE_CANTOPEN")
-            || code.name().equals("SQLITE_IOERR"));
+            || code.name().startsWith("SQLITE_READONLY"));
   }
 
   private static boolean walEmpty(Path file) {

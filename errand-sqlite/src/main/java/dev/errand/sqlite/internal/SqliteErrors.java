@@ -43,7 +43,7 @@ final class SqliteErrors {
       case 13 -> full(dir) + " [" + sqlite + "]"; // SQLITE_FULL
       case 10 -> // SQLITE_IOERR
           (isFull(dir) ? full(dir) : "an I/O error on " + file) + " [" + sqlite + "]";
-      case 8 -> readOnlyCause(file, dir, readOnly) + " [" + sqlite + "]"; // SQLITE_READONLY
+      case 8 -> readOnlyCause(file, dir, readOnly, code) + " [" + sqlite + "]"; // SQLITE_READONLY
       case 14 -> cantOpen(file, dir) + " [" + sqlite + "]"; // SQLITE_CANTOPEN
       case 5, 6 -> // SQLITE_BUSY, SQLITE_LOCKED
           "another process held the database locked for longer than "
@@ -99,8 +99,8 @@ final class SqliteErrors {
     }
   }
 
-  private static String readOnlyCause(Path file, Path dir, boolean readOnly) {
-    if (readOnly) {
+  private static String readOnlyCause(Path file, Path dir, boolean readOnly, SQLiteErrorCode code) {
+    if (readOnly && code == SQLiteErrorCode.SQLITE_READONLY) {
       return "this backend opened the file read-only, for reading";
     }
     if (fileSystemReadOnly(dir)) {
@@ -114,7 +114,7 @@ final class SqliteErrors {
           + dir
           + " is not writable (SQLite keeps "
           + file.getFileName()
-          + "-wal and -shm beside the file)";
+          + "-wal and -shm beside the file, also to read it)";
     }
     return file + " could not be written";
   }
