@@ -37,6 +37,22 @@ public final class Backends {
    *     handles its scheme
    */
   public static Backend open(String url, Clock clock) {
+    return provider(url).open(url, clock);
+  }
+
+  /**
+   * Opens the backend at {@code url} for reading only (see {@link BackendProvider#openReadOnly}):
+   * nothing is written on opening, so a backend that can be read while it cannot be written (SQLite
+   * on a full disk, or on a file this process may not write) is read. Writes through it fail.
+   *
+   * @throws IllegalArgumentException if the URL has no scheme or no module on the class path
+   *     handles its scheme
+   */
+  public static Backend openReadOnly(String url, Clock clock) {
+    return provider(url).openReadOnly(url, clock);
+  }
+
+  private static BackendProvider provider(String url) {
     if (url == null || url.isBlank()) {
       throw new IllegalArgumentException("backend URL must not be blank");
     }
@@ -50,7 +66,7 @@ public final class Backends {
     for (BackendProvider p :
         ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader())) {
       if (p.supports(scheme)) {
-        return p.open(url, clock);
+        return p;
       }
       known.add(p.getClass().getSimpleName());
     }

@@ -124,11 +124,76 @@ class CliTest {
     assertThat(table.code()).as(table.err()).isZero();
     assertThat(table.out())
         .contains("QUEUE")
-        .containsPattern("mail\\s+2\\s+0\\s+1\\s+0\\s+9:1 1:1");
+        .containsPattern("mail\\s+2\\s+0\\s+1\\s+0\\s+0\\s+9:1 1:1")
+        .contains("1 queue has ready messages and no live worker consuming it");
 
     JsonNode json = readJson(errand("inspect", "queues", "--json", "--broker", url).out());
     assertThat(json.get(0).get("queue").asText()).isEqualTo("mail");
     assertThat(json.get(0).get("delayed").asInt()).isEqualTo(1);
+    assertThat(json.get(0).get("consumers").asInt()).isZero();
+    assertThat(json.get(0).get("unconsumed").asBoolean()).isTrue();
+  }
+
+  @Test
+  void inspectQueuesShowsTheQueuesOfDeadLettersAndOfLiveWorkersSortedNaturally() {
+    held.deadLetters()
+        .add(
+            new dev.errand.DeadLetter(
+                "dl-1",
+                "reports.build",
+                "q10",
+                dev.errand.DeadLetterReason.FAILED,
+                dev.errand.TaskError.of("IOException", "disk full"),
+                null,
+                null,
+                "{}",
+                3,
+                null,
+                java.time.Instant.now()));
+    java.time.Instant now = java.time.Instant.now();
+    held.workers()
+        .heartbeat(
+            new dev.errand.WorkerInfo(
+                "w-1", "host", 1, List.of("q2"), 4, "threads", now, now, List.of(), 0, 0, true),
+            Duration.ofMinutes(1));
+
+    Run table = errand("inspect", "queues", "--broker", url);
+
+    assertThat(table.code()).as(table.err()).isZero();
+    // the dead letter's queue is otherwise empty and nobody consumes it; q2 is consumed but empty
+    assertThat(table.out())
+        .containsPattern("(?s)q2\\s+0\\s+0\\s+0\\s+0\\s+1\\s.*q10\\s+0\\s+0\\s+0\\s+1\\s+0\\s")
+        .doesNotContain("no live worker consuming");
+    JsonNode json = readJson(errand("inspect", "queues", "--json", "--broker", url).out());
+    assertThat(json.get(1).get("queue").asText()).isEqualTo("q10");
+    assertThat(json.get(1).get("dead").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void readingCommandsOpenSqliteReadOnlySoTheyWorkWhileTheFileCannotBeWritten(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("errand.db");
+    String db = "sqlite:" + file;
+    String id = errand("call", "a.b", "--queue", "mail", "--broker", db).out().trim();
+    try (java.sql.Connection other = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+        java.sql.Statement s = other.createStatement()) {
+      // Another process holds the write lock, as a full disk would refuse every write: a command
+      // that wrote on opening (the schema check did) would wait 30 s and fail.
+      s.execute("BEGIN IMMEDIATE");
+      s.execute("INSERT INTO once_keys (key, expires_at) VALUES ('k', 0)");
+
+      Run queues = errand("inspect", "queues", "--broker", db);
+      assertThat(queues.code()).as(queues.err()).isZero();
+      assertThat(queues.out()).containsPattern("mail\\s+1\\s");
+      Run dlq = errand("dlq", "list", "--broker", db);
+      assertThat(dlq.code()).as(dlq.err()).isZero();
+      assertThat(dlq.out()).contains("no dead letters");
+      Run result = errand("result", id, "--broker", db);
+      assertThat(result.code()).as(result.err()).isEqualTo(3);
+      assertThat(result.out()).contains("PENDING");
+      assertThat(errand("inspect", "workers", "--broker", db).out()).contains("no live workers");
+      s.execute("ROLLBACK");
+    }
   }
 
   @Test

@@ -48,6 +48,9 @@ class SearchBenchCommandTest {
         .contains("FIRST PAGE")
         .contains("DEEP PAGE")
         .contains("COUNT")
+        .contains("OVERVIEW CHART")
+        .containsPattern("(?m)^hour +60 +1,910 +40 ")
+        .containsPattern("(?m)^day +96 +1,910 +40 ")
         .contains("first count after every status expired")
         .contains("delete the file when done");
     for (String filter : FILTERS) {
@@ -88,6 +91,11 @@ class SearchBenchCommandTest {
     assertThat(all.get("matches").asLong()).isEqualTo(2000);
     assertThat(all.get("deepAt").asLong()).isEqualTo(500);
     assertThat(all.get("deepPage").get("medianMs").asDouble()).isPositive();
+    JsonNode day = figures.get("charts").get(1);
+    assertThat(day.get("range").asText()).isEqualTo("day");
+    assertThat(day.get("buckets").asInt()).isEqualTo(96);
+    assertThat(day.get("succeeded").asLong() + day.get("failed").asLong()).isEqualTo(1950);
+    assertThat(day.get("byTime").get("medianMs").asDouble()).isPositive();
   }
 
   @Test

@@ -83,6 +83,11 @@ final class MemoryDeadLetterStore implements DeadLetterStore {
     return queue == null ? byId.size() : countByQueue.getOrDefault(queue, 0L);
   }
 
+  @Override
+  public synchronized Map<String, Long> countByQueue() {
+    return new HashMap<>(countByQueue);
+  }
+
   private boolean removeEntry(String id) {
     Entry old = byId.remove(id);
     if (old == null) {

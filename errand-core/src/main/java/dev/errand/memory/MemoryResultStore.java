@@ -5,6 +5,7 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -102,6 +103,22 @@ final class MemoryResultStore implements ResultStore {
     synchronized (lock) {
       return statuses.values(clock.instant()).stream().filter(query::matches).count();
     }
+  }
+
+  @Override
+  public long[] countByTime(TaskQuery query, TimeBuckets buckets) {
+    Objects.requireNonNull(query, "query");
+    Objects.requireNonNull(buckets, "buckets");
+    long[] counts = new long[buckets.count()];
+    synchronized (lock) {
+      for (TaskStatus s : statuses.values(clock.instant())) {
+        int i = buckets.indexOf(TaskQuery.Cursor.millis(s));
+        if (i >= 0 && query.matches(s)) {
+          counts[i]++;
+        }
+      }
+    }
+    return counts;
   }
 
   private static final Comparator<TaskStatus> NEWEST_FIRST =

@@ -35,4 +35,16 @@ public interface BackendProvider {
   static boolean isSystemClock(Clock clock) {
     return clock.equals(Clock.system(clock.getZone()));
   }
+
+  /**
+   * Opens a backend for reading only, for commands that only look (inspect, result, dead letter
+   * lists): a backend that can open without writing does so (SQLite: no schema upgrade, a read-only
+   * connection), so reading works on a full disk or a file this process may not write; a write to
+   * it fails. The default opens the backend as {@link #open} does.
+   *
+   * @throws IllegalArgumentException naming the URL when it is malformed
+   */
+  default Backend openReadOnly(String url, Clock clock) {
+    return open(url, clock);
+  }
 }

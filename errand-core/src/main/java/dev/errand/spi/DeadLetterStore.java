@@ -2,6 +2,7 @@ package dev.errand.spi;
 
 import dev.errand.DeadLetter;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The dead letter list: messages kept with the reason they could not be processed. Thread-safe. */
@@ -31,4 +32,12 @@ public interface DeadLetterStore {
 
   /** How many dead letters, in {@code queue} or in all queues if null. */
   long count(String queue);
+
+  /**
+   * How many dead letters each queue holds, in one read: every queue with at least one, none with
+   * none (so the operator's view finds dead letters whose queue is otherwise gone).
+   *
+   * @return queue name to count, all counts {@code > 0}; a new map the caller may keep
+   */
+  Map<String, Long> countByQueue();
 }

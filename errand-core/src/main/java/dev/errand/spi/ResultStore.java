@@ -40,6 +40,20 @@ public interface ResultStore {
   long count(TaskQuery query);
 
   /**
+   * How many stored statuses match {@code query}'s filters in each time bucket, by update time: one
+   * call for a whole chart, where {@link #count} per bucket would be a query each. Every filter of
+   * the query applies, its {@code from} and {@code to} too; its cursor and limit are ignored.
+   * Statuses outside every bucket are not counted; expired ones never are. Backends answer with one
+   * query (SQLite: one {@code GROUP BY}; Redis: one pipelined read, or one walk of the index when
+   * several filters are given).
+   *
+   * @param query the filters
+   * @param buckets the time buckets
+   * @return one count per bucket, in bucket order ({@code buckets.count()} long), a new array
+   */
+  long[] countByTime(TaskQuery query, TimeBuckets buckets);
+
+  /**
    * A future completed with the task's status once it is ready; already complete if it is.
    * Cancelling the future stops the wait and frees what it held.
    */

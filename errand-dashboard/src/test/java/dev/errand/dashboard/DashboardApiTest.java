@@ -2,6 +2,7 @@ package dev.errand.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -199,10 +200,131 @@ class DashboardApiTest {
     assertThat(workers.get(0).get("name").asText()).isEqualTo("w1");
     assertThat(workers.get(0).get("healthy").asBoolean()).isTrue();
 
-    String metrics = send(get("/metrics")).body();
-    assertThat(metrics)
-        .contains("errand_queue_ready{queue=\"default\"} 1")
-        .contains("errand_workers 1");
+    // The gauges are read in the background, not by the scrape.
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(send(get("/metrics")).body())
+                    .contains("errand_queue_ready{queue=\"default\"} 1")
+                    .contains("errand_workers 1"));
+  }
+
+  @Test
+  void aDeadLetterInAnEmptyQueueWithNoWorkerShowsOnTheQueuesPageTheOverviewAndTheMetrics()
+      throws Exception {
+    start(Dashboard.builder(backend));
+    storeDeadLetter("d1");
+    storeDeadLetter("d2");
+
+    JsonNode queues = send(get("/api/queues")).json();
+    assertThat(queues).hasSize(1);
+    assertThat(queues.get(0).get("queue").asText()).isEqualTo("q");
+    assertThat(queues.get(0).get("dead").asInt()).isEqualTo(2);
+    assertThat(queues.get(0).get("consumers").asInt()).isZero();
+    JsonNode overview = send(get("/api/overview")).json();
+    assertThat(overview.get("queues").get(0).get("dead").asInt()).isEqualTo(2);
+    assertThat(overview.get("totals").get("dead").asInt()).isEqualTo(2);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(send(get("/metrics")).body())
+                    .contains("errand_dead_letters{queue=\"q\"} 2"));
+  }
+
+  @Test
+  void queuesAreSortedNaturallyAndFlaggedWhenReadyWithoutConsumer() throws Exception {
+    start(Dashboard.builder(backend));
+    for (String q : List.of("q10", "q2", "q1")) {
+      client.send(
+          "emails.send",
+          Wire.mapper().createObjectNode(),
+          dev.errand.TaskOptions.builder().queue(q).build());
+    }
+    backend
+        .workers()
+        .heartbeat(
+            new WorkerInfo(
+                "w1",
+                "host",
+                42,
+                List.of("q2"),
+                4,
+                "threads",
+                Instant.now(),
+                Instant.now(),
+                List.of(),
+                0,
+                0,
+                true),
+            Duration.ofSeconds(30));
+
+    JsonNode queues = send(get("/api/queues")).json();
+
+    List<String> names = new ArrayList<>();
+    queues.forEach(q -> names.add(q.get("queue").asText()));
+    assertThat(names).containsExactly("q1", "q2", "q10");
+    assertThat(queues.get(0).get("unconsumed").asBoolean()).isTrue();
+    assertThat(queues.get(1).get("consumers").asInt()).isEqualTo(1);
+    assertThat(queues.get(1).get("unconsumed").asBoolean()).isFalse();
+    assertThat(send(get("/api/overview")).json().get("totals").get("unconsumedQueues").asInt())
+        .isEqualTo(2);
+  }
+
+  @Test
+  void theOverviewChartCountsEachFigureInOneCallNotOnePerBucket() throws Exception {
+    java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    dev.errand.spi.ResultStore results =
+        (dev.errand.spi.ResultStore)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {dev.errand.spi.ResultStore.class},
+                (p, m, args) -> {
+                  calls
+                      .computeIfAbsent(
+                          m.getName(), k -> new java.util.concurrent.atomic.AtomicInteger())
+                      .incrementAndGet();
+                  try {
+                    return m.invoke(backend.results(), args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    dev.errand.spi.Backend counted =
+        (dev.errand.spi.Backend)
+            java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {dev.errand.spi.Backend.class},
+                (p, m, args) -> {
+                  if (m.getName().equals("results")) {
+                    return results;
+                  }
+                  try {
+                    return m.invoke(backend, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    start(Dashboard.builder(counted));
+    storeTasks();
+
+    JsonNode day = send(get("/api/overview?range=day")).json();
+
+    assertThat(day.get("throughput")).hasSize(96);
+    long succeeded = 0;
+    long failed = 0;
+    for (JsonNode b : day.get("throughput")) {
+      succeeded += b.get("succeeded").asLong();
+      failed += b.get("failed").asLong();
+    }
+    assertThat(succeeded).isEqualTo(1);
+    assertThat(failed).isEqualTo(1);
+    assertThat(calls.getOrDefault("count", new java.util.concurrent.atomic.AtomicInteger()))
+        .as("count() calls")
+        .hasValue(0);
+    assertThat(calls.get("countByTime")).as("one per figure: succeeded and failed").hasValue(2);
   }
 
   @Test

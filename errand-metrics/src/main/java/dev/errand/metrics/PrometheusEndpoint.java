@@ -11,8 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Serves a {@link PrometheusMeterRegistry} at {@code GET /metrics} over plain HTTP, for a process
@@ -21,8 +19,6 @@ import org.slf4j.LoggerFactory;
  * arguments; bind it to an address only your Prometheus can reach. Thread-safe.
  */
 public final class PrometheusEndpoint implements AutoCloseable {
-
-  private static final Logger log = LoggerFactory.getLogger(PrometheusEndpoint.class);
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -33,15 +29,14 @@ public final class PrometheusEndpoint implements AutoCloseable {
   }
 
   /**
-   * Starts serving {@code registry} on {@code host:port} (port 0 picks a free one); {@code
-   * beforeScrape} runs before each scrape, e.g. {@link BackendMetrics#refresh()}.
+   * Starts serving {@code registry} on {@code host:port} (port 0 picks a free one). A scrape only
+   * formats what the registry holds: {@link BackendMetrics} reads the backend on a thread of its
+   * own, so a slow or dead backend never holds a scrape.
    *
    * @throws UncheckedIOException if the address cannot be bound
    */
-  public static PrometheusEndpoint start(
-      PrometheusMeterRegistry registry, String host, int port, Runnable beforeScrape) {
+  public static PrometheusEndpoint start(PrometheusMeterRegistry registry, String host, int port) {
     Objects.requireNonNull(registry, "registry");
-    Objects.requireNonNull(beforeScrape, "beforeScrape");
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(host, port), 16);
@@ -49,7 +44,7 @@ public final class PrometheusEndpoint implements AutoCloseable {
       throw new UncheckedIOException(
           "cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
     }
-    // Scrapes come every few seconds; one thread is plenty and keeps a slow backend from piling up.
+    // Scrapes come every few seconds and never wait on the backend: one thread is plenty.
     ExecutorService executor =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -68,11 +63,6 @@ public final class PrometheusEndpoint implements AutoCloseable {
             } else if (!exchange.getRequestURI().getPath().equals("/metrics")) {
               send(exchange, 404, "text/plain; charset=utf-8", "metrics are at /metrics\n");
             } else {
-              try {
-                beforeScrape.run();
-              } catch (RuntimeException e) {
-                log.debug("refresh before scrape failed", e);
-              }
               send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
             }
           }

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -18,7 +19,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * errand_task_runtime_seconds_bucket} and so on.
  *
  * <p>Fed by a worker ({@link WorkerMetrics}) or by the backend's event log ({@link #record}).
- * Thread-safe.
+ *
+ * <p>Label values are bounded, so a fleet with many task names (or names made up per call) cannot
+ * flood Prometheus with series: the first {@code maxNames} task names (default {@value
+ * #DEFAULT_MAX_NAMES}) get series of their own, later ones are counted under the name {@value
+ * #OTHER}; the same bound applies to the queue names of {@code errand.dead.lettered}. Thread-safe.
  */
 public final class TaskMeters {
 
@@ -43,7 +48,15 @@ public final class TaskMeters {
 
   private static final String UNKNOWN = "unknown";
 
+  /** How many task (and queue) names get series of their own unless told otherwise: {@value}. */
+  public static final int DEFAULT_MAX_NAMES = 200;
+
+  /** The label value of every name beyond the bound: {@value}. */
+  public static final String OTHER = "other";
+
   private final MeterRegistry registry;
+  private final Labels names;
+  private final Labels queues;
 
   // A worker records every task here: the meters are looked up once per name, not built anew
   // (a builder, tags and a registry lookup) on each call.
@@ -51,9 +64,24 @@ public final class TaskMeters {
   private final Map<String, Timer> runtimes = new ConcurrentHashMap<>();
   private final Map<String, Counter> retries = new ConcurrentHashMap<>();
 
-  /** Meters registered in {@code registry}. */
+  /** Meters registered in {@code registry}, with up to {@value #DEFAULT_MAX_NAMES} names. */
   public TaskMeters(MeterRegistry registry) {
+    this(registry, DEFAULT_MAX_NAMES);
+  }
+
+  /**
+   * Meters registered in {@code registry}: the first {@code maxNames} task names, and as many queue
+   * names, get series of their own; later ones count under {@value #OTHER}.
+   *
+   * @throws IllegalArgumentException if {@code maxNames < 1}
+   */
+  public TaskMeters(MeterRegistry registry, int maxNames) {
     this.registry = Objects.requireNonNull(registry, "registry");
+    if (maxNames < 1) {
+      throw new IllegalArgumentException("maxNames must be > 0 but was " + maxNames);
+    }
+    this.names = new Labels(maxNames);
+    this.queues = new Labels(maxNames);
   }
 
   /** A task ran to success in {@code runtime} (null if not known). */
@@ -75,7 +103,7 @@ public final class TaskMeters {
   public void retried(String name) {
     retries
         .computeIfAbsent(
-            orUnknown(name),
+            names.label(name),
             n ->
                 Counter.builder("errand.task.retries")
                     .description("failed attempts that were scheduled to run again")
@@ -88,7 +116,7 @@ public final class TaskMeters {
   public void deadLettered(String queue, DeadLetterReason reason) {
     Counter.builder("errand.dead.lettered")
         .description("messages sent to the dead letters")
-        .tag("queue", orUnknown(queue))
+        .tag("queue", queues.label(queue))
         .tag("reason", reason == null ? UNKNOWN : reason.name().toLowerCase(java.util.Locale.ROOT))
         .register(registry)
         .increment();
@@ -114,7 +142,7 @@ public final class TaskMeters {
   }
 
   private void outcome(String name, String outcome, Duration runtime) {
-    String tag = orUnknown(name);
+    String tag = names.label(name);
     String key = tag + '\0' + outcome;
     counts
         .computeIfAbsent(
@@ -154,5 +182,29 @@ public final class TaskMeters {
 
   private static String orUnknown(String s) {
     return s == null || s.isEmpty() ? UNKNOWN : s;
+  }
+
+  /** The label values admitted so far: the first {@code max} names seen, then {@link #OTHER}. */
+  private static final class Labels {
+    private final int max;
+    private final Set<String> admitted = ConcurrentHashMap.newKeySet();
+
+    Labels(int max) {
+      this.max = max;
+    }
+
+    String label(String name) {
+      String value = orUnknown(name);
+      if (admitted.contains(value)) {
+        return value;
+      }
+      synchronized (this) {
+        if (admitted.contains(value) || admitted.size() < max) {
+          admitted.add(value);
+          return value;
+        }
+      }
+      return OTHER;
+    }
   }
 }

@@ -35,10 +35,23 @@ public final class WorkerMetrics implements WorkerListener {
   private final Counter abandoned;
   private final Counter brokerErrors;
 
-  /** Meters registered in {@code registry}. */
+  /**
+   * Meters registered in {@code registry}, with up to {@value TaskMeters#DEFAULT_MAX_NAMES} task
+   * names.
+   */
   public WorkerMetrics(MeterRegistry registry) {
+    this(registry, TaskMeters.DEFAULT_MAX_NAMES);
+  }
+
+  /**
+   * Meters registered in {@code registry}; task names beyond the first {@code maxNames} count under
+   * {@value TaskMeters#OTHER} (see {@link TaskMeters}).
+   *
+   * @throws IllegalArgumentException if {@code maxNames < 1}
+   */
+  public WorkerMetrics(MeterRegistry registry, int maxNames) {
     Objects.requireNonNull(registry, "registry");
-    this.tasks = new TaskMeters(registry);
+    this.tasks = new TaskMeters(registry, maxNames);
     Gauge.builder("errand.worker.running", running, Set::size)
         .description("tasks running in this worker now")
         .register(registry);

@@ -135,6 +135,43 @@ class WorkerMetricsTest {
         .isEqualTo(1);
   }
 
+  @Test
+  void taskNamesBeyondTheBoundCountUnderOther() {
+    TaskMeters tasks = new TaskMeters(registry, 3);
+    for (int i = 0; i < 5; i++) {
+      tasks.succeeded("report.n" + i, Duration.ofMillis(10));
+      tasks.retried("report.n" + i);
+      tasks.deadLettered("queue-" + i, null);
+    }
+    tasks.failed("report.n0", null); // a name admitted earlier keeps its series
+
+    assertThat(count("report.n0", "succeeded")).isEqualTo(1);
+    assertThat(count("report.n2", "succeeded")).isEqualTo(1);
+    assertThat(count("report.n3", "succeeded")).isZero();
+    assertThat(count(TaskMeters.OTHER, "succeeded")).isEqualTo(2);
+    assertThat(count("report.n0", "failed")).isEqualTo(1);
+    assertThat(registry.get("errand.task.retries").tag("name", "other").counter().count())
+        .isEqualTo(2);
+    assertThat(registry.find("errand.dead.lettered").tag("queue", "other").counter().count())
+        .isEqualTo(2);
+    assertThat(registry.getMeters())
+        .extracting(m -> m.getId().getTag("name"))
+        .filteredOn(java.util.Objects::nonNull)
+        .containsOnly("report.n0", "report.n1", "report.n2", "other");
+  }
+
+  @Test
+  void theDefaultBoundIsTwoHundredNamesAndABadBoundIsRefused() {
+    TaskMeters tasks = new TaskMeters(registry);
+    for (int i = 0; i < 250; i++) {
+      tasks.revoked("generated." + i);
+    }
+    assertThat(registry.find("errand.tasks").counters()).hasSize(TaskMeters.DEFAULT_MAX_NAMES + 1);
+    assertThat(count(TaskMeters.OTHER, "revoked")).isEqualTo(50);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new WorkerMetrics(registry, 0))
+        .hasMessage("maxNames must be > 0 but was 0");
+  }
+
   private double count(String name, String outcome) {
     var c = registry.find("errand.tasks").tags("name", name, "outcome", outcome).counter();
     return c == null ? 0 : c.count();

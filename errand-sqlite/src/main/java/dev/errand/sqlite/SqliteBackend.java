@@ -39,8 +39,8 @@ import java.util.Set;
  * Opened with another clock (tests), that clock decides everything.
  *
  * <p>A process that only enqueues starts no thread. A consumer's first claim starts a janitor that
- * deletes expired rows every 30 s; waiting for a result written by another process starts one
- * poller thread while anything waits.
+ * deletes expired rows and checkpoints the WAL (truncating it) every 30 s; waiting for a result
+ * written by another process starts one poller thread while anything waits.
  */
 public final class SqliteBackend implements Backend {
 
@@ -57,10 +57,10 @@ public final class SqliteBackend implements Backend {
   private final Janitor janitor;
   private final Clock clock;
 
-  private SqliteBackend(Path file, Clock given, int eventCapacity) {
+  private SqliteBackend(Db db, Clock given, int eventCapacity) {
     Clock clock = HostClock.of(given);
     this.clock = clock;
-    this.db = new Db(file);
+    this.db = db;
     this.janitor = new Janitor(db, clock);
     this.broker = new SqliteBroker(db, clock, janitor::start);
     this.results = new SqliteResultStore(db, clock);
@@ -90,7 +90,31 @@ public final class SqliteBackend implements Backend {
       throw new IllegalArgumentException("eventCapacity must be > 0 but was " + eventCapacity);
     }
     checkPath(file);
-    return new SqliteBackend(file, clock, eventCapacity);
+    return new SqliteBackend(new Db(file), clock, eventCapacity);
+  }
+
+  /**
+   * Opens the database at {@code file} for reading only: for commands that only look ({@code errand
+   * inspect}, {@code result}, {@code dlq list}). Nothing is written, not even a schema upgrade, so
+   * this works while the disk is full and on a file or directory this process may not write; every
+   * write fails with a {@link dev.errand.BackendException} saying the backend is read-only. The
+   * file must exist and hold this version's tables.
+   *
+   * @throws IllegalArgumentException naming the path if it does not exist or is a directory
+   * @throws dev.errand.BackendException naming the file and the cause if SQLite cannot read it
+   */
+  public static SqliteBackend openReadOnly(Path file, Clock clock) {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(clock, "clock");
+    if (Files.isDirectory(file)) {
+      throw new IllegalArgumentException(
+          "cannot open SQLite database '" + file + "': it is a directory");
+    }
+    if (!Files.exists(file)) {
+      throw new IllegalArgumentException(
+          "cannot open SQLite database '" + file + "' to read it: it does not exist");
+    }
+    return new SqliteBackend(Db.readOnly(file), clock, DEFAULT_EVENT_CAPACITY);
   }
 
   private static void checkPath(Path file) {
@@ -117,6 +141,11 @@ public final class SqliteBackend implements Backend {
   /** The database file. */
   public Path file() {
     return db.file();
+  }
+
+  /** Whether this backend was opened with {@link #openReadOnly}. */
+  public boolean isReadOnly() {
+    return db.isReadOnly();
   }
 
   /**
@@ -192,7 +221,7 @@ public final class SqliteBackend implements Backend {
 
   @Override
   public String describe() {
-    return "sqlite:" + db.file();
+    return "sqlite:" + db.file() + (db.isReadOnly() ? " (read-only)" : "");
   }
 
   @Override

@@ -22,6 +22,16 @@ public final class SqliteBackendProvider implements BackendProvider {
 
   @Override
   public Backend open(String url, Clock clock) {
+    return SqliteBackend.open(path(url), clock);
+  }
+
+  /** Opens the file read-only: see {@link SqliteBackend#openReadOnly}. */
+  @Override
+  public Backend openReadOnly(String url, Clock clock) {
+    return SqliteBackend.openReadOnly(path(url), clock);
+  }
+
+  private static Path path(String url) {
     if (!url.startsWith(SCHEME + ":")) {
       throw new IllegalArgumentException("not a sqlite URL: '" + url + "'");
     }
@@ -34,7 +44,7 @@ public final class SqliteBackendProvider implements BackendProvider {
           "sqlite URL needs a file path, e.g. sqlite:errand.db, but was '" + url + "'");
     }
     try {
-      return SqliteBackend.open(Path.of(path), clock);
+      return Path.of(path);
     } catch (InvalidPathException e) {
       throw new IllegalArgumentException(
           "'" + url + "' does not name a valid path: " + e.getReason());

@@ -87,6 +87,67 @@ class SqliteBackendTest {
   }
 
   @Test
+  void readOnlyOpeningWritesNothingSoItReadsWhileAnotherProcessHoldsTheWriteLock()
+      throws Exception {
+    Path file = dir.resolve("errand.db");
+    try (SqliteBackend writer = SqliteBackend.open(file, Clock.systemUTC())) {
+      writer.broker().enqueue(List.of(message("m1"), message("m2")));
+    }
+    try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = other.createStatement()) {
+      // Another process in a long write transaction: a read-write open would wait 30 s for it
+      // (its schema check is a write), as it would fail on a full disk.
+      s.execute("BEGIN IMMEDIATE");
+      s.execute("INSERT INTO once_keys (key, expires_at) VALUES ('k', 0)");
+
+      try (SqliteBackend reader = SqliteBackend.openReadOnly(file, Clock.systemUTC())) {
+        assertThat(reader.isReadOnly()).isTrue();
+        assertThat(reader.describe()).isEqualTo("sqlite:" + file + " (read-only)");
+        assertThat(reader.broker().stats("q").ready()).isEqualTo(2);
+        assertThatThrownBy(() -> reader.broker().enqueue(List.of(message("m3"))))
+            .isInstanceOf(dev.errand.BackendException.class)
+            .hasMessageContaining("failed on " + file)
+            .hasMessageContaining("opened the file read-only");
+      }
+      s.execute("ROLLBACK");
+    }
+  }
+
+  @Test
+  void readOnlyOpeningOfAMissingFileIsRefusedAndCreatesNothing() {
+    Path missing = dir.resolve("missing.db");
+
+    assertThatThrownBy(() -> Backends.openReadOnly("sqlite:" + missing, Clock.systemUTC()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("cannot open SQLite database '" + missing + "' to read it: it does not exist");
+    assertThat(missing).doesNotExist();
+  }
+
+  @Test
+  void readOnlyOpeningReadsAFileInADirectoryThatMayNotBeWritten() throws Exception {
+    Path ro = Files.createDirectory(dir.resolve("ro"));
+    Path file = ro.resolve("errand.db");
+    try (SqliteBackend writer = SqliteBackend.open(file, Clock.systemUTC())) {
+      writer.broker().enqueue(List.of(message("m1")));
+    }
+    ro.toFile().setWritable(false);
+    file.toFile().setWritable(false);
+    try {
+      org.junit.jupiter.api.Assumptions.assumeFalse(
+          Files.isWritable(ro), "not run: as root, permission bits do not stop writes");
+      assertThatThrownBy(() -> SqliteBackend.open(file, Clock.systemUTC()))
+          .hasMessageContaining("is not writable");
+
+      try (Backend reader = Backends.openReadOnly("sqlite:" + file, Clock.systemUTC())) {
+        assertThat(reader.broker().stats("q").ready()).isEqualTo(1);
+      }
+    } finally {
+      file.toFile().setWritable(true);
+      ro.toFile().setWritable(true);
+    }
+  }
+
+  @Test
   void twoProcessesSharingTheFileNeverGetTheSameMessageAndLoseNone() throws Exception {
     Path file = dir.resolve("shared.db");
     int total = 2_000;

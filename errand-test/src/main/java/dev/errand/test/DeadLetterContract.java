@@ -48,6 +48,24 @@ interface DeadLetterContract extends ContractFixture {
   }
 
   @Test
+  default void countByQueueCountsEveryQueueWithDeadLettersInOneRead() {
+    DeadLetterStore store = backend().deadLetters();
+    assertThat(store.countByQueue()).isEmpty();
+    Instant t = clock().instant();
+    DeadLetter a1 = letter("a", t);
+    DeadLetter gone = letter("gone", t);
+    for (DeadLetter d : List.of(a1, letter("a", t), letter("b", t), gone)) {
+      store.add(d);
+    }
+    store.add(a1); // adding again replaces: still one
+    store.remove(gone.id());
+
+    assertThat(store.countByQueue())
+        .as("a queue whose last dead letter went is not listed")
+        .containsExactlyInAnyOrderEntriesOf(Map.of("a", 2L, "b", 1L));
+  }
+
+  @Test
   default void newestFirst() {
     DeadLetterStore store = backend().deadLetters();
     Instant t = clock().instant();

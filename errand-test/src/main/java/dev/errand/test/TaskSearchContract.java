@@ -9,19 +9,28 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Searching stored statuses: filters, newest-first order, cursor paging, counts, expiry. */
+/**
+ * Searching stored statuses: filters, newest-first order, cursor paging, counts (also per time
+ * bucket), expiry.
+ */
 interface TaskSearchContract extends ContractFixture {
 
   /** A status of task {@code id}, updated {@code msAgo} milliseconds before the clock's now. */
   private TaskStatus status(String id, String name, TaskState state, String queue, long msAgo) {
     return TestStatuses.status(id, name, state, queue, clock().instant().minusMillis(msAgo))
         .withCall(id.startsWith("child") ? "parent-1" : null, null, null);
+  }
+
+  /** How many milliseconds before the clock's now {@code t} is. */
+  private long msAgo(Instant t) {
+    return Duration.between(t, clock().instant()).toMillis();
   }
 
   private List<String> ids(TaskPage page) {
@@ -148,10 +157,105 @@ interface TaskSearchContract extends ContractFixture {
   }
 
   @Test
+  default void countByTimeCountsEachBucketInOneCallWithEveryFilter() {
+    ResultStore results = backend().results();
+    storeSample(results);
+    Instant now = clock().instant();
+    // five buckets of 2 s ending now: t1 (-5 s) in bucket 2, t2 and t3 (-4, -3 s) in 3, child-1
+    // and child-2 (-2, -1 s) in 4; buckets 0 and 1 are empty
+    TimeBuckets buckets = TimeBuckets.ending(now, Duration.ofSeconds(10), Duration.ofSeconds(2));
+
+    assertThat(results.countByTime(TaskQuery.builder().build(), buckets))
+        .containsExactly(0, 0, 1, 2, 2);
+    assertThat(results.countByTime(TaskQuery.builder().state(TaskState.SUCCESS).build(), buckets))
+        .containsExactly(0, 0, 1, 1, 1);
+    assertThat(results.countByTime(TaskQuery.builder().queue("default").build(), buckets))
+        .containsExactly(0, 0, 0, 1, 2);
+    assertThat(
+            results.countByTime(
+                TaskQuery.builder().queue("default").state(TaskState.SUCCESS).build(), buckets))
+        .as("two filters")
+        .containsExactly(0, 0, 0, 1, 1);
+    assertThat(
+            results.countByTime(
+                TaskQuery.builder()
+                    .name("reports.part")
+                    .parentId("parent-1")
+                    .state(TaskState.STARTED)
+                    .build(),
+                buckets))
+        .as("three filters")
+        .containsExactly(0, 0, 0, 0, 1);
+    assertThat(
+            results.countByTime(
+                TaskQuery.builder().from(now.minusMillis(3000)).to(now.minusMillis(1000)).build(),
+                buckets))
+        .as("from and to cut into the buckets")
+        .containsExactly(0, 0, 0, 1, 1);
+    assertThat(results.countByTime(TaskQuery.builder().name("nothing.like.it").build(), buckets))
+        .containsExactly(0, 0, 0, 0, 0);
+  }
+
+  @Test
+  default void countByTimeBucketsAreStartInclusiveEndExclusiveAndAgreeWithCount() {
+    ResultStore results = backend().results();
+    Instant start = clock().instant().minusSeconds(60);
+    List<TaskStatus> batch = new ArrayList<>();
+    // on every bucket edge, one ms after it and one ms before the end
+    for (int i = 0; i < 6; i++) {
+      Instant edge = start.plusSeconds(10L * i);
+      batch.add(status("on-" + i, "n", TaskState.SUCCESS, "q", msAgo(edge)));
+      batch.add(status("after-" + i, "n", TaskState.FAILURE, "q", msAgo(edge) - 1));
+      batch.add(status("before-" + i, "n", TaskState.SUCCESS, "q", msAgo(edge) + 1));
+    }
+    results.putAll(batch, TTL);
+    TimeBuckets buckets = TimeBuckets.of(start, Duration.ofSeconds(10), 5);
+
+    long[] all = results.countByTime(TaskQuery.builder().build(), buckets);
+
+    // bucket 0 holds on-0 and after-0 and before-1; the edge of bucket 5 is outside
+    assertThat(all).containsExactly(3, 3, 3, 3, 3);
+    long[] succeeded =
+        results.countByTime(TaskQuery.builder().state(TaskState.SUCCESS).build(), buckets);
+    assertThat(succeeded).containsExactly(2, 2, 2, 2, 2);
+    for (int i = 0; i < buckets.count(); i++) {
+      TaskQuery one =
+          TaskQuery.builder()
+              .state(TaskState.SUCCESS)
+              .from(buckets.bucketStart(i))
+              .to(buckets.bucketStart(i + 1))
+              .build();
+      assertThat(succeeded[i]).as("bucket %d against count()", i).isEqualTo(results.count(one));
+    }
+  }
+
+  @Test
+  default void countByTimeLeavesOutExpiredStatuses() {
+    ResultStore results = backend().results();
+    results.put(status("short", "n", TaskState.SUCCESS, "q", 0), Duration.ofMinutes(1));
+    results.put(status("long", "n", TaskState.SUCCESS, "q", 10), TTL);
+    clock().advance(Duration.ofMinutes(2));
+    TimeBuckets buckets =
+        TimeBuckets.ending(clock().instant(), Duration.ofMinutes(4), Duration.ofMinutes(1));
+
+    assertThat(results.countByTime(TaskQuery.builder().build(), buckets))
+        .containsExactly(0, 1, 0, 0);
+    assertThat(results.countByTime(TaskQuery.builder().name("n").build(), buckets))
+        .containsExactly(0, 1, 0, 0);
+  }
+
+  @Test
   default void badQueriesAreRefused() {
     assertThatThrownBy(() -> TaskQuery.builder().limit(0).build())
         .hasMessageContaining("limit must be 1-1000 but was 0");
     assertThatThrownBy(() -> TaskQuery.builder().after("nonsense").build())
         .hasMessageContaining("'nonsense'");
+    Instant now = clock().instant();
+    assertThatThrownBy(() -> TimeBuckets.of(now, Duration.ofMinutes(1), 0))
+        .hasMessageContaining("bucket count must be 1-10000 but was 0");
+    assertThatThrownBy(() -> TimeBuckets.of(now, Duration.ofNanos(1500), 3))
+        .hasMessageContaining("PT0.0000015S");
+    assertThatThrownBy(() -> TimeBuckets.ending(now, Duration.ofMinutes(5), Duration.ofMinutes(2)))
+        .hasMessageContaining("PT5M by PT2M");
   }
 }

@@ -197,6 +197,11 @@ final class RecordingBackend implements Backend {
     }
 
     @Override
+    public long[] countByTime(TaskQuery query, dev.errand.spi.TimeBuckets buckets) {
+      return r.countByTime(query, buckets);
+    }
+
+    @Override
     public CompletableFuture<TaskStatus> whenReady(String taskId) {
       return r.whenReady(taskId);
     }

@@ -35,4 +35,12 @@ final class BackendOptions {
   Backend open() {
     return Backends.open(url(), Clock.systemUTC());
   }
+
+  /**
+   * Opens the backend for a command that only reads: nothing is written on opening, so it works
+   * while an SQLite file's disk is full or the file may not be written.
+   */
+  Backend openReadOnly() {
+    return Backends.openReadOnly(url(), Clock.systemUTC());
+  }
 }

@@ -88,7 +88,7 @@ final class DlqCommand implements Runnable {
       if (limit < 0) {
         throw new UsageException("--limit must be >= 0 but was " + limit);
       }
-      try (Backend b = backend.open()) {
+      try (Backend b = backend.openReadOnly()) {
         DeadLetters dlq = Client.builder(b).build().deadLetters();
         List<DeadLetter> page = dlq.list(queue, 0, limit);
         PrintWriter out = spec.commandLine().getOut();
@@ -161,7 +161,7 @@ final class DlqCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Backend b = backend.open()) {
+      try (Backend b = backend.openReadOnly()) {
         DeadLetter d =
             b.deadLetters()
                 .get(id)

@@ -2,18 +2,17 @@ package dev.errand.cli.internal;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.errand.ClusterView;
 import dev.errand.Event;
 import dev.errand.TaskStatus;
 import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
-import dev.errand.spi.QueueStats;
 import dev.errand.wire.Wire;
 import java.io.PrintWriter;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,7 +48,11 @@ final class InspectCommand implements Runnable {
   @Command(
       name = "queues",
       mixinStandardHelpOptions = true,
-      description = "Depth of every queue: ready (per priority), leased, delayed, dead.")
+      description = {
+        "Every queue: the broker's, those live workers consume, and those holding dead",
+        "letters; ready (per priority), leased, delayed, dead, and the live workers",
+        "consuming it (red when messages are ready and none is)."
+      })
   static final class Queues implements Callable<Integer> {
     @Mixin BackendOptions backend;
     @Mixin OutputOptions output;
@@ -57,51 +60,71 @@ final class InspectCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Backend b = backend.open()) {
-        Instant now = Instant.now();
-        List<String> names = new ArrayList<>(b.broker().queues());
-        for (var dl : b.deadLetters().list(null, 0, 10_000)) {
-          if (!names.contains(dl.queue())) {
-            names.add(dl.queue());
-          }
-        }
-        names.sort(null);
+      try (Backend b = backend.openReadOnly()) {
+        ClusterView view = ClusterView.read(b, Clock.systemUTC());
         PrintWriter out = spec.commandLine().getOut();
-        ArrayNode json = Wire.mapper().createArrayNode();
-        List<List<String>> rows = new ArrayList<>();
-        for (String q : names) {
-          QueueStats s = b.broker().stats(q);
-          long dead = b.deadLetters().count(q);
-          Map<Integer, Long> prio = new TreeMap<>(java.util.Comparator.reverseOrder());
-          prio.putAll(s.readyByPriority());
-          if (output.json) {
-            ObjectNode o = Wire.mapper().valueToTree(s);
-            o.put("dead", dead);
-            json.add(o);
+        if (output.json) {
+          ArrayNode json = Wire.mapper().createArrayNode();
+          for (ClusterView.Queue q : view.queues()) {
+            ObjectNode o = json.addObject();
+            o.put("queue", q.name());
+            o.put("ready", q.ready());
+            o.put("leased", q.leased());
+            o.put("delayed", q.delayed());
+            o.set("readyByPriority", Wire.mapper().valueToTree(q.readyByPriority()));
+            o.set("oldestReadyAt", Wire.mapper().valueToTree(q.oldestReadyAt()));
+            o.put("lagSeconds", q.lag().toSeconds());
+            o.put("dead", q.dead());
+            o.put("consumers", q.consumers());
+            o.put("unconsumed", q.unconsumed());
           }
+          OutputOptions.printJson(out, json);
+          return 0;
+        }
+        if (view.queues().isEmpty()) {
+          out.println("no queues in " + b.describe());
+          out.flush();
+          return 0;
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (ClusterView.Queue q : view.queues()) {
           StringBuilder p = new StringBuilder();
-          prio.forEach(
-              (k, v) -> p.append(p.length() == 0 ? "" : " ").append(k).append(':').append(v));
+          q.readyByPriority()
+              .forEach(
+                  (k, v) -> p.append(p.length() == 0 ? "" : " ").append(k).append(':').append(v));
           rows.add(
               List.of(
-                  q,
-                  String.valueOf(s.ready()),
-                  String.valueOf(s.leased()),
-                  String.valueOf(s.delayed()),
-                  dead == 0 ? "0" : "@|red " + dead + "|@",
+                  q.name(),
+                  String.valueOf(q.ready()),
+                  String.valueOf(q.leased()),
+                  String.valueOf(q.delayed()),
+                  q.dead() == 0 ? "0" : "@|red " + q.dead() + "|@",
+                  q.unconsumed() ? "@|red 0|@" : String.valueOf(q.consumers()),
                   p.length() == 0 ? "-" : p.toString(),
-                  OutputOptions.age(s.oldestReadyAt(), now)));
+                  OutputOptions.age(q.oldestReadyAt(), view.readAt())));
         }
-        if (output.json) {
-          OutputOptions.printJson(out, json);
-        } else if (rows.isEmpty()) {
-          out.println("no queues in " + b.describe());
-        } else {
-          OutputOptions.printTable(
-              ansi(spec),
-              out,
-              List.of("QUEUE", "READY", "LEASED", "DELAYED", "DEAD", "READY BY PRIORITY", "OLDEST"),
-              rows);
+        OutputOptions.printTable(
+            ansi(spec),
+            out,
+            List.of(
+                "QUEUE",
+                "READY",
+                "LEASED",
+                "DELAYED",
+                "DEAD",
+                "CONSUMERS",
+                "READY BY PRIORITY",
+                "OLDEST"),
+            rows);
+        int unconsumed = view.totals().unconsumedQueues();
+        if (unconsumed > 0) {
+          out.println(
+              ansi(spec)
+                  .string(
+                      "@|red "
+                          + unconsumed
+                          + (unconsumed == 1 ? " queue has" : " queues have")
+                          + " ready messages and no live worker consuming it|@"));
         }
         out.flush();
       }
@@ -120,8 +143,9 @@ final class InspectCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Backend b = backend.open()) {
-        List<WorkerInfo> live = b.workers().live();
+      try (Backend b = backend.openReadOnly()) {
+        ClusterView view = ClusterView.read(b, Clock.systemUTC());
+        List<WorkerInfo> live = view.workers();
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
           OutputOptions.printJson(out, live);
@@ -132,7 +156,7 @@ final class InspectCommand implements Runnable {
           out.flush();
           return 0;
         }
-        Instant now = Instant.now();
+        Instant now = view.readAt();
         List<List<String>> rows = new ArrayList<>();
         for (WorkerInfo w : live) {
           rows.add(
@@ -193,7 +217,7 @@ final class InspectCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Backend b = backend.open()) {
+      try (Backend b = backend.openReadOnly()) {
         TaskStatus s = b.results().get(id).orElse(TaskStatus.pending(id));
         List<Event> events = new ArrayList<>();
         for (Event e : b.events().read(0, Integer.MAX_VALUE)) {
@@ -268,7 +292,7 @@ final class InspectCommand implements Runnable {
       if (limit < 0) {
         throw new UsageException("--limit must be >= 0 but was " + limit);
       }
-      try (Backend b = backend.open()) {
+      try (Backend b = backend.openReadOnly()) {
         PrintWriter out = spec.commandLine().getOut();
         List<Event> recent = new ArrayList<>(b.events().latest(limit));
         java.util.Collections.reverse(recent);

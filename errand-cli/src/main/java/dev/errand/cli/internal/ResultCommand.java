@@ -45,7 +45,7 @@ final class ResultCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     Checks.positive("--wait", wait);
-    try (Backend b = backend.open()) {
+    try (Backend b = backend.openReadOnly()) {
       AsyncResult<?> r = Client.builder(b).build().result(id);
       if (wait != null) {
         try {

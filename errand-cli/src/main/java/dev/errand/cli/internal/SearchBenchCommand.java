@@ -5,6 +5,7 @@ import dev.errand.Backends;
 import dev.errand.cli.internal.bench.RedisScratch;
 import dev.errand.cli.internal.bench.SearchBench;
 import dev.errand.cli.internal.bench.SearchBenchResult;
+import dev.errand.cli.internal.bench.SearchBenchResult.ChartFigures;
 import dev.errand.cli.internal.bench.SearchBenchResult.FilterFigures;
 import dev.errand.cli.internal.bench.SearchBenchResult.Timing;
 import dev.errand.cli.internal.bench.ShiftedClock;
@@ -35,8 +36,10 @@ import picocli.CommandLine.Option;
       "Measure task search at scale: store N generated task statuses (a mix of",
       "names, states, queues, parents and update times) in batches, then time, for",
       "each filter, count(), the first page and a page --depth matches deep (by",
-      "cursor), --repeat times each (median and max, ms; pages of 50). Every answer",
-      "is checked against the stored rows. A million take 20 s to a minute to store.",
+      "cursor), --repeat times each (median and max, ms; pages of 50), and the",
+      "dashboard overview's charts counted per bucket and by countByTime. Every",
+      "answer is checked against the stored rows. A million take 20 s to a",
+      "minute to store.",
       "Redis: runs under a key prefix of its own (the URL's prefix followed by",
       "-bench-search-XXXXXXXX) and deletes its keys at the end, also on Ctrl-C.",
       "SQLite: give it a fresh file, e.g. --broker sqlite:/tmp/errand-bench-search.db",
@@ -150,8 +153,13 @@ final class SearchBenchCommand implements Callable<Integer> {
       progress.println("timing the filters ...");
       progress.flush();
       List<FilterFigures> figures = bench.measure();
+      progress.println("timing the overview's charts ...");
+      progress.flush();
+      List<ChartFigures> charts = bench.measureCharts();
       double expired = bench.expire();
-      r = new SearchBenchResult(rows, fillNanos / 1e9, rows / (fillNanos / 1e9), figures, expired);
+      r =
+          new SearchBenchResult(
+              rows, fillNanos / 1e9, rows / (fillNanos / 1e9), figures, charts, expired);
     } finally {
       finished.countDown();
       if (redis != null) {
@@ -205,8 +213,31 @@ final class SearchBenchCommand implements Callable<Integer> {
         List.of("FILTER", "SELECTS", "MATCHES", "FIRST PAGE", "DEEP AT", "DEEP PAGE", "COUNT"),
         table);
     out.printf(
-        "%nms, median / max of %d runs; the deep page starts DEEP AT matches in, by cursor.%n",
+        "%nms, median / max of %d runs; the deep page starts DEEP AT matches in, by cursor.%n%n",
         repeat);
+    List<List<String>> chartTable = new ArrayList<>();
+    for (ChartFigures c : r.charts()) {
+      chartTable.add(
+          List.of(
+              c.range(),
+              String.valueOf(c.buckets()),
+              String.format("%,d", c.succeeded()),
+              String.format("%,d", c.failed()),
+              ms(c.perBucket()),
+              ms(c.byTime())));
+    }
+    OutputOptions.printTable(
+        spec.commandLine().getColorScheme().ansi(),
+        out,
+        List.of(
+            "OVERVIEW CHART",
+            "BUCKETS",
+            "SUCCEEDED",
+            "FAILED",
+            "COUNT PER BUCKET (2 x BUCKETS CALLS)",
+            "COUNT BY TIME (2 CALLS)"),
+        chartTable);
+    out.printf("%nsucceeded and failed tasks per bucket, counted both ways (ms, median / max).%n");
     out.printf(
         "first count after every status expired: %.1f ms%s%n",
         r.expiredCountMs(), redis == null ? "" : " (it trims the expired ids from the index)");

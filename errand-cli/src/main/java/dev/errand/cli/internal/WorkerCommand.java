@@ -243,9 +243,9 @@ final class WorkerCommand implements Callable<Integer> {
     PrometheusEndpoint metricsEndpoint = null;
     if (gauges != null) {
       try {
-        metricsEndpoint =
-            PrometheusEndpoint.start(registry, metricsAt.host(), metricsAt.port(), gauges::refresh);
+        metricsEndpoint = PrometheusEndpoint.start(registry, metricsAt.host(), metricsAt.port());
       } catch (RuntimeException e) {
+        gauges.close();
         b.close();
         throw new UsageException("--metrics " + e.getMessage());
       }
@@ -260,7 +260,10 @@ final class WorkerCommand implements Callable<Integer> {
       // After the worker stopped: the retries held for its stuck threads go to the supervisor.
       stop.then("hand-off", () -> child.handOff(worker));
     }
-    if (startedMetrics != null) stop.then("metrics endpoint", startedMetrics::close);
+    if (startedMetrics != null) {
+      stop.then("metrics endpoint", startedMetrics::close);
+      stop.then("metrics gauges", gauges::close);
+    }
     stop.then("backend", b::close);
     var out = spec.commandLine().getOut();
     out.printf(

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.errand.Client;
+import dev.errand.ClusterView;
 import dev.errand.DeadLetter;
 import dev.errand.DeadLetters;
 import dev.errand.Event;
@@ -14,9 +15,9 @@ import dev.errand.WorkerInfo;
 import dev.errand.scheduler.ScheduleEntry;
 import dev.errand.scheduler.Schedules;
 import dev.errand.spi.Backend;
-import dev.errand.spi.QueueStats;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import dev.errand.wire.Wire;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -55,7 +56,7 @@ final class Api {
 
   void register(RoutesConfig r) {
     r.get("/api/overview", this::overview);
-    r.get("/api/queues", ctx -> ctx.json(queues()));
+    r.get("/api/queues", ctx -> ctx.json(queues(ClusterView.read(backend, clock))));
     r.post("/api/queues/{queue}/purge", this::purge);
     r.get("/api/workers", ctx -> ctx.json(workers()));
     r.get("/api/tasks", this::tasks);
@@ -107,16 +108,17 @@ final class Api {
       default ->
           throw new IllegalArgumentException("range must be hour or day but was '" + range + "'");
     }
+    ClusterView view = ClusterView.read(backend, clock);
+    Instant now = view.readAt();
     ObjectNode o = Wire.mapper().createObjectNode();
-    Instant now = clock.instant();
     o.put("now", now.toString());
     o.put("readOnly", readOnly);
-    o.set("queues", Wire.mapper().valueToTree(queues()));
-    List<WorkerInfo> live = backend.workers().live();
-    o.put("workers", live.size());
-    o.put("workersNotConsuming", live.stream().filter(w -> !w.consuming()).count());
+    o.set("queues", Wire.mapper().valueToTree(queues(view)));
+    o.set("totals", Wire.mapper().valueToTree(view.totals()));
+    o.put("workers", view.totals().workers());
+    o.put("workersNotConsuming", view.totals().workersNotConsuming());
     ArrayNode running = o.putArray("running");
-    for (WorkerInfo w : live) {
+    for (WorkerInfo w : view.workers()) {
       for (WorkerInfo.RunningTask t : w.running()) {
         running
             .addObject()
@@ -133,41 +135,42 @@ final class Api {
                 .results()
                 .search(TaskQuery.builder().state(TaskState.FAILURE).limit(10).build())
                 .tasks()));
+    // One count per figure for the whole chart, not one per bucket.
+    TimeBuckets buckets = TimeBuckets.ending(now, span, step);
+    long[] succeeded =
+        backend
+            .results()
+            .countByTime(TaskQuery.builder().state(TaskState.SUCCESS).build(), buckets);
+    long[] failed =
+        backend
+            .results()
+            .countByTime(TaskQuery.builder().state(TaskState.FAILURE).build(), buckets);
     ArrayNode series = o.putArray("throughput");
-    Instant start = now.minus(span);
-    for (Instant t = start; t.isBefore(now); t = t.plus(step)) {
-      Instant end = t.plus(step);
-      TaskQuery.Builder q = TaskQuery.builder().from(t).to(end);
+    for (int i = 0; i < buckets.count(); i++) {
       series
           .addObject()
-          .put("at", t.toString())
-          .put("succeeded", backend.results().count(q.state(TaskState.SUCCESS).build()))
-          .put("failed", backend.results().count(q.state(TaskState.FAILURE).build()));
+          .put("at", buckets.bucketStart(i).toString())
+          .put("succeeded", succeeded[i])
+          .put("failed", failed[i]);
     }
     ctx.json(o);
   }
 
-  private List<Map<String, Object>> queues() {
-    Instant now = clock.instant();
+  /** The queues of the operator's view ({@link ClusterView}), as the queues page shows them. */
+  private static List<Map<String, Object>> queues(ClusterView view) {
     List<Map<String, Object>> out = new ArrayList<>();
-    // Queues holding messages, and those a live worker consumes even while they are empty.
-    java.util.SortedSet<String> names = new java.util.TreeSet<>(backend.broker().queues());
-    backend.workers().live().forEach(w -> names.addAll(w.queues()));
-    for (String q : names) {
-      QueueStats s = backend.broker().stats(q);
+    for (ClusterView.Queue q : view.queues()) {
       Map<String, Object> m = new java.util.LinkedHashMap<>();
-      m.put("queue", q);
-      m.put("ready", s.ready());
-      m.put("leased", s.leased());
-      m.put("delayed", s.delayed());
-      m.put("dead", backend.deadLetters().count(q));
-      m.put("readyByPriority", s.readyByPriority());
-      m.put("oldestReadyAt", s.oldestReadyAt());
-      m.put(
-          "lagSeconds",
-          s.oldestReadyAt() == null
-              ? 0
-              : Math.max(0, Duration.between(s.oldestReadyAt(), now).toSeconds()));
+      m.put("queue", q.name());
+      m.put("ready", q.ready());
+      m.put("leased", q.leased());
+      m.put("delayed", q.delayed());
+      m.put("dead", q.dead());
+      m.put("readyByPriority", q.readyByPriority());
+      m.put("oldestReadyAt", q.oldestReadyAt());
+      m.put("lagSeconds", q.lag().toSeconds());
+      m.put("consumers", q.consumers());
+      m.put("unconsumed", q.unconsumed());
       out.add(m);
     }
     return out;

@@ -8,9 +8,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * The dashboard's Prometheus metrics: the backend's gauges ({@link BackendMetrics}) read at each
- * scrape, and task outcomes, runtimes and retries ({@link TaskMeters}) counted from the event log
- * since the dashboard started, so one dashboard reports the whole fleet.
+ * The dashboard's Prometheus metrics: the backend's gauges ({@link BackendMetrics}, read in the
+ * background, so a scrape answers at once even when the backend does not), and task outcomes,
+ * runtimes and retries ({@link TaskMeters}) counted from the event log since the dashboard started,
+ * so one dashboard reports the whole fleet.
  */
 final class Metrics {
 
@@ -24,10 +25,14 @@ final class Metrics {
     gauges.bindTo(registry);
   }
 
-  /** The metrics in Prometheus text format, with the backend's gauges read now. */
+  /** The metrics in Prometheus text format, as of the gauges' last read of the backend. */
   String scrape() {
-    gauges.refresh();
     return registry.scrape();
+  }
+
+  /** Stops reading the backend. */
+  void close() {
+    gauges.close();
   }
 
   /** Counts a task outcome from the event log. */

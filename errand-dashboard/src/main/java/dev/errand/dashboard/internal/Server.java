@@ -106,6 +106,7 @@ public final class Server {
   public void close() {
     if (closed.compareAndSet(false, true)) {
       feed.close();
+      metrics.close();
       app.stop();
     }
   }

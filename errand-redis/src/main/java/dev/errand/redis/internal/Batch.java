@@ -51,6 +51,13 @@ final class Batch {
     return add(new Command<>(CommandType.GET, new ValueOutput<>(Redis.CODEC), args));
   }
 
+  /** {@code ZCOUNT key min (max}: members scored in {@code [min, max)}. */
+  CompletableFuture<Long> zcount(String key, long min, long max) {
+    CommandArgs<String, byte[]> args =
+        new CommandArgs<>(Redis.CODEC).addKey(key).add(min).add("(" + max);
+    return add(new Command<>(CommandType.ZCOUNT, new IntegerOutput<>(Redis.CODEC), args));
+  }
+
   /** {@code EVALSHA sha numkeys keys... args...} of a script that returns an integer. */
   CompletableFuture<Long> evalshaInteger(String sha, String[] keys, byte[][] values) {
     CommandArgs<String, byte[]> args =

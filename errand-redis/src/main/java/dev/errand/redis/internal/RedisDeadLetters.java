@@ -9,7 +9,9 @@ import dev.errand.wire.Wire;
 import io.lettuce.core.ScriptOutputType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -101,5 +103,22 @@ public final class RedisDeadLetters implements DeadLetterStore {
   public long count(String queue) {
     String index = queue == null ? keys.deadIndex() : keys.deadQueueIndex(queue);
     return redis.await(redis.async().zcard(index), "count dead letters");
+  }
+
+  @Override
+  public Map<String, Long> countByQueue() {
+    List<Object> flat =
+        redis.await(
+            Script.DEAD_COUNTS.run(
+                redis.async(),
+                ScriptOutputType.MULTI,
+                new String[] {keys.deadQueues()},
+                bytes(keys.deadQueueIndexPrefix())),
+            "count dead letters by queue");
+    Map<String, Long> out = new HashMap<>();
+    for (int i = 0; i < flat.size(); i += 2) {
+      out.put(RedisBroker.text(flat.get(i)), RedisBroker.number(flat.get(i + 1)));
+    }
+    return out;
   }
 }

@@ -6,6 +6,7 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import dev.errand.wire.Wire;
 import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
@@ -105,6 +106,12 @@ public final class RedisResultStore implements ResultStore {
   @Override
   public long count(TaskQuery query) {
     return index.count(Objects.requireNonNull(query, "query"));
+  }
+
+  @Override
+  public long[] countByTime(TaskQuery query, TimeBuckets buckets) {
+    return index.countByTime(
+        Objects.requireNonNull(query, "query"), Objects.requireNonNull(buckets, "buckets"));
   }
 
   @Override

@@ -33,6 +33,7 @@ public final class Script {
   public static final Script ONCE = load("once", "clock");
   public static final Script DEAD_ADD = load("dead_add");
   public static final Script DEAD_REMOVE = load("dead_remove");
+  public static final Script DEAD_COUNTS = load("dead_counts");
   public static final Script SCHEDULE_READ = load("schedule_read");
   public static final Script SCHEDULE_PUT = load("schedule_put");
   public static final Script SCHEDULE_DELETE = load("schedule_delete");

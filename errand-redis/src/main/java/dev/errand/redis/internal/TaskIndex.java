@@ -9,10 +9,12 @@ import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -175,6 +177,64 @@ final class TaskIndex {
     }
   }
 
+  /**
+   * See {@link dev.errand.spi.ResultStore#countByTime}. With one filter (or none), every id of its
+   * set (or of the state sets) matches once the expired ones are trimmed, so each bucket is a
+   * {@code ZCOUNT} of the set, all sent in one pipelined write; with several, one walk of the
+   * smallest set over the buckets' time range, counted per bucket by the search script.
+   */
+  long[] countByTime(TaskQuery query, TimeBuckets buckets) {
+    long[] counts = new long[buckets.count()];
+    long from = buckets.startMillis();
+    long to = buckets.endMillis();
+    if (query.from() != null) {
+      from = Math.max(from, query.from().toEpochMilli());
+    }
+    if (query.to() != null) {
+      to = Math.min(to, query.to().toEpochMilli());
+    }
+    if (from >= to) {
+      return counts;
+    }
+    long now = clock.millis();
+    trimExpired(now);
+    List<String> sets = filterSets(query);
+    if (sets.size() <= 1) {
+      List<String> keys = sets.isEmpty() ? stateSets() : sets;
+      Batch batch = redis.batch(keys.size() * buckets.count());
+      List<CompletableFuture<Long>> replies = new ArrayList<>(keys.size() * buckets.count());
+      List<Integer> bucketOf = new ArrayList<>(keys.size() * buckets.count());
+      for (String key : keys) {
+        for (int i = 0; i < buckets.count(); i++) {
+          long lo = Math.max(from, buckets.startMillis() + buckets.stepMillis() * i);
+          long hi = Math.min(to, buckets.startMillis() + buckets.stepMillis() * (i + 1));
+          if (lo < hi) {
+            replies.add(batch.zcount(key, lo, hi));
+            bucketOf.add(i);
+          }
+        }
+      }
+      batch.send();
+      for (int i = 0; i < replies.size(); i++) {
+        counts[bucketOf.get(i)] += redis.await(replies.get(i), "count tasks by time");
+      }
+      return counts;
+    }
+    TaskQuery bounded =
+        query.toBuilder().from(Instant.ofEpochMilli(from)).to(Instant.ofEpochMilli(to)).build();
+    TaskQuery.Cursor position = null;
+    while (true) {
+      Walk walk = walk(bounded, now, position, 0, buckets);
+      for (int i = 0; i < counts.length; i++) {
+        counts[i] += walk.perBucket()[i];
+      }
+      if (walk.done() || walk.last() == null) {
+        return counts;
+      }
+      position = walk.last();
+    }
+  }
+
   /** Removes every id that expired by {@code now} from the indexes, a bounded step per call. */
   private void trimExpired(long now) {
     long removed;
@@ -194,6 +254,15 @@ final class TaskIndex {
 
   /** One search script call: up to {@code want} matching ids after {@code position}. */
   private Walk walk(TaskQuery query, long now, TaskQuery.Cursor position, int want) {
+    return walk(query, now, position, want, null);
+  }
+
+  /**
+   * One search script call: up to {@code want} matching ids after {@code position}; with {@code
+   * want} 0 and {@code buckets}, also how many matched in each bucket ({@link Walk#ids} empty).
+   */
+  private Walk walk(
+      TaskQuery query, long now, TaskQuery.Cursor position, int want, TimeBuckets buckets) {
     List<String> sets = filterSets(query);
     boolean merge = sets.isEmpty();
     List<String> walkKeys = new ArrayList<>(9);
@@ -208,6 +277,9 @@ final class TaskIndex {
     args.add(num(want));
     args.add(num(WALK_BUDGET));
     args.add(num(merge ? 1 : 0));
+    args.add(buckets == null ? EMPTY : num(buckets.startMillis()));
+    args.add(buckets == null ? EMPTY : num(buckets.stepMillis()));
+    args.add(buckets == null ? EMPTY : num(buckets.count()));
     filterArg(args, 2, query.state() == null ? null : query.state().name());
     filterArg(args, 3, query.name());
     filterArg(args, 4, query.queue());
@@ -224,15 +296,23 @@ final class TaskIndex {
     List<Object> flat = (List<Object>) reply.get(1);
     List<String> ids = new ArrayList<>(flat.size() / 2);
     List<TaskQuery.Cursor> at = new ArrayList<>(flat.size() / 2);
-    for (int i = 0; i < flat.size(); i += 2) {
-      String id = text(flat.get(i));
-      ids.add(id);
-      at.add(new TaskQuery.Cursor(millis(flat.get(i + 1)), id));
+    long[] perBucket = null;
+    if (buckets != null && want == 0) {
+      perBucket = new long[flat.size()];
+      for (int i = 0; i < flat.size(); i++) {
+        perBucket[i] = number(flat.get(i));
+      }
+    } else {
+      for (int i = 0; i < flat.size(); i += 2) {
+        String id = text(flat.get(i));
+        ids.add(id);
+        at.add(new TaskQuery.Cursor(millis(flat.get(i + 1)), id));
+      }
     }
     String lastTime = text(reply.get(3));
     TaskQuery.Cursor last =
         lastTime.isEmpty() ? null : new TaskQuery.Cursor(millis(lastTime), text(reply.get(4)));
-    return new Walk(number(reply.get(0)), ids, at, number(reply.get(2)) == 1, last);
+    return new Walk(number(reply.get(0)), ids, at, perBucket, number(reply.get(2)) == 1, last);
   }
 
   /**
@@ -317,6 +397,7 @@ final class TaskIndex {
    * @param count how many ids matched (all of them when counting)
    * @param ids the matching ids listed, newest first
    * @param at the position of each
+   * @param perBucket the matches per time bucket when counting in buckets, else null
    * @param done whether the walk reached the end of the set or the time range
    * @param last the position of the last id examined, where the next call continues; null if none
    */
@@ -324,6 +405,7 @@ final class TaskIndex {
       long count,
       List<String> ids,
       List<TaskQuery.Cursor> at,
+      long[] perBucket,
       boolean done,
       TaskQuery.Cursor last) {}
 

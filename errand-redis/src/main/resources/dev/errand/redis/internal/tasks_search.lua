@@ -9,9 +9,12 @@
 --       3 cursor id, 4 from (ms, inclusive) or '', 5 to (ms, exclusive) or '',
 --       6 how many matches to list (0: count them instead), 7 most ids to examine,
 --       8 '1' to merge the candidate sets (no filter given), '0' to walk the smallest,
+--       9 start of the first time bucket (ms) or '' for none, 10 bucket length (ms),
+--       11 bucket count (when counting, the matches are also counted per bucket of update time),
 --       then per filter: field number (2 state, 3 name, 4 queue, 5 parent), value
--- Returns {matches counted, {id, update time, ...} listed, 1 if the walk reached the end else 0,
---          update time and id of the last id examined (where to continue), or '' and ''}.
+-- Returns {matches counted, {id, update time, ...} listed (or, counting in buckets, the count of
+--          each bucket), 1 if the walk reached the end else 0, update time and id of the last id
+--          examined (where to continue), or '' and ''}.
 local now = tonumber(ARGV[1])
 local cursorText, cursorId = ARGV[2], ARGV[3]
 local cursor = cursorText ~= '' and tonumber(cursorText) or nil
@@ -19,11 +22,13 @@ local from = ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
 local to = ARGV[5] ~= '' and tonumber(ARGV[5]) or nil
 local want, budget = tonumber(ARGV[6]), tonumber(ARGV[7])
 local merge = ARGV[8] == '1'
+local bucketStart = ARGV[9] ~= '' and tonumber(ARGV[9]) or nil
+local bucketStep, bucketCount = tonumber(ARGV[10]), tonumber(ARGV[11])
 
 -- One pattern checks a meta against every filter and captures its expiry: a filtered field must
 -- be the value (each non-alphanumeric byte escaped), any other field is anything.
 local parts = {'^(%d*)', '[^%z]*', '[^%z]*', '[^%z]*', '[^%z]*'}
-for i = 9, #ARGV, 2 do
+for i = 12, #ARGV, 2 do
   parts[tonumber(ARGV[i])] = string.gsub(ARGV[i + 1], '%W', '%%%0')
 end
 local pattern = table.concat(parts, '%z') .. '$'
@@ -142,6 +147,11 @@ else
 end
 
 local count, out, done = 0, {}, 0
+if bucketStart and want == 0 then
+  for b = 1, bucketCount do
+    out[b] = 0
+  end
+end
 local lastTime, lastId = '', ''
 local examined = 0
 local chunk = math.max(2 * want, 64)
@@ -172,7 +182,12 @@ while true do
     local expiresAt = metas[k] and string.match(metas[k], pattern)
     if expiresAt and tonumber(expiresAt) > now then
       count = count + 1
-      if want > 0 then
+      if bucketStart and want == 0 then
+        local b = math.floor((tonumber(time) - bucketStart) / bucketStep) + 1
+        if b >= 1 and b <= bucketCount then
+          out[b] = out[b] + 1
+        end
+      elseif want > 0 then
         out[#out + 1] = id
         out[#out + 1] = time
         if count >= want then

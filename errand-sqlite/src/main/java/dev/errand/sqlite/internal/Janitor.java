@@ -10,16 +10,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes what has expired (results, revocations, once keys, idempotency keys, heartbeats) so the
- * file stays bounded under a steady load. Runs in consumer processes only: started by the first
- * claim, every {@link #INTERVAL}.
+ * Keeps the files bounded under a steady load: deletes what has expired (results, revocations, once
+ * keys, idempotency keys, heartbeats), then checkpoints the WAL and truncates it. SQLite's own
+ * checkpoints (every 1,000 pages written) copy the WAL into the database but never shrink it, and
+ * cannot reach its end while other processes keep reading older snapshots; so with several
+ * processes on one file the WAL can grow without end. A truncating checkpoint briefly holds new
+ * writers back until those readers move on, for at most {@link #CHECKPOINT_WAIT}, and empties it.
+ * Runs in consumer processes only: started by the first claim, every {@link #INTERVAL}.
  */
 public final class Janitor implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Janitor.class);
 
-  /** How often expired rows are deleted. */
+  /** How often expired rows are deleted and the WAL checkpointed: 30 s. */
   public static final Duration INTERVAL = Duration.ofSeconds(30);
+
+  /** How long a checkpoint waits for other processes' readers before it tries again later: 1 s. */
+  public static final Duration CHECKPOINT_WAIT = Duration.ofSeconds(1);
 
   private static final String[] TABLES = {
     "results", "revoked", "once_keys", "idempotency_keys", "workers"
@@ -47,17 +54,37 @@ public final class Janitor implements AutoCloseable {
               return t;
             });
     timer.scheduleWithFixedDelay(
-        this::safePurge, INTERVAL.toMillis(), INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        this::runOnce, INTERVAL.toMillis(), INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private void safePurge() {
+  /** One round of the janitor's duties: purge, then checkpoint; failures are logged, not thrown. */
+  public void runOnce() {
     try {
       purge();
     } catch (RuntimeException e) {
       if (!db.isClosed()) {
-        log.warn("purging expired rows failed: {}", e.toString());
+        log.warn("purging expired rows failed: {}", e.getMessage());
       }
     }
+    try {
+      if (!checkpoint()) {
+        log.debug("the WAL of {} is still read by another process; checkpoint later", db.file());
+      }
+    } catch (RuntimeException e) {
+      if (!db.isClosed()) {
+        log.warn("checkpointing the WAL failed: {}", e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * Copies the WAL into the database and truncates it, waiting up to {@link #CHECKPOINT_WAIT} for
+   * readers of older snapshots in other processes.
+   *
+   * @return true if the WAL is empty now, false if a reader held it (the next round tries again)
+   */
+  public boolean checkpoint() {
+    return db.checkpoint((int) CHECKPOINT_WAIT.toMillis());
   }
 
   /** Deletes every expired row now; returns how many. */

@@ -3,6 +3,7 @@ package dev.errand.sqlite.internal;
 import dev.errand.TaskStatus;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import dev.errand.wire.Wire;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -59,6 +60,65 @@ final class ResultSearch {
     try (ResultSet rs = countSql(query, now).prepare(d).executeQuery()) {
       return rs.next() ? rs.getLong(1) : 0;
     }
+  }
+
+  static long[] countByTime(Db d, TaskQuery query, TimeBuckets buckets, long now)
+      throws SQLException {
+    long[] counts = new long[buckets.count()];
+    Sql sql = countByTimeSql(query, buckets, now);
+    if (sql == null) {
+      return counts;
+    }
+    try (ResultSet rs = sql.prepare(d).executeQuery()) {
+      while (rs.next()) {
+        counts[rs.getInt(1)] = rs.getLong(2);
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * One statement, so every part reads one snapshot. Each bucket is a count of one range of the
+   * index of the query's filter (or of {@code results_updated} with none), which covers a single
+   * filter: SQLite steps through the index entries and reads no row. (A {@code GROUP BY} of the
+   * bucket would sort every status counted first: four times slower at 500,000.) From these are
+   * taken those that expired but are not deleted yet, found on the expiry index (the janitor
+   * deletes them every 30 s: few rows, each read once). Checking the expiry of every status instead
+   * would read each row, 1-2 µs per status counted. Null if the query's own time range misses the
+   * buckets.
+   */
+  static Sql countByTimeSql(TaskQuery query, TimeBuckets buckets, long now) {
+    long from = buckets.startMillis();
+    long to = buckets.endMillis();
+    if (query.from() != null) {
+      from = Math.max(from, millis(query.from()));
+    }
+    if (query.to() != null) {
+      to = Math.min(to, millis(query.to()));
+    }
+    if (from >= to) {
+      return null;
+    }
+    long start = buckets.startMillis();
+    long step = buckets.stepMillis();
+    TaskQuery unbounded = query.toBuilder().from(null).to(null).build();
+    List<Object> args = new ArrayList<>();
+    StringBuilder sql =
+        new StringBuilder("WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b")
+            .append(" WHERE i < ?) SELECT bucket, SUM(n) FROM (")
+            .append("SELECT i AS bucket, (SELECT COUNT(*) FROM results WHERE 1");
+    args.add(buckets.count() - 1);
+    filters(unbounded, sql, args, true);
+    sql.append(" AND updated_at >= MAX(?, ? + i * ?) AND updated_at < MIN(?, ? + (i + 1) * ?))");
+    sql.append(" AS n FROM b UNION ALL ");
+    args.addAll(List.of(from, start, step, to, start, step));
+    sql.append("SELECT (updated_at - ?) / ? AS bucket, -COUNT(*) AS n");
+    sql.append(" FROM results INDEXED BY results_expiry WHERE expires_at <= ?");
+    args.addAll(List.of(start, step, now));
+    filters(unbounded, sql, args, true);
+    sql.append(" AND updated_at >= ? AND updated_at < ? GROUP BY bucket) GROUP BY bucket");
+    args.addAll(List.of(from, to));
+    return new Sql(sql.toString(), args);
   }
 
   static Sql searchSql(TaskQuery query, long now) {

@@ -121,7 +121,7 @@ final class Schema {
       checkVersion(version(s));
       // The transaction begins IMMEDIATE: from here on no other process writes, so what is read
       // below (version, columns) stays true until the commit, even if two open an old file at once.
-      c.setAutoCommit(false);
+      s.execute("BEGIN IMMEDIATE");
       try {
         checkVersion(version(s));
         for (String ddl : DDL) {
@@ -133,13 +133,44 @@ final class Schema {
         for (String ddl : SEARCH_INDEXES) {
           s.execute(ddl);
         }
-        s.execute("PRAGMA user_version = " + Db.SCHEMA_VERSION);
-        c.commit();
-      } catch (SQLException e) {
-        c.rollback();
+        if (version(s) != Db.SCHEMA_VERSION) {
+          // Only when it changes: setting it writes the file's first page even to the same value.
+          s.execute("PRAGMA user_version = " + Db.SCHEMA_VERSION);
+        }
+        s.execute("COMMIT");
+      } catch (SQLException | RuntimeException e) {
+        try {
+          s.execute("ROLLBACK");
+        } catch (SQLException r) {
+          // SQLite ends the transaction itself after a full disk or an I/O error: keep that cause.
+          if (!SqliteErrors.noTransaction(r)) {
+            e.addSuppressed(r);
+          }
+        }
         throw e;
-      } finally {
-        c.setAutoCommit(true);
+      }
+    }
+  }
+
+  /**
+   * Checks, without writing, that a file opened read-only holds the tables of this version.
+   *
+   * @throws SQLException naming the file's version when it is not this one
+   */
+  static void checkReadable(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      int version = version(s);
+      checkVersion(version);
+      if (version == 0) {
+        throw new SQLException("the file holds no Errand tables (an empty or new file)");
+      }
+      if (version < Db.SCHEMA_VERSION) {
+        throw new SQLException(
+            "the file has schema version "
+                + version
+                + "; this Errand reads version "
+                + Db.SCHEMA_VERSION
+                + ": open it once read-write (e.g. errand worker) to upgrade it");
       }
     }
   }

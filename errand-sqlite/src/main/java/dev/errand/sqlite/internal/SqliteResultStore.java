@@ -5,6 +5,7 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import dev.errand.wire.Wire;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -141,6 +142,15 @@ public final class SqliteResultStore implements ResultStore {
     Objects.requireNonNull(query, "query");
     long now = clock.millis();
     return db.read("count results", d -> ResultSearch.count(d, query, now));
+  }
+
+  /** One {@code GROUP BY} over an indexed range; see {@link ResultSearch}. */
+  @Override
+  public long[] countByTime(TaskQuery query, TimeBuckets buckets) {
+    Objects.requireNonNull(query, "query");
+    Objects.requireNonNull(buckets, "buckets");
+    long now = clock.millis();
+    return db.read("count results by time", d -> ResultSearch.countByTime(d, query, buckets, now));
   }
 
   @Override

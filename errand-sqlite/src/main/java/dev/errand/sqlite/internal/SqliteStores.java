@@ -12,7 +12,9 @@ import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Dead letters, the bounded event log and worker heartbeats, in SQLite. */
@@ -113,6 +115,23 @@ public final class SqliteStores {
             try (ResultSet rs = ps.executeQuery()) {
               return rs.next() ? rs.getLong(1) : 0L;
             }
+          });
+    }
+
+    @Override
+    public Map<String, Long> countByQueue() {
+      return db.read(
+          "count dead letters by queue",
+          d -> {
+            Map<String, Long> out = new HashMap<>();
+            try (ResultSet rs =
+                d.prepare("SELECT queue, COUNT(*) FROM dead_letters GROUP BY queue")
+                    .executeQuery()) {
+              while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+              }
+            }
+            return out;
           });
     }
   }

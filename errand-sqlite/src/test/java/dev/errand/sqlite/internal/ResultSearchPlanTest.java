@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.errand.TaskState;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import java.nio.file.Path;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,6 +115,28 @@ class ResultSearchPlanTest {
         .containsExactly("SEARCH results USING COVERING INDEX results_expiry (expires_at>?)");
     assertThat(plan(ResultSearch.countSql(TaskQuery.builder().name("n").build(), 0)))
         .containsExactly("SEARCH results USING INDEX results_name (name=?)");
+  }
+
+  @Test
+  void countsByTimeReadOneCoveringIndexRangeAndTheExpiredRowsOnly() {
+    TimeBuckets day = TimeBuckets.ending(Instant.now(), Duration.ofDays(1), Duration.ofMinutes(15));
+    for (var q :
+        List.of(
+            TaskQuery.builder().state(TaskState.SUCCESS),
+            TaskQuery.builder().name("n"),
+            TaskQuery.builder().queue("q"),
+            TaskQuery.builder().parentId("p"),
+            TaskQuery.builder())) {
+      List<String> plan = plan(ResultSearch.countByTimeSql(q.build(), day, 0));
+      assertThat(plan)
+          .as("plan of %s", q.build())
+          .anyMatch(
+              step ->
+                  step.startsWith("SEARCH results USING COVERING INDEX results_")
+                      && step.contains("updated_at>? AND updated_at<?"))
+          .anyMatch(step -> step.equals("SEARCH results USING INDEX results_expiry (expires_at<?)"))
+          .noneMatch(step -> step.startsWith("SCAN results"));
+    }
   }
 
   @Test

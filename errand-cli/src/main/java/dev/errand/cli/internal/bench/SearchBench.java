@@ -1,12 +1,16 @@
 package dev.errand.cli.internal.bench;
 
+import dev.errand.TaskState;
 import dev.errand.TaskStatus;
+import dev.errand.cli.internal.bench.SearchBenchResult.ChartFigures;
 import dev.errand.cli.internal.bench.SearchBenchResult.FilterFigures;
 import dev.errand.cli.internal.bench.SearchBenchResult.Timing;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.TimeBuckets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,9 +20,10 @@ import java.util.function.Supplier;
 /**
  * The harness behind {@code errand bench-search}: stores generated task statuses through {@link
  * ResultStore#putAll} (the {@link StatusMix}), then times {@link ResultStore#search} and {@link
- * ResultStore#count} for each filter, on any backend. It checks what it reads (page sizes, filters,
- * order, counts against the rows it stored) and fails on a wrong answer, so a fast wrong backend
- * cannot pass. Not thread-safe, except {@link #stop()}.
+ * ResultStore#count} for each filter, and the dashboard overview's charts (a count per bucket
+ * against {@link ResultStore#countByTime}), on any backend. It checks what it reads (page sizes,
+ * filters, order, counts against the rows it stored) and fails on a wrong answer, so a fast wrong
+ * backend cannot pass. Not thread-safe, except {@link #stop()}.
  */
 public final class SearchBench {
 
@@ -65,7 +70,18 @@ public final class SearchBench {
   private final StatusMix mix;
   private final List<StatusMix.Filter> filters;
   private final long[] expected;
+  private final List<Chart> charts;
   private volatile boolean stopped;
+
+  /**
+   * A chart of the dashboard's overview: succeeded and failed tasks per time bucket, and how many
+   * of the stored rows fall in each bucket.
+   */
+  private record Chart(String range, TimeBuckets buckets, long[] succeeded, long[] failed) {
+    Chart(String range, TimeBuckets buckets) {
+      this(range, buckets, new long[buckets.count()], new long[buckets.count()]);
+    }
+  }
 
   /**
    * A bench over {@code results}, whose backend runs on {@code clock}; the rows are generated from
@@ -78,6 +94,12 @@ public final class SearchBench {
     this.mix = new StatusMix(settings.rows(), clock.instant());
     this.filters = mix.filters();
     this.expected = new long[filters.size()];
+    // The dashboard's two ranges, ending when the rows were made (the newest a minute before).
+    Instant now = clock.instant();
+    this.charts =
+        List.of(
+            new Chart("hour", TimeBuckets.ending(now, Duration.ofHours(1), Duration.ofMinutes(1))),
+            new Chart("day", TimeBuckets.ending(now, Duration.ofDays(1), Duration.ofMinutes(15))));
   }
 
   /** Makes the run end at its next step with a {@link CancellationException} (Ctrl-C). */
@@ -96,6 +118,14 @@ public final class SearchBench {
       for (int f = 0; f < filters.size(); f++) {
         if (filters.get(f).query().matches(s)) {
           expected[f]++;
+        }
+      }
+      for (Chart c : charts) {
+        int b = c.buckets().indexOf(TaskQuery.Cursor.millis(s));
+        if (b >= 0 && s.state() == TaskState.SUCCESS) {
+          c.succeeded()[b]++;
+        } else if (b >= 0 && s.state() == TaskState.FAILURE) {
+          c.failed()[b]++;
         }
       }
       batch.add(s);
@@ -158,6 +188,62 @@ public final class SearchBench {
         at,
         deep,
         count.timing());
+  }
+
+  /**
+   * Times the overview chart of each range both ways: a {@code count} per bucket and figure (what
+   * the dashboard did before {@link ResultStore#countByTime}), and one {@code countByTime} per
+   * figure. Both are checked against the rows stored.
+   */
+  public List<ChartFigures> measureCharts() {
+    List<ChartFigures> out = new ArrayList<>();
+    for (Chart c : charts) {
+      TaskQuery ok = TaskQuery.builder().state(TaskState.SUCCESS).build();
+      TaskQuery bad = TaskQuery.builder().state(TaskState.FAILURE).build();
+      Timed<long[][]> perBucket =
+          time(
+              () -> {
+                long[][] counts = new long[2][c.buckets().count()];
+                for (int i = 0; i < c.buckets().count(); i++) {
+                  Instant from = c.buckets().bucketStart(i);
+                  Instant to = c.buckets().bucketStart(i + 1);
+                  counts[0][i] = results.count(ok.toBuilder().from(from).to(to).build());
+                  counts[1][i] = results.count(bad.toBuilder().from(from).to(to).build());
+                }
+                return counts;
+              });
+      Timed<long[][]> byTime =
+          time(
+              () ->
+                  new long[][] {
+                    results.countByTime(ok, c.buckets()), results.countByTime(bad, c.buckets())
+                  });
+      for (Timed<long[][]> t : List.of(perBucket, byTime)) {
+        if (!Arrays.equals(t.value()[0], c.succeeded())
+            || !Arrays.equals(t.value()[1], c.failed())) {
+          throw new IllegalStateException(
+              "the "
+                  + c.range()
+                  + " chart counted "
+                  + Arrays.toString(t.value()[0])
+                  + " / "
+                  + Arrays.toString(t.value()[1])
+                  + ", not "
+                  + Arrays.toString(c.succeeded())
+                  + " / "
+                  + Arrays.toString(c.failed()));
+        }
+      }
+      out.add(
+          new ChartFigures(
+              c.range(),
+              c.buckets().count(),
+              Arrays.stream(c.succeeded()).sum(),
+              Arrays.stream(c.failed()).sum(),
+              perBucket.timing(),
+              byTime.timing()));
+    }
+    return out;
   }
 
   /** The cursor after the first {@code at} matches, walked to in pages of up to 1,000. */

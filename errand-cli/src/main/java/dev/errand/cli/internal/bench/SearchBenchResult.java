@@ -9,6 +9,7 @@ import java.util.List;
  * @param fillSeconds how long storing them took
  * @param fillPerSecond statuses stored per second
  * @param filters the figures of each filter, in the order timed
+ * @param charts the figures of the dashboard overview's charts, hour and day
  * @param expiredCountMs the first count of everything once every status had expired (a backend that
  *     trims its indexes then does it in this call)
  */
@@ -17,6 +18,7 @@ public record SearchBenchResult(
     double fillSeconds,
     double fillPerSecond,
     List<FilterFigures> filters,
+    List<ChartFigures> charts,
     double expiredCountMs) {
 
   /**
@@ -48,4 +50,18 @@ public record SearchBenchResult(
       long deepAt,
       Timing deepPage,
       Timing count) {}
+
+  /**
+   * The figures of one overview chart: succeeded and failed tasks per time bucket.
+   *
+   * @param range hour (60 buckets of a minute) or day (96 of 15 minutes)
+   * @param buckets how many buckets
+   * @param succeeded SUCCESS statuses in the chart
+   * @param failed FAILURE statuses in the chart
+   * @param perBucket a {@code count()} per bucket and figure ({@code 2 × buckets} calls), as the
+   *     dashboard did before
+   * @param byTime one {@code countByTime()} per figure (2 calls)
+   */
+  public record ChartFigures(
+      String range, int buckets, long succeeded, long failed, Timing perBucket, Timing byTime) {}
 }
