@@ -140,7 +140,7 @@ final class RecordingBackend implements Backend {
 
   private void checkUp() {
     if (down) {
-      throw new BackendException("injected: backend down", null);
+      throw new dev.errand.BackendUnavailableException("injected: backend down", null);
     }
   }
 
@@ -267,7 +267,7 @@ final class RecordingBackend implements Backend {
   public java.util.Set<String> storeAndAck(
       java.util.List<dev.errand.TaskStatus> statuses, Duration ttl, java.util.List<Delivery> acks) {
     if (failingWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-      throw new dev.errand.BackendException("injected: backend down", null);
+      throw new dev.errand.BackendUnavailableException("injected: backend down", null);
     }
     return Backend.super.storeAndAck(statuses, ttl, acks); // through results(): faults apply
   }

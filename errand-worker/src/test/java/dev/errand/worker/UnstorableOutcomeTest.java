@@ -95,4 +95,23 @@ class UnstorableOutcomeTest extends WorkerTestSupport {
 
     assertThat(r.get(WAIT)).isEqualTo("2 later");
   }
+
+  @Test
+  void writesRefusedWhileTheBackendIsUnavailableAreRetriedForAsLongAsItTakes() throws Exception {
+    // Like a Redis out of memory or a read-only replica: heartbeats go through, writes do not.
+    backend.statusFault =
+        s -> new dev.errand.BackendUnavailableException("injected: OOM command not allowed", null);
+    AtomicInteger runs = new AtomicInteger();
+    Worker w = start(runs);
+
+    AsyncResult<String> r = client.enqueue(JOB, new Tasks.Job("patient"));
+    await().atMost(WAIT).until(() -> runs.get() == 1);
+    await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() -> r.state() != TaskState.FAILURE);
+    backend.statusFault = s -> null;
+
+    assertThat(r.get(WAIT)).isEqualTo("1 patient");
+    assertThat(client.deadLetters().count(null)).isZero();
+    assertThat(runs).hasValue(1);
+    await().atMost(WAIT).until(w::isConsuming);
+  }
 }

@@ -1,6 +1,7 @@
 package dev.errand.redis.internal;
 
 import dev.errand.BackendException;
+import dev.errand.BackendUnavailableException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
@@ -101,7 +102,7 @@ public final class Redis implements AutoCloseable {
       }
       client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       resources.shutdown(0, 1, TimeUnit.SECONDS);
-      throw new BackendException(
+      throw new BackendUnavailableException(
           "cannot connect to Redis at " + url.display() + ": " + rootMessage(e), e);
     }
   }
@@ -111,7 +112,7 @@ public final class Redis implements AutoCloseable {
     try {
       return client.connectPubSub(CODEC);
     } catch (RuntimeException e) {
-      throw new BackendException(
+      throw new BackendUnavailableException(
           "cannot connect to Redis at " + url.display() + ": " + rootMessage(e), e);
     }
   }
@@ -157,7 +158,8 @@ public final class Redis implements AutoCloseable {
       return awaitInterruptibly(command, what);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new BackendException(what + " on Redis at " + url.display() + ": interrupted", e);
+      throw new BackendUnavailableException(
+          what + " on Redis at " + url.display() + ": interrupted", e);
     }
   }
 
@@ -185,7 +187,48 @@ public final class Redis implements AutoCloseable {
         cause instanceof RedisCommandTimeoutException || cause instanceof TimeoutException
             ? "no answer within " + url.timeout().toMillis() + " ms (is Redis down or overloaded?)"
             : rootMessage(cause);
-    return new BackendException(what + " on Redis at " + url.display() + ": " + detail, cause);
+    String message = what + " on Redis at " + url.display() + ": " + detail;
+    return unavailable(cause)
+        ? new BackendUnavailableException(message, cause)
+        : new BackendException(message, cause);
+  }
+
+  /** Errors of the server rather than of the command: no answer, or a state that passes. */
+  private static final java.util.List<String> SERVER_STATES =
+      java.util.List.of(
+          "LOADING",
+          "BUSY",
+          "OOM",
+          "READONLY",
+          "MASTERDOWN",
+          "CLUSTERDOWN",
+          "TRYAGAIN",
+          "NOREPLICAS");
+
+  /**
+   * Whether {@code cause} says Redis is unavailable (unreachable, not answering in time, loading,
+   * busy with a script, out of memory, a read-only replica...) rather than refusing the command
+   * itself ({@code WRONGTYPE}, a script error): the same command may succeed later.
+   */
+  static boolean unavailable(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof RedisCommandTimeoutException
+          || t instanceof TimeoutException
+          || t instanceof io.lettuce.core.RedisConnectionException
+          || t instanceof java.io.IOException
+          || t instanceof io.lettuce.core.RedisCommandInterruptedException) {
+        return true;
+      }
+      String m = t.getMessage();
+      if (t instanceof io.lettuce.core.RedisCommandExecutionException && m != null) {
+        for (String state : SERVER_STATES) {
+          if (m.startsWith(state + " ") || m.equals(state)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   private static String rootMessage(Throwable e) {

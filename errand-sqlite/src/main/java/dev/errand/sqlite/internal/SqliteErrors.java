@@ -1,6 +1,7 @@
 package dev.errand.sqlite.internal;
 
 import dev.errand.BackendException;
+import dev.errand.BackendUnavailableException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +28,26 @@ final class SqliteErrors {
    * file}: {@code "SQLite <what> failed on <file>: <cause> [<SQLite code>]"}.
    */
   static BackendException failure(String what, Path file, boolean readOnly, SQLException e) {
-    return new BackendException(
-        "SQLite " + what + " failed on " + file + ": " + cause(file, readOnly, e), e);
+    String message = "SQLite " + what + " failed on " + file + ": " + cause(file, readOnly, e);
+    return aboutTheStore(code(e))
+        ? new BackendUnavailableException(message, e)
+        : new BackendException(message, e);
+  }
+
+  /**
+   * Whether an error is about the database rather than the statement that met it (full, read-only,
+   * locked, unreadable, damaged): every write fails alike until it is dealt with, so none of them
+   * is to blame. An error about the statement (a constraint, a value too big) is not.
+   */
+  static boolean aboutTheStore(SQLiteErrorCode code) {
+    if (code == null) {
+      return false;
+    }
+    return switch (code.code & 0xff) {
+      case 5, 6, 7, 8, 10, 11, 13, 14, 15, 26 -> true; // BUSY, LOCKED, NOMEM, READONLY, IOERR,
+      // CORRUPT, FULL, CANTOPEN, PROTOCOL, NOTADB
+      default -> false;
+    };
   }
 
   /** What went wrong, for an operator: the cause first, then SQLite's own words and code. */

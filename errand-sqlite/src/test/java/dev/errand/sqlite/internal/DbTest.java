@@ -79,11 +79,22 @@ class DbTest {
     capPages(2);
 
     assertThatThrownBy(() -> insert("big", 1_000_000))
-        .isInstanceOf(BackendException.class)
+        // about the store, not this write: a worker waits for room rather than dead-letter it
+        .isInstanceOf(dev.errand.BackendUnavailableException.class)
         .hasMessageStartingWith(
             "SQLite store a dead letter failed on " + file + ": the disk is full")
         .hasMessageContaining("SQLITE_FULL")
         .hasMessageNotContaining("no transaction is active");
+  }
+
+  @Test
+  void aConstraintRefusesThisWriteOnlyAndIsNotAnUnavailableBackend() {
+    insert("same", 10);
+
+    assertThatThrownBy(() -> insert("same", 10))
+        .isInstanceOf(BackendException.class)
+        .isNotInstanceOf(dev.errand.BackendUnavailableException.class)
+        .hasMessageContaining("SQLITE_CONSTRAINT");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.errand.worker.internal;
 
 import dev.errand.BackendException;
+import dev.errand.BackendUnavailableException;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Delivery;
@@ -22,12 +23,13 @@ import org.slf4j.LoggerFactory;
  * outcome and an outcome before its ack. Runs of plain status-and-ack writes are stored in one
  * {@link Backend#storeAndAck} call (group commit); the others one at a time.
  *
- * <p>A write that fails is retried with backoff while the backend is unavailable, and only then: a
- * write that can never be stored — it cannot be encoded, or it keeps failing while the backend
- * answers every other call — is replaced by its {@linkplain Write#ifUnstorable fallback} (the task
- * ends as a dead letter with the reason) and the writer goes on. One bad outcome never holds up the
- * others. A write pending longer than the stall bound is reported by {@link #stall()}, so the
- * worker can report itself as not consuming.
+ * <p>A write that fails is retried with backoff while the backend is unavailable ({@link
+ * BackendUnavailableException}: for as long as it takes), and only then: a write that can never be
+ * stored — it cannot be encoded, or the backend keeps refusing it while it answers every other call
+ * — is replaced by its {@linkplain Write#ifUnstorable fallback} (the task ends as a dead letter
+ * with the reason) and the writer goes on. One bad outcome never holds up the others. A write
+ * pending longer than the stall bound is reported by {@link #stall()}, so the worker can report
+ * itself as not consuming.
  */
 public abstract class OutcomeWriter {
 
@@ -151,10 +153,13 @@ public abstract class OutcomeWriter {
           }
           lastFailure = System.nanoTime();
           lastError = e.toString();
-          // Not a BackendException: the write cannot even be encoded, and never will be.
+          // Not a BackendException: the write cannot even be encoded, and never will be. An
+          // unavailable backend is waited for, however long; a refusal of this very write is not,
+          // once the backend has answered other calls between its tries.
           boolean unstorable =
               !(e instanceof BackendException)
-                  || failuresWhileAnswering >= FAILURES_WHILE_ANSWERING;
+                  || (!(e instanceof BackendUnavailableException)
+                      && failuresWhileAnswering >= FAILURES_WHILE_ANSWERING);
           if (unstorable && unit.size() > 1) {
             // Find the culprit: each write alone, so the good ones are stored.
             log.warn(
