@@ -24,23 +24,26 @@ final class AppLoader {
     return load(className, classpath, ErrandApp.class);
   }
 
+  /**
+   * Checks that {@code className} can be loaded as an app without running any of its code (no
+   * static initializer, no constructor): for the worker's supervisor, which reports bad usage
+   * itself but runs the app only in its worker process.
+   *
+   * @throws UsageException saying what is wrong
+   */
+  static void check(String className, String classpath) {
+    Class<?> type = find(className, classpath, ErrandApp.class, false);
+    try {
+      type.getConstructor();
+    } catch (NoSuchMethodException e) {
+      throw new UsageException(
+          "--app class '" + className + "' needs a public no-argument constructor");
+    }
+  }
+
   /** Loads and instantiates {@code className}, which must implement {@code type}. */
   static <T> T load(String className, String classpath, Class<T> kind) {
-    ClassLoader loader = loader(classpath);
-    Class<?> type;
-    try {
-      type = Class.forName(className, true, loader);
-    } catch (ClassNotFoundException e) {
-      throw new UsageException(
-          "--app class '"
-              + className
-              + "' was not found"
-              + (classpath == null ? " (add its jar with --classpath)" : " on " + classpath));
-    }
-    if (!kind.isAssignableFrom(type)) {
-      throw new UsageException(
-          "--app class '" + className + "' does not implement " + kind.getName());
-    }
+    Class<?> type = find(className, classpath, kind, true);
     try {
       Constructor<?> c = type.getConstructor();
       return kind.cast(c.newInstance());
@@ -52,6 +55,26 @@ final class AppLoader {
       throw new IllegalStateException(
           "--app class '" + className + "' could not be created: " + cause, cause);
     }
+  }
+
+  private static Class<?> find(
+      String className, String classpath, Class<?> kind, boolean initialize) {
+    ClassLoader loader = loader(classpath);
+    Class<?> type;
+    try {
+      type = Class.forName(className, initialize, loader);
+    } catch (ClassNotFoundException e) {
+      throw new UsageException(
+          "--app class '"
+              + className
+              + "' was not found"
+              + (classpath == null ? " (add its jar with --classpath)" : " on " + classpath));
+    }
+    if (!kind.isAssignableFrom(type)) {
+      throw new UsageException(
+          "--app class '" + className + "' does not implement " + kind.getName());
+    }
+    return type;
   }
 
   private static ClassLoader loader(String classpath) {

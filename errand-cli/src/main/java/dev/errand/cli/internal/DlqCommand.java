@@ -101,7 +101,7 @@ final class DlqCommand implements Runnable {
           out.flush();
           return 0;
         }
-        Instant now = Instant.now();
+        Instant now = b.clock().instant();
         List<List<String>> rows = new ArrayList<>();
         for (DeadLetter d : page) {
           String error = d.error().toString();

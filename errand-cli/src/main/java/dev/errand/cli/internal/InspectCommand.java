@@ -9,7 +9,6 @@ import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
 import dev.errand.wire.Wire;
 import java.io.PrintWriter;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,7 +60,7 @@ final class InspectCommand implements Runnable {
     @Override
     public Integer call() {
       try (Backend b = backend.openReadOnly()) {
-        ClusterView view = ClusterView.read(b, Clock.systemUTC());
+        ClusterView view = ClusterView.read(b, b.clock());
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
           ArrayNode json = Wire.mapper().createArrayNode();
@@ -144,7 +143,7 @@ final class InspectCommand implements Runnable {
     @Override
     public Integer call() {
       try (Backend b = backend.openReadOnly()) {
-        ClusterView view = ClusterView.read(b, Clock.systemUTC());
+        ClusterView view = ClusterView.read(b, b.clock());
         List<WorkerInfo> live = view.workers();
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
@@ -184,6 +183,13 @@ final class InspectCommand implements Runnable {
                 "HEALTH"),
             rows);
         for (WorkerInfo w : live) {
+          if (!w.consuming() && w.problem() != null) {
+            out.println(
+                ansi(spec)
+                    .string("  @|red " + w.name() + " is not consuming: " + w.problem() + "|@"));
+          }
+        }
+        for (WorkerInfo w : live) {
           for (WorkerInfo.RunningTask t : w.running()) {
             out.println(
                 "  "
@@ -218,6 +224,9 @@ final class InspectCommand implements Runnable {
     @Override
     public Integer call() {
       try (Backend b = backend.openReadOnly()) {
+        if (!TaskRecords.known(b, id)) {
+          throw TaskRecords.unknown(id);
+        }
         TaskStatus s = b.results().get(id).orElse(TaskStatus.pending(id));
         List<Event> events = new ArrayList<>();
         for (Event e : b.events().read(0, Integer.MAX_VALUE)) {

@@ -196,6 +196,7 @@ final class WorkerCommand implements Callable<Integer> {
               + " needs its supervisor: drop --no-supervisor");
     }
     if (!noSupervisor && supervisedBy == null) {
+      AppLoader.check(app, classpath); // bad usage is told here, not by a worker process
       List<String> args = spec.root().commandLine().getParseResult().originalArgs();
       return new WorkerSupervisor(args, backend::open, options.shutdownTimeout()).run();
     }

@@ -50,6 +50,11 @@ public final class EagerBackend implements Backend {
   }
 
   @Override
+  public java.time.Clock clock() {
+    return stores.clock();
+  }
+
+  @Override
   public String describe() {
     return "eager over " + stores.describe();
   }
