@@ -372,10 +372,10 @@ function showState() {
   const banner = document.getElementById("banner");
   banner.hidden = backend.up;
   if (!backend.up) {
-    banner.replaceChildren(
-      el("strong", null, "The backend is not answering"), backend.since ? " since " + time(backend.since) : "",
+    banner.replaceChildren();
+    add(banner, [el("strong", null, "The backend is not answering"), backend.since ? " since " + time(backend.since) : "",
       backend.error ? [": ", el("span", { class: "mono" }, backend.error)] : "",
-      shown ? ". The figures below are from " + time(shown.at.toISOString()) + " and may be stale." : ".");
+      shown ? ". The figures below are from " + time(shown.at.toISOString()) + " and may be stale." : "."]);
   }
   main.classList.toggle("stale", !backend.up && !!shown);
 }
