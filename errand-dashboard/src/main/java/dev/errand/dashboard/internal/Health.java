@@ -90,11 +90,6 @@ final class Health implements AutoCloseable {
     listeners.add(listener);
   }
 
-  /** A request found the backend failing: down now, until the next probe answers. */
-  void failed(Throwable cause) {
-    down(message(cause));
-  }
-
   private void tick() {
     try {
       if (pending == null || pending.isDone()) {

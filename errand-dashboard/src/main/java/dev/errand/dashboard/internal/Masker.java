@@ -30,16 +30,11 @@ final class Masker {
   /** How deep JSON held in strings (held in strings...) is unpacked. */
   private static final int MAX_DEPTH = 8;
 
-  /**
-   * A name (optionally quoted, also with escaped quotes as in JSON inside a log line), {@code :} or
-   * {@code =}, and its value: a quoted string, or an optional auth scheme and a run of characters
-   * up to a separator. The name may hold spaces so that "Your password: x" is caught.
-   */
-  private static final Pattern PAIR =
-      Pattern.compile(
-          "(?<name>[A-Za-z][A-Za-z0-9_.\\- ]{0,48}?)(?<close>\\\\?[\"'])?(?<sep>\\s*[:=]\\s*)"
-              + "(?<value>\\\\?\"(?:[^\"\\\\]|\\\\(?!\"))*\\\\?\"|'[^']*'"
-              + "|(?:(?i:bearer|basic|token|digest)\\s+)?[^\\s,;&\"'<>{}\\[\\]]+)");
+  /** The longest name looked at before a {@code :} or {@code =}. */
+  private static final int MAX_NAME = 48;
+
+  /** Auth schemes whose next word is the secret: {@code Authorization: Bearer <token>}. */
+  private static final List<String> SCHEMES = List.of("bearer", "basic", "token", "digest");
 
   /** {@code scheme://user:password@host}: the password goes. */
   private static final Pattern USER_INFO =
@@ -73,6 +68,14 @@ final class Masker {
       return node;
     }
     return walk(node.deepCopy(), 0);
+  }
+
+  /** {@code node} masked in place, for a tree no one else holds; returns the masked tree. */
+  JsonNode maskOwned(JsonNode node) {
+    if (node == null || parts.isEmpty()) {
+      return node;
+    }
+    return walk(node, 0);
   }
 
   /** {@code text} masked: as JSON if it is a JSON object or array, otherwise as plain text. */
@@ -144,26 +147,136 @@ final class Masker {
     if (text.indexOf(':') < 0 && text.indexOf('=') < 0) {
       return text;
     }
-    Matcher m = PAIR.matcher(text);
+    // The pattern costs some hundred steps a character; most text (a long traceback) names no
+    // secret at all, which one pass over it tells.
+    String paired = mentionsSecret(text) ? maskPairs(text) : text;
+    if (paired.indexOf("://") < 0 || paired.indexOf('@') < 0) {
+      return paired;
+    }
+    Matcher u = USER_INFO.matcher(paired);
+    return u.find() ? u.replaceAll("${prefix}:" + MASK + "@") : paired;
+  }
+
+  private boolean mentionsSecret(String text) {
+    String n = normalise(text);
+    for (String p : parts) {
+      if (n.contains(p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Masks the value after each {@code :} or {@code =} whose name looks secret. The name is the last
+   * word before it (a quote around it allowed, also an escaped one), or its last two words, so that
+   * "api key: x" and "Your password: x" are caught but "the token expired at 10:32" is not.
+   */
+  private String maskPairs(String text) {
     StringBuilder out = null;
     int last = 0;
-    int from = 0;
-    while (from < text.length() && m.find(from)) {
-      if (!secret(m.group("name")) || m.group("value").endsWith(MASK)) {
-        // The value may itself hold a pair ("request: password=x"): look inside it too.
-        from = m.end("sep");
+    int n = text.length();
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      if ((c != ':' && c != '=') || !secretName(text, i)) {
+        continue;
+      }
+      int v = i + 1;
+      while (v < n && Character.isWhitespace(text.charAt(v))) {
+        v++;
+      }
+      int end = valueEnd(text, v);
+      if (end <= v || text.startsWith(MASK, end - MASK.length())) {
         continue;
       }
       if (out == null) {
-        out = new StringBuilder(text.length());
+        out = new StringBuilder(n + 16);
       }
-      out.append(text, last, m.start("value")).append(maskedValue(m.group("value")));
-      last = m.end("value");
-      from = last;
+      out.append(text, last, v).append(maskedValue(text.substring(v, end)));
+      last = end;
+      i = end - 1;
     }
-    String paired = out == null ? text : out.append(text, last, text.length()).toString();
-    Matcher u = USER_INFO.matcher(paired);
-    return u.find() ? u.replaceAll("${prefix}:" + MASK + "@") : paired;
+    return out == null ? text : out.append(text, last, n).toString();
+  }
+
+  /** Whether the name before the separator at {@code sep} looks secret. */
+  private boolean secretName(String text, int sep) {
+    int end = sep;
+    while (end > 0 && Character.isWhitespace(text.charAt(end - 1))) {
+      end--;
+    }
+    if (end > 0 && (text.charAt(end - 1) == '"' || text.charAt(end - 1) == '\'')) {
+      end--;
+      if (end > 0 && text.charAt(end - 1) == '\\') {
+        end--;
+      }
+    }
+    int start = end;
+    int words = 0;
+    while (start > 0 && end - start < MAX_NAME) {
+      char c = text.charAt(start - 1);
+      if (c == ' ' && ++words == 2) {
+        break;
+      }
+      if (c != ' ' && c != '_' && c != '-' && c != '.' && !Character.isLetterOrDigit(c)) {
+        break;
+      }
+      start--;
+    }
+    if (start == end) {
+      return false;
+    }
+    String name = text.substring(start, end).strip();
+    int space = name.lastIndexOf(' ');
+    return secret(name.substring(space + 1)) || space >= 0 && secret(name);
+  }
+
+  /** Where the value starting at {@code v} ends: a quoted string, or a run up to a separator. */
+  private static int valueEnd(String text, int v) {
+    int n = text.length();
+    if (v >= n) {
+      return -1;
+    }
+    char c = text.charAt(v);
+    if (c == '\\' && text.startsWith("\\\"", v)) {
+      int close = text.indexOf("\\\"", v + 2);
+      return close < 0 ? -1 : close + 2;
+    }
+    if (c == '"') {
+      for (int j = v + 1; j < n; j++) {
+        char d = text.charAt(j);
+        if (d == '\\') {
+          j++;
+        } else if (d == '"') {
+          return j + 1;
+        }
+      }
+      return -1;
+    }
+    if (c == '\'') {
+      int close = text.indexOf('\'', v + 1);
+      return close < 0 ? -1 : close + 1;
+    }
+    int j = v;
+    for (String scheme : SCHEMES) {
+      int after = v + scheme.length();
+      if (text.regionMatches(true, v, scheme, 0, scheme.length())
+          && after < n
+          && Character.isWhitespace(text.charAt(after))) {
+        j = after;
+        while (j < n && Character.isWhitespace(text.charAt(j))) {
+          j++;
+        }
+        break;
+      }
+    }
+    int start = j;
+    while (j < n
+        && !Character.isWhitespace(text.charAt(j))
+        && ",;&\"'<>{}[]".indexOf(text.charAt(j)) < 0) {
+      j++;
+    }
+    return j == start ? -1 : j;
   }
 
   /** The value replaced by the mask, keeping the quotes around it. */

@@ -22,9 +22,11 @@ final class MaskingJsonMapper implements JsonMapper {
     this.masker = masker;
   }
 
-  /** {@code value} as a masked JSON tree. */
+  /** {@code value} as a masked JSON tree; a tree given is copied, not changed. */
   JsonNode tree(Object value) {
-    return masker.mask(value instanceof JsonNode n ? n : Wire.mapper().valueToTree(value));
+    return value instanceof JsonNode n
+        ? masker.mask(n)
+        : masker.maskOwned(Wire.mapper().valueToTree(value));
   }
 
   @Override

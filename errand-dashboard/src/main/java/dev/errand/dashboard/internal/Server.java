@@ -115,12 +115,9 @@ public final class Server {
     r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
     r.exception(NoSuchElementException.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
     r.exception(IllegalStateException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
-    r.exception(
-        BackendException.class,
-        (e, ctx) -> {
-          health.failed(e);
-          error(ctx, 503, e.getMessage());
-        });
+    // The probe alone decides whether the backend is down: one failing read does not stop the
+    // other pages.
+    r.exception(BackendException.class, (e, ctx) -> error(ctx, 503, e.getMessage()));
     r.exception(
         HttpResponseException.class,
         (e, ctx) -> error(ctx, e.getStatus(), HttpStatus.forStatus(e.getStatus()).getMessage()));

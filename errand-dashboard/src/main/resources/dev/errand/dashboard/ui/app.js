@@ -46,9 +46,18 @@ async function api(path, options = {}) {
   } catch (e) {
     json = null;
   }
-  if (r.status === 503) backendState({ up: false, since: backend.since || new Date().toISOString(), error: json && json.error });
+  if (r.status === 503) checkHealth(); // the backend, or only this request? The probe knows.
   if (!r.ok) throw new ApiError(r.status, (json && json.error) || r.status + " " + r.statusText);
   return json;
+}
+
+async function checkHealth() {
+  try {
+    const r = await fetch("/api/health", { headers: { "Accept": "application/json" } });
+    backendState(await r.json());
+  } catch (e) {
+    // the live stream tells when it reconnects
+  }
 }
 
 function toast(text, error) {
@@ -346,7 +355,7 @@ async function route() {
     refresh = live ? () => route() : null;
   } catch (e) {
     if (e.status === 503 && shown && shown.hash === hash) {
-      main.classList.add("stale"); // keep the last figures, marked as such (see the banner)
+      toast(e.message, true); // keep the last figures; the banner marks them stale if it is down
     } else {
       shown = null;
       show(el("h1", null, "Error"), el("p", { class: "bad", id: "error" }, e.message));

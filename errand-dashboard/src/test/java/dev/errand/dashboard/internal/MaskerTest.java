@@ -68,6 +68,9 @@ class MaskerTest {
     assertThat(masker.mask("header Authorization: Bearer eyJhbGci.x.y was refused"))
         .isEqualTo("header Authorization: **** was refused");
     assertThat(masker.mask("Your password: hunter2")).isEqualTo("Your password: ****");
+    assertThat(masker.mask("api key: k3y")).isEqualTo("api key: ****");
+    assertThat(masker.mask("the token expired at 10:32")).isEqualTo("the token expired at 10:32");
+    assertThat(masker.mask("PASSWORD = 'hunter 2' then")).isEqualTo("PASSWORD = '****' then");
     assertThat(masker.mask("bad request: secret=abc")).isEqualTo("bad request: secret=****");
     assertThat(masker.mask("cannot reach redis://:s3cr3t@cache:6379/0 nor https://bob:pw@x.org"))
         .isEqualTo("cannot reach redis://:****@cache:6379/0 nor https://bob:****@x.org");
