@@ -490,6 +490,11 @@ class DashboardApiTest {
           .hasValue("application/json");
       assertThat(r.json().get("error").isTextual()).as(path).isTrue();
     }
+    // Refused by Jetty before routing: still the same JSON, not Jetty's HTML page.
+    Reply malformed = send(get("/api/tasks/%00"));
+    assertThat(malformed.status()).isEqualTo(400);
+    assertThat(malformed.raw().headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(malformed.raw().headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
     Reply put = send(get("/api/queues").method("PUT", HttpRequest.BodyPublishers.noBody()));
     assertThat(put.raw().headers().firstValue("Content-Type")).hasValue("application/json");
   }

@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.Map;
 
 /**
  * In front of everything the server answers, pages, API, static files and errors alike: the
@@ -28,6 +29,16 @@ final class SecurityFilter implements Filter {
           + " connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none';"
           + " frame-ancestors 'none'";
 
+  /** The headers of every answer. */
+  static final Map<String, String> HEADERS =
+      Map.of(
+          "Content-Security-Policy", CONTENT_SECURITY_POLICY,
+          "X-Content-Type-Options", "nosniff",
+          "X-Frame-Options", "DENY",
+          "Referrer-Policy", "no-referrer",
+          "Cross-Origin-Opener-Policy", "same-origin",
+          "Cross-Origin-Resource-Policy", "same-origin");
+
   static final String METHOD_OVERRIDE = "X-HTTP-Method-Override";
 
   @Override
@@ -35,12 +46,7 @@ final class SecurityFilter implements Filter {
       throws IOException, ServletException {
     HttpServletResponse res = (HttpServletResponse) response;
     HttpServletRequest req = (HttpServletRequest) request;
-    res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("X-Frame-Options", "DENY");
-    res.setHeader("Referrer-Policy", "no-referrer");
-    res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
-    res.setHeader("Cross-Origin-Resource-Policy", "same-origin");
+    HEADERS.forEach(res::setHeader);
     String path = req.getRequestURI();
     if (path.startsWith("/api/") || path.equals("/login") || path.equals("/metrics")) {
       res.setHeader("Cache-Control", "no-store");

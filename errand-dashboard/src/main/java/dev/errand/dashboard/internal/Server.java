@@ -85,6 +85,7 @@ public final class Server {
                           new FilterHolder(new SecurityFilter()),
                           "/*",
                           EnumSet.of(DispatcherType.REQUEST)));
+              config.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler()));
               config.startup.showJavalinBanner = false;
               config.jsonMapper(json);
               config.staticFiles.add("/dev/errand/dashboard/ui", Location.CLASSPATH);
