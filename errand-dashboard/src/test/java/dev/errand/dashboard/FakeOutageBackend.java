@@ -113,6 +113,11 @@ final class FakeOutageBackend implements Backend {
     return schedules;
   }
 
+  /** The clock it decides by (overrides {@code Backend.clock()} where the SPI has it). */
+  public Clock clock() {
+    return clock;
+  }
+
   @Override
   public String describe() {
     return "fake outage backend";
