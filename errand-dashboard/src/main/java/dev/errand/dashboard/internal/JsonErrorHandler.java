@@ -19,6 +19,8 @@ final class JsonErrorHandler implements Request.Handler {
     SecurityFilter.HEADERS.forEach((k, v) -> response.getHeaders().put(k, v));
     response.getHeaders().put("Content-Type", "application/json");
     response.getHeaders().put("Cache-Control", "no-store");
+    // Jetty drops the connection after a request it could not read: say so, or a client reuses it.
+    response.getHeaders().put("Connection", "close");
     String reason = HttpStatus.getMessage(status); // fixed text, never the request's
     byte[] body = ("{\"error\":\"" + reason + "\"}").getBytes(StandardCharsets.UTF_8);
     response.write(true, ByteBuffer.wrap(body), callback);
