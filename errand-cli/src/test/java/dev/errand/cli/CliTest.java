@@ -365,6 +365,19 @@ class CliTest {
   }
 
   @Test
+  void dashboardFlagsAreCheckedBeforeAnythingStarts() {
+    Run readOnly =
+        errand("worker", "--app", SampleApp.class.getName(), "--read-only", "--broker", url);
+    assertThat(readOnly.code()).isEqualTo(2);
+    assertThat(readOnly.err()).contains("--read-only is a dashboard option: add --dashboard");
+
+    Run blank = errand("dashboard", "--port", "0", "--mask", "iban, ", "--broker", url);
+    assertThat(blank.code()).isEqualTo(2);
+    assertThat(blank.err())
+        .contains("--mask: a name to mask must hold a letter or digit but was ' '");
+  }
+
+  @Test
   void everyCommandHasHelp() {
     for (String cmd :
         new String[] {

@@ -218,4 +218,39 @@ abstract class WorkerProcessIT {
     assertThat(Files.readString(dir.resolve("worker-m.out")))
         .contains("metrics:     http://127.0.0.1:" + port + "/metrics");
   }
+
+  @Test
+  void servesAReadOnlyDashboardThatMasksTheNamesGiven() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    worker("worker-d", "--dashboard", "127.0.0.1:" + port, "--read-only", "--mask", "iban,card");
+    // No handler for it: a dead letter holding the arguments and the raw message.
+    client.send("it.unknown", "{\"iban\":\"DE89-secret\",\"password\":\"pw-secret\"}");
+    await().atMost(Duration.ofSeconds(60)).until(() -> backend.deadLetters().count(null) == 1);
+
+    HttpClient http = HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + port;
+    String letters =
+        http.send(
+                HttpRequest.newBuilder(URI.create(base + "/api/dead-letters")).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(letters).contains("\"iban\":\"****\"").doesNotContain("DE89-secret", "pw-secret");
+    String csrf = "0123456789abcdef0123456789abcdef";
+    HttpResponse<String> discard =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/dead-letters/discard"))
+                .header("Cookie", "errand_csrf=" + csrf)
+                .header("X-CSRF-Token", csrf)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(discard.statusCode()).isEqualTo(403);
+    assertThat(discard.body()).contains("read-only");
+    assertThat(backend.deadLetters().count(null)).isEqualTo(1);
+    assertThat(Files.readString(dir.resolve("worker-d.out")))
+        .contains("dashboard:   " + base + " (read-only)");
+  }
 }

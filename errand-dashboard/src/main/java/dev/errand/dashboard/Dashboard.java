@@ -5,6 +5,7 @@ import dev.errand.spi.Backend;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -20,7 +21,9 @@ import java.util.Objects;
  *
  * <p>Safe by default: it binds to {@value #DEFAULT_BIND}; binding anywhere else needs a token or
  * basic auth unless {@link Builder#insecure} says otherwise. Actions are POSTs that need the CSRF
- * token of the page (or a bearer token, which a browser never sends by itself). Thread-safe.
+ * token of the page (or a bearer token, which a browser never sends by itself). The pages run under
+ * a strict Content-Security-Policy and put every value in as text; secret-looking values are masked
+ * in every answer. While the backend does not answer, the API says so at once (503). Thread-safe.
  */
 public final class Dashboard implements AutoCloseable {
 
@@ -30,9 +33,26 @@ public final class Dashboard implements AutoCloseable {
   /** The address bound unless another is given: {@value}. */
   public static final String DEFAULT_BIND = "127.0.0.1";
 
-  /** Argument names whose values are masked unless others are given (case-insensitive parts). */
+  /**
+   * Names whose values are always masked: a field or {@code name=value} pair is masked when its
+   * name, in lower case and without {@code _ - .} and spaces, contains one of these likewise
+   * normalised ({@code apiKey}, {@code API-KEY} and {@code x_api_key} all match {@code api key}).
+   */
   public static final List<String> DEFAULT_MASKED =
-      List.of("password", "passwd", "secret", "token", "api_key", "apikey", "authorization");
+      List.of(
+          "password",
+          "passwd",
+          "pwd",
+          "passphrase",
+          "secret",
+          "token",
+          "api key",
+          "credential",
+          "private key",
+          "authorization");
+
+  /** How long a browser's login lasts unless another is given: 12 hours. */
+  public static final Duration DEFAULT_SESSION_TTL = Duration.ofHours(12);
 
   private final Server server;
 
@@ -77,7 +97,8 @@ public final class Dashboard implements AutoCloseable {
     private String password;
     private boolean insecure;
     private boolean readOnly;
-    private List<String> masked = DEFAULT_MASKED;
+    private final List<String> masked = new ArrayList<>(DEFAULT_MASKED);
+    private Duration sessionTtl = DEFAULT_SESSION_TTL;
     private Clock clock = Clock.systemUTC();
 
     private Builder(Backend backend) {
@@ -100,8 +121,8 @@ public final class Dashboard implements AutoCloseable {
     }
 
     /**
-     * A token that callers must present: {@code Authorization: Bearer <token>}, or once in a
-     * browser at {@code /login?token=<token>}, which keeps it in a cookie.
+     * A token that callers must present: scripts as {@code Authorization: Bearer <token>}, a person
+     * once on the login page, which gives the browser a session cookie (not the token).
      */
     public Builder token(String token) {
       Objects.requireNonNull(token, "token");
@@ -112,7 +133,10 @@ public final class Dashboard implements AutoCloseable {
       return this;
     }
 
-    /** HTTP basic authentication with one user. */
+    /**
+     * One user and password: scripts send them as HTTP basic auth, a person types them on the login
+     * page. Both are compared together in constant time.
+     */
     public Builder basicAuth(String user, String password) {
       this.user = Objects.requireNonNull(user, "user");
       this.password = Objects.requireNonNull(password, "password");
@@ -137,11 +161,34 @@ public final class Dashboard implements AutoCloseable {
     }
 
     /**
-     * Argument names whose values are shown as {@code ****} in the UI and API: a name matches if it
-     * contains one of these, ignoring case; default {@link #DEFAULT_MASKED}.
+     * More names whose values are shown as {@code ****} in the UI and API, in addition to {@link
+     * #DEFAULT_MASKED} (which always apply), matched the same way. Calls add up.
+     *
+     * @throws IllegalArgumentException naming a name with no letter or digit (it would mask
+     *     everything)
      */
     public Builder mask(List<String> names) {
-      this.masked = List.copyOf(new ArrayList<>(names));
+      for (String n : names) {
+        Objects.requireNonNull(n, "mask name");
+        if (n.chars().noneMatch(Character::isLetterOrDigit)) {
+          throw new IllegalArgumentException(
+              "a name to mask must hold a letter or digit but was '" + n + "'");
+        }
+      }
+      masked.addAll(names);
+      return this;
+    }
+
+    /**
+     * How long a browser stays logged in after the login page, more than zero; default {@link
+     * #DEFAULT_SESSION_TTL}. Sessions are kept in memory: a restart ends them all.
+     */
+    public Builder sessionTtl(Duration ttl) {
+      Objects.requireNonNull(ttl, "sessionTtl");
+      if (ttl.isZero() || ttl.isNegative()) {
+        throw new IllegalArgumentException("sessionTtl must be > 0 but was " + ttl);
+      }
+      this.sessionTtl = ttl;
       return this;
     }
 
@@ -168,7 +215,16 @@ public final class Dashboard implements AutoCloseable {
       return new Dashboard(
           new Server(
               new Server.Settings(
-                  backend, port, bind, token, user, password, readOnly, masked, clock)));
+                  backend,
+                  port,
+                  bind,
+                  token,
+                  user,
+                  password,
+                  readOnly,
+                  List.copyOf(masked),
+                  sessionTtl,
+                  clock)));
     }
 
     private static boolean isLoopback(String host) {

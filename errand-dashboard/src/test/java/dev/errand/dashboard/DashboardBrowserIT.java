@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,25 +39,19 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * The dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromedriver},
- * which {@code .ci/run} installs), against a SQLite backend with a running worker. Each test leaves
- * a screenshot of its page in {@code docs/dashboard/}, where the docs show them.
+ * The dashboard in a real headless Chromium ({@link Chromium}), against a SQLite backend with a
+ * running worker. Each test leaves a screenshot of its page in {@code docs/dashboard/}, where the
+ * docs show them, and checks that the page ran without a Content-Security-Policy violation.
  */
 class DashboardBrowserIT {
 
-  static final String CHROMIUM = System.getProperty("errand.chromium", "/usr/bin/chromium");
-  static final String CHROMEDRIVER =
-      System.getProperty("errand.chromedriver", "/usr/bin/chromedriver");
   static final Path SHOTS = Path.of("..", "docs", "dashboard");
-  static final Duration WAIT = Duration.ofSeconds(30);
+  static final Duration WAIT = Chromium.WAIT;
 
   record Job(String label) {}
 
@@ -77,14 +72,10 @@ class DashboardBrowserIT {
   static Dashboard dashboard;
   static WebDriver browser;
   static final AtomicBoolean smtpUp = new AtomicBoolean();
-  static final List<String> sent = new ArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
-    assertThat(Path.of(CHROMIUM))
-        .as("chromium (apt-get install chromium chromium-driver)")
-        .exists();
-    assertThat(Path.of(CHROMEDRIVER)).as("chromedriver (apt-get install chromium-driver)").exists();
+    browser = Chromium.driver();
     backend = SqliteBackend.open(dir.resolve("dashboard.db"), java.time.Clock.systemUTC());
     client = Client.create(backend);
     worker =
@@ -112,44 +103,38 @@ class DashboardBrowserIT {
             .build()
             .start();
     dashboard = Dashboard.builder(backend).port(0).build().start();
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM);
-    options.addArguments(
-        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,1000");
-    browser =
-        new ChromeDriver(
-            new ChromeDriverService.Builder()
-                .usingDriverExecutable(Path.of(CHROMEDRIVER).toFile())
-                .build(),
-            options);
+    browser.manage().window().setSize(new Dimension(1440, 1000));
     Files.createDirectories(SHOTS);
   }
 
   @AfterAll
   static void stop() {
-    if (browser != null) browser.quit();
     if (dashboard != null) dashboard.close();
     if (worker != null) worker.close();
     if (backend != null) backend.close();
   }
 
+  @AfterEach
+  void ranUnderThePolicy() {
+    assertThat(Chromium.cspViolations()).as("Content-Security-Policy violations").isEmpty();
+  }
+
+  /** Opens a page of the dashboard, after checking the page left ran under the policy. */
   static void open(String hash) {
-    browser.get(dashboard.url() + "/#/" + hash);
+    assertThat(Chromium.cspViolations()).as("Content-Security-Policy violations").isEmpty();
+    Chromium.load(dashboard.url() + "/#/" + hash);
   }
 
   static WebElement waitFor(By by) {
-    return new WebDriverWait(browser, WAIT)
-        .until(ExpectedConditions.visibilityOfElementLocated(by));
+    return Chromium.waitFor(by);
   }
 
   static void waitForText(By by, String text) {
-    new WebDriverWait(browser, WAIT)
-        .until(ExpectedConditions.textToBePresentInElementLocated(by, text));
+    Chromium.waitForText(by, text);
   }
 
-  /** The alert, confirm or prompt the page opened. */
   static Alert dialog() {
-    return new WebDriverWait(browser, WAIT).until(ExpectedConditions.alertIsPresent());
+    return Chromium.dialog();
   }
 
   /** Clicks Purge in {@code row} and returns the prompt asking for the queue's name. */
@@ -334,5 +319,33 @@ class DashboardBrowserIT {
     dialog().accept();
     await().atMost(WAIT).until(() -> backend.deadLetters().count("exports") == 0);
     waitForText(By.tagName("main"), "No dead letters.");
+  }
+
+  @Test
+  void aDashboardWithATokenAsksForALoginAndLogsOut() throws Exception {
+    String token = "browser-token-0123456789";
+    try (Dashboard secured = Dashboard.builder(backend).port(0).token(token).build().start()) {
+      Chromium.load(secured.url() + "/#/queues");
+      waitFor(By.name("token")).sendKeys("not-the-token-at-all");
+      browser.findElement(By.cssSelector("form button")).click();
+      waitForText(By.id("login-error"), "Wrong token.");
+      assertThat(browser.getPageSource()).doesNotContain("not-the-token-at-all");
+
+      waitFor(By.name("token")).sendKeys(token);
+      browser.findElement(By.cssSelector("form button")).click();
+      waitFor(By.id("c-succeeded")); // in, on the overview
+      org.openqa.selenium.Cookie session = browser.manage().getCookieNamed("errand_session");
+      assertThat(session.getValue()).isNotEqualTo(token).doesNotContain(token);
+      assertThat(session.isHttpOnly()).isTrue();
+      assertThat(session.getSameSite()).isEqualTo("Strict");
+      assertThat(session.getExpiry()).isNotNull();
+      assertThat(Chromium.cspViolations()).isEmpty();
+
+      waitFor(By.id("logout")).click();
+      waitFor(By.name("token"));
+      Chromium.load(secured.url() + "/#/overview");
+      waitFor(By.name("token")); // the session ended: back to the login page
+      assertThat(Chromium.cspViolations()).isEmpty();
+    }
   }
 }

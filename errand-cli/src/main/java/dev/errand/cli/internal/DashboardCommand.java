@@ -66,14 +66,16 @@ final class DashboardCommand implements Callable<Integer> {
         paramLabel = "TOKEN",
         defaultValue = "${env:ERRAND_DASHBOARD_TOKEN}",
         description =
-            "Require this token (16+ characters): a Bearer header, or /login?token=... in a"
-                + " browser. Default: $ERRAND_DASHBOARD_TOKEN.")
+            "Require this token (16+ characters): scripts send it as a Bearer header, a person"
+                + " types it once on the login page. Default: $ERRAND_DASHBOARD_TOKEN.")
     String token;
 
     @Option(
         names = "--user",
         paramLabel = "USER",
-        description = "Require HTTP basic auth as this user ($ERRAND_DASHBOARD_PASSWORD).")
+        description =
+            "Require this user and the password in $ERRAND_DASHBOARD_PASSWORD: on the login page,"
+                + " or as HTTP basic auth from scripts.")
     String user;
 
     @Option(
@@ -88,7 +90,10 @@ final class DashboardCommand implements Callable<Integer> {
         names = "--mask",
         paramLabel = "NAMES",
         split = ",",
-        description = "Argument names to show as **** (default: password, secret, token, ...).")
+        description =
+            "More names whose values show as ****, besides the defaults (password, pwd, secret,"
+                + " token, api key, credentials, private key, authorization; case and _ - ."
+                + " ignored).")
     List<String> mask;
 
     Dashboard.Builder builder(Backend b) {
@@ -102,8 +107,17 @@ final class DashboardCommand implements Callable<Integer> {
         }
         d.basicAuth(user, password);
       }
-      if (mask != null) d.mask(mask);
+      if (mask != null) mask(d, mask);
       return d;
+    }
+
+    /** Adds {@code names} to the dashboard's masked names; a bad one is a usage error. */
+    static void mask(Dashboard.Builder d, List<String> names) {
+      try {
+        d.mask(names);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--mask: " + e.getMessage());
+      }
     }
 
     String describeAccess() {

@@ -124,6 +124,20 @@ final class WorkerCommand implements Callable<Integer> {
   HostPort dashboardAt;
 
   @Option(
+      names = "--read-only",
+      description = "With --dashboard: hide and refuse every action of the dashboard.")
+  boolean dashboardReadOnly;
+
+  @Option(
+      names = "--mask",
+      paramLabel = "NAMES",
+      split = ",",
+      description =
+          "With --dashboard: more names whose values show as ****, besides the defaults"
+              + " (password, secret, token, api key, ...).")
+  List<String> dashboardMask;
+
+  @Option(
       names = "--metrics",
       paramLabel = "[HOST:]PORT",
       converter = HostPort.Converter.class,
@@ -183,6 +197,11 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (dashboardAt == null && (dashboardReadOnly || dashboardMask != null)) {
+      throw new UsageException(
+          (dashboardReadOnly ? "--read-only" : "--mask")
+              + " is a dashboard option: add --dashboard");
+    }
     WorkerOptions options = options();
     if (maxTasksPerChild != null && maxTasksPerChild <= 0) {
       throw new UsageException("--max-tasks-per-child must be > 0 but was " + maxTasksPerChild);
@@ -282,7 +301,7 @@ final class WorkerCommand implements Callable<Integer> {
     }
     if (dashboard != null) {
       dashboard.start();
-      out.printf("  dashboard:   %s%n", dashboard.url());
+      out.printf("  dashboard:   %s%s%n", dashboard.url(), dashboardReadOnly ? " (read-only)" : "");
     }
     if (metricsEndpoint != null) {
       out.printf("  metrics:     %s%n", metricsEndpoint.url());
@@ -301,7 +320,14 @@ final class WorkerCommand implements Callable<Integer> {
 
   /** A dashboard at {@code --dashboard [HOST:]PORT}; beyond loopback it needs the token env. */
   private Dashboard dashboard(Backend b) {
-    Dashboard.Builder d = Dashboard.builder(b).bind(dashboardAt.host()).port(dashboardAt.port());
+    Dashboard.Builder d =
+        Dashboard.builder(b)
+            .bind(dashboardAt.host())
+            .port(dashboardAt.port())
+            .readOnly(dashboardReadOnly);
+    if (dashboardMask != null) {
+      DashboardCommand.DashboardOptions.mask(d, dashboardMask);
+    }
     String token = System.getenv("ERRAND_DASHBOARD_TOKEN");
     if (token != null && !token.isBlank()) {
       d.token(token);

@@ -32,7 +32,8 @@ import java.util.NoSuchElementException;
 
 /**
  * The JSON API under {@code /api}: what the pages show and scripts use. Every answer is read from
- * the backend at request time; arguments pass through the {@link Masker} before they leave.
+ * the backend at request time, and masked on its way out by the server's JSON mapper ({@link
+ * MaskingJsonMapper}), so no endpoint masks by itself.
  */
 final class Api {
 
@@ -40,16 +41,14 @@ final class Api {
   private final Client client;
   private final DeadLetters deadLetters;
   private final Schedules schedules;
-  private final Masker masker;
   private final Clock clock;
   private final boolean readOnly;
 
-  Api(Backend backend, Masker masker, Clock clock, boolean readOnly) {
+  Api(Backend backend, Clock clock, boolean readOnly) {
     this.backend = backend;
     this.client = Client.builder(backend).clock(clock).build();
     this.deadLetters = client.deadLetters();
     this.schedules = Schedules.create(client, clock);
-    this.masker = masker;
     this.clock = clock;
     this.readOnly = readOnly;
   }
@@ -130,7 +129,7 @@ final class Api {
     }
     o.set(
         "latestFailures",
-        masked(
+        tree(
             backend
                 .results()
                 .search(TaskQuery.builder().state(TaskState.FAILURE).limit(10).build())
@@ -200,7 +199,7 @@ final class Api {
     String id = ctx.queryParam("id");
     if (id != null && !id.isBlank()) {
       List<TaskStatus> one = stored(id.strip()).map(List::of).orElse(List.of());
-      ctx.json(Map.of("tasks", masked(one)));
+      ctx.json(Map.of("tasks", tree(one)));
       return;
     }
     TaskQuery.Builder q =
@@ -224,7 +223,7 @@ final class Api {
     }
     TaskPage page = backend.results().search(q.build());
     ObjectNode o = Wire.mapper().createObjectNode();
-    o.set("tasks", masked(page.tasks()));
+    o.set("tasks", tree(page.tasks()));
     o.put("next", page.next());
     ctx.json(o);
   }
@@ -246,11 +245,11 @@ final class Api {
             .or(() -> pending(id, events))
             .orElseThrow(() -> new NoSuchElementException("no task with id " + id));
     ObjectNode o = Wire.mapper().createObjectNode();
-    o.set("task", masked(List.of(s)).get(0));
+    o.set("task", Wire.mapper().valueToTree(s));
     o.set("timeline", timeline(s, events));
     o.set(
         "children",
-        masked(
+        tree(
             backend.results().search(TaskQuery.builder().parentId(id).limit(100).build()).tasks()));
     ctx.json(o);
   }
@@ -385,11 +384,7 @@ final class Api {
     int limit = ctx.queryParam("limit") == null ? 50 : parseInt("limit", ctx.queryParam("limit"));
     ArrayNode list = Wire.mapper().createArrayNode();
     for (DeadLetter d : deadLetters.list(queue, offset, limit)) {
-      ObjectNode n = Wire.mapper().valueToTree(d);
-      n.set("args", masker.mask(d.args()));
-      n.set("kwargs", masker.mask(d.kwargs()));
-      n.put("body", maskedBody(d.body()));
-      list.add(n);
+      list.add(Wire.mapper().<JsonNode>valueToTree(d));
     }
     ObjectNode o = Wire.mapper().createObjectNode();
     o.set("deadLetters", list);
@@ -398,13 +393,13 @@ final class Api {
   }
 
   private List<JsonNode> scheduleList() {
-    return schedules.list().stream().map(e -> (JsonNode) masked(e)).toList();
+    return schedules.list().stream().map(e -> (JsonNode) e.toJson()).toList();
   }
 
   private void createSchedule(Context ctx) {
     JsonNode body = json(ctx);
     ScheduleEntry e = schedules.add(ScheduleJson.read(body, null));
-    ctx.status(201).json(masked(e));
+    ctx.status(201).json(e.toJson());
   }
 
   private void editSchedule(Context ctx) {
@@ -416,37 +411,11 @@ final class Api {
             .orElseThrow(() -> new NoSuchElementException("no schedule named '" + name + "'"));
     ScheduleEntry e =
         schedules.edit(name, b -> ScheduleJson.apply(body, b, current.schedule().zone()));
-    ctx.json(masked(e));
+    ctx.json(e.toJson());
   }
 
-  private JsonNode masked(ScheduleEntry e) {
-    ObjectNode o = e.toJson();
-    o.set("args", masker.mask(o.get("args")));
-    o.set("kwargs", masker.mask(o.get("kwargs")));
-    return o;
-  }
-
-  private ArrayNode masked(List<TaskStatus> statuses) {
-    ArrayNode a = Wire.mapper().createArrayNode();
-    for (TaskStatus s : statuses) {
-      ObjectNode n = Wire.mapper().valueToTree(s);
-      if (s.args() != null) {
-        n.set("args", masker.mask(s.args()));
-      }
-      a.add(n);
-    }
-    return a;
-  }
-
-  private String maskedBody(String body) {
-    if (body == null) {
-      return null;
-    }
-    try {
-      return masker.mask(Wire.mapper().readTree(body)).toString();
-    } catch (Exception e) {
-      return body; // not JSON (that is why it is a dead letter): nothing named to mask
-    }
+  private static ArrayNode tree(List<TaskStatus> statuses) {
+    return Wire.mapper().valueToTree(statuses);
   }
 
   private static void one(Context ctx, boolean done, String what) {

@@ -1,35 +1,42 @@
 package dev.errand.dashboard.internal;
 
+import dev.errand.BackendException;
 import dev.errand.spi.Backend;
-import dev.errand.wire.Wire;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
-import io.javalin.json.JavalinJackson;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
+import jakarta.servlet.DispatcherType;
 import java.time.Clock;
-import java.util.Base64;
-import java.util.HexFormat;
+import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP server: authentication, CSRF and read-only checks in front of every route, then the API,
- * the event stream, the metrics and the pages.
+ * The HTTP server: security headers on everything ({@link SecurityFilter}); then authentication,
+ * read-only and CSRF checks and the backend's health in front of every route; then the login page,
+ * the API, the event stream, the metrics and the pages. Every answer of the API, errors included,
+ * is JSON written through the {@link Masker}.
  */
 public final class Server {
 
-  /** The cookie holding the CSRF token that POSTs must repeat in {@link #CSRF_HEADER}. */
-  static final String CSRF_COOKIE = "errand_csrf";
+  private static final Logger log = LoggerFactory.getLogger(Server.class);
 
-  /** The header a POST repeats the CSRF cookie in. */
-  static final String CSRF_HEADER = "X-CSRF-Token";
+  /** Served without authentication: the login page and its styles. */
+  private static final Set<String> PUBLIC = Set.of("/login", "/app.css");
 
-  /** The cookie a browser keeps the token in after {@code /login?token=...}. */
-  static final String TOKEN_COOKIE = "errand_token";
+  /** API paths that do not read the backend, so they answer while it is down. */
+  private static final Set<String> NO_BACKEND =
+      Set.of("/api/session", "/api/health", "/api/csrf", "/api/events/stream");
 
   /** Everything the server needs, from the builder. */
   public record Settings(
@@ -41,56 +48,112 @@ public final class Server {
       String password,
       boolean readOnly,
       List<String> masked,
+      Duration sessionTtl,
       Clock clock) {}
 
   private final Settings settings;
-  private final SecureRandom random = new SecureRandom();
-  private final EventFeed feed;
+  private final Auth auth;
+  private final Health health;
   private final Metrics metrics;
+  private final EventFeed feed;
   private final Javalin app;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   public Server(Settings settings) {
     this.settings = settings;
-    this.metrics = new Metrics(settings.backend());
-    this.feed = new EventFeed(settings.backend().events(), metrics);
-    Api api =
-        new Api(
-            settings.backend(),
-            new Masker(settings.masked()),
-            settings.clock(),
-            settings.readOnly());
+    MaskingJsonMapper json = new MaskingJsonMapper(new Masker(settings.masked()));
+    Backend backend = settings.backend();
+    this.auth =
+        new Auth(
+            settings.token(),
+            settings.user(),
+            settings.password(),
+            new Sessions(settings.sessionTtl(), settings.clock()),
+            new LoginThrottle(settings.clock()));
+    this.health = new Health(() -> backend.events().latest(1), settings.clock());
+    this.metrics = new Metrics(backend);
+    this.feed = new EventFeed(backend.events(), metrics, json, health);
+    LoginPage login = new LoginPage(auth);
+    Api api = new Api(backend, settings.clock(), settings.readOnly());
     this.app =
         Javalin.create(
             config -> {
               config.jetty.host = settings.bind();
               config.jetty.port = settings.port();
+              config.jetty.modifyServletContextHandler(
+                  h ->
+                      h.addFilter(
+                          new FilterHolder(new SecurityFilter()),
+                          "/*",
+                          EnumSet.of(DispatcherType.REQUEST)));
+              config.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler()));
               config.startup.showJavalinBanner = false;
-              config.jsonMapper(new JavalinJackson(Wire.mapper(), false));
+              config.jsonMapper(json);
               config.staticFiles.add("/dev/errand/dashboard/ui", Location.CLASSPATH);
               config.staticFiles.enableWebjars();
               config.routes.before(this::guard);
-              config.routes.get("/login", this::login);
-              config.routes.get("/api/csrf", ctx -> ctx.json(java.util.Map.of("token", csrf(ctx))));
+              config.routes.get("/login", login::show);
+              config.routes.post("/login", login::submit);
+              config.routes.post("/logout", login::logout);
+              config.routes.get("/api/session", this::session);
+              config.routes.get("/api/health", this::health);
+              // Written by hand: the masking mapper would hide a field called "token".
+              config.routes.get(
+                  "/api/csrf",
+                  ctx ->
+                      ctx.contentType("application/json")
+                          .result("{\"token\":\"" + Cookies.csrf(ctx) + "\"}"));
               api.register(config.routes);
               config.routes.sse("/api/events/stream", feed::join);
               config.routes.get(
                   "/metrics",
                   ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
-              config.routes.exception(
-                  IllegalArgumentException.class,
-                  (e, ctx) -> ctx.status(400).json(java.util.Map.of("error", e.getMessage())));
-              config.routes.exception(
-                  java.util.NoSuchElementException.class,
-                  (e, ctx) -> ctx.status(404).json(java.util.Map.of("error", e.getMessage())));
-              config.routes.exception(
-                  IllegalStateException.class,
-                  (e, ctx) -> ctx.status(409).json(java.util.Map.of("error", e.getMessage())));
+              errors(config.routes);
             });
+  }
+
+  /** Every error is JSON {@code {"error": ...}}, never a page that could echo input as HTML. */
+  private void errors(io.javalin.config.RoutesConfig r) {
+    r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+    r.exception(NoSuchElementException.class, (e, ctx) -> error(ctx, 404, e.getMessage()));
+    r.exception(IllegalStateException.class, (e, ctx) -> error(ctx, 409, e.getMessage()));
+    // The probe alone decides whether the backend is down: one failing read does not stop the
+    // other pages.
+    r.exception(BackendException.class, (e, ctx) -> error(ctx, 503, e.getMessage()));
+    r.exception(
+        HttpResponseException.class,
+        (e, ctx) -> error(ctx, e.getStatus(), HttpStatus.forStatus(e.getStatus()).getMessage()));
+    r.exception(
+        Exception.class,
+        (e, ctx) -> {
+          log.error("{} {} failed", ctx.method(), ctx.path(), e);
+          error(ctx, 500, "internal error: see the dashboard's log");
+        });
+    r.error(
+        404,
+        "*",
+        ctx -> {
+          if (ctx.result() == null) {
+            error(ctx, 404, "not found");
+          }
+        });
+    r.error(
+        405,
+        "*",
+        ctx -> {
+          if (ctx.result() == null) {
+            error(ctx, 405, "method not allowed");
+          }
+        });
+  }
+
+  private static void error(Context ctx, int status, String message) {
+    ctx.status(status).json(Map.of("error", message == null ? "error" : message));
   }
 
   public void start() {
     app.start();
+    health.start();
     feed.start();
   }
 
@@ -107,108 +170,76 @@ public final class Server {
     if (closed.compareAndSet(false, true)) {
       feed.close();
       metrics.close();
+      health.close();
       app.stop();
     }
   }
 
-  /** Authentication, then read-only and CSRF for anything that changes state. */
+  /** What the page needs to know of itself: whether to offer actions and a logout. */
+  private void session(Context ctx) {
+    ctx.json(Map.of("readOnly", settings.readOnly(), "auth", auth.required()));
+  }
+
+  private void health(Context ctx) {
+    Health.State s = health.state();
+    ctx.status(s.up() ? 200 : 503).json(s.toJson());
+  }
+
+  /** Authentication, then read-only and CSRF for anything that changes state, then health. */
   private void guard(Context ctx) {
-    boolean bearer = false;
-    if (authRequired() && !ctx.path().equals("/login")) {
-      bearer = bearer(ctx);
-      if (!bearer && !cookieToken(ctx) && !basic(ctx)) {
-        if (settings.user() != null) {
-          ctx.header("WWW-Authenticate", "Basic realm=\"errand\", charset=\"UTF-8\"");
-        }
-        ctx.status(401).json(java.util.Map.of("error", "authentication required"));
-        ctx.skipRemainingHandlers();
+    String path = ctx.path();
+    boolean get = ctx.method() == HandlerType.GET || ctx.method() == HandlerType.HEAD;
+    if (get) {
+      Cookies.csrf(ctx); // every page hands out the token its forms and scripts repeat
+    }
+    Auth.Outcome who = PUBLIC.contains(path) ? Auth.Outcome.OPEN : auth.identify(ctx);
+    if (!who.admitted()) {
+      refuse(ctx, who, get);
+      return;
+    }
+    if (!get && !path.equals("/login")) { // the login form checks its own CSRF field
+      if (settings.readOnly() && !path.equals("/logout")) {
+        stop(ctx, 403, "the dashboard is read-only");
+        return;
+      }
+      // A bearer token is never sent by a browser on its own, so it cannot be forged cross-site.
+      if (who != Auth.Outcome.BEARER
+          && !Cookies.csrfMatches(ctx, ctx.header(Cookies.CSRF_HEADER))) {
+        stop(ctx, 403, "missing or wrong CSRF token");
         return;
       }
     }
-    if (ctx.method() == HandlerType.GET || ctx.method() == HandlerType.HEAD) {
-      csrf(ctx); // every page hands out the token its forms and scripts repeat
-      return;
+    Health.State backend = health.state();
+    if (!backend.up() && path.startsWith("/api/") && !NO_BACKEND.contains(path)) {
+      // At once, instead of each request waiting for the backend's own timeout.
+      ctx.header("Retry-After", Long.toString(Health.INTERVAL.toSeconds()));
+      stop(ctx, 503, backend.problem());
     }
-    if (settings.readOnly()) {
-      ctx.status(403).json(java.util.Map.of("error", "the dashboard is read-only"));
+  }
+
+  private void refuse(Context ctx, Auth.Outcome who, boolean get) {
+    String path = ctx.path();
+    if (who == Auth.Outcome.THROTTLED) {
+      ctx.header("Retry-After", Long.toString(LoginThrottle.WINDOW.toSeconds()));
+      stop(ctx, 429, "too many failed logins from this address: try again later");
+    } else if (get && !path.startsWith("/api/") && !path.equals("/metrics")) {
+      // A person opening a page: the login form, not a bare error.
+      ctx.redirect("/login", HttpStatus.SEE_OTHER);
       ctx.skipRemainingHandlers();
-      return;
+    } else {
+      // A script is told how to authenticate; a browser's own fetch gets no basic challenge, so it
+      // never pops up a native password dialog over the page.
+      if (auth.userLogin() && ctx.header("Sec-Fetch-Mode") == null) {
+        ctx.header("WWW-Authenticate", "Basic realm=\"errand\", charset=\"UTF-8\"");
+      } else {
+        ctx.header("WWW-Authenticate", "Bearer realm=\"errand\"");
+      }
+      stop(ctx, 401, "authentication required: log in at /login, or send a bearer token");
     }
-    // A bearer token is never sent by a browser on its own, so it cannot be forged cross-site.
-    if (!bearer && !sameToken(ctx.cookie(CSRF_COOKIE), ctx.header(CSRF_HEADER))) {
-      ctx.status(403).json(java.util.Map.of("error", "missing or wrong CSRF token"));
-      ctx.skipRemainingHandlers();
-    }
   }
 
-  private boolean authRequired() {
-    return settings.token() != null || settings.user() != null;
-  }
-
-  private boolean bearer(Context ctx) {
-    String h = ctx.header("Authorization");
-    return settings.token() != null
-        && h != null
-        && h.startsWith("Bearer ")
-        && equal(h.substring(7).trim(), settings.token());
-  }
-
-  private boolean cookieToken(Context ctx) {
-    return settings.token() != null && equal(ctx.cookie(TOKEN_COOKIE), settings.token());
-  }
-
-  private boolean basic(Context ctx) {
-    String h = ctx.header("Authorization");
-    if (settings.user() == null || h == null || !h.startsWith("Basic ")) {
-      return false;
-    }
-    String decoded;
-    try {
-      decoded =
-          new String(Base64.getDecoder().decode(h.substring(6).trim()), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-    int colon = decoded.indexOf(':');
-    return colon > 0
-        && equal(decoded.substring(0, colon), settings.user())
-        && equal(decoded.substring(colon + 1), settings.password());
-  }
-
-  private void login(Context ctx) {
-    String given = ctx.queryParam("token");
-    if (settings.token() == null || !equal(given, settings.token())) {
-      ctx.status(401).json(java.util.Map.of("error", "wrong or missing token"));
-      return;
-    }
-    ctx.res()
-        .addHeader(
-            "Set-Cookie",
-            TOKEN_COOKIE + "=" + settings.token() + "; Path=/; HttpOnly; SameSite=Strict");
-    ctx.redirect("/");
-  }
-
-  /** The request's CSRF token, set as a cookie if it had none. */
-  private String csrf(Context ctx) {
-    String token = ctx.cookie(CSRF_COOKIE);
-    if (token == null || token.length() != 32) {
-      byte[] b = new byte[16];
-      random.nextBytes(b);
-      token = HexFormat.of().formatHex(b);
-      ctx.res().addHeader("Set-Cookie", CSRF_COOKIE + "=" + token + "; Path=/; SameSite=Strict");
-    }
-    return token;
-  }
-
-  private static boolean sameToken(String cookie, String header) {
-    return cookie != null && header != null && cookie.length() == 32 && equal(cookie, header);
-  }
-
-  /** Compares in constant time, so the time taken does not leak how much of a secret matched. */
-  private static boolean equal(String a, String b) {
-    return a != null
-        && b != null
-        && MessageDigest.isEqual(
-            a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+  private static void stop(Context ctx, int status, String message) {
+    error(ctx, status, message);
+    ctx.skipRemainingHandlers();
   }
 }

@@ -1,18 +1,26 @@
-// The Errand dashboard: one page per hash route, each drawn from the JSON API under /api.
-// Everything shown goes through esc() or textContent: task arguments and errors are user data.
+// The Errand dashboard: one page per hash route, each drawn from the JSON API under /api with el()
+// (dom.js), which puts every value in as text.
 "use strict";
 
 const main = document.getElementById("main");
-let readOnly = false;
+const OVERVIEW_QUEUES = 10; // the busiest; the queues page has them all
+const OVERVIEW_RUNNING = 20;
+let readOnly = true; // until the server says otherwise: no action buttons on a guess
 let refresh = null; // redraws the current page on live events, throttled
 let chart = null;
+let shown = null; // the route on the screen and when its data was read
+const backend = { up: true, since: null, error: null };
+let streaming = false;
 
-function esc(v) {
-  return String(v ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
 }
 
 function csrf() {
-  const m = document.cookie.match(/(?:^|; )errand_csrf=([^;]+)/);
+  const m = document.cookie.match(/(?:^|; )errand_csrf=([0-9a-f]+)/);
   return m ? m[1] : "";
 }
 
@@ -27,12 +35,29 @@ async function api(path, options = {}) {
     }
   }
   const r = await fetch(path, init);
-  const text = await r.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!r.ok) {
-    throw new Error((json && json.error) || r.status + " " + r.statusText);
+  if (r.status === 401) {
+    location.assign("/login"); // the session ended
+    throw new ApiError(401, "please log in again");
   }
+  const text = await r.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch (e) {
+    json = null;
+  }
+  if (r.status === 503) checkHealth(); // the backend, or only this request? The probe knows.
+  if (!r.ok) throw new ApiError(r.status, (json && json.error) || r.status + " " + r.statusText);
   return json;
+}
+
+async function checkHealth() {
+  try {
+    const r = await fetch("/api/health", { headers: { "Accept": "application/json" } });
+    backendState(await r.json());
+  } catch (e) {
+    // the live stream tells when it reconnects
+  }
 }
 
 function toast(text, error) {
@@ -54,227 +79,235 @@ async function act(label, path, body) {
   }
 }
 
-// Every time on the page is UTC, as the API and the logs give it; millis only where asked.
-function time(iso, millis) {
-  if (!iso) return "-";
-  const d = new Date(iso);
-  const s = d.toISOString().replace("T", " ");
-  return millis ? s : s.replace(/\.\d+Z$/, "Z");
-}
-
-function ago(iso, now) {
-  if (!iso) return "-";
-  const s = Math.max(0, Math.round(((now ? new Date(now) : new Date()) - new Date(iso)) / 1000));
-  if (s < 60) return s + "s";
-  if (s < 3600) return Math.floor(s / 60) + "m" + (s % 60) + "s";
-  if (s < 86400) return Math.floor(s / 3600) + "h" + Math.floor((s % 3600) / 60) + "m";
-  return Math.floor(s / 86400) + "d" + Math.floor((s % 86400) / 3600) + "h";
+function show(...nodes) {
+  main.replaceChildren(...nodes.flat(Infinity).filter(n => n !== null && n !== undefined && n !== false));
 }
 
 function state(s) {
-  return `<span class="state ${esc(s)}">${esc(s)}</span>`;
+  return el("span", { class: "state " + s }, s);
 }
 
 function taskLink(id) {
-  return `<a class="mono" href="#/tasks/${encodeURIComponent(id)}">${esc(id)}</a>`;
+  return el("a", { class: "mono", href: "#/tasks/" + encodeURIComponent(id) }, id);
 }
 
 function button(label, cls, onclick) {
-  if (readOnly) return "";
-  const id = "b" + Math.random().toString(36).slice(2);
-  setTimeout(() => { const b = document.getElementById(id); if (b) b.onclick = onclick; });
-  return `<button id="${id}" class="${cls || ""}">${esc(label)}</button>`;
+  return readOnly ? null : el("button", { class: cls, onclick }, label);
+}
+
+function errorText(error) {
+  if (!error) return "";
+  return typeof error === "string" ? error : error.type + ": " + (error.message || "");
 }
 
 function tasksTable(tasks) {
-  if (!tasks.length) return `<p class="muted">No tasks.</p>`;
-  return `<table><tr><th>ID</th><th>Task</th><th>State</th><th>Queue</th><th>Worker</th><th class="num">Attempt</th><th>Updated</th><th>Error</th></tr>
-    ${tasks.map(t => `<tr><td>${taskLink(t.id)}</td><td>${esc(t.name)}</td><td>${state(t.state)}</td><td>${esc(t.queue)}</td>
-      <td>${esc(t.worker)}</td><td class="num">${esc(t.attempt)}</td><td>${time(t.updatedAt)}</td>
-      <td class="bad">${esc(t.error ? t.error.type + ": " + (t.error.message || "") : "")}</td></tr>`).join("")}</table>`;
+  if (!tasks.length) return muted("No tasks.");
+  return table([["ID"], ["Task"], ["State"], ["Queue"], ["Worker"], ["Attempt", "num"], ["Updated"], ["Error"]],
+    tasks.map(t => el("tr", null, td(taskLink(t.id)), td(t.name), td(state(t.state)), td(t.queue), td(t.worker),
+      td(t.attempt, "num"), td(time(t.updatedAt)), td(errorText(t.error), "bad"))));
 }
 
 // ---- pages ----
 
 async function overview(params) {
   const range = params.get("range") || "hour";
-  const o = await api("/api/overview?range=" + range);
-  readOnly = o.readOnly;
+  const o = await api("/api/overview" + query({ range })); // the API accepts hour or day only
   const ready = o.queues.reduce((n, q) => n + q.ready, 0);
   const dead = o.queues.reduce((n, q) => n + q.dead, 0);
   const done = o.throughput.reduce((n, b) => n + b.succeeded, 0);
   const failed = o.throughput.reduce((n, b) => n + b.failed, 0);
-  main.innerHTML = `<h1>Overview</h1>
-    <div class="cards">
-      <div class="card"><div class="n" id="c-succeeded">${done}</div><div class="l">succeeded, last ${range}</div></div>
-      <div class="card"><div class="n bad" id="c-failed">${failed}</div><div class="l">failed, last ${range} (${done + failed ? Math.round((100 * failed) / (done + failed)) : 0}%)</div></div>
-      <div class="card"><div class="n">${o.running.length}</div><div class="l">running now</div></div>
-      <div class="card"><div class="n">${ready}</div><div class="l">ready in queues</div></div>
-      <div class="card"><div class="n">${o.workers}</div><div class="l">workers${o.workersNotConsuming ? ` (<span class="bad">${o.workersNotConsuming} not consuming</span>)` : ""}</div></div>
-      <div class="card"><div class="n ${dead ? "bad" : ""}">${dead}</div><div class="l">dead letters</div></div>
-    </div>
-    <h2>Throughput <a href="#/overview?range=hour">hour</a> · <a href="#/overview?range=day">day</a></h2>
-    <div class="chart" id="chart"></div>
-    <h2>Queues</h2>${queuesTable(o.queues)}
-    <h2>Running now</h2>${o.running.length ? `<table><tr><th>Task</th><th>Name</th><th>Worker</th><th>Running for</th></tr>
-      ${o.running.map(r => `<tr><td>${taskLink(r.taskId)}</td><td>${esc(r.name)}</td><td>${esc(r.worker)}</td><td>${ago(r.startedAt, o.now)}</td></tr>`).join("")}</table>` : `<p class="muted">Nothing running.</p>`}
-    <h2>Latest failures</h2>${tasksTable(o.latestFailures)}`;
+  const card = (n, label, id, cls) => el("div", { class: "card" }, el("div", { class: "n " + (cls || ""), id }, n), el("div", { class: "l" }, label));
+  const busiest = [...o.queues].sort(busier).slice(0, OVERVIEW_QUEUES);
+  show(
+    el("h1", null, "Overview"),
+    el("div", { class: "cards" },
+      card(done, "succeeded, last " + range, "c-succeeded"),
+      card(failed, `failed, last ${range} (${done + failed ? Math.round((100 * failed) / (done + failed)) : 0}%)`, "c-failed", "bad"),
+      card(o.running.length, "running now"),
+      card(ready, "ready in queues"),
+      card(o.workers, ["workers", o.workersNotConsuming ? [" (", el("span", { class: "bad" }, o.workersNotConsuming + " not consuming"), ")"] : null]),
+      card(dead, "dead letters", null, dead ? "bad" : "")),
+    el("h2", null, "Throughput ", el("a", { href: "#/overview?range=hour" }, "hour"), " · ", el("a", { href: "#/overview?range=day" }, "day")),
+    el("div", { class: "chart", id: "chart" }),
+    el("h2", null, o.queues.length > busiest.length ? `Busiest queues (${busiest.length} of ${o.queues.length})` : "Queues"),
+    queuesTable(busiest),
+    o.queues.length > busiest.length ? el("p", null, el("a", { href: "#/queues", id: "all-queues" }, `All ${o.queues.length} queues →`)) : null,
+    el("h2", null, "Running now"),
+    o.running.length ? table([["Task"], ["Name"], ["Worker"], ["Running for"]],
+      o.running.slice(0, OVERVIEW_RUNNING).map(r => el("tr", null, td(taskLink(r.taskId)), td(r.name), td(r.worker), td(ago(r.startedAt, o.now)))))
+      : muted("Nothing running."),
+    o.running.length > OVERVIEW_RUNNING ? el("p", null, el("a", { href: "#/workers" }, `and ${o.running.length - OVERVIEW_RUNNING} more: see the workers →`)) : null,
+    el("h2", null, "Latest failures"),
+    tasksTable(o.latestFailures));
   drawChart(o.throughput);
 }
 
+// Most work waiting or in hand first, then most dead letters, then the longest lag.
+function busier(a, b) {
+  const load = q => q.ready + q.leased + q.delayed;
+  return load(b) - load(a) || b.dead - a.dead || b.lagSeconds - a.lagSeconds || natural(a.queue, b.queue);
+}
+
 function drawChart(series) {
-  const el = document.getElementById("chart");
-  if (!el || typeof uPlot === "undefined") return;
+  const box = document.getElementById("chart");
+  if (!box || typeof uPlot === "undefined") return;
   const xs = series.map(b => new Date(b.at).getTime() / 1000);
   const data = [xs, series.map(b => b.succeeded), series.map(b => b.failed)];
   if (chart) chart.destroy();
   chart = new uPlot({
-    width: Math.min(el.clientWidth || 900, 1350) - 16, height: 220,
+    width: Math.max(200, Math.min(box.clientWidth || 900, 1350) - 16), height: 220,
     series: [{}, { label: "succeeded", stroke: "#15803d", width: 2 }, { label: "failed", stroke: "#b91c1c", width: 2 }],
     axes: [{ label: "UTC", values: (u, splits) => splits.map(v => new Date(v * 1000).toISOString().slice(11, 16)) }, { label: "tasks" }],
     // UTC like the rest of the page (uPlot draws local time unless told otherwise).
     tzDate: ts => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
-  }, data, el);
+  }, data, box);
 }
 
 function queuesTable(queues) {
-  if (!queues.length) return `<p class="muted">No queues yet.</p>`;
-  return `<table><tr><th>Queue</th><th class="num">Ready</th><th>By priority</th><th class="num">Leased</th><th class="num">Delayed</th><th class="num">Dead</th><th class="num">Lag</th><th></th></tr>
-    ${queues.map(q => `<tr><td>${esc(q.queue)}</td><td class="num">${q.ready}</td>
-      <td class="mono">${esc(Object.entries(q.readyByPriority || {}).map(([p, n]) => p + ":" + n).join(" "))}</td>
-      <td class="num">${q.leased}</td><td class="num">${q.delayed}</td><td class="num ${q.dead ? "bad" : ""}">${q.dead}</td>
-      <td class="num">${q.lagSeconds}s</td>
-      <td class="row-actions">${button("Purge", "danger", () => purge(q.queue))}</td></tr>`).join("")}</table>`;
+  if (!queues.length) return muted("No queues yet.");
+  return table([["Queue"], ["Ready", "num"], ["By priority"], ["Leased", "num"], ["Delayed", "num"], ["Dead", "num"], ["Lag", "num"], [""]],
+    queues.map(q => el("tr", null, td(q.queue), td(q.ready, "num"),
+      td(Object.entries(q.readyByPriority || {}).map(([p, n]) => p + ":" + n).join(" "), "mono"),
+      td(q.leased, "num"), td(q.delayed, "num"), td(q.dead, "num" + (q.dead ? " bad" : "")), td(q.lagSeconds + "s", "num"),
+      td(button("Purge", "danger", () => purge(q.queue)), "row-actions"))));
 }
 
 function purge(queue) {
   const typed = prompt(`Purge deletes every ready and delayed message of "${queue}". Type the queue name to confirm:`);
-  if (typed === queue) act(`purged ${queue}`, `/api/queues/${encodeURIComponent(queue)}/purge?confirm=${encodeURIComponent(queue)}`);
+  if (typed === queue) act(`purged ${queue}`, `/api/queues/${encodeURIComponent(queue)}/purge` + query({ confirm: queue }));
 }
 
-async function queues() {
+async function queues(params) {
   const o = await api("/api/overview");
-  readOnly = o.readOnly;
-  main.innerHTML = `<h1>Queues</h1>${queuesTable(o.queues)}`;
+  const filter = (params.get("q") || "").toLowerCase();
+  const list = o.queues.filter(q => q.queue.toLowerCase().includes(filter)).sort((a, b) => natural(a.queue, b.queue));
+  const form = el("form", { class: "inline", id: "queue-filter", onsubmit: e => {
+    e.preventDefault();
+    location.hash = "#/queues" + query({ q: new FormData(e.target).get("q") });
+  } }, el("label", null, "Name contains", el("input", { name: "q", value: params.get("q") || "" })), el("button", { type: "submit" }, "Filter"));
+  show(el("h1", null, "Queues ", el("span", { class: "muted" }, filter ? `(${list.length} of ${o.queues.length})` : `(${o.queues.length})`)),
+    form, queuesTable(list));
 }
 
 async function workers() {
   const ws = await api("/api/workers");
-  main.innerHTML = `<h1>Workers</h1>${ws.length ? `<table><tr><th>Name</th><th>Host</th><th>PID</th><th>Queues</th><th>Concurrency</th><th>Running</th><th>Heartbeat</th><th class="num">Processed</th><th class="num">Failed</th><th>Health</th></tr>
-    ${ws.map(w => `<tr><td>${esc(w.name)}</td><td>${esc(w.host)}</td><td class="num">${w.pid}</td><td>${esc(w.queues.join(", "))}</td>
-      <td>${w.concurrency} (${esc(w.pool)})</td>
-      <td>${w.running.map(r => `${taskLink(r.id)} ${esc(r.name)} <span class="muted">${ago(r.startedAt)}</span>`).join("<br>") || "-"}</td>
-      <td>${w.heartbeatAgeSeconds}s ago</td><td class="num">${w.processed}</td><td class="num">${w.failed}</td>
-      <td>${w.healthy ? `<span class="SUCCESS">ok</span>` : `<span class="bad">not consuming</span>`}</td></tr>`).join("")}</table>` : `<p class="muted">No live workers.</p>`}`;
+  ws.sort((a, b) => natural(a.name, b.name));
+  show(el("h1", null, "Workers"), ws.length
+    ? table([["Name"], ["Host"], ["PID", "num"], ["Queues"], ["Concurrency"], ["Running"], ["Heartbeat"], ["Processed", "num"], ["Failed", "num"], ["Health"]],
+      ws.map(w => el("tr", null, td(w.name), td(w.host), td(w.pid, "num"), td(w.queues.join(", ")),
+        td(`${w.concurrency} (${w.pool})`),
+        td(w.running.length ? w.running.map(r => el("div", null, taskLink(r.id), " ", r.name, " ", el("span", { class: "muted" }, ago(r.startedAt)))) : "-"),
+        td(w.heartbeatAgeSeconds + "s ago"), td(w.processed, "num"), td(w.failed, "num"),
+        td(w.healthy ? el("span", { class: "SUCCESS" }, "ok") : el("span", { class: "bad" }, "not consuming")))))
+    : muted("No live workers."));
 }
 
 async function tasks(params) {
-  const q = new URLSearchParams();
-  for (const k of ["id", "name", "state", "queue", "from", "to", "after", "parent"]) if (params.get(k)) q.set(k, params.get(k));
-  const page = await api("/api/tasks?" + q);
-  const v = k => esc(params.get(k) || "");
+  const q = {};
+  for (const k of ["id", "name", "state", "queue", "from", "to", "after", "parent"]) q[k] = params.get(k);
+  const page = await api("/api/tasks" + query(q));
+  const input = (name, attrs) => el("input", { name, value: params.get(name) || "", ...attrs });
   const states = ["", "RECEIVED", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
-  main.innerHTML = `<h1>Tasks</h1>
-    <form class="filters" id="search">
-      <label>ID<input name="id" value="${v("id")}" size="38"></label>
-      <label>Name<input name="name" value="${v("name")}"></label>
-      <label>State<select name="state">${states.map(s => `<option ${s === (params.get("state") || "").toUpperCase() ? "selected" : ""}>${s}</option>`).join("")}</select></label>
-      <label>Queue<input name="queue" value="${v("queue")}" size="10"></label>
-      <label>From<input name="from" value="${v("from")}" placeholder="2026-01-01T00:00:00Z"></label>
-      <label>To<input name="to" value="${v("to")}" placeholder="2026-01-02T00:00:00Z"></label>
-      <button type="submit">Search</button>
-    </form>
-    ${tasksTable(page.tasks)}
-    ${page.next ? `<p><a id="next" href="#/tasks?${esc(new URLSearchParams({ ...Object.fromEntries(q), after: page.next }))}">Next page →</a></p>` : ""}`;
-  document.getElementById("search").onsubmit = e => {
+  const chosen = (params.get("state") || "").toUpperCase();
+  const form = el("form", { class: "filters", id: "search", onsubmit: e => {
     e.preventDefault();
-    const f = new URLSearchParams();
-    for (const [k, val] of new FormData(e.target)) if (val) f.set(k, val);
-    location.hash = "#/tasks?" + f;
-  };
+    location.hash = "#/tasks" + query(Object.fromEntries(new FormData(e.target)));
+  } },
+  el("label", null, "ID", input("id", { size: 38 })),
+  el("label", null, "Name", input("name")),
+  el("label", null, "State", el("select", { name: "state" }, states.map(s => el("option", { selected: s === chosen }, s)))),
+  el("label", null, "Queue", input("queue", { size: 10 })),
+  el("label", null, "From", input("from", { placeholder: "2026-01-01T00:00:00Z" })),
+  el("label", null, "To", input("to", { placeholder: "2026-01-02T00:00:00Z" })),
+  el("button", { type: "submit" }, "Search"));
+  show(el("h1", null, "Tasks"), form, tasksTable(page.tasks),
+    page.next ? el("p", null, el("a", { id: "next", href: "#/tasks" + query({ ...q, after: page.next }) }, "Next page →")) : null);
 }
 
 async function task(id) {
   const d = await api("/api/tasks/" + encodeURIComponent(id));
   const t = d.task;
   const done = ["SUCCESS", "FAILURE", "REVOKED"].includes(t.state); // nothing left to revoke
-  const progress = t.progress && t.progress.total ? Math.min(100, Math.round((100 * (t.progress.current || 0)) / t.progress.total)) : null;
-  main.innerHTML = `<h1>Task <span class="mono">${esc(t.id)}</span></h1>
-    ${done ? "" : `<p>${button("Revoke", "danger", () => confirm("Revoke task " + t.id + "? A queued task will not run; a running one is cancelled.") && act("revoke sent", `/api/tasks/${encodeURIComponent(t.id)}/revoke`))}</p>`}
-    <dl>
-      <dt>Name</dt><dd>${esc(t.name)}</dd><dt>State</dt><dd>${state(t.state)}${t.reason ? " (" + esc(t.reason) + ")" : ""}</dd>
-      <dt>Queue</dt><dd>${esc(t.queue)}</dd><dt>Worker</dt><dd>${esc(t.worker)}</dd><dt>Attempt</dt><dd>${esc(t.attempt)}</dd>
-      <dt>Parent</dt><dd>${t.parentId ? taskLink(t.parentId) : "-"}</dd>
-      ${progress !== null ? `<dt>Progress</dt><dd><div class="progress"><div style="width:${progress}%"></div></div> ${progress}% <span class="mono">${esc(JSON.stringify(t.progress))}</span></dd>` : ""}
-    </dl>
-    <h2>Arguments</h2><pre>${esc(JSON.stringify(t.args ?? null, null, 2))}</pre>
-    ${t.result !== undefined ? `<h2>Result</h2><pre>${esc(JSON.stringify(t.result, null, 2))}</pre>` : ""}
-    ${t.error ? `<h2>Error</h2><p class="bad">${esc(t.error.type)}: ${esc(t.error.message)}</p><pre id="traceback">${esc(t.error.traceback || "(no traceback)")}</pre>` : ""}
-    <h2>Timeline</h2><table id="timeline"><tr><th>When</th><th>What</th><th>Detail</th></tr>
-      ${d.timeline.map(e => `<tr><td>${time(e.at, true)}</td><td><span class="step ${esc(e.what)}">${esc(e.what)}</span></td><td>${stepDetail(e)}</td></tr>`).join("")}</table>
-    <p class="muted">Steps come from the event log while it keeps them; older ones are told from the stored status (marked “from status”).</p>
-    <h2>Children</h2>${tasksTable(d.children)}`;
+  const p = t.progress;
+  const progress = p && p.total ? Math.min(100, Math.max(0, Math.round((100 * (p.current || 0)) / p.total))) : null;
+  const row = (label, value) => [el("dt", null, label), el("dd", null, value)];
+  show(
+    el("h1", null, "Task ", el("span", { class: "mono" }, t.id)),
+    done ? null : el("p", null, button("Revoke", "danger", () => confirm("Revoke task " + t.id + "? A queued task will not run; a running one is cancelled.") && act("revoke sent", `/api/tasks/${encodeURIComponent(t.id)}/revoke`))),
+    el("dl", null,
+      row("Name", t.name), row("State", [state(t.state), t.reason ? " (" + t.reason + ")" : null]),
+      row("Queue", t.queue), row("Worker", t.worker), row("Attempt", t.attempt),
+      row("Parent", t.parentId ? taskLink(t.parentId) : "-"),
+      progress !== null ? row("Progress", [el("progress", { max: 100, value: progress }), ` ${progress}% `, el("span", { class: "mono" }, JSON.stringify(p))]) : null),
+    el("h2", null, "Arguments"), el("pre", { id: "args" }, JSON.stringify(t.args ?? null, null, 2)),
+    t.result !== undefined ? [el("h2", null, "Result"), el("pre", { id: "result" }, JSON.stringify(t.result, null, 2))] : null,
+    t.error ? [el("h2", null, "Error"), el("p", { class: "bad" }, errorText(t.error)), el("pre", { id: "traceback" }, t.error.traceback || "(no traceback)")] : null,
+    el("h2", null, "Timeline"),
+    table([["When"], ["What"], ["Detail"]],
+      d.timeline.map(e => el("tr", null, td(time(e.at, true)), td(el("span", { class: "step " + e.what }, e.what)), td(stepDetail(e)))),
+      { id: "timeline" }),
+    muted("Steps come from the event log while it keeps them; older ones are told from the stored status (marked “from status”)."),
+    el("h2", null, "Children"), tasksTable(d.children));
   return done; // a task still to finish redraws on events
 }
 
 // One timeline step's detail: errors are objects in the status and strings in events.
 function stepDetail(e) {
   const parts = [];
-  if (e.attempt) parts.push("attempt " + esc(e.attempt));
-  if (e.worker) parts.push("on " + esc(e.worker));
-  if (e.runtimeMs !== undefined) parts.push("ran " + esc(e.runtimeMs) + " ms");
+  if (e.attempt) parts.push("attempt " + e.attempt);
+  if (e.worker) parts.push("on " + e.worker);
+  if (e.runtimeMs !== undefined) parts.push("ran " + e.runtimeMs + " ms");
   if (e.eta) parts.push("again at " + time(e.eta, true));
-  if (e.reason) parts.push(esc(String(e.reason).toLowerCase().replace(/_/g, " ")));
-  if (e.error) {
-    const text = typeof e.error === "string" ? e.error : e.error.type + ": " + (e.error.message || "");
-    parts.push(`<span class="bad">${esc(text)}</span>`);
-  }
-  if (e.source === "status") parts.push(`<span class="muted">(from status)</span>`);
-  return parts.join(" ");
+  if (e.reason) parts.push(String(e.reason).toLowerCase().replace(/_/g, " "));
+  if (e.error) parts.push(el("span", { class: "bad" }, errorText(e.error)));
+  if (e.source === "status") parts.push(el("span", { class: "muted" }, "(from status)"));
+  return parts.flatMap((p, i) => (i ? [" ", p] : [p]));
 }
 
 async function deadLetters(params) {
   const queue = params.get("queue") || "";
-  const d = await api("/api/dead-letters?limit=100" + (queue ? "&queue=" + encodeURIComponent(queue) : ""));
-  const qp = queue ? "?queue=" + encodeURIComponent(queue) : "";
-  main.innerHTML = `<h1>Dead letters <span class="muted">(${d.total})</span></h1>
-    <form class="inline" id="dlq"><label>Queue<input name="queue" value="${esc(queue)}"></label><button type="submit">Filter</button>
-      ${button("Re-drive all" + (queue ? " in " + queue : ""), "", () => confirm("Re-drive every dead letter" + (queue ? " of " + queue : "") + "?") && act("re-driven", "/api/dead-letters/redrive" + qp))}
-      ${button("Discard all" + (queue ? " in " + queue : ""), "danger", () => confirm("Discard every dead letter" + (queue ? " of " + queue : "") + "?") && act("discarded", "/api/dead-letters/discard" + qp))}</form>
-    ${d.deadLetters.length ? `<table><tr><th>ID</th><th>Task</th><th>Queue</th><th>Reason</th><th>Attempts</th><th>Failed</th><th>Error</th><th></th></tr>
-    ${d.deadLetters.map(x => `<tr><td>${taskLink(x.id)}</td><td>${esc(x.taskName || "?")}</td><td>${esc(x.queue)}</td>
-      <td class="bad">${esc(x.reason)}</td><td class="num">${x.attempts}</td><td>${time(x.failedAt)}</td>
-      <td>${esc(x.error ? x.error.type + ": " + (x.error.message || "") : "")}</td>
-      <td class="row-actions">${button("Re-drive", "", () => act("re-driven " + x.id, `/api/dead-letters/${encodeURIComponent(x.id)}/redrive`))}${button("Discard", "danger", () => act("discarded " + x.id, `/api/dead-letters/${encodeURIComponent(x.id)}/discard`))}</td></tr>`).join("")}</table>` : `<p class="muted">No dead letters.</p>`}`;
-  document.getElementById("dlq").onsubmit = e => {
+  const d = await api("/api/dead-letters" + query({ limit: 100, queue }));
+  const qp = query({ queue });
+  const inQueue = queue ? " in " + queue : "";
+  const form = el("form", { class: "inline", id: "dlq", onsubmit: e => {
     e.preventDefault();
-    const q = new FormData(e.target).get("queue");
-    location.hash = "#/dead-letters" + (q ? "?queue=" + encodeURIComponent(q) : "");
-  };
+    location.hash = "#/dead-letters" + query({ queue: new FormData(e.target).get("queue") });
+  } },
+  el("label", null, "Queue", el("input", { name: "queue", value: queue })), el("button", { type: "submit" }, "Filter"),
+  button("Re-drive all" + inQueue, "", () => confirm("Re-drive every dead letter" + (queue ? " of " + queue : "") + "?") && act("re-driven", "/api/dead-letters/redrive" + qp)),
+  button("Discard all" + inQueue, "danger", () => confirm("Discard every dead letter" + (queue ? " of " + queue : "") + "?") && act("discarded", "/api/dead-letters/discard" + qp)));
+  show(el("h1", null, "Dead letters ", el("span", { class: "muted" }, `(${d.total})`)), form,
+    d.deadLetters.length
+      ? table([["ID"], ["Task"], ["Queue"], ["Reason"], ["Attempts", "num"], ["Failed"], ["Error"], [""]],
+        d.deadLetters.map(x => el("tr", null, td(taskLink(x.id)), td(x.taskName || "?"), td(x.queue), td(x.reason, "bad"),
+          td(x.attempts, "num"), td(time(x.failedAt)), td(errorText(x.error)),
+          td([button("Re-drive", "", () => act("re-driven " + x.id, `/api/dead-letters/${encodeURIComponent(x.id)}/redrive`)),
+            button("Discard", "danger", () => act("discarded " + x.id, `/api/dead-letters/${encodeURIComponent(x.id)}/discard`))], "row-actions"))))
+      : muted("No dead letters."));
 }
 
 async function schedules() {
   const list = await api("/api/schedules");
+  list.sort((a, b) => natural(a.name, b.name));
   const path = (n, verb) => `/api/schedules/${encodeURIComponent(n)}/${verb}`;
-  main.innerHTML = `<h1>Schedules</h1>
-    ${list.length ? `<table><tr><th>Name</th><th>Task</th><th>When</th><th>Zone</th><th>Status</th><th>Next</th><th>Last</th><th>Runs</th><th></th></tr>
-    ${list.map(s => `<tr data-schedule="${esc(s.name)}"><td>${esc(s.name)}</td><td>${esc(s.task)}</td><td class="mono">${esc(s.trigger)}</td><td>${esc(s.zone)}</td>
-      <td>${!s.enabled ? `<span class="warn">paused</span>` : s.state.nextFire ? `<span class="SUCCESS">active</span>` : `<span class="muted">finished</span>`}</td>
-      <td>${time(s.state.nextFire)}</td><td>${time(s.state.lastTick)}</td><td class="num">${s.state.totalRuns}</td>
-      <td class="row-actions">${s.enabled ? button("Pause", "", () => act("paused " + s.name, path(s.name, "pause"))) : button("Resume", "", () => act("resumed " + s.name, path(s.name, "resume")))}
-        ${button("Run now", "", () => act("sent " + s.name, path(s.name, "run")))}
-        ${button("Edit", "", () => editSchedule(s))}
-        ${button("Delete", "danger", () => confirm("Delete schedule " + s.name + "?") && act("deleted " + s.name, path(s.name, "delete")))}</td></tr>`).join("")}</table>` : `<p class="muted">No schedules.</p>`}
-    ${readOnly ? "" : `<h2>New schedule</h2>
-    <form class="inline" id="new-schedule">
-      <label>Name<input name="name" required></label><label>Task<input name="task" required></label>
-      <label>When<input name="trigger" required placeholder="0 2 * * *  |  every PT15M  |  at 2026-12-24T17:00:00Z" size="34"></label>
-      <label>Zone<input name="zone" value="UTC" size="12"></label><label>Queue<input name="queue" size="10"></label>
-      <label>Arguments (JSON)<input name="args" placeholder='["bob"] or {"to": "ada"}'></label>
-      <label>Missed runs<select name="missedRuns"><option>skip</option><option>run-once</option><option>catch-up</option></select></label>
-      <button type="submit">Create</button></form>`}`;
-  const form = document.getElementById("new-schedule");
-  if (form) form.onsubmit = e => {
+  const status = s => !s.enabled ? el("span", { class: "warn" }, "paused")
+    : s.state.nextFire ? el("span", { class: "SUCCESS" }, "active") : el("span", { class: "muted" }, "finished");
+  show(el("h1", null, "Schedules"),
+    list.length
+      ? table([["Name"], ["Task"], ["When"], ["Zone"], ["Status"], ["Next"], ["Last"], ["Runs", "num"], [""]],
+        list.map(s => el("tr", { "data-schedule": s.name }, td(s.name), td(s.task), td(s.trigger, "mono"), td(s.zone), td(status(s)),
+          td(time(s.state.nextFire)), td(time(s.state.lastTick)), td(s.state.totalRuns, "num"),
+          td([s.enabled ? button("Pause", "", () => act("paused " + s.name, path(s.name, "pause"))) : button("Resume", "", () => act("resumed " + s.name, path(s.name, "resume"))),
+            button("Run now", "", () => act("sent " + s.name, path(s.name, "run"))),
+            button("Edit", "", () => editSchedule(s)),
+            button("Delete", "danger", () => confirm("Delete schedule " + s.name + "?") && act("deleted " + s.name, path(s.name, "delete")))], "row-actions"))))
+      : muted("No schedules."),
+    readOnly ? null : [el("h2", null, "New schedule"), newScheduleForm()]);
+}
+
+function newScheduleForm() {
+  const field = (label, name, attrs) => el("label", null, label, el("input", { name, ...attrs }));
+  return el("form", { class: "inline", id: "new-schedule", onsubmit: e => {
     e.preventDefault();
     const f = Object.fromEntries(new FormData(e.target));
     const body = { name: f.name, task: f.task, trigger: f.trigger, zone: f.zone || "UTC", missedRuns: f.missedRuns };
@@ -286,7 +319,13 @@ async function schedules() {
       } catch (err) { toast("Arguments are not valid JSON", true); return; }
     }
     act("created " + f.name, "/api/schedules", body);
-  };
+  } },
+  field("Name", "name", { required: true }), field("Task", "task", { required: true }),
+  field("When", "trigger", { required: true, placeholder: "0 2 * * *  |  every PT15M  |  at 2026-12-24T17:00:00Z", size: 34 }),
+  field("Zone", "zone", { value: "UTC", size: 12 }), field("Queue", "queue", { size: 10 }),
+  field("Arguments (JSON)", "args", { placeholder: '["bob"] or {"to": "ada"}' }),
+  el("label", null, "Missed runs", el("select", { name: "missedRuns" }, ["skip", "run-once", "catch-up"].map(m => el("option", null, m)))),
+  el("button", { type: "submit" }, "Create"));
 }
 
 function editSchedule(s) {
@@ -294,11 +333,12 @@ function editSchedule(s) {
   if (trigger && trigger !== s.trigger) act("edited " + s.name, `/api/schedules/${encodeURIComponent(s.name)}`, { trigger });
 }
 
-// ---- routing and live updates ----
+// ---- routing, the backend's state and live updates ----
 
 async function route() {
-  const [path, query] = (location.hash.slice(1) || "/overview").split("?");
-  const params = new URLSearchParams(query || "");
+  const hash = location.hash.slice(1) || "/overview";
+  const [path, q] = hash.split("?");
+  const params = new URLSearchParams(q || "");
   const parts = path.split("/").filter(Boolean);
   const page = parts[0] || "overview";
   document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.page === page));
@@ -308,29 +348,94 @@ async function route() {
     if (page === "tasks" && parts[1]) finished = await task(decodeURIComponent(parts.slice(1).join("/")));
     else if (page === "tasks") await tasks(params);
     else await (pages[page] || overview)(params);
+    shown = { hash, at: new Date() };
+    if (!backend.up) Object.assign(backend, { up: true, since: null, error: null }); // it answered
+    main.classList.remove("stale");
     const live = page === "overview" || page === "workers" || page === "queues" || (page === "tasks" && parts[1] && !finished);
     refresh = live ? () => route() : null;
   } catch (e) {
-    main.innerHTML = `<h1>Error</h1><p class="bad">${esc(e.message)}</p>`;
+    if (e.status === 503 && shown && shown.hash === hash) {
+      toast(e.message, true); // keep the last figures; the banner marks them stale if it is down
+    } else {
+      shown = null;
+      show(el("h1", null, "Error"), el("p", { class: "bad", id: "error" }, e.message));
+    }
   }
+  showState();
+}
+
+function backendState(s) {
+  const wasDown = !backend.up;
+  backend.up = !!s.up;
+  backend.since = s.since || null;
+  backend.error = s.up ? null : s.error;
+  showState();
+  if (backend.up && wasDown) route();
+}
+
+function showState() {
+  const dot = document.getElementById("live");
+  dot.classList.toggle("on", streaming && backend.up);
+  dot.classList.toggle("down", !backend.up);
+  dot.title = !backend.up ? "the backend is not answering" : streaming ? "live updates" : "live updates paused: reconnecting";
+  const banner = document.getElementById("banner");
+  banner.hidden = backend.up;
+  if (!backend.up) {
+    banner.replaceChildren();
+    add(banner, [el("strong", null, "The backend is not answering"), backend.since ? " since " + time(backend.since) : "",
+      backend.error ? [": ", el("span", { class: "mono" }, backend.error)] : "",
+      shown ? ". The figures below are from " + time(shown.at.toISOString()) + " and may be stale." : "."]);
+  }
+  main.classList.toggle("stale", !backend.up && !!shown);
 }
 
 function live() {
-  const dot = document.getElementById("live");
   const source = new EventSource("/api/events/stream");
   let pending = false;
-  source.onopen = () => dot.classList.add("on");
-  source.onerror = () => dot.classList.remove("on");
+  source.onopen = () => { streaming = true; showState(); };
+  source.onerror = () => { streaming = false; showState(); };
   const onEvent = () => {
     if (!refresh || pending) return;
     pending = true;
-    setTimeout(() => { pending = false; if (refresh) refresh(); }, 2000);
+    setTimeout(function again() {
+      // Not while someone types in a form on the page: the redraw would take their input away.
+      const typing = document.activeElement && main.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+      if (typing) { setTimeout(again, 2000); return; }
+      pending = false;
+      if (refresh) refresh();
+    }, 2000);
   };
   for (const type of ["task-sent", "task-received", "task-started", "task-progress", "task-succeeded", "task-failed", "task-retried", "task-revoked", "worker-online", "worker-offline"]) {
     source.addEventListener(type, onEvent);
   }
+  // A page left for another (and perhaps kept in the back-forward cache) gives its connection back:
+  // a browser opens only six to one server, and lingering streams would hold up the next page.
+  window.addEventListener("pagehide", () => source.close());
+  window.addEventListener("pageshow", e => { if (e.persisted) location.reload(); });
+  source.addEventListener("backend", e => backendState(JSON.parse(e.data)));
+  // The log started again (say Redis came back empty): what is on the page may be gone.
+  source.addEventListener("log-restarted", () => { if (refresh) refresh(); });
 }
 
-window.addEventListener("hashchange", route);
-api("/api/overview").then(o => { readOnly = o.readOnly; }).catch(() => {}).finally(route);
-live();
+async function start() {
+  try {
+    const s = await api("/api/session");
+    readOnly = s.readOnly;
+    const logout = document.getElementById("logout");
+    logout.hidden = !s.auth;
+    logout.onclick = async () => {
+      try {
+        await api("/logout", { method: "POST" });
+      } finally {
+        location.assign("/login");
+      }
+    };
+  } catch (e) {
+    // the page says what went wrong when it loads its data
+  }
+  window.addEventListener("hashchange", route);
+  route();
+  live();
+}
+
+start();
