@@ -198,7 +198,8 @@ async function workers() {
         td(`${w.concurrency} (${w.pool})`),
         td(w.running.length ? w.running.map(r => el("div", null, taskLink(r.id), " ", r.name, " ", el("span", { class: "muted" }, ago(r.startedAt)))) : "-"),
         td(w.heartbeatAgeSeconds + "s ago"), td(w.processed, "num"), td(w.failed, "num"),
-        td(w.healthy ? el("span", { class: "SUCCESS" }, "ok") : el("span", { class: "bad" }, "not consuming")))))
+        td(w.healthy ? el("span", { class: "SUCCESS" }, "ok")
+          : [el("span", { class: "bad" }, "not consuming"), w.problem ? el("div", { class: "muted" }, w.problem) : null]))))
     : muted("No live workers."));
 }
 
