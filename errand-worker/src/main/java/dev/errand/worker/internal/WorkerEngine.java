@@ -12,7 +12,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,9 +46,6 @@ public final class WorkerEngine {
   /** How long the fetch loop waits for room for a larger batch while work is prefetched. */
   static final long BATCH_WAIT_MS = 20;
 
-  /** How often running and prefetched tasks are checked for revocation. */
-  static final Duration REVOCATION_CHECK = Duration.ofSeconds(1);
-
   /** Heartbeats go to the registry every interval, but to the event log at most this often. */
   static final Duration HEARTBEAT_EVENT_INTERVAL = Duration.ofMinutes(1);
 
@@ -71,6 +67,8 @@ public final class WorkerEngine {
   private final BackendHealth health;
   private final ThreadFactory slotFactory;
   private final WorkerInfoSource info;
+  private final PeriodicDuties duties;
+  private final WorkerHealth stalls;
 
   private final LinkedBlockingDeque<Execution> prefetched = new LinkedBlockingDeque<>();
   private final Map<String, Execution> running = new ConcurrentHashMap<>();
@@ -92,13 +90,7 @@ public final class WorkerEngine {
   private volatile State state = State.NEW;
   private volatile boolean halted;
   private volatile Instant startedAt;
-  private volatile Instant lastRenew;
-  private volatile Instant lastRevocationCheck;
   private volatile Instant lastHeartbeatEvent;
-  private volatile long lastFetchLoopNanos = System.nanoTime();
-  private volatile long lastTickNanos = System.nanoTime();
-  private volatile int claimFailures;
-  private volatile String lastClaimError;
 
   public WorkerEngine(
       Backend backend,
@@ -126,6 +118,10 @@ public final class WorkerEngine {
     this.heartbeats = Executors.newSingleThreadScheduledExecutor(daemon("errand-heartbeat"));
     // Events too: publishing them must never hold up lease renewal on a busy store.
     this.eventFlusher = Executors.newSingleThreadScheduledExecutor(daemon("errand-events"));
+    this.stalls = new WorkerHealth(options, writer);
+    this.duties =
+        new PeriodicDuties(
+            backend, runner, options, clock, running, prefetched, health, this::abandon);
     this.fetcher = new Thread(this::fetchLoop, "errand-fetch");
     this.fetcher.setDaemon(true);
   }
@@ -145,8 +141,7 @@ public final class WorkerEngine {
     }
     state = State.RUNNING;
     startedAt = clock.instant();
-    lastRenew = startedAt;
-    lastRevocationCheck = startedAt;
+    duties.start(startedAt);
     for (int i = 0; i < options.concurrency(); i++) {
       startSlot();
     }
@@ -181,7 +176,7 @@ public final class WorkerEngine {
     long batchDeadline = 0;
     int max = options.concurrency() + options.prefetch();
     while (state == State.RUNNING && !halted) {
-      lastFetchLoopNanos = System.nanoTime();
+      stalls.fetchLoopTurned();
       int free = max - inFlight.get();
       if (options.maxTasks() > 0) {
         // Never take more than the task limit: the process is replaced after exactly that many.
@@ -215,18 +210,17 @@ public final class WorkerEngine {
             backend
                 .broker()
                 .claim(options.queues(), free, options.leaseDuration(), options.pollInterval());
-        claimFailures = 0;
+        stalls.claimed();
         backoffMs = 100;
         health.answered();
       } catch (InterruptedException e) {
         continue;
       } catch (RuntimeException e) {
-        claimFailures++;
-        lastClaimError = e.toString();
+        int failures = stalls.claimFailed(e);
         Duration backoff = Duration.ofMillis(backoffMs);
         log.warn(
             "cannot claim from the broker (attempt {}), retrying in {} ms: {}",
-            claimFailures,
+            failures,
             backoffMs,
             e.toString());
         Outcomes.safely(() -> listener.brokerUnavailable(e, backoff));
@@ -334,58 +328,18 @@ public final class WorkerEngine {
   }
 
   private void tick() {
-    if (halted) {
-      return;
-    }
-    lastTickNanos = System.nanoTime();
-    try {
-      Instant now = clock.instant();
-      enforceTimeLimits(now);
-      releaseHeldRetries();
-      if (!now.isBefore(lastRevocationCheck.plus(REVOCATION_CHECK))) {
-        lastRevocationCheck = now;
-        checkRevocations();
-      }
-      if (!now.isBefore(lastRenew.plus(options.leaseRenewInterval()))) {
-        lastRenew = now;
-        renewLeases();
-      }
-    } catch (Throwable t) {
-      // Never let an exception cancel the timer: leases would stop being renewed.
-      log.error("worker timer failed; continuing", t);
+    if (!halted) {
+      stalls.ticked();
+      duties.tick();
     }
   }
 
-  private void enforceTimeLimits(Instant now) {
-    for (Execution e : running.values()) {
-      if (e.startedAt() == null || e.isSettled()) {
-        continue;
-      }
-      Instant hard = e.hardDeadline();
-      if (hard != null && !now.isBefore(hard)) {
-        if (runner.timeOut(e)) {
-          slots.remove(e.thread());
-          abandoned.add(e.thread());
-          if (state == State.RUNNING) {
-            startSlot(); // keep the full concurrency
-          }
-        }
-        continue;
-      }
-      Instant soft = e.softDeadline();
-      if (soft != null && !e.softLimitHit() && !now.isBefore(soft)) {
-        log.warn("task {} [{}] passed its soft time limit; interrupting it", e.name(), e.id());
-        e.softLimit();
-      }
-    }
-  }
-
-  /** Sends the retries held back for stuck threads that have ended since. */
-  private void releaseHeldRetries() {
-    for (Execution e : running.values()) {
-      if (e.heldRetry != null && !e.thread().isAlive()) {
-        runner.releaseHeldRetry(e);
-      }
+  /** The timer settled {@code e} at its hard limit: its thread is abandoned, its slot replaced. */
+  private void abandon(Execution e) {
+    slots.remove(e.thread());
+    abandoned.add(e.thread());
+    if (state == State.RUNNING) {
+      startSlot(); // keep the full concurrency
     }
   }
 
@@ -425,56 +379,6 @@ public final class WorkerEngine {
       }
     }
     return false;
-  }
-
-  private List<Execution> held() {
-    // Settled attempts whose outcome is still being written keep their lease until the ack.
-    List<Execution> held = new ArrayList<>(running.size() + prefetched.size());
-    held.addAll(running.values());
-    held.addAll(prefetched);
-    return held;
-  }
-
-  private void renewLeases() {
-    List<Execution> held = held();
-    if (held.isEmpty()) {
-      return;
-    }
-    List<Delivery> deliveries = new ArrayList<>(held.size());
-    for (Execution e : held) {
-      deliveries.add(e.delivery());
-    }
-    Set<String> lost = backend.broker().renew(deliveries, options.leaseDuration());
-    health.answered();
-    for (Execution e : held) {
-      if (lost.contains(e.id())) {
-        if (prefetched.remove(e)) {
-          e.abandonWithoutOutcome();
-          log.warn(
-              "lease of prefetched task [{}] was lost; dropped it (another worker has it)", e.id());
-        } else if (!e.isSettled()) {
-          log.warn("lease of running task {} [{}] was lost; it may run twice", e.name(), e.id());
-        }
-      }
-    }
-  }
-
-  private void checkRevocations() {
-    List<Execution> held = held();
-    if (held.isEmpty()) {
-      return;
-    }
-    Map<String, Execution> byId = new HashMap<>();
-    for (Execution e : held) {
-      byId.put(e.id(), e);
-    }
-    for (String id : backend.results().revoked(byId.keySet())) {
-      Execution e = byId.get(id);
-      if (!e.revoked() && !e.isSettled()) {
-        log.info("task {} [{}] was revoked; stopping it", e.name(), id);
-        e.revoke();
-      }
-    }
   }
 
   private void heartbeat() {
@@ -527,40 +431,7 @@ public final class WorkerEngine {
     if (halted || state != State.RUNNING) {
       return "not running (" + (halted ? "halted" : state.name().toLowerCase()) + ")";
     }
-    List<String> problems = new ArrayList<>(2);
-    if (!fetcher.isAlive()) {
-      problems.add("its fetch thread has died");
-    }
-    if (claimFailures > 0) {
-      problems.add("claims fail (" + claimFailures + " in a row): " + lastClaimError);
-    }
-    long now = System.nanoTime();
-    Duration bound = options.stallTimeout();
-    Duration fetchBound = max(bound, options.pollInterval().multipliedBy(3));
-    if (now - lastFetchLoopNanos > fetchBound.toNanos()) {
-      problems.add("its fetch loop has been stuck for " + seconds(now - lastFetchLoopNanos));
-    }
-    if (now - lastTickNanos > bound.toNanos()) {
-      problems.add(
-          "its timer (time limits, lease renewal, revocations) has been stuck for "
-              + seconds(now - lastTickNanos));
-    }
-    OutcomeWriter.Stall stall = writer.stall();
-    if (stall != null && stall.duration().compareTo(bound) > 0) {
-      problems.add(
-          "task outcomes could not be written for "
-              + seconds(now - stall.sinceNanos())
-              + (stall.lastError() == null ? " (a write is blocked)" : ": " + stall.lastError()));
-    }
-    return problems.isEmpty() ? null : String.join("; ", problems);
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
-  }
-
-  private static String seconds(long nanos) {
-    return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
+    return stalls.problem(fetcher.isAlive());
   }
 
   private void emit(EventType type) {
