@@ -1,11 +1,10 @@
 package dev.errand.redis.internal;
 
 import dev.errand.BackendException;
+import dev.errand.spi.CorrectedClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,19 +21,16 @@ import org.slf4j.LoggerFactory;
  * eta and expiry a producer sends) this clock is the process clock corrected by its offset to
  * {@code TIME}: measured at connect (the best of three round trips, half the round trip taken off)
  * and again every {@link #REFRESH} in the background of a read. An offset beyond {@link
- * #WARN_OFFSET} is logged as a WARN naming both clocks.
+ * CorrectedClock#WARN_OFFSET} is logged as a WARN naming both clocks.
  *
  * <p><b>Given time</b> (any other clock, say a test's settable one): that clock decides everything
  * and scripts are passed its time.
  *
  * <p>Thread-safe.
  */
-public final class RedisClock extends Clock {
+public final class RedisClock extends CorrectedClock {
 
   private static final Logger log = LoggerFactory.getLogger(RedisClock.class);
-
-  /** An offset to Redis's clock beyond this is logged as a warning: 1 s. */
-  public static final Duration WARN_OFFSET = Duration.ofSeconds(1);
 
   /** How often the offset is measured again: every 30 s, while the clock is read. */
   public static final Duration REFRESH = Duration.ofSeconds(30);
@@ -45,17 +41,14 @@ public final class RedisClock extends Clock {
   private static final long GOOD_RTT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final byte[] SERVER_NOW = new byte[0];
 
-  private final Clock local;
   private final Redis redis; // null: given time
   private final long refreshNanos;
   private final AtomicBoolean refreshing = new AtomicBoolean();
-  private volatile long offsetMillis;
   private volatile long measuredAtNanos;
   private long acceptRttNanos = GOOD_RTT_NANOS;
-  private Long warnedOffset; // guarded by this: the offset last warned about, null if none
 
   private RedisClock(Clock local, Redis redis, Duration refresh) {
-    this.local = local;
+    super(local, log);
     this.redis = redis;
     this.refreshNanos = refresh.toNanos();
   }
@@ -89,65 +82,30 @@ public final class RedisClock extends Clock {
   public byte[] scriptNow() {
     return redis != null
         ? SERVER_NOW
-        : Long.toString(local.millis()).getBytes(StandardCharsets.US_ASCII);
-  }
-
-  /** How far Redis's clock is ahead of the process clock, in ms (0 in given time). */
-  public long offsetMillis() {
-    return offsetMillis;
+        : Long.toString(local().millis()).getBytes(StandardCharsets.US_ASCII);
   }
 
   @Override
-  public long millis() {
-    refreshIfDue();
-    return local.millis() + offsetMillis;
+  protected String source() {
+    return "the clock of Redis at " + redis.url().display();
   }
 
   @Override
-  public Instant instant() {
-    refreshIfDue();
-    return local.instant().plusMillis(offsetMillis);
+  protected String sourceLabel() {
+    return "Redis TIME";
   }
 
   @Override
-  public ZoneId getZone() {
-    return local.getZone();
-  }
-
-  @Override
-  public Clock withZone(ZoneId zone) {
-    if (zone.equals(getZone())) {
-      return this;
-    }
-    RedisClock self = this;
-    return new Clock() {
-      @Override
-      public ZoneId getZone() {
-        return zone;
-      }
-
-      @Override
-      public Clock withZone(ZoneId z) {
-        return self.withZone(z);
-      }
-
-      @Override
-      public long millis() {
-        return self.millis();
-      }
-
-      @Override
-      public Instant instant() {
-        return self.instant();
-      }
-    };
+  protected String advice() {
+    return "leases, delays, expiry and leadership are decided by Redis's clock and this process"
+        + " corrects its own by the offset, but its log times are off: fix its clock (NTP)";
   }
 
   private void measureNow() {
     long bestRtt = Long.MAX_VALUE;
     long offset = 0;
     for (int i = 0; i < SAMPLES; i++) {
-      long before = local.millis();
+      long before = local().millis();
       long start = System.nanoTime();
       List<byte[]> time = redis.await(redis.async().time(), "read the clock of Redis");
       long rtt = System.nanoTime() - start;
@@ -162,13 +120,14 @@ public final class RedisClock extends Clock {
     update(offset);
   }
 
-  private void refreshIfDue() {
+  @Override
+  protected void refreshIfDue() {
     if (redis == null
         || System.nanoTime() - measuredAtNanos < refreshNanos
         || !refreshing.compareAndSet(false, true)) {
       return;
     }
-    long before = local.millis();
+    long before = local().millis();
     long start = System.nanoTime();
     try {
       redis
@@ -209,32 +168,7 @@ public final class RedisClock extends Clock {
   }
 
   private void update(long offset) {
-    offsetMillis = offset;
     measuredAtNanos = System.nanoTime();
-    synchronized (this) {
-      long bound = WARN_OFFSET.toMillis();
-      if (Math.abs(offset) > bound) {
-        if (warnedOffset == null || Math.abs(offset - warnedOffset) > bound) {
-          warnedOffset = offset;
-          Instant here = local.instant();
-          log.warn(
-              "the clock of this process is {} s {} the clock of Redis at {} (this process: {},"
-                  + " Redis TIME: {}); leases, delays, expiry and leadership are decided by"
-                  + " Redis's clock and this process corrects its own by the offset, but its log"
-                  + " times are off: fix its clock (NTP)",
-              String.format("%.1f", Math.abs(offset) / 1000.0),
-              offset < 0 ? "ahead of" : "behind",
-              redis.url().display(),
-              here,
-              here.plusMillis(offset));
-        }
-      } else if (warnedOffset != null) {
-        warnedOffset = null;
-        log.info(
-            "the clock of this process is within {} ms of the clock of Redis at {} again",
-            Math.abs(offset),
-            redis.url().display());
-      }
-    }
+    offset(offset);
   }
 }

@@ -1,13 +1,12 @@
 package dev.errand.sqlite.internal;
 
 import dev.errand.spi.BackendProvider;
+import dev.errand.spi.CorrectedClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,12 +34,9 @@ import org.slf4j.LoggerFactory;
  * clock unchanged. An offset beyond {@link #WARN_OFFSET} is logged as a WARN naming both clocks.
  * Where {@code /proc} is missing (not Linux) the process clock is used as it is. Thread-safe.
  */
-public final class HostClock extends Clock {
+public final class HostClock extends CorrectedClock {
 
   private static final Logger log = LoggerFactory.getLogger(HostClock.class);
-
-  /** An offset to the host's clock beyond this is logged as a warning: 1 s. */
-  public static final Duration WARN_OFFSET = Duration.ofSeconds(1);
 
   /** How often the offset is measured again: every 30 s, while the clock is read. */
   public static final Duration REFRESH = Duration.ofSeconds(30);
@@ -48,22 +44,19 @@ public final class HostClock extends Clock {
   /** An offset smaller than this is measurement noise, taken as none: 50 ms. */
   public static final Duration TOLERANCE = Duration.ofMillis(50);
 
-  private final Clock local;
   private final Path proc;
   private final Path scratch;
   private final long refreshNanos;
   private final AtomicBoolean measuring = new AtomicBoolean();
-  private volatile long offsetMillis;
   private volatile long measuredAtNanos;
   private volatile boolean available = true;
-  private Long warnedOffset; // guarded by this: the offset last warned about, null if none
 
   /**
    * Measures {@code local} against the kernel's time read under {@code proc} and from files made in
    * {@code scratch}, now and every {@code refresh}.
    */
   HostClock(Clock local, Path proc, Path scratch, Duration refresh) {
-    this.local = local;
+    super(local, log);
     this.proc = proc;
     this.scratch = scratch;
     this.refreshNanos = refresh.toNanos();
@@ -88,36 +81,25 @@ public final class HostClock extends Clock {
         local, Path.of("/proc"), Path.of(System.getProperty("java.io.tmpdir")), REFRESH);
   }
 
-  /** How far the host's clock is ahead of the process clock, in ms (negative: behind). */
-  public long offsetMillis() {
-    return offsetMillis;
+  @Override
+  protected String source() {
+    return "the clock of this host's kernel";
   }
 
   @Override
-  public long millis() {
-    refreshIfDue();
-    return local.millis() + offsetMillis;
+  protected String sourceLabel() {
+    return "the kernel";
   }
 
   @Override
-  public Instant instant() {
-    refreshIfDue();
-    return local.instant().plusMillis(offsetMillis);
+  protected String advice() {
+    return "the SQLite backend decides leases, delays, expiry and leadership by the host's clock"
+        + " and corrects this process's by the offset, but its log times are off: is it run under"
+        + " libfaketime or a virtualized clock?";
   }
 
   @Override
-  public ZoneId getZone() {
-    return local.getZone();
-  }
-
-  @Override
-  public Clock withZone(ZoneId zone) {
-    return zone.equals(getZone())
-        ? this
-        : new HostClock(local.withZone(zone), proc, scratch, Duration.ofNanos(refreshNanos));
-  }
-
-  private void refreshIfDue() {
+  protected void refreshIfDue() {
     if (available
         && System.nanoTime() - measuredAtNanos >= refreshNanos
         && measuring.compareAndSet(false, true)) {
@@ -156,7 +138,7 @@ public final class HostClock extends Clock {
   private record Reading(long offset, long slack) {}
 
   private Reading read(java.util.function.Supplier<OptionalLong> source) {
-    long before = local.millis();
+    long before = local().millis();
     long start = System.nanoTime();
     OptionalLong value = source.get();
     long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -228,28 +210,6 @@ public final class HostClock extends Clock {
   }
 
   private void update(long offset) {
-    offsetMillis = offset;
-    synchronized (this) {
-      long bound = WARN_OFFSET.toMillis();
-      if (Math.abs(offset) > bound) {
-        if (warnedOffset == null || Math.abs(offset - warnedOffset) > bound) {
-          warnedOffset = offset;
-          Instant here = local.instant();
-          log.warn(
-              "the clock of this process is {} s {} the clock of this host's kernel (this"
-                  + " process: {}, the kernel: {}); the SQLite backend decides leases, delays,"
-                  + " expiry and leadership by the host's clock and corrects this process's by the"
-                  + " offset, but its log times are off: is it run under libfaketime or a"
-                  + " virtualized clock?",
-              String.format("%.1f", Math.abs(offset) / 1000.0),
-              offset < 0 ? "ahead of" : "behind",
-              here,
-              here.plusMillis(offset));
-        }
-      } else if (warnedOffset != null) {
-        warnedOffset = null;
-        log.info("the clock of this process agrees with the host's clock again");
-      }
-    }
+    offset(offset);
   }
 }
