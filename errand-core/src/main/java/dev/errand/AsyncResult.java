@@ -33,7 +33,10 @@ public interface AsyncResult<R> {
    * @throws TaskFailedException if the task failed, with the remote error type, message and
    *     traceback
    * @throws TaskRevokedException if the task was revoked or expired
-   * @throws ResultTimeoutException if it is not ready within {@code timeout}
+   * @throws ResultTimeoutException if it is not ready within {@code timeout}; when no live worker
+   *     consumes the task's queue at that moment its message says so, and names the queue ({@link
+   *     ResultTimeoutException#unconsumedQueue()}). That costs one read of the live workers, made
+   *     only when the wait times out.
    * @throws IllegalStateException if the task was sent with {@code ignoreResult}
    * @throws InterruptedException if the waiting thread is interrupted
    */

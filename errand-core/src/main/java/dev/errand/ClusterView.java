@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -133,13 +134,9 @@ public final class ClusterView {
     TreeSet<String> names = new TreeSet<>(NATURAL_ORDER);
     names.addAll(backend.broker().queues());
     names.addAll(dead.keySet());
-    Map<String, Integer> consumers = new HashMap<>();
+    Map<String, Integer> consumers = consumers(live);
     for (WorkerInfo w : live) {
       names.addAll(w.queues());
-      if (w.consuming()) {
-        // A worker listing a queue twice still consumes it once.
-        new TreeSet<>(w.queues()).forEach(q -> consumers.merge(q, 1, Integer::sum));
-      }
     }
     Map<String, QueueStats> stats = new HashMap<>();
     for (String q : names) {
@@ -167,6 +164,22 @@ public final class ClusterView {
     }
     live.sort(Comparator.comparing(WorkerInfo::name, NATURAL_ORDER));
     return new ClusterView(now, queues, live);
+  }
+
+  /**
+   * How many of {@code live} workers consume each queue: those that list it and report they are
+   * consuming ({@link WorkerInfo#consuming()}); a worker listing a queue twice counts once. The
+   * rule behind {@link Queue#consumers()}, for callers that need only this (a timed-out wait for a
+   * result asks it of the task's queue). Queues nobody consumes are absent.
+   */
+  public static Map<String, Integer> consumers(Collection<WorkerInfo> live) {
+    Map<String, Integer> consumers = new HashMap<>();
+    for (WorkerInfo w : live) {
+      if (w.consuming()) {
+        new TreeSet<>(w.queues()).forEach(q -> consumers.merge(q, 1, Integer::sum));
+      }
+    }
+    return consumers;
   }
 
   /** When the view was read (by the clock given to {@link #read}). */

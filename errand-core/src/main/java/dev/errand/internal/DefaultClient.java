@@ -127,13 +127,13 @@ public final class DefaultClient implements Client {
   @Override
   public AsyncResult<JsonNode> result(String id) {
     return new DefaultAsyncResult<>(
-        Objects.requireNonNull(id, "id"), JsonNode.class, false, backend.results(), this);
+        Objects.requireNonNull(id, "id"), JsonNode.class, false, backend.results(), this, null);
   }
 
   @Override
   public <R> AsyncResult<R> result(String id, TaskDef<?, R> task) {
     return new DefaultAsyncResult<>(
-        Objects.requireNonNull(id, "id"), task.resultType(), false, backend.results(), this);
+        Objects.requireNonNull(id, "id"), task.resultType(), false, backend.results(), this, null);
   }
 
   @Override
@@ -254,7 +254,14 @@ public final class DefaultClient implements Client {
       Outgoing o = batch.get(i);
       EnqueueResult r = results.get(i);
       handles.add(
-          new DefaultAsyncResult<>(r.id(), resultType, o.ignoreResult(), backend.results(), this));
+          new DefaultAsyncResult<>(
+              r.id(),
+              resultType,
+              o.ignoreResult(),
+              backend.results(),
+              this,
+              // A duplicate's id is the first task's, which may wait in another queue.
+              r.duplicate() ? null : o.newMessage().queue()));
       if (events != null && !r.duplicate()) {
         TaskMessage m = o.message();
         ObjectNode data = Wire.mapper().createObjectNode();
