@@ -1,15 +1,19 @@
 package dev.errand.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.errand.AsyncResult;
+import dev.errand.ResultTimeoutException;
 import dev.errand.Routes;
 import dev.errand.TaskDef;
 import dev.errand.TaskOptions;
 import dev.errand.worker.internal.RoutingCheck;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,6 +65,25 @@ class WorkerRoutingWarningTest extends WorkerTestSupport {
         .containsExactly(
             "task emails.send routes to queue 'email', which this worker does not consume (it"
                 + " consumes [default]); its messages will wait for another worker");
+  }
+
+  @Test
+  void aWorkerOnItsDefaultQueueWarnsAndAWaitForTheTaskSaysNoWorkerConsumesItsQueue() {
+    // The README's own trap: a task defined on "email", a worker built without naming queues.
+    startWorker(tasks(), o -> {});
+    assertThat(warnings())
+        .containsExactly(
+            "task emails.send routes to queue 'email', which this worker does not consume (it"
+                + " consumes [default]); its messages will wait for another worker");
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> !backend.workers().live().isEmpty());
+
+    AsyncResult<Void> r = client.enqueue(SEND, new Tasks.Job("x"));
+
+    assertThatThrownBy(() -> r.get(Duration.ofMillis(50)))
+        .isInstanceOfSatisfying(
+            ResultTimeoutException.class, e -> assertThat(e.unconsumedQueue()).contains("email"))
+        .hasMessageContaining(
+            "no live worker consumes its queue 'email' (live workers consume [default])");
   }
 
   @Test
