@@ -125,13 +125,75 @@ class CliTest {
     assertThat(table.out())
         .contains("QUEUE")
         .containsPattern("mail\\s+2\\s+0\\s+1\\s+0\\s+0\\s+9:1 1:1")
-        .contains("1 queue has ready messages and no live worker consuming it");
+        .contains(
+            "1 queue has ready messages and no live worker consuming it: mail; they wait until a"
+                + " worker consumes it (errand worker -Q mail)");
 
     JsonNode json = readJson(errand("inspect", "queues", "--json", "--broker", url).out());
     assertThat(json.get(0).get("queue").asText()).isEqualTo("mail");
     assertThat(json.get(0).get("delayed").asInt()).isEqualTo(1);
     assertThat(json.get(0).get("consumers").asInt()).isZero();
     assertThat(json.get(0).get("unconsumed").asBoolean()).isTrue();
+  }
+
+  @Test
+  void inspectQueuesFlagsQueuesWithReadyMessagesThatNoLiveWorkerConsumes() {
+    // The README's trap: emails.send goes to "email", the worker consumes "default"; a worker
+    // listing "reports" but stuck does not count.
+    errand("call", "emails.send", "--queue", "email", "--broker", url);
+    errand("call", "reports.build", "--queue", "reports", "--broker", url);
+    errand("call", "math.add", "--broker", url);
+    java.time.Instant now = java.time.Instant.now();
+    held.workers()
+        .heartbeat(
+            new dev.errand.WorkerInfo(
+                "w-1",
+                "host",
+                1,
+                List.of("default"),
+                4,
+                "threads",
+                now,
+                now,
+                List.of(),
+                0,
+                0,
+                true),
+            Duration.ofMinutes(1));
+    held.workers()
+        .heartbeat(
+            new dev.errand.WorkerInfo(
+                "w-2",
+                "host",
+                2,
+                List.of("reports"),
+                4,
+                "threads",
+                now,
+                now,
+                List.of(),
+                0,
+                0,
+                false,
+                "the fetch loop has not turned for 12 s"),
+            Duration.ofMinutes(1));
+
+    Run table = errand("inspect", "queues", "--broker", url);
+
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out())
+        .containsPattern("default\\s+1\\s+0\\s+0\\s+0\\s+1\\s")
+        .containsPattern("email\\s+1\\s+0\\s+0\\s+0\\s+0\\s")
+        .containsPattern("reports\\s+1\\s+0\\s+0\\s+0\\s+0\\s")
+        .contains(
+            "2 queues have ready messages and no live worker consuming them: email, reports; they"
+                + " wait until a worker consumes them (errand worker -Q email,reports)");
+    JsonNode json = readJson(errand("inspect", "queues", "--json", "--broker", url).out());
+    assertThat(json.get(0).get("queue").asText()).isEqualTo("default");
+    assertThat(json.get(0).get("unconsumed").asBoolean()).isFalse();
+    assertThat(json.get(1).get("unconsumed").asBoolean()).isTrue();
+    assertThat(json.get(2).get("consumers").asInt()).isZero();
+    assertThat(json.get(2).get("unconsumed").asBoolean()).isTrue();
   }
 
   @Test

@@ -53,6 +53,9 @@ final class InspectCommand implements Runnable {
         "consuming it (red when messages are ready and none is)."
       })
   static final class Queues implements Callable<Integer> {
+    /** How many unconsumed queues the line under the table names; the table shows them all. */
+    static final int MAX_QUEUES_NAMED = 10;
+
     @Mixin BackendOptions backend;
     @Mixin OutputOptions output;
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -115,19 +118,35 @@ final class InspectCommand implements Runnable {
                 "READY BY PRIORITY",
                 "OLDEST"),
             rows);
-        int unconsumed = view.totals().unconsumedQueues();
-        if (unconsumed > 0) {
-          out.println(
-              ansi(spec)
-                  .string(
-                      "@|red "
-                          + unconsumed
-                          + (unconsumed == 1 ? " queue has" : " queues have")
-                          + " ready messages and no live worker consuming it|@"));
+        List<String> unconsumed =
+            view.queues().stream()
+                .filter(ClusterView.Queue::unconsumed)
+                .map(ClusterView.Queue::name)
+                .toList();
+        if (!unconsumed.isEmpty()) {
+          out.println(ansi(spec).string("@|red " + unconsumedLine(unconsumed) + "|@"));
         }
         out.flush();
       }
       return 0;
+    }
+
+    /** The line under the table: which queues wait for a worker, and how to start one on them. */
+    static String unconsumedLine(List<String> queues) {
+      int n = queues.size();
+      List<String> named = queues.stream().limit(MAX_QUEUES_NAMED).toList();
+      String names = String.join(", ", named) + (n > named.size() ? ", ..." : "");
+      return n
+          + (n == 1 ? " queue has" : " queues have")
+          + " ready messages and no live worker consuming "
+          + (n == 1 ? "it" : "them")
+          + ": "
+          + names
+          + "; they wait until a worker consumes "
+          + (n == 1 ? "it" : "them")
+          + " (errand worker -Q "
+          + String.join(",", named)
+          + ")";
     }
   }
 
