@@ -186,6 +186,30 @@ class DashboardBrowserIT {
   }
 
   @Test
+  void aQueueWithReadyMessagesAndNoConsumerIsFlaggedOnTheQueuesPageAndTheOverview()
+      throws Exception {
+    // The worker consumes default and reports; a task sent to "email" waits for nobody.
+    client.enqueue(OK, new Job("welcome"), TaskOptions.builder().queue("email").build());
+    try {
+      open("queues");
+      waitForText(By.id("unconsumed"), "email");
+      assertThat(browser.findElement(By.id("unconsumed")).getText())
+          .startsWith("1 queue has ready messages and no live worker consuming it: email.");
+      WebElement consumers = browser.findElement(By.xpath("//tr[td[1][text()='email']]/td[8]"));
+      assertThat(consumers.getText()).startsWith("0");
+      assertThat(consumers.getAttribute("class")).contains("bad");
+      assertThat(browser.findElement(By.xpath("//tr[td[1][text()='default']]/td[8]")).getText())
+          .isEqualTo("1");
+      screenshot("queues-unconsumed");
+
+      open("overview");
+      waitForText(By.id("unconsumed"), "email");
+    } finally {
+      backend.broker().purge("email");
+    }
+  }
+
+  @Test
   void aFailedTaskIsFoundBySearchAndItsTracebackShown() throws Exception {
     AsyncResult<String> failed = client.enqueue(BROKEN, new Job("q3-report"));
     await().atMost(WAIT).until(() -> failed.state() == TaskState.FAILURE);

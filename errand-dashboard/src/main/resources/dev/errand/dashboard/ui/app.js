@@ -5,6 +5,7 @@
 const main = document.getElementById("main");
 const OVERVIEW_QUEUES = 10; // the busiest; the queues page has them all
 const OVERVIEW_RUNNING = 20;
+const UNCONSUMED_NAMED = 10; // queues named in the note above the table; the table has them all
 let readOnly = true; // until the server says otherwise: no action buttons on a guess
 let refresh = null; // redraws the current page on live events, throttled
 let chart = null;
@@ -130,6 +131,7 @@ async function overview(params) {
     el("h2", null, "Throughput ", el("a", { href: "#/overview?range=hour" }, "hour"), " · ", el("a", { href: "#/overview?range=day" }, "day")),
     el("div", { class: "chart", id: "chart" }),
     el("h2", null, o.queues.length > busiest.length ? `Busiest queues (${busiest.length} of ${o.queues.length})` : "Queues"),
+    unconsumedNote(o.queues), // the busiest may leave out a queue nobody consumes
     queuesTable(busiest),
     o.queues.length > busiest.length ? el("p", null, el("a", { href: "#/queues", id: "all-queues" }, `All ${o.queues.length} queues →`)) : null,
     el("h2", null, "Running now"),
@@ -165,11 +167,27 @@ function drawChart(series) {
 
 function queuesTable(queues) {
   if (!queues.length) return muted("No queues yet.");
-  return table([["Queue"], ["Ready", "num"], ["By priority"], ["Leased", "num"], ["Delayed", "num"], ["Dead", "num"], ["Lag", "num"], [""]],
+  return table([["Queue"], ["Ready", "num"], ["By priority"], ["Leased", "num"], ["Delayed", "num"], ["Dead", "num"], ["Lag", "num"], ["Consumers", "num"], [""]],
     queues.map(q => el("tr", null, td(q.queue), td(q.ready, "num"),
       td(Object.entries(q.readyByPriority || {}).map(([p, n]) => p + ":" + n).join(" "), "mono"),
       td(q.leased, "num"), td(q.delayed, "num"), td(q.dead, "num" + (q.dead ? " bad" : "")), td(q.lagSeconds + "s", "num"),
+      q.unconsumed
+        ? el("td", { class: "num bad", title: "ready messages and no live worker consuming this queue: they wait" }, q.consumers, " ⚠")
+        : td(q.consumers, "num"),
       td(button("Purge", "danger", () => purge(q.queue)), "row-actions"))));
+}
+
+// The queues whose ready messages nothing will run: no live worker consumes them (a task defined
+// on "email" and a worker started on "default" only is the usual reason a task "never runs").
+function unconsumedNote(queues) {
+  const names = queues.filter(q => q.unconsumed).map(q => q.queue).sort(natural);
+  if (!names.length) return null;
+  const one = names.length === 1;
+  const shown = names.slice(0, UNCONSUMED_NAMED);
+  return el("p", { class: "bad", id: "unconsumed", role: "status" },
+    `${names.length} ${one ? "queue has" : "queues have"} ready messages and no live worker consuming ${one ? "it" : "them"}: `,
+    shown.join(", ") + (names.length > shown.length ? ", ..." : ""),
+    `. They wait until a worker consumes ${one ? "it" : "them"} (errand worker -Q ${shown.join(",")}).`);
 }
 
 function purge(queue) {
@@ -186,7 +204,7 @@ async function queues(params) {
     location.hash = "#/queues" + query({ q: new FormData(e.target).get("q") });
   } }, el("label", null, "Name contains", el("input", { name: "q", value: params.get("q") || "" })), el("button", { type: "submit" }, "Filter"));
   show(el("h1", null, "Queues ", el("span", { class: "muted" }, filter ? `(${list.length} of ${o.queues.length})` : `(${o.queues.length})`)),
-    form, queuesTable(list));
+    unconsumedNote(o.queues), form, queuesTable(list));
 }
 
 async function workers() {
