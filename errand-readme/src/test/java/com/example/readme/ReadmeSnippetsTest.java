@@ -161,6 +161,9 @@ class ReadmeSnippetsTest {
     expected.put(
         "org.apache.maven.plugins:maven-surefire-plugin",
         System.getProperty("readme.version.surefire"));
+    expected.put(
+        "org.apache.maven.plugins:maven-compiler-plugin",
+        System.getProperty("readme.version.compiler"));
     List<String> problems = new ArrayList<>();
     int versions = 0;
     for (Block b : blocks()) {
@@ -213,7 +216,7 @@ class ReadmeSnippetsTest {
       }
     }
     assertThat(problems).isEmpty();
-    assertThat(versions).as("versions checked").isGreaterThanOrEqualTo(4);
+    assertThat(versions).as("versions checked").isGreaterThanOrEqualTo(5);
   }
 
   private static String text(Element e, String tag) {
