@@ -233,12 +233,15 @@ public final class Schedule {
     }
 
     /**
-     * Sends {@code task} with {@code argument}, encoded as a client would; takes the definition's
-     * queue and priority unless set here.
+     * Sends {@code task} with {@code argument}, encoded and checked as a client would; takes the
+     * definition's queue and priority unless set here.
+     *
+     * @throws IllegalArgumentException if the argument is null (for a task that takes one) or not
+     *     plain data, as {@code Client.enqueue} says
      */
     public <A> Builder task(TaskDef<A, ?> task, A argument) {
       Objects.requireNonNull(task, "task");
-      Arguments.Json json = Arguments.encode(argument);
+      Arguments.Json json = Arguments.encode(task, argument);
       this.task = task.name();
       this.args = json.args();
       this.kwargs = json.kwargs();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.errand.AsyncResult;
 import dev.errand.Client;
+import dev.errand.TaskDef;
 import dev.errand.memory.InMemoryBackend;
 import dev.errand.scheduler.internal.Firing;
 import dev.errand.spi.Delivery;
@@ -222,6 +223,15 @@ class SchedulesTest {
         .hasMessageContaining("ends");
     assertThatThrownBy(() -> Schedule.builder("x").task("t").priority(12))
         .hasMessageContaining("12");
+    assertThatThrownBy(
+            () ->
+                Schedule.builder("x")
+                    .task(TaskDef.of("jobs.run", Object.class), Thread.currentThread()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("jobs.run: the argument (a java.lang.Thread")
+        .hasMessageContaining("not plain data");
+    assertThatThrownBy(() -> Schedule.builder("x").task(TaskDef.of("jobs.run", String.class), null))
+        .hasMessageContaining("the argument is null");
     assertThatThrownBy(() -> MissedRuns.parse("sometimes")).hasMessageContaining("'sometimes'");
     assertThat(MissedRuns.parse("catch-up:7")).isEqualTo(MissedRuns.catchUp(7));
     assertThatThrownBy(() -> Schedule.builder("x").every(Duration.ofMinutes(1)).build())
