@@ -117,7 +117,7 @@ public final class PlainData {
   private static final Check NOTHING = value -> {};
 
   /** Where a declaration says too little: check the value by its own class. */
-  private static final Check BY_VALUE = value -> forClass(value.getClass()).check(value);
+  private static final Check BY_VALUE = PlainData::checkByClass;
 
   /** Per class: a {@link Check} or, for a type that is not plain data, its {@link Refusal}. */
   private static final ClassValue<Object> CLASSES =
@@ -165,11 +165,21 @@ public final class PlainData {
     return CLASSES.get(type) == NOTHING;
   }
 
+  /** Checks a value by its runtime class: the cached verdict, one lookup. */
+  private static void checkByClass(Object value) {
+    Object c = CLASSES.get(value.getClass());
+    if (c instanceof Refusal r) {
+      throw r.again();
+    }
+    ((Check) c).check(value);
+  }
+
+  /** During an analysis: the check of values declared as {@code type}. */
   private static Check forClass(Class<?> type) {
     if (VISITING.get().contains(type)) {
-      // A record that (through its components) contains itself: check such values when met,
-      // by then its analysis is cached.
-      return value -> forClass(type).check(value);
+      // A record that (through its components) contains itself: check such values when met, by
+      // their class, whose verdict is cached by then.
+      return BY_VALUE;
     }
     Object c = CLASSES.get(type);
     if (c instanceof Refusal r) {
