@@ -47,6 +47,12 @@ public interface Client {
   /**
    * Enqueues a task with its definition's options.
    *
+   * @param argument plain data (see {@link dev.errand.wire.PlainData}: records, strings, numbers,
+   *     enums, java.time values, JsonNode, and arrays, collections and maps of them); never null,
+   *     unless the task's argument type is {@code Void}
+   * @throws IllegalArgumentException if {@code argument} is null for a task that takes one, or is
+   *     not plain data (a record holding a {@code Thread}, a POJO): the message names the task, the
+   *     argument type and where in the argument the offending value is; nothing is sent
    * @throws MessageTooLargeException if the encoded message is over the size limit
    * @throws BackendException if the broker cannot be reached
    */
@@ -54,7 +60,19 @@ public interface Client {
     return enqueue(task, argument, TaskOptions.none());
   }
 
-  /** Enqueues a task; options set in {@code options} override the definition's. */
+  /**
+   * Enqueues a task that takes no argument (its argument type is {@code Void}), with its
+   * definition's options; {@code enqueue(task, null, options)} sets options.
+   */
+  default <R> AsyncResult<R> enqueue(TaskDef<Void, R> task) {
+    return enqueue(task, null, TaskOptions.none());
+  }
+
+  /**
+   * Enqueues a task; options set in {@code options} override the definition's.
+   *
+   * @throws IllegalArgumentException as {@link #enqueue(TaskDef, Object)}
+   */
   <A, R> AsyncResult<R> enqueue(TaskDef<A, R> task, A argument, TaskOptions options);
 
   /** Celery's name for {@link #enqueue(TaskDef, Object)}. */
@@ -62,7 +80,13 @@ public interface Client {
     return enqueue(task, argument);
   }
 
-  /** Enqueues many calls of one task in as few round trips as the backend allows. */
+  /**
+   * Enqueues many calls of one task in as few round trips as the backend allows.
+   *
+   * @throws IllegalArgumentException if any argument is refused as by {@link #enqueue(TaskDef,
+   *     Object)}, naming its index; every argument is checked before any is sent, so then nothing
+   *     is sent
+   */
   <A, R> List<AsyncResult<R>> enqueueAll(
       TaskDef<A, R> task, List<A> arguments, TaskOptions options);
 

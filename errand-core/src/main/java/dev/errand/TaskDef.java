@@ -19,8 +19,11 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p>A record argument travels as JSON keyword arguments, one per component; a worker also binds
- * positional arguments to the components in order. Any other argument type (a String, a List, a
- * POJO) travels as a single positional argument.
+ * positional arguments to the components in order. Any other argument type (a String, a List)
+ * travels as a single positional argument. Producers send plain data only ({@link
+ * dev.errand.wire.PlainData}: no POJOs, no {@code Thread} inside a record) and refuse a null
+ * argument, except for a task that takes none: argument type {@code Void}, sent with {@code
+ * client.enqueue(task)}.
  *
  * @param <A> the argument type
  * @param <R> the result type; {@link Void} for none

@@ -222,4 +222,60 @@ class ClientTest {
         .filter(n -> n.startsWith("errand"))
         .collect(Collectors.toSet());
   }
+
+  record Job(String name, Thread worker) {}
+
+  static final TaskDef<Job, Void> RUN_JOB = TaskDef.of("jobs.run", Job.class);
+
+  static final TaskDef<Void, String> PING = TaskDef.of("health.ping", Void.class, String.class);
+
+  @Test
+  void anArgumentThatIsNotPlainDataIsRefusedAtEnqueueNamingTaskTypeAndComponent() {
+    Client c = client(Routes.none());
+
+    assertThatThrownBy(() -> c.enqueue(RUN_JOB, new Job("j", Thread.currentThread())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(
+            "jobs.run: the argument (a dev.errand.ClientTest$Job, declared"
+                + " dev.errand.ClientTest$Job) cannot be sent: Job.worker is a java.lang.Thread,"
+                + " which is not plain data;");
+    assertThat(backend.broker().stats("default").ready()).isZero();
+  }
+
+  @Test
+  void aNullArgumentIsRefusedAndAVoidTaskIsSentWithoutOne() throws Exception {
+    Client c = client(Routes.none());
+
+    assertThatThrownBy(() -> c.enqueue(SEND, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "emails.send: the argument is null, but the task takes a dev.errand.ClientTest$Mail"
+                + " (a task without arguments is a TaskDef<Void, R>, sent with"
+                + " client.enqueue(task))");
+    c.enqueue(PING);
+    c.enqueue(PING, null, TaskOptions.builder().priority(9).build());
+
+    TaskMessage m = claimOne("default");
+    assertThat(m.task()).isEqualTo("health.ping");
+    assertThat(m.args()).isEmpty();
+    assertThat(m.kwargs()).isEmpty();
+  }
+
+  @Test
+  void aBatchWithOneBadArgumentIsRefusedWholeNamingItsIndex() {
+    Client c = client(Routes.none());
+    List<Mail> mails = new java.util.ArrayList<>(List.of(new Mail("a", "1"), new Mail("b", "2")));
+    mails.add(null);
+
+    assertThatThrownBy(() -> c.enqueueAll(SEND, mails, TaskOptions.none()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("argument 2 of 3 (none sent): emails.send: the argument is null");
+    assertThatThrownBy(
+            () ->
+                c.enqueueAll(
+                    RUN_JOB, List.of(new Job("a", null), new Job("b", null)), TaskOptions.none()))
+        .hasMessageStartingWith("argument 0 of 2 (none sent): jobs.run: the argument")
+        .hasMessageContaining("Job.worker is a java.lang.Thread");
+    assertThat(backend.broker().stats("mail-from-def").ready()).isZero();
+  }
 }

@@ -7,6 +7,7 @@ import dev.errand.Backends;
 import dev.errand.RetryPolicy;
 import dev.errand.TaskOptions;
 import dev.errand.cli.internal.ErrandCommand;
+import dev.errand.scheduler.Schedule;
 import dev.errand.spi.Backend;
 import dev.errand.wire.Wire;
 import dev.errand.worker.TaskRegistry;
@@ -383,6 +384,11 @@ class CliTest {
     assertThat(nightly.get("queue").isNull()).isTrue();
     assertThat(nightly.get("enabled").asBoolean()).isFalse();
     assertThat(nightly.get("missedRuns").asText()).isEqualTo("catch-up:5");
+    assertThat(json.get(1).get("name").asText()).isEqualTo("remind");
+    assertThat(json.get(1).get("missedRuns").asText())
+        .as("the default policy")
+        .isEqualTo(Schedule.DEFAULT_MISSED_RUNS.toString())
+        .isEqualTo("run-once");
     assertThat(nightly.get("kwargs").get("kind").asText()).isEqualTo("daily");
 
     Run runNow = errand("schedule", "run-now", "nightly", "--broker", url);

@@ -75,9 +75,20 @@ public final class DefaultClient implements Client {
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(arguments, "arguments");
     Objects.requireNonNull(options, "options");
-    List<Outgoing> batch = new ArrayList<>(arguments.size());
-    for (A argument : arguments) {
-      batch.add(prepare(task.name(), Arguments.encode(argument), task.options(), options));
+    int n = arguments.size();
+    List<Outgoing> batch = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Arguments.Json json;
+      try {
+        json = Arguments.encode(task, arguments.get(i));
+      } catch (IllegalArgumentException e) {
+        // Every argument is checked before any is sent, so a refused batch sends nothing.
+        throw n == 1
+            ? e
+            : new IllegalArgumentException(
+                "argument " + i + " of " + n + " (none sent): " + e.getMessage(), e);
+      }
+      batch.add(prepare(task.name(), json, task.options(), options));
     }
     return send(batch, task.resultType());
   }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.errand.InvalidMessageException;
+import dev.errand.TaskDef;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 
@@ -40,7 +41,46 @@ public final class Arguments {
    */
   public record Json(ArrayNode args, ObjectNode kwargs) {}
 
-  /** Encodes an argument: a record as kwargs, null as no arguments, anything else as one arg. */
+  /**
+   * Encodes the argument of a call of {@code task}, as a client sends it: checks it first.
+   *
+   * @param argument plain data ({@link PlainData}); null only when the task takes no argument
+   *     ({@code Void})
+   * @throws IllegalArgumentException naming the task, its argument type and what is wrong: a null
+   *     argument of a task that takes one, or a value that is not plain data (and where it is)
+   */
+  public static Json encode(TaskDef<?, ?> task, Object argument) {
+    if (argument == null) {
+      if (task.argType() == Void.class) {
+        return encode(null);
+      }
+      throw new IllegalArgumentException(
+          task.name()
+              + ": the argument is null, but the task takes a "
+              + task.argType().getTypeName()
+              + " (a task without arguments is a TaskDef<Void, R>, sent with"
+              + " client.enqueue(task))");
+    }
+    try {
+      PlainData.check(argument);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          task.name()
+              + ": the argument (a "
+              + argument.getClass().getName()
+              + ", declared "
+              + task.argType().getTypeName()
+              + ") cannot be sent: "
+              + e.getMessage(),
+          e);
+    }
+    return encode(argument);
+  }
+
+  /**
+   * Encodes an argument, unchecked: a record as kwargs, null as no arguments, anything else as one
+   * arg. Producers use {@link #encode(TaskDef, Object)}.
+   */
   public static Json encode(Object argument) {
     ArrayNode args = Wire.mapper().createArrayNode();
     ObjectNode kwargs = Wire.mapper().createObjectNode();

@@ -47,6 +47,7 @@ class WireFormatTest {
         Arguments.of("message-kwargs.json", message),
         Arguments.of("message-args.json", message),
         Arguments.of("message-retry.json", message),
+        Arguments.of("message-schedule.json", message),
         Arguments.of("status-success.json", status),
         Arguments.of("status-failure.json", status),
         Arguments.of("status-retry.json", status),
@@ -93,7 +94,19 @@ class WireFormatTest {
     TaskMessage positional = Wire.decodeMessage(fixture("message-args.json"));
     assertThat(positional.args()).hasSize(2);
     assertThat(positional.options()).isEqualTo(MessageOptions.NONE);
-    assertThat(Wire.decodeMessage(fixture("message-retry.json")).retries()).isEqualTo(2);
+    TaskMessage retry = Wire.decodeMessage(fixture("message-retry.json"));
+    assertThat(retry.retries()).isEqualTo(2);
+    assertThat(retry.requestId()).isEqualTo("req-7f3a");
+    assertThat(CallHistory.parent(retry)).isEqualTo("01960e2a-1b2c-7d3e-8f40-5a6b7c8d9e0f");
+    assertThat(CallHistory.retries(retry))
+        .extracting(r -> r.attempt() + " " + r.at() + " " + r.error().type())
+        .containsExactly(
+            "1 2026-03-14T09:26:55.589Z java.net.SocketTimeoutException",
+            "2 2026-03-14T09:26:59.589Z java.io.IOException");
+    TaskMessage scheduled = Wire.decodeMessage(fixture("message-schedule.json"));
+    assertThat(scheduled.headers())
+        .containsEntry("errand-schedule", "nightly-report")
+        .containsEntry("errand-schedule-tick", "2026-03-14T01:30:00Z");
   }
 
   @Test

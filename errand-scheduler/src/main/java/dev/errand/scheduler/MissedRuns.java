@@ -6,7 +6,8 @@ import java.util.Objects;
  * What a schedule does with ticks that passed while no scheduler was leading (all were down, or a
  * failover was under way), or while its leader was slower than {@link Beat#DEFAULT_MISFIRE_GRACE}.
  * A tick is missed when it is found more than the grace after its time. Ticks skipped while a
- * schedule was paused are not missed: resuming starts from the next tick.
+ * schedule was paused are not missed: resuming starts from the next tick. A schedule that says
+ * nothing gets {@link Schedule#DEFAULT_MISSED_RUNS}, {@link #runOnce()}.
  *
  * @param policy what to do
  * @param bound for {@link Policy#CATCH_UP}, the most missed ticks fired (the latest ones); 1 for
@@ -22,9 +23,12 @@ public record MissedRuns(Policy policy, int bound) {
 
   /** The policies. */
   public enum Policy {
-    /** Fire none of the missed ticks; continue with the next one (the default). */
+    /** Fire none of the missed ticks; continue with the next one. */
     SKIP,
-    /** Fire one task for all the missed ticks (for the latest of them), then continue. */
+    /**
+     * Fire one task for all the missed ticks (for the latest of them), then continue: the default
+     * ({@link Schedule#DEFAULT_MISSED_RUNS}), and what Celery beat does.
+     */
     RUN_ONCE,
     /** Fire every missed tick, in order, up to the bound (the latest ones). */
     CATCH_UP
@@ -42,12 +46,12 @@ public record MissedRuns(Policy policy, int bound) {
     }
   }
 
-  /** Fire none of the missed ticks (the default). */
+  /** Fire none of the missed ticks. */
   public static MissedRuns skip() {
     return new MissedRuns(Policy.SKIP, 1);
   }
 
-  /** Fire one catch-up task for all the missed ticks. */
+  /** Fire one catch-up task for all the missed ticks (the default). */
   public static MissedRuns runOnce() {
     return new MissedRuns(Policy.RUN_ONCE, 1);
   }

@@ -32,6 +32,14 @@ public final class Schedule {
   public static final ZoneId DEFAULT_ZONE = ZoneId.of("UTC");
 
   /**
+   * What a schedule does with missed ticks unless told otherwise: {@link MissedRuns#runOnce()}, one
+   * task for the latest missed tick, so a nightly job missed during a deploy still runs (as Celery
+   * beat does). {@code errand schedule add --missed}, the dashboard's form and a stored schedule
+   * without the field take this default.
+   */
+  public static final MissedRuns DEFAULT_MISSED_RUNS = MissedRuns.runOnce();
+
+  /**
    * What a valid schedule name looks like: a letter or digit, then letters, digits, {@code ._:-}.
    */
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,199}");
@@ -162,7 +170,7 @@ public final class Schedule {
     return maxRuns;
   }
 
-  /** What happens to missed ticks; default {@link MissedRuns#skip()}. */
+  /** What happens to missed ticks; default {@link #DEFAULT_MISSED_RUNS} (run once). */
   public MissedRuns missedRuns() {
     return missedRuns;
   }
@@ -211,7 +219,7 @@ public final class Schedule {
     private Instant start;
     private Instant end;
     private Long maxRuns;
-    private MissedRuns missedRuns = MissedRuns.skip();
+    private MissedRuns missedRuns = DEFAULT_MISSED_RUNS;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -225,12 +233,15 @@ public final class Schedule {
     }
 
     /**
-     * Sends {@code task} with {@code argument}, encoded as a client would; takes the definition's
-     * queue and priority unless set here.
+     * Sends {@code task} with {@code argument}, encoded and checked as a client would; takes the
+     * definition's queue and priority unless set here.
+     *
+     * @throws IllegalArgumentException if the argument is null (for a task that takes one) or not
+     *     plain data, as {@code Client.enqueue} says
      */
     public <A> Builder task(TaskDef<A, ?> task, A argument) {
       Objects.requireNonNull(task, "task");
-      Arguments.Json json = Arguments.encode(argument);
+      Arguments.Json json = Arguments.encode(task, argument);
       this.task = task.name();
       this.args = json.args();
       this.kwargs = json.kwargs();
@@ -361,7 +372,10 @@ public final class Schedule {
       return this;
     }
 
-    /** What happens to missed ticks; default {@link MissedRuns#skip()}. */
+    /**
+     * What happens to missed ticks; default {@link #DEFAULT_MISSED_RUNS}: one task for the latest
+     * missed tick. {@link MissedRuns#skip()} fires none of them.
+     */
     public Builder missedRuns(MissedRuns missedRuns) {
       this.missedRuns = Objects.requireNonNull(missedRuns, "missedRuns");
       return this;

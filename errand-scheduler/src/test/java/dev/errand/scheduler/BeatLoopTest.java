@@ -127,6 +127,57 @@ class BeatLoopTest {
   }
 
   @Test
+  void aNightlyTickMissedDuringADeployRunsOnceWhenABeatComesBackWithDefaultSettings()
+      throws Exception {
+    // MutableClock starts at 2026-01-01T00:00:00Z; the backup runs at 02:00 UTC.
+    Instant t0 = clock.instant();
+    schedules.add(Schedule.builder("backup").task("db.backup").cron("0 2 * * *").build());
+    BeatLoop old = loop("old");
+    clock.set(t0.plus(Duration.ofMinutes(110))); // 01:50
+    old.pass(); // leads; then the deploy stops it and no beat runs over 02:00
+
+    clock.set(t0.plus(Duration.ofMinutes(140))); // 02:20: the new version's beat starts
+    BeatLoop next = loop("next");
+    next.pass();
+    next.pass();
+    clock.advance(Duration.ofMinutes(1));
+    next.pass();
+
+    assertThat(ticksSentTo("default", "db.backup"))
+        .as("the missed 02:00 backup, once")
+        .containsExactly(t0.plus(Duration.ofHours(2)));
+    ScheduleState st = schedules.get("backup").orElseThrow().state();
+    assertThat(st.totalRuns()).isEqualTo(1);
+    assertThat(st.missedTicks()).isZero();
+    assertThat(st.nextFire()).isEqualTo(t0.plus(Duration.ofHours(26)));
+  }
+
+  @Test
+  void threeNightsMissedRunTheLatestOnceWithDefaultSettings() throws Exception {
+    Instant t0 = clock.instant();
+    schedules.add(Schedule.builder("backup").task("db.backup").cron("0 2 * * *").build());
+
+    clock.set(t0.plus(Duration.ofDays(2)).plus(Duration.ofHours(9))); // down over three nights
+    loop("a").pass();
+
+    assertThat(ticksSentTo("default", "db.backup"))
+        .containsExactly(t0.plus(Duration.ofDays(2)).plus(Duration.ofHours(2)));
+    assertThat(schedules.get("backup").orElseThrow().state().missedTicks()).isEqualTo(2);
+  }
+
+  /** The ticks of the {@code task} messages in {@code queue}, in enqueue order. */
+  List<Instant> ticksSentTo(String queue, String task) throws Exception {
+    List<Instant> ticks = new ArrayList<>();
+    for (Delivery d :
+        backend.broker().claim(List.of(queue), 10_000, Duration.ofMinutes(5), Duration.ZERO)) {
+      TaskMessage m = Wire.decodeMessage(d.body());
+      assertThat(m.task()).isEqualTo(task);
+      ticks.add(Instant.parse(m.headers().get(Firing.TICK_HEADER)));
+    }
+    return ticks;
+  }
+
+  @Test
   void aLeaderJudgesItsLeaseByTheBackendsClockNotByTheClockOfItsTicks() throws Exception {
     Instant t0 = clock.instant();
     schedules.add(everyMinute(MissedRuns.skip()).toBuilder().every(Duration.ofSeconds(2)).build());

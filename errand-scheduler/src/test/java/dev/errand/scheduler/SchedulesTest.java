@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.errand.AsyncResult;
 import dev.errand.Client;
+import dev.errand.TaskDef;
 import dev.errand.memory.InMemoryBackend;
 import dev.errand.scheduler.internal.Firing;
 import dev.errand.spi.Delivery;
@@ -160,6 +161,42 @@ class SchedulesTest {
   }
 
   @Test
+  void aCodeScheduleWithoutAPolicyIsRestoredWithRunOnceAfterTheDefaultChanged() {
+    Schedule plain = Schedule.builder("backup").task("db.backup").cron("0 2 * * *").build();
+    // What the code stored while skip was the default: the same definition, with skip.
+    Schedule storedBefore = plain.toBuilder().missedRuns(MissedRuns.skip()).build();
+    schedules.deploy(storedBefore);
+    schedules.pause("backup");
+
+    ScheduleEntry upgraded = schedules.deploy(plain);
+
+    assertThat(upgraded.schedule().missedRuns()).isEqualTo(MissedRuns.runOnce());
+    assertThat(upgraded.schedule().enabled()).as("the code's definition, as any change").isTrue();
+  }
+
+  @Test
+  void aCodeScheduleThatNamesSkipIsLeftAsDeployedBeforeTheDefaultChanged() {
+    Schedule skip =
+        Schedule.builder("backup")
+            .task("db.backup")
+            .cron("0 2 * * *")
+            .missedRuns(MissedRuns.skip())
+            .build();
+    // Stored by the code before the default changed, when it said nothing (skip was the default).
+    schedules.deploy(
+        Schedule.builder("backup").task("db.backup").cron("0 2 * * *").build().toBuilder()
+            .missedRuns(MissedRuns.skip())
+            .build());
+    ScheduleEntry paused = schedules.pause("backup");
+
+    ScheduleEntry after = schedules.deploy(skip);
+
+    assertThat(after.schedule().missedRuns()).isEqualTo(MissedRuns.skip());
+    assertThat(after.schedule().enabled()).as("the pause survives").isFalse();
+    assertThat(after.version()).as("nothing re-stored").isEqualTo(paused.version());
+  }
+
+  @Test
   void putAddsOrReplaces() {
     schedules.put(nightly());
     ScheduleEntry replaced = schedules.put(nightly().toBuilder().task("reports.other").build());
@@ -186,10 +223,43 @@ class SchedulesTest {
         .hasMessageContaining("ends");
     assertThatThrownBy(() -> Schedule.builder("x").task("t").priority(12))
         .hasMessageContaining("12");
+    assertThatThrownBy(
+            () ->
+                Schedule.builder("x")
+                    .task(TaskDef.of("jobs.run", Object.class), Thread.currentThread()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("jobs.run: the argument (a java.lang.Thread")
+        .hasMessageContaining("not plain data");
+    assertThatThrownBy(() -> Schedule.builder("x").task(TaskDef.of("jobs.run", String.class), null))
+        .hasMessageContaining("the argument is null");
     assertThatThrownBy(() -> MissedRuns.parse("sometimes")).hasMessageContaining("'sometimes'");
     assertThat(MissedRuns.parse("catch-up:7")).isEqualTo(MissedRuns.catchUp(7));
     assertThatThrownBy(() -> Schedule.builder("x").every(Duration.ofMinutes(1)).build())
         .hasMessageContaining("no task");
+  }
+
+  @Test
+  void aStoredScheduleKeepsThePolicyItWasStoredWithAndOneWithoutGetsTheDefault() {
+    String body =
+        "{\"v\":1,\"task\":\"t\",\"args\":[],\"kwargs\":{},\"trigger\":\"@daily\","
+            + "\"zone\":\"UTC\",%s\"state\":{\"createdAt\":\"2026-01-01T00:00:00Z\","
+            + "\"cursor\":\"2026-01-01T00:00:00Z\"}}";
+    backend.schedules().put("old", body.formatted("\"missedRuns\":\"skip\","), 0);
+    backend.schedules().put("by-hand", body.formatted(""), 0);
+
+    assertThat(schedules.get("old").orElseThrow().schedule().missedRuns())
+        .isEqualTo(MissedRuns.skip());
+    assertThat(schedules.get("by-hand").orElseThrow().schedule().missedRuns())
+        .isEqualTo(Schedule.DEFAULT_MISSED_RUNS)
+        .isEqualTo(MissedRuns.runOnce());
+  }
+
+  @Test
+  void aScheduleAddedWithoutAPolicyIsStoredWithTheDefaultNamed() {
+    schedules.add(Schedule.builder("plain").task("t").cron("@daily").build());
+
+    assertThat(backend.schedules().get("plain").orElseThrow().body())
+        .contains("\"missedRuns\":\"run-once\"");
   }
 
   @Test

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * A JUnit 5 extension that gives each test a fresh {@link MutableClock}, an {@link InMemoryBackend}
- * on that clock, and a {@link Client} of that backend on that clock, and closes the backend after
- * the test.
+ * on that clock, a {@link Client} of that backend on that clock and a {@link RecordingClient} that
+ * records instead of sending, and closes the backend after the test.
  *
  * <pre>{@code
  * @ExtendWith(ErrandExtension.class)
@@ -29,10 +29,13 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  * <p>Parameters of these types are resolved, in test methods, lifecycle methods ({@code
  * BeforeEach}, {@code AfterEach}) and test class constructors: {@link MutableClock} (also as {@link
- * Clock}), {@link InMemoryBackend} (also as {@link Backend}) and {@link Client}. Within one test
- * they are the same objects wherever they are injected; the clock starts at {@link
- * MutableClock#DEFAULT_START}. With {@code @TestInstance(PER_CLASS)}, values injected into the
- * constructor are shared by the class's tests and closed after the last of them.
+ * Clock}), {@link InMemoryBackend} (also as {@link Backend}), {@link Client} and {@link
+ * RecordingClient}. Within one test they are the same objects wherever they are injected; the clock
+ * starts at {@link MutableClock#DEFAULT_START}. The {@code Client} enqueues into the backend's
+ * broker; the {@code RecordingClient} (same backend, same clock) only records what it is asked to
+ * send, for assertions with {@link RecordingClient#enqueued}: hand it to the code under test. With
+ * {@code @TestInstance(PER_CLASS)}, values injected into the constructor are shared by the class's
+ * tests and closed after the last of them.
  *
  * <p>Stateless and thread-safe, so tests may run in parallel.
  */
@@ -42,7 +45,13 @@ public final class ErrandExtension implements ParameterResolver, AfterEachCallba
       ExtensionContext.Namespace.create(ErrandExtension.class);
 
   private static final Set<Class<?>> SUPPORTED =
-      Set.of(MutableClock.class, Clock.class, InMemoryBackend.class, Backend.class, Client.class);
+      Set.of(
+          MutableClock.class,
+          Clock.class,
+          InMemoryBackend.class,
+          Backend.class,
+          Client.class,
+          RecordingClient.class);
 
   /** Creates the extension; JUnit calls this for {@code @ExtendWith(ErrandExtension.class)}. */
   public ErrandExtension() {}
@@ -72,6 +81,9 @@ public final class ErrandExtension implements ParameterResolver, AfterEachCallba
     if (type == Client.class) {
       return fixture.client;
     }
+    if (type == RecordingClient.class) {
+      return fixture.recording;
+    }
     return fixture.backend;
   }
 
@@ -89,6 +101,7 @@ public final class ErrandExtension implements ParameterResolver, AfterEachCallba
     final MutableClock clock = new MutableClock();
     final InMemoryBackend backend = new InMemoryBackend(clock);
     final Client client = Client.builder(backend).clock(clock).build();
+    final RecordingClient recording = RecordingClient.builder(backend).clock(clock).build();
 
     @Override
     public void close() {

@@ -76,7 +76,8 @@ final class ScheduleDefinition {
       names = "--missed",
       paramLabel = "POLICY",
       description =
-          "Missed ticks: skip (default), run-once, catch-up or catch-up:N (fire up to N).")
+          "Missed ticks: run-once (default: one task for the latest missed tick), skip,"
+              + " catch-up or catch-up:N (fire up to N).")
   String missed;
 
   /** Applies every flag given to {@code b}; {@code current} is the stored zone or null. */

@@ -343,7 +343,7 @@ function newScheduleForm() {
   field("When", "trigger", { required: true, placeholder: "0 2 * * *  |  every PT15M  |  at 2026-12-24T17:00:00Z", size: 34 }),
   field("Zone", "zone", { value: "UTC", size: 12 }), field("Queue", "queue", { size: 10 }),
   field("Arguments (JSON)", "args", { placeholder: '["bob"] or {"to": "ada"}' }),
-  el("label", null, "Missed runs", el("select", { name: "missedRuns" }, ["skip", "run-once", "catch-up"].map(m => el("option", null, m)))),
+  el("label", null, "Missed runs", el("select", { name: "missedRuns" }, ["run-once", "skip", "catch-up"].map(m => el("option", null, m)))),
   el("button", { type: "submit" }, "Create"));
 }
 

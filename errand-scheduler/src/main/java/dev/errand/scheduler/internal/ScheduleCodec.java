@@ -88,7 +88,7 @@ public final class ScheduleCodec {
               .start(instant(o, "start"))
               .end(instant(o, "end"))
               .maxRuns(o.hasNonNull("maxRuns") ? o.get("maxRuns").longValue() : null)
-              .missedRuns(MissedRuns.parse(o.path("missedRuns").asText("skip")));
+              .missedRuns(missedRuns(o));
       JsonNode s = o.path("state");
       ScheduleState state =
           new ScheduleState(
@@ -139,6 +139,16 @@ public final class ScheduleCodec {
     putInstant(o, "end", s.end());
     o.put("maxRuns", s.maxRuns());
     o.put("missedRuns", s.missedRuns().toString());
+  }
+
+  /**
+   * Every body Errand writes names its policy, so a stored schedule keeps the one it was made with
+   * (one made before run-once became the default keeps {@code skip}); a body without the field
+   * (written by hand or by another tool) gets today's default.
+   */
+  private static MissedRuns missedRuns(JsonNode o) {
+    JsonNode n = o.get("missedRuns");
+    return n == null || n.isNull() ? Schedule.DEFAULT_MISSED_RUNS : MissedRuns.parse(n.asText());
   }
 
   private static String text(JsonNode o, String field) {

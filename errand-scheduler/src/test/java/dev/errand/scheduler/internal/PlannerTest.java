@@ -62,8 +62,20 @@ class PlannerTest {
   }
 
   @Test
-  void skipFiresNoMissedTickButTheOnTimeOne() {
+  void byDefaultTheLatestMissedTickFiresOnce() {
     Schedule s = everyMinute().build();
+
+    Plan p = Planner.plan(s, fresh(), min(10).plusSeconds(5), GRACE);
+
+    assertThat(s.missedRuns()).isEqualTo(MissedRuns.runOnce());
+    assertThat(p.fires()).containsExactly(min(10));
+    assertThat(p.state().missedTicks()).isEqualTo(9);
+    assertThat(p.state().nextFire()).isEqualTo(min(11));
+  }
+
+  @Test
+  void skipFiresNoMissedTickButTheOnTimeOne() {
+    Schedule s = everyMinute().missedRuns(MissedRuns.skip()).build();
 
     Plan late = Planner.plan(s, fresh(), min(10).plusSeconds(5), GRACE);
     Plan onTime = Planner.plan(s, fresh(), min(10).plusMillis(500), GRACE);
