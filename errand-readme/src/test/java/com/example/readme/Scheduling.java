@@ -25,7 +25,7 @@ final class Scheduling {
         .schedule(Schedule.builder("nightly-report").task(REPORT, new Report("daily"))
             .cron("30 2 * * *").zone(ZoneId.of("Europe/Berlin")).build())       // 02:30 Berlin
         .schedule(Schedule.builder("crm-sync").task("crm.sync")
-            .every(Duration.ofMinutes(15)).missedRuns(MissedRuns.runOnce()).build())
+            .every(Duration.ofMinutes(15)).missedRuns(MissedRuns.skip()).build())   // default run-once
         .build().start();                       // run it in two or more processes: one leads
     beat.schedules().put(Schedule.builder("remind-bob").task("reminders.send")   // add or replace
         .args(Wire.mapper().createArrayNode().add("bob"))                         // ["bob"]
