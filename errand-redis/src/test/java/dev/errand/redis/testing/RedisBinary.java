@@ -49,6 +49,12 @@ public record RedisBinary(Path path, String version, String origin) {
       found = bundled(reasons);
       if (found == null) {
         found = onPath(reasons);
+        if (found != null) {
+          // Say why, as a different Redis than on other machines is being tested.
+          found =
+              new RedisBinary(
+                  found.path, found.version, found.origin + "; " + String.join("; ", reasons));
+        }
       }
       if (found == null) {
         notFound =
