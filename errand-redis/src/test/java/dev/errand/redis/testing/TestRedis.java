@@ -54,7 +54,7 @@ public final class TestRedis {
         say(
             "the Redis tests use "
                 + server
-                + ", started for this run ("
+                + ", started for this test JVM ("
                 + ENV
                 + "=redis://host:port/db to use another)");
       }
