@@ -1,11 +1,11 @@
 package dev.errand.cli;
 
+import dev.errand.redis.testing.TestRedis;
 import java.nio.file.Path;
-import java.util.UUID;
 
 /**
- * The clock skew process test on the real Redis (ERRAND_TEST_REDIS, default 127.0.0.1:6379/9),
- * under a key prefix of its own: Redis's clock decides.
+ * The clock skew process test on a real Redis ({@link TestRedis}), under a key prefix of its own:
+ * Redis's clock decides.
  */
 class RedisClockSkewProcessIT extends ClockSkewProcessIT {
 
@@ -13,12 +13,12 @@ class RedisClockSkewProcessIT extends ClockSkewProcessIT {
 
   @Override
   String newBackendUrl(Path dir) {
-    prefix = "errand-it-" + UUID.randomUUID().toString().substring(0, 8);
-    return RedisWorkerProcessIT.SERVER + "?prefix=" + prefix;
+    prefix = TestRedis.newPrefix();
+    return TestRedis.url(prefix);
   }
 
   @Override
   void cleanUp() {
-    RedisWorkerProcessIT.deleteKeys(prefix);
+    TestRedis.deleteKeys(prefix);
   }
 }

@@ -5,55 +5,31 @@ import static org.awaitility.Awaitility.await;
 
 import dev.errand.AsyncResult;
 import dev.errand.TaskState;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanIterator;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import dev.errand.redis.testing.TestRedis;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * The worker process tests on the real Redis (ERRAND_TEST_REDIS, default 127.0.0.1:6379/9), each
- * under a key prefix of its own, plus losing the connection mid-run.
+ * The worker process tests on a real Redis ({@link TestRedis}: one of the run's own, or {@code
+ * ERRAND_TEST_REDIS}), each under a key prefix of its own, plus losing the connection mid-run.
  */
 class RedisWorkerProcessIT extends WorkerProcessIT {
-
-  static final String SERVER =
-      System.getenv().getOrDefault("ERRAND_TEST_REDIS", "redis://127.0.0.1:6379/9");
 
   String prefix;
 
   @Override
   String newBackendUrl(Path dir) {
-    prefix = "errand-it-" + UUID.randomUUID().toString().substring(0, 8);
-    return SERVER + "?prefix=" + prefix;
+    prefix = TestRedis.newPrefix();
+    return TestRedis.url(prefix);
   }
 
   @Override
   void cleanUp() {
-    deleteKeys(prefix);
-  }
-
-  /** Deletes every key under {@code prefix}. */
-  static void deleteKeys(String prefix) {
-    redis(
-        r -> {
-          ScanIterator<String> keys =
-              ScanIterator.scan(r, ScanArgs.Builder.matches(prefix + ":*").limit(1000));
-          List<String> all = new ArrayList<>();
-          keys.forEachRemaining(all::add);
-          if (!all.isEmpty()) {
-            r.unlink(all.toArray(String[]::new));
-          }
-          return null;
-        });
+    TestRedis.deleteKeys(prefix);
   }
 
   @Test
@@ -83,9 +59,11 @@ class RedisWorkerProcessIT extends WorkerProcessIT {
     assertThat(after.state()).isEqualTo(TaskState.SUCCESS);
   }
 
-  /** Kills the connections named {@code name}; returns how many. */
+  /**
+   * Kills the connections named {@code name} (the worker's own, nobody else's); returns how many.
+   */
   static long killConnections(String name) {
-    return redis(
+    return TestRedis.redis(
         r -> {
           long n = 0;
           for (String line : r.clientList().split("\n")) {
@@ -96,14 +74,5 @@ class RedisWorkerProcessIT extends WorkerProcessIT {
           }
           return n;
         });
-  }
-
-  static <T> T redis(Function<RedisCommands<String, String>, T> work) {
-    RedisClient client = RedisClient.create(SERVER);
-    try (StatefulRedisConnection<String, String> c = client.connect()) {
-      return work.apply(c.sync());
-    } finally {
-      client.shutdown();
-    }
   }
 }

@@ -31,18 +31,31 @@ final class Chromium {
   static final Duration WAIT = Duration.ofSeconds(30);
 
   private static ChromeDriver driver;
+  private static boolean toldNotRun;
 
   private Chromium() {}
 
-  /** The browser; skips the calling test (saying why) where Chromium is not installed. */
+  /**
+   * The browser; skips the calling test where Chromium is not installed, and says so once per run
+   * in the build's output (a skipped {@code @BeforeAll} counts as no test at all in Maven's
+   * figures).
+   */
   static synchronized ChromeDriver driver() {
-    assumeTrue(
-        Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER)),
-        "browser test not run: no "
+    boolean installed =
+        Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER));
+    String notRun =
+        "the browser tests (DashboardBrowserIT, DashboardOperatorIT, DashboardXssIT) did not run:"
+            + " they need "
             + CHROMIUM
-            + " or "
+            + " and "
             + CHROMEDRIVER
-            + " (apt-get install chromium chromium-driver)");
+            + " (Debian: apt-get install chromium chromium-driver; elsewhere"
+            + " -Derrand.chromium=PATH -Derrand.chromedriver=PATH)";
+    if (!installed && !toldNotRun) {
+      toldNotRun = true;
+      System.out.println("[errand-test] " + notRun);
+    }
+    assumeTrue(installed, notRun);
     if (driver == null) {
       ChromeOptions options = new ChromeOptions();
       options.setBinary(CHROMIUM);

@@ -1,5 +1,6 @@
 package dev.errand.redis;
 
+import dev.errand.redis.testing.TestRedis;
 import dev.errand.spi.Backend;
 import dev.errand.test.BackendContractTest;
 import dev.errand.test.MutableClock;
@@ -13,8 +14,8 @@ class RedisBackendContractIT extends BackendContractTest {
 
   @Override
   protected Backend createBackend(MutableClock clock) {
-    prefix = RedisTestSupport.newPrefix();
-    return RedisBackend.open(RedisTestSupport.url(prefix, "events=" + EVENT_CAPACITY), clock);
+    prefix = TestRedis.newPrefix();
+    return RedisBackend.open(TestRedis.url(prefix, "events=" + EVENT_CAPACITY), clock);
   }
 
   @Override
@@ -24,6 +25,6 @@ class RedisBackendContractIT extends BackendContractTest {
 
   @Override
   protected void cleanUp() {
-    RedisTestSupport.deleteKeys(prefix);
+    TestRedis.deleteKeys(prefix);
   }
 }

@@ -10,6 +10,8 @@ import dev.errand.Client;
 import dev.errand.DeadLetter;
 import dev.errand.DeadLetterReason;
 import dev.errand.TaskDef;
+import dev.errand.redis.testing.RedisServerProcess;
+import dev.errand.redis.testing.TestRedis;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
 import java.time.Duration;
@@ -35,8 +37,8 @@ class RedisBackendIT {
 
   @BeforeEach
   void open() {
-    prefix = RedisTestSupport.newPrefix();
-    backend = RedisBackend.open(RedisTestSupport.url(prefix, "events=500"));
+    prefix = TestRedis.newPrefix();
+    backend = RedisBackend.open(TestRedis.url(prefix, "events=500"));
   }
 
   @AfterEach
@@ -45,7 +47,7 @@ class RedisBackendIT {
       worker.close();
     }
     backend.close();
-    RedisTestSupport.deleteKeys(prefix);
+    TestRedis.deleteKeys(prefix);
   }
 
   void startWorker() {
@@ -65,7 +67,7 @@ class RedisBackendIT {
   @Test
   void rawValuesPushedOntoAQueueKeyBecomeDeadLettersAndTheQueueKeepsWorking() throws Exception {
     String readyKey = prefix + ":q:{default}:ready";
-    RedisTestSupport.withRedis(r -> r.lpush(readyKey, "garbage-1", "{\"not\":\"errand\"}"));
+    TestRedis.withRedis(r -> r.lpush(readyKey, "garbage-1", "{\"not\":\"errand\"}"));
     startWorker();
     Client client = Client.create(backend);
 
@@ -84,7 +86,7 @@ class RedisBackendIT {
 
   @Test
   void aGarbageMessageInTheQueueIsDeadLetteredWithItsReason() throws Exception {
-    RedisTestSupport.withRedis(
+    TestRedis.withRedis(
         r -> {
           r.hset(prefix + ":q:{default}:body", "junk-1", "\u0001\u0002 not json");
           r.zadd(prefix + ":q:{default}:ready", 1.0, "junk-1");
@@ -114,7 +116,7 @@ class RedisBackendIT {
     worker.close();
     worker = null;
 
-    RedisTestSupport.withRedis(
+    TestRedis.withRedis(
         r -> {
           String q = prefix + ":q:{default}:";
           assertThat(r.hlen(q + "body")).as("bodies").isZero();
@@ -132,7 +134,7 @@ class RedisBackendIT {
 
   @Test
   void aRevocationReachesAnotherProcessThatAlreadyLoadedTheSet() throws Exception {
-    try (RedisBackend other = RedisBackend.open(RedisTestSupport.url(prefix, ""))) {
+    try (RedisBackend other = RedisBackend.open(TestRedis.url(prefix, ""))) {
       assertThat(other.results().revoked(List.of("t1", "t2"))).isEmpty(); // loads and listens
 
       backend.results().revoke("t2", Duration.ofHours(1));
@@ -140,7 +142,7 @@ class RedisBackendIT {
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> other.results().revoked(List.of("t1", "t2")).equals(java.util.Set.of("t2")));
-      try (RedisBackend late = RedisBackend.open(RedisTestSupport.url(prefix, ""))) {
+      try (RedisBackend late = RedisBackend.open(TestRedis.url(prefix, ""))) {
         assertThat(late.results().revoked(List.of("t2")))
             .as("a new process loads what was revoked before it started")
             .containsExactly("t2");
@@ -150,7 +152,7 @@ class RedisBackendIT {
 
   @Test
   void aScheduleWriteWakesAWaiterInAnotherProcess() throws Exception {
-    try (RedisBackend other = RedisBackend.open(RedisTestSupport.url(prefix, ""))) {
+    try (RedisBackend other = RedisBackend.open(TestRedis.url(prefix, ""))) {
       long seen = other.schedules().changes();
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {
@@ -173,15 +175,17 @@ class RedisBackendIT {
 
   @Test
   void aProducerGetsAClearErrorAfterTheTimeoutWhenRedisDoesNotAnswer() throws Exception {
-    try (RedisBackend quick = RedisBackend.open(RedisTestSupport.url(prefix, "timeout=300ms"))) {
+    // CLIENT PAUSE stalls every client of the server: only on a server of this test's own.
+    try (RedisServerProcess server = TestRedis.startPrivate();
+        RedisBackend quick = RedisBackend.open(server.url() + "?timeout=300ms")) {
       Client client = Client.create(quick);
       client.enqueue(DOUBLE, 1); // connected and working
-      RedisTestSupport.withRedis(r -> r.clientPause(1_500));
+      TestRedis.redis(server.url(), r -> r.clientPause(1_500));
       long start = System.nanoTime();
       assertThatThrownBy(() -> client.enqueue(DOUBLE, 2))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("no answer within 300 ms")
-          .hasMessageContaining("127.0.0.1:6379");
+          .hasMessageContaining(server.address());
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
     }
   }

@@ -9,6 +9,7 @@ import dev.errand.DeadLetter;
 import dev.errand.DeadLetterReason;
 import dev.errand.TaskDef;
 import dev.errand.TaskOptions;
+import dev.errand.redis.testing.TestRedis;
 import dev.errand.spi.Delivery;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
@@ -43,9 +44,9 @@ class RedisForeignDataIT {
 
   @BeforeEach
   void open() {
-    prefix = RedisTestSupport.newPrefix();
+    prefix = TestRedis.newPrefix();
     q = prefix + ":q:{default}:";
-    backend = RedisBackend.open(RedisTestSupport.url(prefix, ""));
+    backend = RedisBackend.open(TestRedis.url(prefix, ""));
     client = Client.create(backend);
   }
 
@@ -55,7 +56,7 @@ class RedisForeignDataIT {
       worker.close();
     }
     backend.close();
-    RedisTestSupport.deleteKeys(prefix);
+    TestRedis.deleteKeys(prefix);
   }
 
   void startWorker() {
@@ -79,7 +80,7 @@ class RedisForeignDataIT {
 
   /** Rewrites the stored metadata of {@code id}. */
   void corruptMeta(String id, String meta) {
-    RedisTestSupport.withRedis(r -> r.hset(q + "meta", id, meta));
+    TestRedis.withRedis(r -> r.hset(q + "meta", id, meta));
   }
 
   @ParameterizedTest
@@ -107,7 +108,7 @@ class RedisForeignDataIT {
         .contains("the metadata of message " + sent.id() + " under " + q + "meta")
         .contains("'" + meta + "'");
     assertThat(backend.broker().stats("default").leased()).as("acked").isZero();
-    RedisTestSupport.withRedis(r -> assertThat(r.hlen(q + "body")).isZero());
+    TestRedis.withRedis(r -> assertThat(r.hlen(q + "body")).isZero());
 
     assertThat(client.deadLetters().redrive(sent.id())).isTrue();
     startWorker();
@@ -133,7 +134,7 @@ class RedisForeignDataIT {
   @ValueSource(strings = {"ready", "delayed", "leased", "body", "meta", "seq"})
   void aValueOfTheWrongTypeUnderAQueueKeyBecomesDeadLettersAndTheQueueKeepsWorking(String key)
       throws Exception {
-    RedisTestSupport.withRedis(
+    TestRedis.withRedis(
         r -> {
           r.del(q + key);
           r.rpush(q + key, "garbage-1", "{\"not\":\"errand\"}");
@@ -161,7 +162,7 @@ class RedisForeignDataIT {
                   .contains("found a Redis list under the queue key " + q + key + " ");
             });
     assertThat(worker.isConsuming()).isTrue();
-    RedisTestSupport.withRedis(
+    TestRedis.withRedis(
         r ->
             assertThat(ScanIterator.scan(r, ScanArgs.Builder.matches(q + "*foreign*")).hasNext())
                 .as("nothing is left aside")
@@ -171,7 +172,7 @@ class RedisForeignDataIT {
   @Test
   void aCounterThatIsNotANumberAndAnIdempotencyKeyErrandDidNotWriteAreMovedAside()
       throws Exception {
-    RedisTestSupport.withRedis(
+    TestRedis.withRedis(
         r -> {
           r.set(q + "seq", "forty-two");
           r.set(q + "idem:order-7", "soon|someone");

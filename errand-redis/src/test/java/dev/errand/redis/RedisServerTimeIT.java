@@ -12,6 +12,7 @@ import dev.errand.Client;
 import dev.errand.TaskDef;
 import dev.errand.TaskOptions;
 import dev.errand.redis.internal.RedisClock;
+import dev.errand.redis.testing.TestRedis;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.NewMessage;
 import java.nio.charset.StandardCharsets;
@@ -50,15 +51,15 @@ class RedisServerTimeIT {
   void open() {
     logs.start();
     clockLog.addAppender(logs);
-    prefix = RedisTestSupport.newPrefix();
-    honest = track(RedisBackend.open(RedisTestSupport.url(prefix, "")));
+    prefix = TestRedis.newPrefix();
+    honest = track(RedisBackend.open(TestRedis.url(prefix, "")));
   }
 
   @AfterEach
   void close() {
     clockLog.detachAppender(logs);
     opened.forEach(RedisBackend::close);
-    RedisTestSupport.deleteKeys(prefix);
+    TestRedis.deleteKeys(prefix);
   }
 
   RedisBackend track(RedisBackend b) {
@@ -70,7 +71,7 @@ class RedisServerTimeIT {
   RedisBackend skewed(Duration skew) {
     Clock local = Clock.offset(Clock.systemUTC(), skew);
     return track(
-        RedisBackend.openOnServerTime(RedisTestSupport.url(prefix, ""), local, RedisClock.REFRESH));
+        RedisBackend.openOnServerTime(TestRedis.url(prefix, ""), local, RedisClock.REFRESH));
   }
 
   static NewMessage message(Instant notBefore) {
@@ -197,8 +198,7 @@ class RedisServerTimeIT {
         };
     RedisBackend b =
         track(
-            RedisBackend.openOnServerTime(
-                RedisTestSupport.url(prefix, ""), jumpy, Duration.ofMillis(50)));
+            RedisBackend.openOnServerTime(TestRedis.url(prefix, ""), jumpy, Duration.ofMillis(50)));
     assertThat(logs.list).filteredOn(e -> e.getLevel() == Level.WARN).isEmpty();
 
     shift.set(-SKEW.toMillis()); // the process clock is set a minute back

@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
+import dev.errand.redis.testing.RedisServerProcess;
+import dev.errand.redis.testing.TestRedis;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
 import dev.errand.test.MutableClock;
 import dev.errand.test.TestStatuses;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,15 +34,15 @@ class RedisTaskSearchIT {
 
   @BeforeEach
   void open() {
-    prefix = RedisTestSupport.newPrefix();
-    backend = RedisBackend.open(RedisTestSupport.url(prefix, ""), clock);
+    prefix = TestRedis.newPrefix();
+    backend = RedisBackend.open(TestRedis.url(prefix, ""), clock);
     results = backend.results();
   }
 
   @AfterEach
   void close() {
     backend.close();
-    RedisTestSupport.deleteKeys(prefix);
+    TestRedis.deleteKeys(prefix);
   }
 
   TaskStatus status(String id, String name, TaskState state, String queue, long time) {
@@ -83,7 +87,7 @@ class RedisTaskSearchIT {
             prefix + ":{tasks}:state:SUCCESS",
             prefix + ":{tasks}:name:n1",
             prefix + ":{tasks}:queue:q1");
-    RedisTestSupport.withRedis(
+    TestRedis.withRedis(
         r -> {
           assertThat(r.hkeys(prefix + ":{tasks}:meta")).containsExactly("c");
           assertThat(r.zrange(prefix + ":{tasks}:state:SUCCESS", 0, -1)).containsExactly("c");
@@ -102,7 +106,7 @@ class RedisTaskSearchIT {
 
     results.put(status("new", "n", TaskState.SUCCESS, "q", clock.millis()), DAY);
 
-    RedisTestSupport.withRedis(
+    TestRedis.withRedis(
         r ->
             assertThat(r.zcard(prefix + ":{tasks}:expiry"))
                 .as("1 + 64 trimmed")
@@ -209,17 +213,26 @@ class RedisTaskSearchIT {
 
   @Test
   void statusesAreIndexedAfterTheServerForgotTheScripts() {
-    results.put(status("before", "n", TaskState.SUCCESS, "q", clock.millis()), DAY);
-    RedisTestSupport.withRedis(r -> r.scriptFlush());
+    // SCRIPT FLUSH drops every application's scripts: only on a server of this test's own.
+    try (RedisServerProcess server = TestRedis.startPrivate();
+        RedisBackend own = RedisBackend.open(server.url(), clock)) {
+      ResultStore store = own.results();
+      store.put(status("before", "n", TaskState.SUCCESS, "q", clock.millis()), DAY);
+      TestRedis.redis(server.url(), r -> r.scriptFlush());
 
-    results.put(status("after", "n", TaskState.SUCCESS, "q", clock.millis() + 1), DAY);
+      store.put(status("after", "n", TaskState.SUCCESS, "q", clock.millis() + 1), DAY);
 
-    assertThat(ids(results.search(TaskQuery.builder().build()))).containsExactly("after", "before");
+      assertThat(ids(store.search(TaskQuery.builder().build()))).containsExactly("after", "before");
+    }
   }
 
   List<String> indexKeys() {
     List<String> out = new ArrayList<>();
-    RedisTestSupport.withRedis(r -> out.addAll(r.keys(prefix + ":{tasks}:*")));
+    // SCAN, not KEYS, which would block a shared server for as long as its whole keyspace takes.
+    TestRedis.withRedis(
+        r ->
+            ScanIterator.scan(r, ScanArgs.Builder.matches(prefix + ":{tasks}:*").limit(1000))
+                .forEachRemaining(out::add));
     return out;
   }
 }
