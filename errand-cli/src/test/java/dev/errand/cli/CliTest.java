@@ -470,6 +470,33 @@ class CliTest {
   }
 
   @Test
+  void benchEnqueueOnlyLeavesNoOpTasksForAWorkerOfTheBenchApp() {
+    Run enqueued =
+        errand("bench", "--enqueue-only", "--tasks", "1200", "--queue", "drain", "--broker", url);
+    assertThat(enqueued.code()).as(enqueued.err()).isZero();
+    assertThat(enqueued.out()).contains("enqueued 1200 no-op tasks on queue drain");
+    assertThat(held.broker().stats("drain").ready()).isEqualTo(1200);
+
+    TaskRegistry tasks = new TaskRegistry();
+    new dev.errand.cli.internal.bench.BenchApp().register(tasks);
+    workers.add(
+        Worker.builder(held)
+            .tasks(tasks)
+            .options(WorkerOptions.builder().queues("drain").concurrency(4).build())
+            .build()
+            .start());
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                held.broker().stats("drain").ready() + held.broker().stats("drain").leased() == 0);
+
+    Run misplaced = errand("bench", "--queue", "drain", "--broker", url);
+    assertThat(misplaced.code()).isEqualTo(2);
+    assertThat(misplaced.err()).contains("--queue is an --enqueue-only option");
+  }
+
+  @Test
   void revokeAndInspectTask() {
     String id = errand("call", "a.b", "--broker", url).out().trim();
     assertThat(errand("revoke", id, "--broker", url).out()).contains("revoked " + id);

@@ -23,8 +23,16 @@ final class ErrandProcess {
   /** {@link #start(Path, String, List)} with {@code env} added to the environment. */
   static Process start(Path dir, String out, List<String> args, Map<String, String> env)
       throws IOException {
+    return start(dir, out, List.of(), args, env);
+  }
+
+  /** {@link #start(Path, String, List, Map)} with JVM options {@code jvm}. */
+  static Process start(
+      Path dir, String out, List<String> jvm, List<String> args, Map<String, String> env)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+    cmd.addAll(jvm);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());

@@ -2,6 +2,7 @@ package dev.errand.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.errand.AsyncResult;
 import dev.errand.Backends;
@@ -182,6 +183,37 @@ class WorkerSupervisorIT {
     await()
         .atMost(Duration.ofSeconds(20))
         .until(() -> ProcessHandle.of(child).map(h -> !h.isAlive()).orElse(true));
+  }
+
+  @Test
+  void theWorkerProcessGetsTheWorkerOptionsOfTheLauncherAndThoseAfterThemNotTheSupervisors()
+      throws Exception {
+    // As ./errand starts a supervisor: its own small JVM, the worker's in a property, then the
+    // user's ERRAND_JAVA_OPTS.
+    Process sup =
+        ErrandProcess.start(
+            dir,
+            "sup-jvm",
+            List.of(
+                "-Xmx64m",
+                "-Derrand.worker.jvm-options=-Xmx200m -Derrand.it.worker=defaults",
+                "-Derrand.it.user=opts"),
+            List.of(
+                "worker", "--app", SupervisorApp.class.getName(), "--broker", url, "-n", "sup-jvm"),
+            java.util.Map.of());
+    processes.add(sup);
+    long child = childOf(sup);
+
+    // Read from /proc: ProcessHandle.Info gives no arguments for a command line as long as a
+    // test class path; and once it runs java (just started, it may be the JDK's spawn helper).
+    Path cmdline = Path.of("/proc", String.valueOf(child), "cmdline");
+    assumeTrue(Files.exists(cmdline), "reads /proc (Linux)");
+    await().atMost(WAIT).until(() -> Files.readString(cmdline).contains(Main.class.getName()));
+    List<String> args = List.of(Files.readString(cmdline).split("\0"));
+    assertThat(args.subList(1, args.indexOf("-cp"))) // after the java command
+        .containsExactly("-Xmx200m", "-Derrand.it.worker=defaults", "-Derrand.it.user=opts");
+    assertThat(client.enqueue(SupervisorApp.QUICK, run("jvm")).get(WAIT))
+        .isEqualTo(String.valueOf(child));
   }
 
   @Test

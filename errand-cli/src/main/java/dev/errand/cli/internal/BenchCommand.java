@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
       "Measure a backend on the real code path: enqueue rate (one at a time and batched),",
       "drain rate of N pre-enqueued no-op tasks, drain of tasks that sleep 10 ms, and",
       "enqueue-to-start latency at a fixed rate; then the process's resident memory.",
-      "Uses its own queues and purges them after; results expire after 10 minutes."
+      "Uses its own queues and purges them after; results expire after 10 minutes.",
+      "With --enqueue-only it just enqueues N no-op tasks on --queue and exits, for a real",
+      "worker process to drain: errand worker --app " + BenchCommand.APP + " -Q bench"
     })
 final class BenchCommand implements Callable<Integer> {
 
@@ -93,6 +95,21 @@ final class BenchCommand implements Callable<Integer> {
       description = "Tasks run before anything is timed, to warm the JIT (default: 20000).")
   int warmup = 20_000;
 
+  @Option(
+      names = "--enqueue-only",
+      description =
+          "Only enqueue --tasks no-op tasks (with --payload, --results) on --queue, and exit.")
+  boolean enqueueOnly;
+
+  @Option(
+      names = "--queue",
+      paramLabel = "QUEUE",
+      description = "With --enqueue-only: the queue (default: bench).")
+  String queue;
+
+  /** The app whose worker runs the tasks of {@code --enqueue-only}. */
+  static final String APP = "dev.errand.cli.internal.bench.BenchApp";
+
   /** The largest --payload: a message's limit less room for its envelope (id, name, headers). */
   static final int MAX_PAYLOAD = Client.DEFAULT_MAX_MESSAGE_BYTES - 4096;
 
@@ -113,6 +130,12 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (!results.equals("on") && !results.equals("off")) {
       throw new UsageException("--results must be on or off but was '" + results + "'");
+    }
+    if (queue != null && !enqueueOnly) {
+      throw new UsageException("--queue is an --enqueue-only option: add --enqueue-only");
+    }
+    if (enqueueOnly) {
+      return enqueueOnly();
     }
     if (latencyRate <= 0 || latencyRate > 10_000) {
       throw new UsageException("--latency-rate must be 1-10000 but was " + latencyRate);
@@ -211,6 +234,24 @@ final class BenchCommand implements Callable<Integer> {
                     + ")",
                 rate(r.drainSleep)),
             List.of("resident memory after the run", String.format("%.0f MiB", r.rssMb))));
+    return 0;
+  }
+
+  /** {@code --enqueue-only}: the tasks a separate worker process drains. */
+  private int enqueueOnly() {
+    String q = queue == null ? "bench" : queue;
+    Bench.Settings settings =
+        new Bench.Settings(
+            tasks, 1, Pool.THREADS, 0, payload, results.equals("on"), 1, 1, 1, Pool.THREADS, 0);
+    PrintWriter out = spec.commandLine().getOut();
+    try (Backend b = backend.open()) {
+      double rate = new Bench(b, settings).enqueueOnly(q);
+      out.printf(
+          "enqueued %d no-op tasks on queue %s of %s (%s); drain them with%n"
+              + "  errand worker --broker URL --app %s -Q %s%n",
+          tasks, q, b.describe(), rate(rate), APP, q);
+    }
+    out.flush();
     return 0;
   }
 

@@ -1,8 +1,10 @@
 package dev.errand.cli.internal;
 
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** The root command: global help and version; the work is in the subcommands. */
 @Command(
@@ -10,23 +12,6 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ErrandCommand.Version.class,
     description = "Background tasks for the JVM: run workers, send tasks, read results, inspect.",
-    subcommands = {
-      WorkerCommand.class,
-      CallCommand.class,
-      ResultCommand.class,
-      InspectCommand.class,
-      PurgeCommand.class,
-      RevokeCommand.class,
-      DlqCommand.class,
-      ScheduleCommand.class,
-      BeatCommand.class,
-      DashboardCommand.class,
-      DemoCommand.class,
-      BenchCommand.class,
-      SearchBenchCommand.class,
-      ChaosCommand.class,
-      CommandLine.HelpCommand.class
-    },
     footer = {
       "",
       "The backend is --broker URL, else $ERRAND_BROKER_URL, else "
@@ -49,6 +34,25 @@ public final class ErrandCommand implements Runnable {
   /** Exit code of a task, dead letter or schedule that does not exist. */
   public static final int NOT_FOUND = 4;
 
+  /** The subcommands, in the order of the usage help; registered by {@link #commandLine}. */
+  static final List<Class<?>> COMMANDS =
+      List.of(
+          WorkerCommand.class,
+          CallCommand.class,
+          ResultCommand.class,
+          InspectCommand.class,
+          PurgeCommand.class,
+          RevokeCommand.class,
+          DlqCommand.class,
+          ScheduleCommand.class,
+          BeatCommand.class,
+          DashboardCommand.class,
+          DemoCommand.class,
+          BenchCommand.class,
+          SearchBenchCommand.class,
+          ChaosCommand.class,
+          CommandLine.HelpCommand.class);
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -63,7 +67,7 @@ public final class ErrandCommand implements Runnable {
 
   /** Runs the command line with the given streams (tests). */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
-    CommandLine cli = new CommandLine(new ErrandCommand());
+    CommandLine cli = commandLine(args);
     cli.setOut(out);
     cli.setErr(err);
     cli.setCaseInsensitiveEnumValuesAllowed(true);
@@ -71,6 +75,50 @@ public final class ErrandCommand implements Runnable {
     cli.setExecutionExceptionHandler(new Failures());
     cli.setParameterExceptionHandler(ErrandCommand::badUsage);
     return cli.execute(args);
+  }
+
+  /**
+   * The command line for {@code args}: the root with every subcommand, of which only the one named
+   * in {@code args} is built from its class. Picocli builds a command's model by reflection over
+   * all its options, which took more time than anything else in a short command (most of {@code
+   * errand --help}'s 0.9 s, and again in both processes of a worker); the others are stand-ins that
+   * carry just what the root's usage help and its suggestions show, their name and description.
+   * When the command is unknown (also an {@code @file} of arguments), every subcommand is built.
+   */
+  static CommandLine commandLine(String... args) {
+    CommandLine cli = new CommandLine(new ErrandCommand());
+    String first = named(args, 0);
+    String named =
+        "help".equals(first) ? named(args, List.of(args).indexOf("help") + 1) : first; // help CMD
+    boolean all = named != null && COMMANDS.stream().noneMatch(type -> names(type, named));
+    for (Class<?> type : COMMANDS) {
+      Command c = type.getAnnotation(Command.class);
+      if (all || names(type, named) || type == CommandLine.HelpCommand.class) {
+        cli.addSubcommand(c.name(), new CommandLine(type));
+      } else {
+        CommandSpec standIn =
+            CommandSpec.create().name(c.name()).aliases(c.aliases()).mixinStandardHelpOptions(true);
+        standIn.usageMessage().description(c.description()).header(c.header()).hidden(c.hidden());
+        cli.addSubcommand(c.name(), new CommandLine(standIn));
+      }
+    }
+    return cli;
+  }
+
+  /** The first argument from {@code from} on that is not an option, or null. */
+  private static String named(String[] args, int from) {
+    for (int i = from; i < args.length; i++) {
+      if (!args[i].startsWith("-")) {
+        return args[i];
+      }
+    }
+    return null;
+  }
+
+  /** Whether {@code name} is the name or an alias of the command {@code type}. */
+  private static boolean names(Class<?> type, String name) {
+    Command c = type.getAnnotation(Command.class);
+    return name != null && (c.name().equals(name) || List.of(c.aliases()).contains(name));
   }
 
   /**

@@ -148,6 +148,21 @@ final class GracefulStop {
     }
   }
 
+  /**
+   * Raises signal {@code name} (such as "TERM") in this process, as {@code kill} would; false where
+   * the JVM cannot. For the training run of the class-data archive, which stops its worker so.
+   */
+  static boolean raise(String name) {
+    try {
+      Class<?> signalType = Class.forName("sun.misc.Signal");
+      Object signal = signalType.getConstructor(String.class).newInstance(name);
+      signalType.getMethod("raise", signalType).invoke(null, signal);
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
   /** Routes signal {@code name} to {@link #signalled}; false if this JVM does not allow it. */
   private boolean handle(String name, int number) {
     try {

@@ -49,6 +49,16 @@ final class WorkerSupervisor {
   /** The hidden option that runs {@code errand worker} as a supervised child. */
   static final String CHILD_OPTION = "--supervised-by";
 
+  /**
+   * The system property with the worker process's own JVM options, separated by spaces: the
+   * launcher ({@code ./errand}) starts this supervisor with a small heap and no optimizing compiler
+   * and gives the worker process its defaults in this property. The worker process gets them
+   * followed by the JVM options that come after this property on the supervisor's command line (the
+   * user's {@code ERRAND_JAVA_OPTS}, and the class-data archive), so the user's come last and win.
+   * Without the property the worker process gets the supervisor's JVM options, all of them.
+   */
+  static final String WORKER_JVM_OPTIONS = "errand.worker.jvm-options";
+
   private final List<String> workerArgs;
   private final Supplier<Backend> backend;
   private final Duration shutdownTimeout;
@@ -138,7 +148,7 @@ final class WorkerSupervisor {
   private Process start(Path handoff) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.addAll(childJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments()));
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());
@@ -153,6 +163,29 @@ final class WorkerSupervisor {
             .start();
     log.debug("started worker process {}", p.pid());
     return p;
+  }
+
+  /**
+   * The JVM options of a worker process, from the supervisor's: see {@link #WORKER_JVM_OPTIONS}.
+   * JDK_JAVA_OPTIONS and JAVA_TOOL_OPTIONS, which come before, reach the worker process through its
+   * environment.
+   */
+  static List<String> childJvmOptions(List<String> supervisorOptions) {
+    String marker = "-D" + WORKER_JVM_OPTIONS + "=";
+    for (int i = 0; i < supervisorOptions.size(); i++) {
+      String option = supervisorOptions.get(i);
+      if (option.startsWith(marker)) {
+        List<String> options = new ArrayList<>();
+        for (String o : option.substring(marker.length()).split(" ")) {
+          if (!o.isEmpty()) {
+            options.add(o);
+          }
+        }
+        options.addAll(supervisorOptions.subList(i + 1, supervisorOptions.size()));
+        return options;
+      }
+    }
+    return supervisorOptions;
   }
 
   private void sendHeldRetries(Path handoff) {

@@ -158,6 +158,26 @@ public final class Bench {
     return r;
   }
 
+  /**
+   * Enqueues {@code settings.tasks()} no-op tasks ({@code bench.noop}, run by {@link BenchApp}) on
+   * {@code queue}, in batches, and returns how many per second; for {@code errand bench
+   * --enqueue-only}. Their results, if stored, expire as the worker that runs them says.
+   */
+  public double enqueueOnly(String queue) {
+    Client client = Client.builder(backend).sentEvents(false).build();
+    TaskOptions o = TaskOptions.builder().queue(queue).ignoreResult(!settings.results()).build();
+    List<Job> jobs = new ArrayList<>(BATCH);
+    long t0 = System.nanoTime();
+    for (int sent = 0; sent < settings.tasks(); sent += BATCH) {
+      jobs.clear();
+      for (int i = 0; i < Math.min(BATCH, settings.tasks() - sent); i++) {
+        jobs.add(job());
+      }
+      client.enqueueAll(NOOP, jobs, o);
+    }
+    return rate(settings.tasks(), t0);
+  }
+
   /** {@code total} single enqueues spread over {@link #PRODUCERS} threads; tasks per second. */
   private double enqueueConcurrently(Client client, int total, TaskOptions options)
       throws InterruptedException {
