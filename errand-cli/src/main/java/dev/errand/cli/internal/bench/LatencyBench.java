@@ -27,12 +27,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li><b>in-process</b>: the worker runs in the harness's JVM (both read {@link
- *       System#nanoTime()});
+ *       System#nanoTime()}), warmed by the harness's warm-up and drains;
  *   <li><b>process</b>: the deployment shape, the worker a real {@code errand worker} process (with
  *       its supervisor) running {@link LatencyApp}; producer and handler read the host's wall
  *       clock. The worker is warmed first with the harness's warm-up count of probes, as a
  *       long-running worker is warm.
  * </ul>
+ *
+ * <p>In both, a second of probes at the rate goes first and is not recorded, then a second's pause.
  */
 public final class LatencyBench {
 
@@ -92,12 +94,18 @@ public final class LatencyBench {
                   long nanos = System.nanoTime() - job.sentNanos();
                   if (job.seq() >= 0 && job.seq() < n) {
                     samples[job.seq()] = nanos;
+                    done.countDown();
                   }
-                  done.countDown();
                 });
     Worker w = worker.tasks(tasks).build();
     w.start();
     try {
+      // A second of probes at the rate, not recorded, as in the process mode: the worker has just
+      // started, and the drains before may have left the JVM compiling and collecting.
+      TaskOptions quiet = options(queue, false);
+      pace(
+          settings.latencyRate(),
+          i -> client.enqueue(Bench.LATENCY, new Bench.Job(-1, System.nanoTime(), payload), quiet));
       Thread.sleep(SETTLE.toMillis());
       TaskOptions options = options(queue, settings.results());
       pace(
