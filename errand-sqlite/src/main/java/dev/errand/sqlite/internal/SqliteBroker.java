@@ -27,9 +27,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The broker in SQLite. A claim is one {@code UPDATE ... RETURNING} per queue inside an IMMEDIATE
- * transaction, so no two consumers, in this process or another, ever lease the same message. Idle
- * consumers poll with a backoff (2 ms doubling to {@link #MAX_POLL}); an enqueue or wakeup in this
- * process ends their wait at once.
+ * transaction, so no two consumers, in this process or another, ever lease the same message. An
+ * enqueue or wakeup in this process ends a waiting claim at once, and so does another process's
+ * commit to the file, as the file system reports it ({@link CommitWatch}); idle consumers also poll
+ * with a backoff (2 ms doubling to {@link #MAX_POLL}) for what no commit announces (a delayed
+ * message coming due, an expired lease) and where the file system reports nothing.
  */
 public final class SqliteBroker implements Broker {
 
@@ -56,11 +58,13 @@ public final class SqliteBroker implements Broker {
   private long generation; // local enqueues and hand-backs, guarded by waitLock
   private long wakeups; // wakeup() calls, guarded by waitLock
   private volatile boolean claimed;
+  private final CommitWatch watch;
 
   public SqliteBroker(Db db, Clock clock, Runnable onFirstClaim) {
     this.db = db;
     this.clock = clock;
     this.onFirstClaim = onFirstClaim;
+    this.watch = new CommitWatch(db, this::changed);
   }
 
   @Override
@@ -130,6 +134,9 @@ public final class SqliteBroker implements Broker {
     if (!claimed) {
       claimed = true;
       onFirstClaim.run();
+    }
+    if (!wait.isZero()) {
+      watch.start();
     }
     long deadline = System.nanoTime() + wait.toNanos();
     long poll = MIN_POLL_NANOS;
@@ -324,6 +331,11 @@ public final class SqliteBroker implements Broker {
       changed();
     }
     return done;
+  }
+
+  /** Stops watching the file for other processes' commits. */
+  public void close() {
+    watch.close();
   }
 
   @Override
