@@ -9,6 +9,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.sql.ResultSet;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,15 @@ import org.slf4j.LoggerFactory;
 final class CommitWatch implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(CommitWatch.class);
+
+  /**
+   * When a write to the WAL was seen but no other connection's commit yet, it is looked for again
+   * after these pauses (ms, one after the other) unless the file reports something new meanwhile: a
+   * committing process writes its frames (which the file system reports) a moment before it
+   * publishes the commit in the WAL's index (which {@code data_version} reads), and nothing is
+   * reported after that.
+   */
+  private static final long[] RECHECK_MS = {1, 2, 5};
 
   private final Db db;
   private final Path file;
@@ -78,25 +88,48 @@ final class CommitWatch implements AutoCloseable {
     String name = file.getFileName().toString();
     String wal = name + "-wal";
     try {
+      WatchKey key = ws.take();
       while (true) {
-        WatchKey key = ws.take();
-        boolean ours = false;
-        for (WatchEvent<?> e : key.pollEvents()) {
-          Object context = e.context();
-          if (e.kind() == StandardWatchEventKinds.OVERFLOW
-              || (context instanceof Path p
-                  && (p.toString().equals(wal) || p.toString().equals(name)))) {
-            ours = true;
+        if (!concernsTheFile(key, name, wal)) {
+          key = ws.take();
+          continue;
+        }
+        if (changed()) {
+          onChange.run();
+          key = ws.take();
+          continue;
+        }
+        // Perhaps a commit still being published: look again shortly, unless the file speaks.
+        key = null;
+        for (int i = 0; i < RECHECK_MS.length && key == null; i++) {
+          key = ws.poll(RECHECK_MS[i], TimeUnit.MILLISECONDS);
+          if (key == null && changed()) {
+            onChange.run();
+            break;
           }
         }
-        key.reset();
-        if (ours && changed()) {
-          onChange.run();
+        if (key == null) {
+          key = ws.take();
         }
       }
     } catch (InterruptedException | ClosedWatchServiceException e) {
       // closed
     }
+  }
+
+  /** Whether {@code key}'s events concern the database or its WAL; resets the key. */
+  private static boolean concernsTheFile(WatchKey key, String name, String wal) {
+    boolean ours = false;
+    for (WatchEvent<?> e : key.pollEvents()) {
+      Object context = e.context();
+      if (e.kind() == StandardWatchEventKinds.OVERFLOW
+          || (context instanceof Path p
+              && (p.toString().equals(wal) || p.toString().equals(name)))) {
+        ours = true;
+      }
+    }
+    key.reset();
+    return ours;
   }
 
   /**
