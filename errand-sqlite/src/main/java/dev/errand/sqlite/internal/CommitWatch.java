@@ -44,7 +44,9 @@ final class CommitWatch implements AutoCloseable {
   private final Object lock = new Object();
   private WatchService service; // guarded by lock
   private boolean closed; // guarded by lock
-  private long dataVersion = -1; // read and written by the watch thread only
+  private final java.util.concurrent.atomic.AtomicInteger waiting =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private long dataVersion = -1; // guarded by itself
 
   /**
    * @param db this process's connection; its file's directory is watched for writes to the file and
@@ -55,6 +57,22 @@ final class CommitWatch implements AutoCloseable {
     this.db = db;
     this.file = db.file().toAbsolutePath();
     this.onChange = onChange;
+  }
+
+  /**
+   * A claim starts waiting: until {@link #stopWaiting}, writes to the file are looked at (while no
+   * claim waits, as in a busy worker, they are not: a look takes the connection).
+   *
+   * @return whether another connection committed since the last look: the claim looks again
+   */
+  boolean startWaiting() {
+    waiting.incrementAndGet();
+    return changed();
+  }
+
+  /** The claim that called {@link #startWaiting} stopped waiting. */
+  void stopWaiting() {
+    waiting.decrementAndGet();
   }
 
   /** Starts watching unless it already does (or was closed, or cannot on this platform). */
@@ -90,7 +108,7 @@ final class CommitWatch implements AutoCloseable {
     try {
       WatchKey key = ws.take();
       while (true) {
-        if (!concernsTheFile(key, name, wal)) {
+        if (!concernsTheFile(key, name, wal) || waiting.get() == 0) {
           key = ws.take();
           continue;
         }
@@ -101,7 +119,7 @@ final class CommitWatch implements AutoCloseable {
         }
         // Perhaps a commit still being published: look again shortly, unless the file speaks.
         key = null;
-        for (int i = 0; i < RECHECK_MS.length && key == null; i++) {
+        for (int i = 0; i < RECHECK_MS.length && key == null && waiting.get() > 0; i++) {
           key = ws.poll(RECHECK_MS[i], TimeUnit.MILLISECONDS);
           if (key == null && changed()) {
             onChange.run();
@@ -137,6 +155,12 @@ final class CommitWatch implements AutoCloseable {
    * every commit but this connection's own (and this process has only this one).
    */
   private boolean changed() {
+    synchronized (this) {
+      return changedSinceLastLook();
+    }
+  }
+
+  private boolean changedSinceLastLook() {
     try {
       long v =
           db.read(

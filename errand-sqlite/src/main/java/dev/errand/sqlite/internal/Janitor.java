@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * and an fsync of several milliseconds, during which every other thread of the process waits for
  * the connection: the latency tail of an idle worker). Instead, every {@link #COPY_INTERVAL} with
  * commits since the last time, a passive checkpoint on a connection of its own copies the WAL
- * without holding up any reader or writer; the truncating checkpoint runs there too, after a
- * passive one has done the bulk of the copying.
+ * without holding up any reader or writer; before the truncating checkpoint (on the process's
+ * connection) a passive one there does the bulk of the copying.
  */
 public final class Janitor implements AutoCloseable {
 
@@ -144,9 +144,11 @@ public final class Janitor implements AutoCloseable {
   public boolean checkpoint() {
     Db c = checkpointConnection();
     if (c != db) {
-      c.copyWal(); // the bulk, holding up nobody: the truncating one then holds writers briefly
+      c.copyWal(); // the bulk, holding up nobody: the truncating one then has little left
     }
-    return c.checkpoint((int) CHECKPOINT_WAIT.toMillis());
+    // On this process's own connection: on another, it would wait for this process's readers
+    // and writers in SQLite's busy handler (sleeps of 1 to 25 ms), holding every writer back.
+    return db.checkpoint((int) CHECKPOINT_WAIT.toMillis());
   }
 
   /** Deletes every expired row now; returns how many. */

@@ -147,35 +147,50 @@ public final class SqliteBroker implements Broker {
     } finally {
       waitLock.unlock();
     }
-    while (true) {
-      long seen;
-      waitLock.lock();
-      try {
-        seen = generation;
-      } finally {
-        waitLock.unlock();
-      }
-      List<Delivery> taken = take(queues, max, lease);
-      long remaining = deadline - System.nanoTime();
-      if (!taken.isEmpty() || remaining <= 0) {
-        return taken;
-      }
-      waitLock.lockInterruptibly();
-      try {
-        if (wakeups == wakeupsAtStart && generation == seen) {
-          changed.awaitNanos(Math.min(remaining, poll));
+    boolean watching = false;
+    try {
+      while (true) {
+        long seen;
+        waitLock.lock();
+        try {
+          seen = generation;
+        } finally {
+          waitLock.unlock();
         }
-        if (wakeups != wakeupsAtStart) {
-          return List.of(); // wakeup(): the caller wants to look at its state
+        List<Delivery> taken = take(queues, max, lease);
+        long remaining = deadline - System.nanoTime();
+        if (!taken.isEmpty() || remaining <= 0) {
+          return taken;
         }
-        if (generation != seen) {
-          poll = MIN_POLL_NANOS; // a local enqueue: look again at once
-          continue;
+        if (!watching) {
+          // Other processes' commits are looked at only while a claim waits, not at every write
+          // of a busy worker; one that landed since this claim looked is looked for now.
+          watching = true;
+          if (watch.startWaiting()) {
+            continue;
+          }
         }
-      } finally {
-        waitLock.unlock();
+        waitLock.lockInterruptibly();
+        try {
+          if (wakeups == wakeupsAtStart && generation == seen) {
+            changed.awaitNanos(Math.min(remaining, poll));
+          }
+          if (wakeups != wakeupsAtStart) {
+            return List.of(); // wakeup(): the caller wants to look at its state
+          }
+          if (generation != seen) {
+            poll = MIN_POLL_NANOS; // a local enqueue: look again at once
+            continue;
+          }
+        } finally {
+          waitLock.unlock();
+        }
+        poll = Math.min(poll * 2, MAX_POLL.toNanos());
       }
-      poll = Math.min(poll * 2, MAX_POLL.toNanos());
+    } finally {
+      if (watching) {
+        watch.stopWaiting();
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.errand.sqlite.internal;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
@@ -33,6 +34,7 @@ class CommitWatchTest {
     CommitWatch watch = new CommitWatch(mine, announced::incrementAndGet);
     try {
       watch.start();
+      watch.startWaiting(); // a claim waits
       write(theirs, "a");
       await().atMost(Duration.ofSeconds(10)).until(() -> announced.get() >= 1);
 
@@ -54,6 +56,33 @@ class CommitWatchTest {
   }
 
   @Test
+  void whileNoClaimWaitsItLooksAtNothingAndAClaimThatStartsWaitingIsToldWhatItMissed() {
+    Path file = dir.resolve("n.db");
+    Db mine = new Db(file);
+    Db theirs = new Db(file);
+    AtomicInteger announced = new AtomicInteger();
+    CommitWatch watch = new CommitWatch(mine, announced::incrementAndGet);
+    try {
+      watch.start();
+      assertThat(watch.startWaiting()).as("the first look").isTrue();
+      watch.stopWaiting();
+
+      write(theirs, "a");
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> announced.get() == 0);
+
+      assertThat(watch.startWaiting()).as("a commit since the last look").isTrue();
+      assertThat(watch.startWaiting()).as("nothing since").isFalse();
+    } finally {
+      watch.close();
+      theirs.close();
+      mine.close();
+    }
+  }
+
+  @Test
   void closedItAnnouncesNothing() {
     Path file = dir.resolve("c.db");
     Db mine = new Db(file);
@@ -62,6 +91,7 @@ class CommitWatchTest {
     CommitWatch watch = new CommitWatch(mine, announced::incrementAndGet);
     try {
       watch.start();
+      watch.startWaiting();
       watch.close();
       watch.start(); // a closed watch stays closed
       write(theirs, "a");
