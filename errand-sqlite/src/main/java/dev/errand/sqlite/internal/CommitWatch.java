@@ -43,6 +43,7 @@ final class CommitWatch implements AutoCloseable {
   private final Runnable onChange;
   private final Object lock = new Object();
   private WatchService service; // guarded by lock
+  private WatchKey key; // the directory's registration while a claim waits, guarded by lock
   private boolean closed; // guarded by lock
   private final java.util.concurrent.atomic.AtomicInteger waiting =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -60,19 +61,38 @@ final class CommitWatch implements AutoCloseable {
   }
 
   /**
-   * A claim starts waiting: until {@link #stopWaiting}, writes to the file are looked at (while no
-   * claim waits, as in a busy worker, they are not: a look takes the connection).
+   * A claim starts waiting: until {@link #stopWaiting}, the file is watched and its writes looked
+   * at. While no claim waits (a busy worker, or one that only sends) it is not watched at all:
+   * every write would wake two threads, and each look takes the connection.
    *
    * @return whether another connection committed since the last look: the claim looks again
    */
   boolean startWaiting() {
-    waiting.incrementAndGet();
+    synchronized (lock) {
+      if (waiting.getAndIncrement() == 0 && service != null && key == null) {
+        try {
+          key =
+              file.getParent()
+                  .register(
+                      service,
+                      StandardWatchEventKinds.ENTRY_MODIFY,
+                      StandardWatchEventKinds.ENTRY_CREATE);
+        } catch (IOException | RuntimeException e) {
+          log.debug("cannot watch {}: {}; consumers poll for it", file, e.toString());
+        }
+      }
+    }
     return changed();
   }
 
   /** The claim that called {@link #startWaiting} stopped waiting. */
   void stopWaiting() {
-    waiting.decrementAndGet();
+    synchronized (lock) {
+      if (waiting.decrementAndGet() == 0 && key != null) {
+        key.cancel();
+        key = null;
+      }
+    }
   }
 
   /** Starts watching unless it already does (or was closed, or cannot on this platform). */
@@ -84,9 +104,6 @@ final class CommitWatch implements AutoCloseable {
       }
       try {
         ws = FileSystems.getDefault().newWatchService();
-        file.getParent()
-            .register(
-                ws, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
       } catch (IOException | UnsupportedOperationException e) {
         log.debug(
             "cannot watch {} for other processes' commits ({}); consumers poll for them",

@@ -362,6 +362,9 @@ public abstract class OutcomeWriter {
     private volatile boolean stopping;
     private volatile boolean closing;
     private volatile boolean halted;
+    // Set while the writer may park: a submitter then wakes it (it reads the queue after setting
+    // this, the submitter reads this after adding, so one of them sees the other).
+    private volatile boolean idle;
 
     Batching(Backend backend, Duration ttl, BackendHealth health, String threadName) {
       super(backend, ttl, health);
@@ -374,7 +377,7 @@ public abstract class OutcomeWriter {
     void submit(Write write) {
       if (!halted) {
         queue.add(write);
-        if (!write.canWait()) {
+        if (!write.canWait() && idle) {
           LockSupport.unpark(thread);
         }
       }
@@ -399,7 +402,11 @@ public abstract class OutcomeWriter {
           if (stopping) {
             return;
           }
-          LockSupport.parkNanos(this, LINGER_NANOS);
+          idle = true;
+          if (queue.isEmpty()) {
+            LockSupport.parkNanos(this, LINGER_NANOS);
+          }
+          idle = false;
           Thread.interrupted(); // only halt() interrupts, and the loop checks for it
           continue;
         }
