@@ -2,7 +2,8 @@
 # Errand and Celery side by side on the same Redis, one run, one table.
 #   benchmarks/vs-celery.sh [REDIS_HOST:PORT]      (default 127.0.0.1:6379)
 # Env: CELERY_DB (default 15: FLUSHDB'd, give it a database nobody else uses), ERRAND_RUNS (3),
-#      TASKS (20000), OUT (where the raw JSON goes, default a temporary file).
+#      TASKS (20000), LATENCY_TASKS (2000, at 50/s: 40 s per latency step),
+#      OUT (where the raw JSON goes, default a temporary file).
 # Needs: Debian's python3-celery and python3-redis (run as /usr/bin/python3 -m celery),
 #        redis-benchmark (redis-tools), a JDK 21+ for Errand's virtual threads (JDK 17 works,
 #        with platform threads for the sleeping tasks).
@@ -14,6 +15,7 @@ port="${server#*:}"
 db="${CELERY_DB:-15}"
 runs="${ERRAND_RUNS:-3}"
 tasks="${TASKS:-20000}"
+latency_tasks="${LATENCY_TASKS:-2000}"
 out="${OUT:-$(mktemp -d)/vs-celery.json}"
 work="$(dirname "$out")"
 mkdir -p "$work"
@@ -36,12 +38,17 @@ redis-cli -h "$host" -p "$port" -n "$db" del mylist > /dev/null
 cat "$work/redis-benchmark.txt" >&2
 
 for results in on off; do
+  # Latency is compared with results on: both in the bench's JVM and with the worker in a process
+  # of its own (the deployment shape, and Celery's).
+  latency_mode=both
+  [[ "$results" == off ]] && latency_mode=none
   for i in $(seq 1 "$runs"); do
     echo "== errand bench, results $results, run $i of $runs" >&2
     "$root/errand" bench --broker "redis://$host:$port/0?prefix=$prefix" --tasks "$tasks" \
-      --concurrency 8 --prefetch 32 --latency-rate 50 --sleep-tasks 2000 \
-      --sleep-concurrency 50 --sleep-pool "$sleep_pool" --warmup 50000 --results "$results" \
-      --json > "$work/errand-$results-$i.json"
+      --concurrency 8 --prefetch 32 --latency-rate 50 --latency-tasks "$latency_tasks" \
+      --latency-mode "$latency_mode" --latency-samples "$work/errand-latency-$i.txt" \
+      --sleep-tasks 2000 --sleep-concurrency 50 --sleep-pool "$sleep_pool" --warmup 50000 \
+      --results "$results" --json > "$work/errand-$results-$i.json"
   done
 done
 # Results expire after 10 minutes; delete them now.
@@ -50,6 +57,6 @@ redis-cli -h "$host" -p "$port" -n 0 --scan --pattern "$prefix:*" | xargs -r -n 
 
 echo "== Celery $(/usr/bin/python3 -m celery --version)" >&2
 /usr/bin/python3 "$root/benchmarks/celery/celery_bench.py" --redis "redis://$host:$port/$db" \
-  --tasks "$tasks" > "$work/celery.json"
+  --tasks "$tasks" --latency-rate 50 --latency-tasks "$latency_tasks" > "$work/celery.json"
 
 /usr/bin/python3 "$root/benchmarks/celery/compare.py" "$work" "$out"

@@ -538,7 +538,11 @@ class CliTest {
             "--sleep-concurrency",
             "10",
             "--latency-rate",
-            "20",
+            "50",
+            "--latency-tasks",
+            "40",
+            "--latency-mode",
+            "in-process",
             "--json");
     assertThat(bench.code()).as(bench.err()).isZero();
     JsonNode figures = readJson(bench.out()).get("figures");
@@ -554,7 +558,8 @@ class CliTest {
         }) {
       assertThat(figures.get(f).asDouble()).as(f).isPositive();
     }
-    assertThat(figures.get("latencyTasks").asInt()).isEqualTo(200); // 20/s for 10 s
+    assertThat(figures.get("latencyTasks").asInt()).isEqualTo(40);
+    assertThat(figures.get("processLatencyTasks").asInt()).as("not asked for").isZero();
     assertThat(figures.get("ioTasks").asInt()).isEqualTo(50);
     assertThat(held.broker().queues().stream().mapToLong(q -> held.broker().stats(q).ready()).sum())
         .as("the bench purges its queues")

@@ -304,6 +304,25 @@ class CliValidationTest {
   }
 
   @Test
+  void benchLatencyOptionsAreChecked() {
+    refused(2, "error: --latency-tasks must be > 0 but was 0", "bench", "--latency-tasks", "0");
+    refused(
+        2,
+        "error: --latency-mode must be in-process, process, both or none but was 'sideways'",
+        "bench",
+        "--latency-mode",
+        "sideways");
+    refused(
+        2,
+        "error: --latency-mode process needs a backend another process can reach, not "
+            + url
+            + ": use in-process",
+        "bench",
+        "--latency-mode",
+        "process");
+  }
+
+  @Test
   void concurrencyAndPrefetchAreBoundedByWhatTheMachineCanRun() {
     String app = SampleApp.class.getName();
     // More than any machine allows: Linux caps a process's threads below 2^22 (kernel.pid_max).

@@ -10,8 +10,11 @@ import dev.errand.Client;
 import dev.errand.DeadLetter;
 import dev.errand.DeadLetterReason;
 import dev.errand.TaskDef;
+import dev.errand.redis.internal.RedisBroker;
 import dev.errand.redis.testing.RedisServerProcess;
 import dev.errand.redis.testing.TestRedis;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.NewMessage;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
 import java.time.Duration;
@@ -48,6 +51,17 @@ class RedisBackendIT {
     }
     backend.close();
     TestRedis.deleteKeys(prefix);
+  }
+
+  static NewMessage message(String id) {
+    return new NewMessage(
+        id,
+        "q",
+        5,
+        ("{\"id\":\"" + id + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        null,
+        null,
+        null);
   }
 
   void startWorker() {
@@ -146,6 +160,72 @@ class RedisBackendIT {
         assertThat(late.results().revoked(List.of("t2")))
             .as("a new process loads what was revoked before it started")
             .containsExactly("t2");
+      }
+    }
+  }
+
+  @Test
+  void aWaitingClaimIsSentWhenAnotherProcessEnqueuesAndItsClaimerGetsTheLease() throws Exception {
+    try (RedisBackend producer = RedisBackend.open(TestRedis.url(prefix, ""))) {
+      RedisBroker broker = (RedisBroker) backend.broker();
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        Future<List<Delivery>> claim =
+            pool.submit(
+                () ->
+                    broker.claim(List.of("q"), 8, Duration.ofSeconds(30), Duration.ofSeconds(50)));
+        await()
+            .during(Duration.ofMillis(300))
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> !claim.isDone());
+        long sentBefore = broker.claimsOnWakeUp();
+
+        producer.broker().enqueue(List.of(message("m1")));
+
+        List<Delivery> got = claim.get(10, TimeUnit.SECONDS);
+        assertThat(got).extracting(Delivery::id).containsExactly("m1");
+        assertThat(broker.claimsOnWakeUp())
+            .as("claimed by the thread that heard the wake-up, for the waiting claimer")
+            .isEqualTo(sentBefore + 1);
+        assertThat(backend.broker().stats("q").leased()).isEqualTo(1);
+        assertThat(producer.broker().ack(got.get(0)))
+            .as("the claimer holds the lease: its receipt acks the message")
+            .isTrue();
+        assertThat(backend.broker().stats("q").leased()).isZero();
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aClaimSentOnAWakeUpThatFindsNothingLeavesItsClaimerWaiting() throws Exception {
+    try (RedisBackend other = RedisBackend.open(TestRedis.url(prefix, ""))) {
+      RedisBroker broker = (RedisBroker) backend.broker();
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        Future<List<Delivery>> claim =
+            pool.submit(
+                () ->
+                    broker.claim(List.of("q"), 8, Duration.ofSeconds(30), Duration.ofSeconds(50)));
+        await()
+            .during(Duration.ofMillis(300))
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> !claim.isDone());
+        long sentBefore = broker.claimsOnWakeUp();
+
+        // A wake-up with nothing behind it (as when another consumer took the message first).
+        TestRedis.withRedis(r -> r.publish(prefix + ":wake:q", "1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> broker.claimsOnWakeUp() > sentBefore);
+        await()
+            .during(Duration.ofMillis(300))
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> !claim.isDone());
+
+        other.broker().enqueue(List.of(message("m1")));
+        assertThat(claim.get(10, TimeUnit.SECONDS)).extracting(Delivery::id).containsExactly("m1");
+      } finally {
+        pool.shutdownNow();
       }
     }
   }

@@ -227,6 +227,7 @@ public final class SqliteBackend implements Backend {
   @Override
   public void close() {
     janitor.close();
+    broker.close();
     broker.wakeup();
     db.close();
     results.close();

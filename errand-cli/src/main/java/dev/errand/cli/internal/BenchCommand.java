@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.errand.Client;
 import dev.errand.cli.internal.bench.Bench;
 import dev.errand.cli.internal.bench.BenchResult;
+import dev.errand.cli.internal.bench.LatencyBench;
 import dev.errand.spi.Backend;
 import dev.errand.wire.Wire;
 import dev.errand.worker.Pool;
@@ -22,8 +23,10 @@ import picocli.CommandLine.Option;
     description = {
       "Measure a backend on the real code path: enqueue rate (one at a time and batched),",
       "drain rate of N pre-enqueued no-op tasks, drain of tasks that sleep 10 ms, and",
-      "enqueue-to-start latency at a fixed rate; then the process's resident memory.",
-      "Uses its own queues and purges them after; results expire after 10 minutes.",
+      "enqueue-to-start latency at a fixed rate, with the worker in this JVM and in an",
+      "errand worker process of its own; then the process's resident memory.",
+      "Uses its own queues and purges them after; results expire after 10 minutes (a day",
+      "for those of the worker process).",
       "With --enqueue-only it just enqueues N no-op tasks on --queue and exits, for a real",
       "worker process to drain: errand worker --app " + BenchCommand.APP + " -Q bench"
     })
@@ -68,8 +71,32 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--latency-rate",
       paramLabel = "N",
-      description = "Tasks per second in the latency step, run for 10 s (default: 100).")
-  int latencyRate = 100;
+      description = "Tasks per second in the latency steps (default: 50).")
+  int latencyRate = 50;
+
+  @Option(
+      names = "--latency-tasks",
+      paramLabel = "N",
+      description = "Tasks timed in each latency step (default: 2000, so p99 is 20 samples).")
+  int latencyTasks = 2_000;
+
+  @Option(
+      names = "--latency-mode",
+      paramLabel = "MODE",
+      description =
+          "Where the latency step's worker runs: in-process (this JVM), process (an errand"
+              + " worker process of its own, the deployment shape; not for memory:), both, or"
+              + " none (default: both, or in-process for memory:).")
+  String latencyMode;
+
+  @Option(names = "--latency-only", description = "Run only the warm-up and the latency steps.")
+  boolean latencyOnly;
+
+  @Option(
+      names = "--latency-samples",
+      paramLabel = "FILE",
+      description = "Append every latency sample to FILE, one 'MODE SEQ MICROS' line each.")
+  java.nio.file.Path latencySamples;
 
   @Option(
       names = "--sleep-tasks",
@@ -140,6 +167,10 @@ final class BenchCommand implements Callable<Integer> {
     if (latencyRate <= 0 || latencyRate > 10_000) {
       throw new UsageException("--latency-rate must be 1-10000 but was " + latencyRate);
     }
+    if (latencyTasks <= 0) {
+      throw new UsageException("--latency-tasks must be > 0 but was " + latencyTasks);
+    }
+    java.util.Set<LatencyBench.Mode> modes = latencyModes(backend.url());
     if (sleepTasks <= 0)
       throw new UsageException("--sleep-tasks must be > 0 but was " + sleepTasks);
     if (warmup < 0) throw new UsageException("--warmup must be >= 0 but was " + warmup);
@@ -164,7 +195,12 @@ final class BenchCommand implements Callable<Integer> {
             sleepTasks,
             sleepC,
             sleepP,
-            warmup);
+            warmup,
+            latencyTasks,
+            modes,
+            latencyOnly,
+            latencySamples,
+            backend.url());
     PrintWriter out = spec.commandLine().getOut();
     BenchResult r;
     try (Backend b = backend.open()) {
@@ -193,6 +229,8 @@ final class BenchCommand implements Callable<Integer> {
       o.put("pool", p.label());
       o.put("prefetch", prefetch);
       o.put("latencyRate", latencyRate);
+      o.put("latencyTasks", latencyTasks);
+      o.put("latencyModes", modes.stream().map(LatencyBench.Mode::label).toList().toString());
       o.put("sleepConcurrency", sleepC);
       o.put("sleepPool", sleepP.label());
       o.put("payloadBytes", payload);
@@ -201,39 +239,47 @@ final class BenchCommand implements Callable<Integer> {
       OutputOptions.printJson(out, o);
       return 0;
     }
+    List<List<String>> rows = new java.util.ArrayList<>();
+    if (!latencyOnly) {
+      rows.add(List.of("enqueue, one call per task", rate(r.enqueueSingle)));
+      rows.add(
+          List.of(
+              "enqueue, one call per task, " + Bench.PRODUCERS + " threads",
+              rate(r.enqueueConcurrent)));
+      rows.add(List.of("enqueue, batches of 500", rate(r.enqueueBatched)));
+      rows.add(List.of("drain " + tasks + " no-op tasks", rate(r.drainNoop)));
+      rows.add(
+          List.of(
+              "  CPU of this process per drained task",
+              String.format("%.0f us", r.drainCpuMicros)));
+    }
+    latencyRows(
+        rows,
+        "worker in this JVM",
+        r.latencyTasks,
+        new double[] {r.latencyP50Ms, r.latencyP95Ms, r.latencyP99Ms, r.latencyMaxMs});
+    latencyRows(
+        rows,
+        "worker process",
+        r.processLatencyTasks,
+        new double[] {
+          r.processLatencyP50Ms, r.processLatencyP95Ms, r.processLatencyP99Ms, r.processLatencyMaxMs
+        });
+    if (!latencyOnly) {
+      rows.add(
+          List.of(
+              "drain "
+                  + r.ioTasks
+                  + " tasks sleeping 10 ms (c="
+                  + sleepC
+                  + ", "
+                  + sleepP.label()
+                  + ")",
+              rate(r.drainSleep)));
+    }
+    rows.add(List.of("resident memory after the run", String.format("%.0f MiB", r.rssMb)));
     OutputOptions.printTable(
-        spec.commandLine().getColorScheme().ansi(),
-        out,
-        List.of("MEASURE", "VALUE"),
-        List.of(
-            List.of("enqueue, one call per task", rate(r.enqueueSingle)),
-            List.of(
-                "enqueue, one call per task, " + Bench.PRODUCERS + " threads",
-                rate(r.enqueueConcurrent)),
-            List.of("enqueue, batches of 500", rate(r.enqueueBatched)),
-            List.of("drain " + tasks + " no-op tasks", rate(r.drainNoop)),
-            List.of(
-                "  CPU of this process per drained task",
-                String.format("%.0f us", r.drainCpuMicros)),
-            List.of(
-                "latency enqueue->start p50 ("
-                    + r.latencyTasks
-                    + " tasks at "
-                    + latencyRate
-                    + "/s)",
-                ms(r.latencyP50Ms)),
-            List.of("latency enqueue->start p95", ms(r.latencyP95Ms)),
-            List.of("latency enqueue->start p99", ms(r.latencyP99Ms)),
-            List.of(
-                "drain "
-                    + r.ioTasks
-                    + " tasks sleeping 10 ms (c="
-                    + sleepC
-                    + ", "
-                    + sleepP.label()
-                    + ")",
-                rate(r.drainSleep)),
-            List.of("resident memory after the run", String.format("%.0f MiB", r.rssMb))));
+        spec.commandLine().getColorScheme().ansi(), out, List.of("MEASURE", "VALUE"), rows);
     return 0;
   }
 
@@ -242,7 +288,22 @@ final class BenchCommand implements Callable<Integer> {
     String q = queue == null ? "bench" : queue;
     Bench.Settings settings =
         new Bench.Settings(
-            tasks, 1, Pool.THREADS, 0, payload, results.equals("on"), 1, 1, 1, Pool.THREADS, 0);
+            tasks,
+            1,
+            Pool.THREADS,
+            0,
+            payload,
+            results.equals("on"),
+            1,
+            1,
+            1,
+            Pool.THREADS,
+            0,
+            0,
+            java.util.EnumSet.noneOf(LatencyBench.Mode.class),
+            false,
+            null,
+            backend.url());
     PrintWriter out = spec.commandLine().getOut();
     try (Backend b = backend.open()) {
       double rate = new Bench(b, settings).enqueueOnly(q);
@@ -253,6 +314,53 @@ final class BenchCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  private void latencyRows(List<List<String>> rows, String where, int samples, double[] ms) {
+    if (samples == 0) {
+      return;
+    }
+    String[] names = {"p50", "p95", "p99", "max"};
+    for (int i = 0; i < names.length; i++) {
+      String label =
+          i == 0
+              ? "latency enqueue->start, "
+                  + where
+                  + ", p50 ("
+                  + samples
+                  + " tasks at "
+                  + latencyRate
+                  + "/s)"
+              : "  " + names[i];
+      rows.add(List.of(label, ms(ms[i])));
+    }
+  }
+
+  /** The latency steps asked for: --latency-mode, by default both (in-process for memory:). */
+  private java.util.Set<LatencyBench.Mode> latencyModes(String url) {
+    boolean memory = url.startsWith("memory:");
+    String mode = latencyMode == null ? (memory ? "in-process" : "both") : latencyMode;
+    java.util.Set<LatencyBench.Mode> modes =
+        switch (mode) {
+          case "in-process" -> java.util.EnumSet.of(LatencyBench.Mode.IN_PROCESS);
+          case "process" -> java.util.EnumSet.of(LatencyBench.Mode.PROCESS);
+          case "both" -> java.util.EnumSet.allOf(LatencyBench.Mode.class);
+          case "none" -> java.util.EnumSet.noneOf(LatencyBench.Mode.class);
+          default ->
+              throw new UsageException(
+                  "--latency-mode must be in-process, process, both or none but was '"
+                      + mode
+                      + "'");
+        };
+    if (memory && modes.contains(LatencyBench.Mode.PROCESS)) {
+      throw new UsageException(
+          "--latency-mode "
+              + mode
+              + " needs a backend another process can reach, not "
+              + url
+              + ": use in-process");
+    }
+    return modes;
   }
 
   private static String rate(double perSecond) {

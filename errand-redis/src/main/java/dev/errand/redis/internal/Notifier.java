@@ -2,6 +2,9 @@ package dev.errand.redis.internal;
 
 import dev.errand.TaskStatus;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.StatefulRedisConnectionImpl;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.SocketAddress;
@@ -39,6 +42,7 @@ public final class Notifier implements AutoCloseable {
   private volatile Consumer<String> recheck = id -> {};
   private final Map<String, Consumer<byte[]>> channels = new ConcurrentHashMap<>();
   private final List<Runnable> onDisconnect = new CopyOnWriteArrayList<>();
+  private final Set<ParkedClaim> parked = ConcurrentHashMap.newKeySet();
   private long generation;
   private volatile boolean closed;
 
@@ -107,6 +111,32 @@ public final class Notifier implements AutoCloseable {
         lock.wait(left / 1_000_000, (int) (left % 1_000_000));
       }
     }
+  }
+
+  /**
+   * A claim waiting for work on some queues, which the thread that hears a queue's wake-up message
+   * may run on the claimer's behalf.
+   */
+  public interface ParkedClaim {
+    /**
+     * Sends the claim for {@code queue} if this claim waits for it and was not sent or withdrawn
+     * yet; called on Lettuce's event loop, so it must not block.
+     *
+     * @param commands the subscription connection's commands when they may be used while subscribed
+     *     (RESP3: the reply then comes back on the thread that sent it), else null
+     * @return true if it was sent (it then wakes its claimer itself, once the reply is in)
+     */
+    boolean fire(String queue, RedisAsyncCommands<String, byte[]> commands);
+  }
+
+  /** Offers wake-up messages to {@code claim} until {@link #unpark}. */
+  public void park(ParkedClaim claim) {
+    parked.add(claim);
+  }
+
+  /** Stops offering wake-up messages to {@code claim}. */
+  public void unpark(ParkedClaim claim) {
+    parked.remove(claim);
   }
 
   /** Subscribes to the wake-up channels of {@code names}, waiting for the subscription. */
@@ -211,6 +241,12 @@ public final class Notifier implements AutoCloseable {
       if (handler != null) {
         handler.accept(message);
       } else if (channel.startsWith(keys.wakeChannelPrefix())) {
+        String queue = channel.substring(keys.wakeChannelPrefix().length());
+        for (ParkedClaim claim : parked) {
+          if (claim.fire(queue, commandsWhileSubscribed())) {
+            return; // its reply wakes the claimers
+          }
+        }
         bump();
       } else if (channel.startsWith(keys.doneChannelPrefix())) {
         String id = channel.substring(keys.doneChannelPrefix().length());
@@ -222,6 +258,19 @@ public final class Notifier implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * The subscription connection's commands if they can be used while it is subscribed: with RESP3
+   * (Redis 6 and later) any command may be, else null.
+   */
+  private RedisAsyncCommands<String, byte[]> commandsWhileSubscribed() {
+    StatefulRedisPubSubConnection<String, byte[]> c = connection;
+    if (c instanceof StatefulRedisConnectionImpl<?, ?> impl
+        && impl.getConnectionState().getNegotiatedProtocolVersion() == ProtocolVersion.RESP3) {
+      return c.async();
+    }
+    return null;
   }
 
   private final class Reconnects implements RedisConnectionStateListener {

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -38,7 +39,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A claim that finds nothing waits for a pub/sub "work arrived" message on the queue's channel
  * (sent by enqueue, release and retry), or until the next delayed message or lease is due — never a
- * polling loop. While leases or delayed messages exist it re-checks at least once a second.
+ * polling loop. While leases or delayed messages exist it re-checks at least once a second. The
+ * claim script for a waiting claim is sent by the thread that receives the message (Lettuce's event
+ * loop, on the subscription's own connection where RESP3 allows it), and the waiting thread wakes
+ * once, with the reply: on the path from enqueue to a task's start every thread hand-off counts,
+ * and waking the claimer only to have it ask Redis cost two of them.
  *
  * <p>Values of the wrong type under a queue's keys, and messages whose metadata Errand did not
  * write, are set aside by the scripts and turned into dead letters by {@link Quarantine}.
@@ -61,6 +66,7 @@ public final class RedisBroker implements Broker {
   private final AtomicLong wakeups = new AtomicLong();
   private final String node = UUID.randomUUID().toString().substring(0, 8);
   private final AtomicLong claims = new AtomicLong();
+  private final AtomicLong claimsOnWakeUp = new AtomicLong();
   private final Set<String> knownQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public RedisBroker(
@@ -178,8 +184,30 @@ public final class RedisBroker implements Broker {
         long dueIn = TimeUnit.MILLISECONDS.toNanos(Math.max(1, nextDue - clock.millis()));
         left = Math.min(left, Math.min(dueIn, RECHECK_NANOS));
       }
-      notifier.awaitChange(generation, left);
-      if (Thread.interrupted()) {
+      Parked parked = new Parked(queues, max, lease);
+      notifier.park(parked);
+      boolean interrupted = false;
+      try {
+        notifier.awaitChange(generation, left);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } finally {
+        notifier.unpark(parked);
+      }
+      if (!parked.withdraw()) {
+        // Claimed on our behalf: the messages are leased to us, so they are returned even to a
+        // caller that is being interrupted or woken up (a stopping worker releases them at once).
+        Attempt a = parked.attempt();
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+        List<Delivery> taken = a == null ? List.of() : a.deliveries();
+        if (!taken.isEmpty() || interrupted || wakeups.get() != wakeupsSeen) {
+          return taken;
+        }
+        continue; // someone else was quicker, or it failed: look at every queue again
+      }
+      if (interrupted || Thread.interrupted()) {
         throw new InterruptedException();
       }
       if (wakeups.get() != wakeupsSeen) {
@@ -187,6 +215,80 @@ public final class RedisBroker implements Broker {
       }
     }
   }
+
+  /**
+   * A claim waiting for work, which the thread that hears the queue's wake-up message may run on
+   * its behalf ({@link Notifier.ParkedClaim}). Exactly one of {@link #fire} and {@link #withdraw}
+   * succeeds.
+   */
+  private final class Parked implements Notifier.ParkedClaim {
+    private static final int WAITING = 0;
+    private static final int FIRED = 1;
+    private static final int WITHDRAWN = 2;
+
+    private final List<String> queues;
+    private final int max;
+    private final Duration lease;
+    private final AtomicInteger state = new AtomicInteger(WAITING);
+    private final CompletableFuture<Fired> result = new CompletableFuture<>();
+
+    Parked(List<String> queues, int max, Duration lease) {
+      this.queues = queues;
+      this.max = max;
+      this.lease = lease;
+    }
+
+    @Override
+    public boolean fire(String queue, RedisAsyncCommands<String, byte[]> commands) {
+      if (!queues.contains(queue) || !state.compareAndSet(WAITING, FIRED)) {
+        return false;
+      }
+      claimsOnWakeUp.incrementAndGet();
+      CompletableFuture<List<Object>> reply;
+      try {
+        reply = sendClaim(commands == null ? redis.claimAsync() : commands, queue, max, lease);
+      } catch (RuntimeException e) {
+        reply = CompletableFuture.failedFuture(e);
+      }
+      reply.whenComplete(
+          (r, e) -> {
+            // The reply is read by the claimer: reading it may call Redis (garbage set aside),
+            // which this thread, Lettuce's event loop, must never wait for.
+            if (e != null) {
+              result.completeExceptionally(e);
+            } else {
+              result.complete(new Fired(queue, r));
+            }
+            // Wakes the parked claimer, and any other claim of this process, which may find
+            // what this one had no room for.
+            notifier.bump();
+          });
+      return true;
+    }
+
+    /** True if it was not fired, and now never will be. */
+    boolean withdraw() {
+      return state.compareAndSet(WAITING, WITHDRAWN);
+    }
+
+    /**
+     * The outcome of the claim sent on our behalf (waited for without interruption), or null if it
+     * failed: the caller then claims as usual, which reports the failure if it persists.
+     */
+    Attempt attempt() {
+      Fired fired;
+      try {
+        fired = redis.await(result, "claim from queue(s) " + queues);
+      } catch (RuntimeException e) {
+        log.debug("a claim sent on wake-up failed; claiming again: {}", e.toString());
+        return null;
+      }
+      return parseClaim(fired.queue(), lease, fired.reply());
+    }
+  }
+
+  /** A claim script's reply for {@code queue}. */
+  private record Fired(String queue, List<Object> reply) {}
 
   /**
    * One claim script's outcome.
@@ -197,21 +299,30 @@ public final class RedisBroker implements Broker {
   private record Attempt(List<Delivery> deliveries, long nextDue, boolean setAside) {}
 
   private Attempt claimFrom(String queue, int max, Duration lease) throws InterruptedException {
-    Keys.QueueKeys qk = keys.queue(queue);
-    String receiptPrefix = node + "-" + claims.incrementAndGet();
     List<Object> reply =
         redis.awaitInterruptibly(
-            Script.CLAIM.run(
-                redis.claimAsync(),
-                ScriptOutputType.MULTI,
-                new String[] {
-                  qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq()
-                },
-                clock.scriptNow(),
-                num(max),
-                num(lease.toMillis()),
-                bytes(receiptPrefix)),
-            "claim from queue '" + queue + "'");
+            sendClaim(redis.claimAsync(), queue, max, lease), "claim from queue '" + queue + "'");
+    return parseClaim(queue, lease, reply);
+  }
+
+  /** Sends the claim script; it never blocks (it may run on Lettuce's event loop). */
+  private CompletableFuture<List<Object>> sendClaim(
+      RedisAsyncCommands<String, byte[]> commands, String queue, int max, Duration lease) {
+    Keys.QueueKeys qk = keys.queue(queue);
+    String receiptPrefix = node + "-" + claims.incrementAndGet();
+    return Script.CLAIM.run(
+        commands,
+        ScriptOutputType.MULTI,
+        new String[] {qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq()},
+        clock.scriptNow(),
+        num(max),
+        num(lease.toMillis()),
+        bytes(receiptPrefix));
+  }
+
+  /** Reads a claim script's reply; set-aside garbage is dealt with by {@link Quarantine}. */
+  private Attempt parseClaim(String queue, Duration lease, List<Object> reply) {
+    Keys.QueueKeys qk = keys.queue(queue);
     @SuppressWarnings("unchecked")
     List<Object> flat = (List<Object>) reply.get(0);
     @SuppressWarnings("unchecked")
@@ -333,6 +444,11 @@ public final class RedisBroker implements Broker {
     quarantine.foreignValues(delivery.queue(), Quarantine.keys(reply.get(1)));
     notifier.bump();
     return number(reply.get(0)) == 1L;
+  }
+
+  /** How many claims the thread that heard a wake-up message sent for a waiting claimer. */
+  public long claimsOnWakeUp() {
+    return claimsOnWakeUp.get();
   }
 
   @Override

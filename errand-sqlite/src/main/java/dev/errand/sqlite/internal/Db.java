@@ -49,6 +49,8 @@ public final class Db implements AutoCloseable {
   private final Connection connection;
   private final ReentrantLock lock = new ReentrantLock();
   private final Map<String, PreparedStatement> statements = new HashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong commits =
+      new java.util.concurrent.atomic.AtomicLong();
   private boolean closed;
 
   /** A unit of work run inside a transaction, or as one autocommit statement. */
@@ -198,6 +200,7 @@ public final class Db implements AutoCloseable {
       try {
         result = work.run(this);
         prepare("COMMIT").execute();
+        commits.incrementAndGet();
       } catch (SQLException | RuntimeException | Error e) {
         rollback(e);
         throw e;
@@ -233,6 +236,47 @@ public final class Db implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** How many transactions this connection has committed. */
+  public long commits() {
+    return commits.get();
+  }
+
+  /**
+   * Whether this connection's commits copy the WAL into the database once it holds 1,000 pages
+   * (SQLite's default, on) — a copy and an fsync inside the commit that crosses the mark, while the
+   * process's other threads wait for the connection. Off where a {@link Janitor} copies instead.
+   */
+  public void autoCheckpoint(boolean on) {
+    if (readOnly) {
+      return;
+    }
+    read(
+        "set the WAL's automatic checkpoint",
+        d -> {
+          d.execute("PRAGMA wal_autocheckpoint = " + (on ? 1000 : 0));
+          return null;
+        });
+  }
+
+  /**
+   * Copies what it can of the WAL into the database without waiting for, or holding up, any reader
+   * or writer (a passive checkpoint). A read-only connection does nothing.
+   */
+  public void copyWal() {
+    if (readOnly) {
+      return;
+    }
+    read(
+        "checkpoint the WAL",
+        d -> {
+          try (Statement s = connection.createStatement();
+              ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+            rs.next();
+          }
+          return null;
+        });
   }
 
   /**

@@ -17,6 +17,14 @@ import org.slf4j.LoggerFactory;
  * processes on one file the WAL can grow without end. A truncating checkpoint briefly holds new
  * writers back until those readers move on, for at most {@link #CHECKPOINT_WAIT}, and empties it.
  * Runs in consumer processes only: started by the first claim, every {@link #INTERVAL}.
+ *
+ * <p>Once started it also takes SQLite's own checkpoints off the commit path: the process's
+ * connection no longer copies the WAL into the database when a commit crosses 1,000 pages (a copy
+ * and an fsync of several milliseconds, during which every other thread of the process waits for
+ * the connection: the latency tail of an idle worker). Instead, every {@link #COPY_INTERVAL} with
+ * commits since the last time, a passive checkpoint on a connection of its own copies the WAL
+ * without holding up any reader or writer; before the truncating checkpoint (on the process's
+ * connection) a passive one there does the bulk of the copying.
  */
 public final class Janitor implements AutoCloseable {
 
@@ -28,17 +36,28 @@ public final class Janitor implements AutoCloseable {
   /** How long a checkpoint waits for other processes' readers before it tries again later: 1 s. */
   public static final Duration CHECKPOINT_WAIT = Duration.ofSeconds(1);
 
+  /** How often, while there are commits, the WAL is copied into the database: 1 s. */
+  public static final Duration COPY_INTERVAL = Duration.ofSeconds(1);
+
   private static final String[] TABLES = {
     "results", "revoked", "once_keys", "idempotency_keys", "workers"
   };
 
   private final Db db;
   private final Clock clock;
+  private final Duration copyInterval;
   private ScheduledExecutorService timer;
+  private volatile Db checkpoints; // a connection of its own for checkpoints, once started
+  private long copiedAt = -1; // db.commits() at the last copy (timer thread only)
 
   public Janitor(Db db, Clock clock) {
+    this(db, clock, COPY_INTERVAL);
+  }
+
+  Janitor(Db db, Clock clock, Duration copyInterval) {
     this.db = db;
     this.clock = clock;
+    this.copyInterval = copyInterval;
   }
 
   /** Starts the periodic purge; idempotent. */
@@ -53,8 +72,47 @@ public final class Janitor implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    try {
+      checkpoints = new Db(db.file());
+      db.autoCheckpoint(false);
+    } catch (RuntimeException e) {
+      // Commits keep copying the WAL themselves, as SQLite does by default.
+      log.warn("cannot open a connection for checkpoints to {}: {}", db.file(), e.getMessage());
+      if (checkpoints != null) {
+        checkpoints.close();
+        checkpoints = null;
+      }
+    }
     timer.scheduleWithFixedDelay(
         this::runOnce, INTERVAL.toMillis(), INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    if (checkpoints != null) {
+      timer.scheduleWithFixedDelay(
+          this::copyCommits,
+          copyInterval.toMillis(),
+          copyInterval.toMillis(),
+          TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Copies the WAL into the database if anything was committed since the last time. */
+  void copyCommits() {
+    long commits = db.commits();
+    if (commits == copiedAt) {
+      return;
+    }
+    copiedAt = commits;
+    try {
+      checkpointConnection().copyWal();
+    } catch (RuntimeException e) {
+      if (!db.isClosed()) {
+        log.debug("copying the WAL failed: {}", e.getMessage());
+      }
+    }
+  }
+
+  private Db checkpointConnection() {
+    Db c = checkpoints;
+    return c != null ? c : db;
   }
 
   /** One round of the janitor's duties: purge, then checkpoint; failures are logged, not thrown. */
@@ -84,6 +142,12 @@ public final class Janitor implements AutoCloseable {
    * @return true if the WAL is empty now, false if a reader held it (the next round tries again)
    */
   public boolean checkpoint() {
+    Db c = checkpointConnection();
+    if (c != db) {
+      c.copyWal(); // the bulk, holding up nobody: the truncating one then has little left
+    }
+    // On this process's own connection: on another, it would wait for this process's readers
+    // and writers in SQLite's busy handler (sleeps of 1 to 25 ms), holding every writer back.
     return db.checkpoint((int) CHECKPOINT_WAIT.toMillis());
   }
 
@@ -104,9 +168,24 @@ public final class Janitor implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    if (timer != null) {
-      timer.shutdownNow();
+  public void close() {
+    ScheduledExecutorService t;
+    Db c;
+    synchronized (this) {
+      t = timer;
+      c = checkpoints;
+      checkpoints = null;
+    }
+    if (t != null) {
+      t.shutdownNow();
+      try {
+        t.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (c != null) {
+      c.close();
     }
   }
 }

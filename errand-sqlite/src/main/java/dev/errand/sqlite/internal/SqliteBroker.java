@@ -27,9 +27,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The broker in SQLite. A claim is one {@code UPDATE ... RETURNING} per queue inside an IMMEDIATE
- * transaction, so no two consumers, in this process or another, ever lease the same message. Idle
- * consumers poll with a backoff (2 ms doubling to {@link #MAX_POLL}); an enqueue or wakeup in this
- * process ends their wait at once.
+ * transaction, so no two consumers, in this process or another, ever lease the same message. An
+ * enqueue or wakeup in this process ends a waiting claim at once, and so does another process's
+ * commit to the file, as the file system reports it ({@link CommitWatch}); idle consumers also poll
+ * with a backoff (2 ms doubling to {@link #MAX_POLL}) for what no commit announces (a delayed
+ * message coming due, an expired lease) and where the file system reports nothing.
  */
 public final class SqliteBroker implements Broker {
 
@@ -56,11 +58,13 @@ public final class SqliteBroker implements Broker {
   private long generation; // local enqueues and hand-backs, guarded by waitLock
   private long wakeups; // wakeup() calls, guarded by waitLock
   private volatile boolean claimed;
+  private final CommitWatch watch;
 
   public SqliteBroker(Db db, Clock clock, Runnable onFirstClaim) {
     this.db = db;
     this.clock = clock;
     this.onFirstClaim = onFirstClaim;
+    this.watch = new CommitWatch(db, this::changed);
   }
 
   @Override
@@ -131,6 +135,9 @@ public final class SqliteBroker implements Broker {
       claimed = true;
       onFirstClaim.run();
     }
+    if (!wait.isZero()) {
+      watch.start();
+    }
     long deadline = System.nanoTime() + wait.toNanos();
     long poll = MIN_POLL_NANOS;
     long wakeupsAtStart;
@@ -140,35 +147,50 @@ public final class SqliteBroker implements Broker {
     } finally {
       waitLock.unlock();
     }
-    while (true) {
-      long seen;
-      waitLock.lock();
-      try {
-        seen = generation;
-      } finally {
-        waitLock.unlock();
-      }
-      List<Delivery> taken = take(queues, max, lease);
-      long remaining = deadline - System.nanoTime();
-      if (!taken.isEmpty() || remaining <= 0) {
-        return taken;
-      }
-      waitLock.lockInterruptibly();
-      try {
-        if (wakeups == wakeupsAtStart && generation == seen) {
-          changed.awaitNanos(Math.min(remaining, poll));
+    boolean watching = false;
+    try {
+      while (true) {
+        long seen;
+        waitLock.lock();
+        try {
+          seen = generation;
+        } finally {
+          waitLock.unlock();
         }
-        if (wakeups != wakeupsAtStart) {
-          return List.of(); // wakeup(): the caller wants to look at its state
+        List<Delivery> taken = take(queues, max, lease);
+        long remaining = deadline - System.nanoTime();
+        if (!taken.isEmpty() || remaining <= 0) {
+          return taken;
         }
-        if (generation != seen) {
-          poll = MIN_POLL_NANOS; // a local enqueue: look again at once
-          continue;
+        if (!watching) {
+          // Other processes' commits are looked at only while a claim waits, not at every write
+          // of a busy worker; one that landed since this claim looked is looked for now.
+          watching = true;
+          if (watch.startWaiting()) {
+            continue;
+          }
         }
-      } finally {
-        waitLock.unlock();
+        waitLock.lockInterruptibly();
+        try {
+          if (wakeups == wakeupsAtStart && generation == seen) {
+            changed.awaitNanos(Math.min(remaining, poll));
+          }
+          if (wakeups != wakeupsAtStart) {
+            return List.of(); // wakeup(): the caller wants to look at its state
+          }
+          if (generation != seen) {
+            poll = MIN_POLL_NANOS; // a local enqueue: look again at once
+            continue;
+          }
+        } finally {
+          waitLock.unlock();
+        }
+        poll = Math.min(poll * 2, MAX_POLL.toNanos());
       }
-      poll = Math.min(poll * 2, MAX_POLL.toNanos());
+    } finally {
+      if (watching) {
+        watch.stopWaiting();
+      }
     }
   }
 
@@ -324,6 +346,11 @@ public final class SqliteBroker implements Broker {
       changed();
     }
     return done;
+  }
+
+  /** Stops watching the file for other processes' commits. */
+  public void close() {
+    watch.close();
   }
 
   @Override

@@ -95,4 +95,40 @@ class JanitorTest {
             });
     assertThat(rows).isEqualTo(510);
   }
+
+  @Test
+  void onceStartedCommitsLeaveCopyingTheWalIntoTheDatabaseToTheJanitor() throws Exception {
+    janitor.close();
+    janitor = new Janitor(db, Clock.systemUTC(), java.time.Duration.ofHours(1)); // copies on call
+    janitor.start();
+    janitor.copyCommits(); // the schema, into the database file
+    long autocheckpoint =
+        db.read(
+            "autocheckpoint",
+            d -> {
+              try (ResultSet rs = d.prepare("PRAGMA wal_autocheckpoint").executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+              }
+            });
+    assertThat(autocheckpoint).isZero();
+
+    write("a-", 500); // some 1,100 pages: SQLite's own checkpoints would have copied them
+    assertThat(rowsInTheDatabaseFileAlone()).as("the commits copied nothing").isZero();
+
+    janitor.copyCommits();
+    assertThat(rowsInTheDatabaseFileAlone()).isEqualTo(500);
+  }
+
+  /** Rows of dead_letters in the database file, without what its WAL holds. */
+  private long rowsInTheDatabaseFileAlone() throws Exception {
+    Path copy = dir.resolve("copy-" + System.nanoTime() + ".db");
+    Files.copy(file, copy);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + copy);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM dead_letters")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
 }

@@ -11,9 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -344,14 +345,26 @@ public abstract class OutcomeWriter {
     }
   }
 
+  /**
+   * How long a status that ends nothing (RECEIVED, STARTED, PROGRESS) may wait in the batching
+   * writer's queue for the next write that wakes it: 50 ms. Submitting one does not wake the
+   * writer, so the worker's fetch and slot threads hand a task on and start its handler without
+   * first waking the writer (a thread hand-off, and a thread competing for the CPU, at the moment
+   * the task should start); the status is stored with the next outcome, or within this bound.
+   */
+  static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
   private static final class Batching extends OutcomeWriter {
     private static final int MAX_BATCH = 512;
 
-    private final LinkedBlockingQueue<Write> queue = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<Write> queue = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean stopping;
     private volatile boolean closing;
     private volatile boolean halted;
+    // Set while the writer may park: a submitter then wakes it (it reads the queue after setting
+    // this, the submitter reads this after adding, so one of them sees the other).
+    private volatile boolean idle;
 
     Batching(Backend backend, Duration ttl, BackendHealth health, String threadName) {
       super(backend, ttl, health);
@@ -364,6 +377,9 @@ public abstract class OutcomeWriter {
     void submit(Write write) {
       if (!halted) {
         queue.add(write);
+        if (!write.canWait() && idle) {
+          LockSupport.unpark(thread);
+        }
       }
     }
 
@@ -374,29 +390,32 @@ public abstract class OutcomeWriter {
       }
       CountDownLatch done = new CountDownLatch(1);
       queue.add(new Write(null, null, null, null, null, done::countDown, null));
+      LockSupport.unpark(thread);
       done.await();
     }
 
     private void loop() {
       List<Write> batch = new ArrayList<>(MAX_BATCH);
       while (!halted) {
-        try {
-          Write first = queue.poll(50, TimeUnit.MILLISECONDS);
-          if (first == null) {
-            if (stopping) {
-              return;
-            }
-            continue;
-          }
-          batch.add(first);
-          queue.drainTo(batch, MAX_BATCH - 1);
-          process(batch);
-          batch.clear();
-        } catch (InterruptedException e) {
-          if (halted) {
+        Write first = queue.poll();
+        if (first == null) {
+          if (stopping) {
             return;
           }
+          idle = true;
+          if (queue.isEmpty()) {
+            LockSupport.parkNanos(this, LINGER_NANOS);
+          }
+          idle = false;
+          Thread.interrupted(); // only halt() interrupts, and the loop checks for it
+          continue;
         }
+        batch.add(first);
+        for (Write w; batch.size() < MAX_BATCH && (w = queue.poll()) != null; ) {
+          batch.add(w);
+        }
+        process(batch);
+        batch.clear();
       }
     }
 

@@ -42,6 +42,18 @@ record Write(
     return new Write(status.id(), null, status, null, null, null, null);
   }
 
+  /**
+   * Whether it may wait for the writer's next round ({@link OutcomeWriter#LINGER_NANOS}): a status
+   * that ends nothing and that nobody waits for.
+   */
+  boolean canWait() {
+    return status != null
+        && deadLetter == null
+        && ending == null
+        && onWritten == NOTHING
+        && onDone == NOTHING;
+  }
+
   /** Whether it can join a group commit: no dead letter, and the delivery (if any) is acked. */
   boolean batchable() {
     return deadLetter == null && (ending == null || ending instanceof Ending.Ack);

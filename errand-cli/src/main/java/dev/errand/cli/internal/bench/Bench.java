@@ -13,7 +13,6 @@ import dev.errand.worker.WorkerOptions;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +25,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Bench {
 
-  /** What a benchmark task carries: when it was sent (this JVM's nano time) and a payload. */
-  public record Job(long sentNanos, String payload) {}
+  /**
+   * What a benchmark task carries: its place in the sending order (latency probes), when it was
+   * sent (this JVM's nano time) and a payload.
+   */
+  public record Job(int seq, long sentNanos, String payload) {}
 
   static final TaskDef<Job, Void> NOOP = TaskDef.of("bench.noop", Job.class);
   static final TaskDef<Job, Void> SLEEP = TaskDef.of("bench.sleep10ms", Job.class);
@@ -37,8 +39,6 @@ public final class Bench {
 
   /** Threads that enqueue at once in the concurrent step, like the request threads of a web app. */
   public static final int PRODUCERS = 8;
-
-  static final Duration LATENCY_DURATION = Duration.ofSeconds(10);
 
   /**
    * Results of benchmark tasks are kept this long (not a day): a benchmark should not fill Redis.
@@ -59,6 +59,12 @@ public final class Bench {
    * @param sleepConcurrency concurrency for the sleeping tasks
    * @param sleepPool pool for the sleeping tasks
    * @param warmupTasks tasks run before anything is timed (JIT, connections)
+   * @param latencyTasks probes sent in each latency step
+   * @param latencyModes the latency steps to run: in this JVM, against a worker process, or both
+   * @param latencyOnly run the warm-up and the latency steps only
+   * @param latencySamples a file each latency sample is appended to ({@code MODE SEQ MICROS}), or
+   *     null
+   * @param url the backend's URL, for the worker process of the separate-process latency step
    */
   public record Settings(
       int tasks,
@@ -71,14 +77,17 @@ public final class Bench {
       int sleepTasks,
       int sleepConcurrency,
       Pool sleepPool,
-      int warmupTasks) {}
+      int warmupTasks,
+      int latencyTasks,
+      java.util.Set<LatencyBench.Mode> latencyModes,
+      boolean latencyOnly,
+      java.nio.file.Path latencySamples,
+      String url) {}
 
   private final Backend backend;
   private final Settings settings;
   private final String run = Long.toHexString(System.nanoTime());
   private final String payload;
-  private final long[] latencies;
-  private final AtomicLong latencyCount = new AtomicLong();
   private final AtomicLong firstDone = new AtomicLong();
   private final AtomicLong lastDone = new AtomicLong();
 
@@ -86,17 +95,17 @@ public final class Bench {
     this.backend = backend;
     this.settings = settings;
     this.payload = "x".repeat(settings.payloadBytes());
-    this.latencies = new long[settings.latencyRate() * (int) LATENCY_DURATION.toSeconds()];
   }
 
   /** Runs every measurement in turn. */
-  public BenchResult run() throws InterruptedException {
+  public BenchResult run() throws InterruptedException, java.io.IOException {
     Client client = Client.builder(backend).sentEvents(false).build();
     BenchResult r = new BenchResult();
     String single = "bench-" + run + "-single";
     String drain = "bench-" + run + "-drain";
     String io = "bench-" + run + "-io";
     String lat = "bench-" + run + "-latency";
+    String latProcess = "bench-" + run + "-latencyprocess";
     String warm = "bench-" + run + "-warmup";
     try {
       // Warm the JIT and the backend's connections before anything is timed.
@@ -113,49 +122,56 @@ public final class Bench {
         client.enqueue(NOOP, job(), options(warm));
       }
       drain(warm, settings.warmupTasks() + warmSingles);
-      int singles = Math.min(settings.tasks(), 10_000);
-      long t0 = System.nanoTime();
-      for (int i = 0; i < singles; i++) {
-        client.enqueue(NOOP, job(), options(single));
+      if (!settings.latencyOnly()) {
+        throughput(client, r, single, drain, io);
       }
-      r.enqueueSingle = rate(singles, t0);
-      r.enqueueConcurrent = enqueueConcurrently(client, singles, options(single));
-      backend.broker().purge(single);
-
-      List<Job> jobs = new ArrayList<>(BATCH);
-      t0 = System.nanoTime();
-      for (int sent = 0; sent < settings.tasks(); sent += BATCH) {
-        jobs.clear();
-        for (int i = 0; i < Math.min(BATCH, settings.tasks() - sent); i++) {
-          jobs.add(job());
-        }
-        client.enqueueAll(NOOP, jobs, options(drain));
-      }
-      r.enqueueBatched = rate(settings.tasks(), t0);
-
-      long cpu0 = processCpuNanos();
-      r.drainNoop = drain(drain, settings.tasks());
-      r.drainCpuMicros = (processCpuNanos() - cpu0) / 1e3 / settings.tasks();
-
-      int ioTasks = settings.sleepTasks();
-      for (int sent = 0; sent < ioTasks; sent += BATCH) {
-        jobs.clear();
-        for (int i = 0; i < Math.min(BATCH, ioTasks - sent); i++) {
-          jobs.add(job());
-        }
-        client.enqueueAll(SLEEP, jobs, options(io));
-      }
-      r.ioTasks = ioTasks;
-      r.drainSleep = drain(io, ioTasks, settings.sleepConcurrency(), settings.sleepPool());
-
-      latency(client, lat, r);
+      latency(client, lat, latProcess, r);
       r.rssMb = residentMegabytes();
     } finally {
-      for (String q : List.of(warm, single, drain, io, lat)) {
+      for (String q : List.of(warm, single, drain, io, lat, latProcess)) {
         backend.broker().purge(q);
       }
     }
     return r;
+  }
+
+  /** The enqueue and drain steps. */
+  private void throughput(Client client, BenchResult r, String single, String drain, String io)
+      throws InterruptedException {
+    int singles = Math.min(settings.tasks(), 10_000);
+    long t0 = System.nanoTime();
+    for (int i = 0; i < singles; i++) {
+      client.enqueue(NOOP, job(), options(single));
+    }
+    r.enqueueSingle = rate(singles, t0);
+    r.enqueueConcurrent = enqueueConcurrently(client, singles, options(single));
+    backend.broker().purge(single);
+
+    List<Job> jobs = new ArrayList<>(BATCH);
+    t0 = System.nanoTime();
+    for (int sent = 0; sent < settings.tasks(); sent += BATCH) {
+      jobs.clear();
+      for (int i = 0; i < Math.min(BATCH, settings.tasks() - sent); i++) {
+        jobs.add(job());
+      }
+      client.enqueueAll(NOOP, jobs, options(drain));
+    }
+    r.enqueueBatched = rate(settings.tasks(), t0);
+
+    long cpu0 = processCpuNanos();
+    r.drainNoop = drain(drain, settings.tasks());
+    r.drainCpuMicros = (processCpuNanos() - cpu0) / 1e3 / settings.tasks();
+
+    int ioTasks = settings.sleepTasks();
+    for (int sent = 0; sent < ioTasks; sent += BATCH) {
+      jobs.clear();
+      for (int i = 0; i < Math.min(BATCH, ioTasks - sent); i++) {
+        jobs.add(job());
+      }
+      client.enqueueAll(SLEEP, jobs, options(io));
+    }
+    r.ioTasks = ioTasks;
+    r.drainSleep = drain(io, ioTasks, settings.sleepConcurrency(), settings.sleepPool());
   }
 
   /**
@@ -234,7 +250,7 @@ public final class Bench {
   }
 
   private Job job() {
-    return new Job(System.nanoTime(), payload);
+    return new Job(-1, System.nanoTime(), payload);
   }
 
   private double drain(String queue, int expected) throws InterruptedException {
@@ -256,29 +272,29 @@ public final class Bench {
     return (expected - 1) / ((lastDone.get() - firstDone.get()) / 1e9);
   }
 
-  private void latency(Client client, String queue, BenchResult r) throws InterruptedException {
-    int total = latencies.length;
-    CountDownLatch done = new CountDownLatch(total);
-    Worker worker = worker(queue, done, settings.concurrency(), settings.pool());
-    worker.start();
-    long interval = 1_000_000_000L / settings.latencyRate();
-    long next = System.nanoTime();
-    for (int i = 0; i < total; i++) {
-      long wait = next - System.nanoTime();
-      if (wait > 0) {
-        TimeUnit.NANOSECONDS.sleep(wait);
-      }
-      client.enqueue(LATENCY, job(), options(queue));
-      next += interval;
+  private void latency(Client client, String queue, String processQueue, BenchResult r)
+      throws InterruptedException, java.io.IOException {
+    LatencyBench bench = new LatencyBench(backend, client, settings, run);
+    if (settings.latencyModes().contains(LatencyBench.Mode.IN_PROCESS)) {
+      LatencyBench.Figures f =
+          bench.inProcess(
+              queue,
+              Worker.builder(backend)
+                  .options(workerOptions(queue, settings.concurrency(), settings.pool())));
+      r.latencyTasks = f.tasks();
+      r.latencyP50Ms = f.p50Ms();
+      r.latencyP95Ms = f.p95Ms();
+      r.latencyP99Ms = f.p99Ms();
+      r.latencyMaxMs = f.maxMs();
     }
-    done.await(2, TimeUnit.MINUTES);
-    worker.shutdown(Duration.ofSeconds(10));
-    long[] sorted = Arrays.copyOf(latencies, (int) Math.min(total, latencyCount.get()));
-    Arrays.sort(sorted);
-    r.latencyTasks = sorted.length;
-    r.latencyP50Ms = percentile(sorted, 0.50);
-    r.latencyP95Ms = percentile(sorted, 0.95);
-    r.latencyP99Ms = percentile(sorted, 0.99);
+    if (settings.latencyModes().contains(LatencyBench.Mode.PROCESS)) {
+      LatencyBench.Figures f = bench.process(processQueue, settings.url());
+      r.processLatencyTasks = f.tasks();
+      r.processLatencyP50Ms = f.p50Ms();
+      r.processLatencyP95Ms = f.p95Ms();
+      r.processLatencyP99Ms = f.p99Ms();
+      r.processLatencyMaxMs = f.maxMs();
+    }
   }
 
   private Worker worker(String queue, CountDownLatch done, int concurrency, Pool pool) {
@@ -286,29 +302,10 @@ public final class Bench {
     TaskRegistry tasks =
         new TaskRegistry()
             .handleVoid(NOOP, (job, ctx) -> {})
-            .handleVoid(SLEEP, (job, ctx) -> Thread.sleep(10))
-            .handleVoid(
-                LATENCY,
-                (job, ctx) -> {
-                  long i = latencyCount.getAndIncrement();
-                  if (i < latencies.length) {
-                    latencies[(int) i] = System.nanoTime() - job.sentNanos();
-                  }
-                });
-    WorkerOptions.Builder options =
-        WorkerOptions.builder()
-            .name("bench-" + run + "-" + queue.substring(queue.lastIndexOf('-') + 1))
-            .queues(queue)
-            .concurrency(concurrency)
-            .pool(pool)
-            .resultExpires(RESULT_EXPIRES)
-            .pollInterval(Duration.ofMillis(100));
-    if (settings.prefetch() > 0) {
-      options.prefetch(settings.prefetch());
-    }
+            .handleVoid(SLEEP, (job, ctx) -> Thread.sleep(10));
     return Worker.builder(backend)
         .tasks(tasks)
-        .options(options.build())
+        .options(workerOptions(queue, concurrency, pool))
         .listener(
             new WorkerListener() {
               @Override
@@ -320,6 +317,21 @@ public final class Bench {
               }
             })
         .build();
+  }
+
+  private WorkerOptions workerOptions(String queue, int concurrency, Pool pool) {
+    WorkerOptions.Builder options =
+        WorkerOptions.builder()
+            .name("bench-" + run + "-" + queue.substring(queue.lastIndexOf('-') + 1))
+            .queues(queue)
+            .concurrency(concurrency)
+            .pool(pool)
+            .resultExpires(RESULT_EXPIRES)
+            .pollInterval(Duration.ofMillis(100));
+    if (settings.prefetch() > 0) {
+      options.prefetch(settings.prefetch());
+    }
+    return options.build();
   }
 
   /** This process's resident memory (VmRSS), in MiB; NaN where /proc is not available. */
@@ -339,13 +351,5 @@ public final class Bench {
 
   private static double rate(int n, long t0) {
     return n / ((System.nanoTime() - t0) / 1e9);
-  }
-
-  private static double percentile(long[] sorted, double p) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    int i = (int) Math.ceil(p * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
   }
 }

@@ -23,17 +23,35 @@ public final class BenchResult {
   /** Tasks sleeping 10 ms drained per second. */
   public double drainSleep;
 
-  /** How many latency samples were taken. */
+  /** How many latency samples were taken with the worker in this JVM (0: step not run). */
   public int latencyTasks;
 
-  /** Enqueue to start, median, ms. */
-  public double latencyP50Ms;
+  /** Enqueue to start, worker in this JVM, median, ms. */
+  public double latencyP50Ms = Double.NaN;
 
-  /** Enqueue to start, 95th percentile, ms. */
-  public double latencyP95Ms;
+  /** Enqueue to start, worker in this JVM, 95th percentile, ms. */
+  public double latencyP95Ms = Double.NaN;
 
-  /** Enqueue to start, 99th percentile, ms. */
-  public double latencyP99Ms;
+  /** Enqueue to start, worker in this JVM, 99th percentile, ms. */
+  public double latencyP99Ms = Double.NaN;
+
+  /** Enqueue to start, worker in this JVM, the slowest sample, ms. */
+  public double latencyMaxMs = Double.NaN;
+
+  /** How many latency samples were taken with the worker in a process of its own (0: not run). */
+  public int processLatencyTasks;
+
+  /** Enqueue to start, worker in a process of its own, median, ms. */
+  public double processLatencyP50Ms = Double.NaN;
+
+  /** Enqueue to start, worker in a process of its own, 95th percentile, ms. */
+  public double processLatencyP95Ms = Double.NaN;
+
+  /** Enqueue to start, worker in a process of its own, 99th percentile, ms. */
+  public double processLatencyP99Ms = Double.NaN;
+
+  /** Enqueue to start, worker in a process of its own, the slowest sample, ms. */
+  public double processLatencyMaxMs = Double.NaN;
 
   /** Resident memory of the process (harness and worker) after the run, MiB. */
   public double rssMb;
