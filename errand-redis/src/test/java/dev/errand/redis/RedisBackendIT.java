@@ -164,20 +164,25 @@ class RedisBackendIT {
     }
   }
 
+  /** A claim on queue "q" started on {@code pool}, once it is seen waiting for work. */
+  static Future<List<Delivery>> waitingClaim(RedisBroker broker, ExecutorService pool) {
+    Future<List<Delivery>> claim =
+        pool.submit(
+            () -> broker.claim(List.of("q"), 8, Duration.ofSeconds(30), Duration.ofSeconds(50)));
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !claim.isDone());
+    return claim;
+  }
+
   @Test
   void aWaitingClaimIsSentWhenAnotherProcessEnqueuesAndItsClaimerGetsTheLease() throws Exception {
     try (RedisBackend producer = RedisBackend.open(TestRedis.url(prefix, ""))) {
       RedisBroker broker = (RedisBroker) backend.broker();
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {
-        Future<List<Delivery>> claim =
-            pool.submit(
-                () ->
-                    broker.claim(List.of("q"), 8, Duration.ofSeconds(30), Duration.ofSeconds(50)));
-        await()
-            .during(Duration.ofMillis(300))
-            .atMost(Duration.ofSeconds(10))
-            .until(() -> !claim.isDone());
+        Future<List<Delivery>> claim = waitingClaim(broker, pool);
         long sentBefore = broker.claimsOnWakeUp();
 
         producer.broker().enqueue(List.of(message("m1")));
@@ -204,14 +209,7 @@ class RedisBackendIT {
       RedisBroker broker = (RedisBroker) backend.broker();
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {
-        Future<List<Delivery>> claim =
-            pool.submit(
-                () ->
-                    broker.claim(List.of("q"), 8, Duration.ofSeconds(30), Duration.ofSeconds(50)));
-        await()
-            .during(Duration.ofMillis(300))
-            .atMost(Duration.ofSeconds(10))
-            .until(() -> !claim.isDone());
+        Future<List<Delivery>> claim = waitingClaim(broker, pool);
         long sentBefore = broker.claimsOnWakeUp();
 
         // A wake-up with nothing behind it (as when another consumer took the message first).
