@@ -2,12 +2,10 @@ package dev.errand.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,13 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The launcher {@code ./errand}: the JVM options it gives each kind of command and its class-data
  * archive, which is written once per jar and JDK and never stops a command, whatever state it is
- * in. Run from a copy of the script beside a copy of the built jar (errand-cli/target/errand.jar,
- * made by {@code package} before the ITs), so that it never builds.
+ * in. Run from a {@link LauncherCopy}, so that it never builds. How it supervises a worker:
+ * LauncherSupervisorIT.
  */
 class LauncherIT {
 
   @TempDir Path dir;
-  Path launcher;
+  LauncherCopy copy;
   Path jar;
   final List<Process> processes = new ArrayList<>();
 
@@ -37,14 +35,8 @@ class LauncherIT {
 
   @BeforeEach
   void copyTheLauncherAndTheJar() throws IOException {
-    Path built = Path.of("target", "errand.jar");
-    assumeTrue(Files.isRegularFile(built), "needs the shaded jar: mvn package");
-    assumeTrue(Files.isExecutable(Path.of("/bin/bash")), "needs bash");
-    launcher = dir.resolve("errand");
-    Files.copy(Path.of("..", "errand"), launcher, StandardCopyOption.COPY_ATTRIBUTES);
-    jar = dir.resolve("errand-cli/target/errand.jar");
-    Files.createDirectories(jar.getParent());
-    Files.copy(built, jar);
+    copy = LauncherCopy.in(dir);
+    jar = copy.jar;
   }
 
   @AfterEach
@@ -57,15 +49,7 @@ class LauncherIT {
   }
 
   private ProcessBuilder builder(Map<String, String> env, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("/bin/bash", launcher.toString()));
-    cmd.addAll(List.of(args));
-    ProcessBuilder b = new ProcessBuilder(cmd).directory(dir.toFile());
-    for (String name : List.of("ERRAND_JAVA_OPTS", "ERRAND_CDS", "JDK_JAVA_OPTIONS")) {
-      b.environment().remove(name);
-    }
-    b.environment().put("JAVA_HOME", System.getProperty("java.home")); // this JDK
-    b.environment().putAll(env);
-    return b;
+    return copy.builder(env, List.of(args));
   }
 
   private Run errand(Map<String, String> env, String... args) throws Exception {
@@ -156,7 +140,7 @@ class LauncherIT {
   }
 
   @Test
-  void aWorkersSupervisorRunsSmallAndItsWorkerProcessGetsTheWorkerOptions() throws Exception {
+  void aWorkerIsSupervisedByTheShellAndItsWorkerProcessGetsTheWorkerOptions() throws Exception {
     Path out = dir.resolve("worker.out");
     Process sup =
         builder(
@@ -176,19 +160,19 @@ class LauncherIT {
         .atMost(Duration.ofSeconds(120))
         .until(() -> Files.readString(out).contains("consuming"));
 
-    // The launcher execs the supervisor's JVM: same process.
-    List<String> supervisor = List.of(sup.info().arguments().orElseThrow());
-    ProcessHandle child =
-        sup.descendants().filter(ProcessHandle::isAlive).findFirst().orElseThrow(); // it consumes
-    List<String> worker = List.of(child.info().arguments().orElseThrow());
-    assertThat(supervisor).contains("-Xmx64m", "-Xshare:off", "-Derrand.it=user");
+    // No supervisor JVM: the shell that runs the launcher supervises its one worker process.
+    List<ProcessHandle> children = sup.children().filter(ProcessHandle::isAlive).toList();
+    assertThat(children).hasSize(1);
+    List<String> worker = List.of(children.get(0).info().arguments().orElseThrow());
     assertThat(worker)
         .contains("-XX:+UseSerialGC", "-Xms16m", "-Derrand.it=user")
         .doesNotContain("-Xmx64m", "-Xshare:off", "-XX:TieredStopAtLevel=1");
     assertThat(worker).anyMatch(o -> o.startsWith("-XX:SharedArchiveFile=" + dir));
+    assertThat(worker).anyMatch(o -> o.equals("--supervised-by"));
 
     sup.destroy(); // SIGTERM
     assertThat(sup.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(sup.exitValue()).isZero();
+    assertThat(Files.readString(out)).contains("worker launcher-it stopped");
   }
 }

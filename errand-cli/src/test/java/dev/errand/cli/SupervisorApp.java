@@ -16,8 +16,9 @@ import java.util.List;
 
 /**
  * The app of the supervisor tests: a task whose first attempt is stuck past its hard time limit
- * (deaf to interrupts, as a JVM thread can be), a task that leaks memory, and a quick one. Each run
- * appends {@code start|done ID ATTEMPT PID [previous pid alive?]} to the file named by {@code log}.
+ * (deaf to interrupts, as a JVM thread can be), a task that leaks memory, a slow one and a quick
+ * one. Each run appends {@code start|done ID ATTEMPT PID [previous pid alive?]} to the file named
+ * by {@code log}.
  */
 public final class SupervisorApp implements ErrandApp {
 
@@ -41,6 +42,9 @@ public final class SupervisorApp implements ErrandApp {
 
   /** Keeps 40 MiB more each run, never freed. */
   public static final TaskDef<Run, String> LEAK = TaskDef.of("it.leak", Run.class, String.class);
+
+  /** Sleeps ten minutes (no time limit), holding up a graceful stop; returns its process id. */
+  public static final TaskDef<Run, String> SLOW = TaskDef.of("it.slow", Run.class, String.class);
 
   /** Returns its process id. */
   public static final TaskDef<Run, String> QUICK = TaskDef.of("it.quick", Run.class, String.class);
@@ -78,6 +82,13 @@ public final class SupervisorApp implements ErrandApp {
                 LEAKED.add(block);
               }
               log(run, "done " + ctx.id() + " 1 " + pid());
+              return String.valueOf(pid());
+            })
+        .handle(
+            SLOW,
+            (run, ctx) -> {
+              log(run, "start " + ctx.id() + " 1 " + pid());
+              Thread.sleep(600_000);
               return String.valueOf(pid());
             })
         .handle(

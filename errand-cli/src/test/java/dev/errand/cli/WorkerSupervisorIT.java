@@ -4,185 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.errand.AsyncResult;
-import dev.errand.Backends;
-import dev.errand.Client;
-import dev.errand.TaskState;
-import dev.errand.spi.Backend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code errand worker} runs its worker in a child process that it recycles: when a thread is stuck
- * past its hard time limit (and the retry then runs only once the stuck process is gone), after
- * {@code --max-tasks-per-child} tasks, above {@code --max-memory-per-child}. Stopping or killing
- * the supervisor stops the child with it.
+ * The supervisor of {@code java -jar errand.jar worker}, a JVM ({@code WorkerSupervisor}), started
+ * as the tests' own JVM starts {@code errand}: {@link SupervisorContract}, and the JVM options it
+ * gives its worker process.
  */
-class WorkerSupervisorIT {
+class WorkerSupervisorIT extends SupervisorContract {
 
-  static final Duration WAIT = Duration.ofSeconds(90);
-
-  @TempDir Path dir;
-
-  @RegisterExtension
-  final TestExecutionExceptionHandler printOutputs = ErrandProcess.printOutputsOnFailure(() -> dir);
-
-  String url;
-  Path log;
-  Backend backend;
-  Client client;
-  final List<Process> processes = new ArrayList<>();
-
-  @BeforeEach
-  void open() {
-    url = "sqlite:" + dir.resolve("sup.db");
-    log = dir.resolve("runs.log");
-    backend = Backends.open(url);
-    client = Client.create(backend);
-  }
-
-  @AfterEach
-  void close() throws InterruptedException {
-    for (Process p : processes) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    backend.close();
-  }
-
-  private Process supervisor(String name, String... extra) throws IOException {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "worker", "--app", SupervisorApp.class.getName(), "--broker", url, "--name", name));
-    args.addAll(List.of(extra));
-    Process p = ErrandProcess.start(dir, name, args);
-    processes.add(p);
-    return p;
-  }
-
-  private SupervisorApp.Run run(String label) {
-    return new SupervisorApp.Run(label, log.toString());
-  }
-
-  private List<String> lines(String prefix) throws IOException {
-    return Files.readAllLines(log).stream().filter(l -> l.startsWith(prefix)).toList();
-  }
-
-  private static long childOf(Process supervisor) {
-    await().atMost(WAIT).until(() -> supervisor.descendants().anyMatch(ProcessHandle::isAlive));
-    return supervisor.descendants().filter(ProcessHandle::isAlive).findFirst().orElseThrow().pid();
-  }
-
-  @Test
-  void aStuckAttemptRecyclesTheProcessAndItsRetryRunsOnlyOnceThatProcessIsGone() throws Exception {
-    Process sup = supervisor("sup-stuck", "-c", "2");
-    long firstChild = childOf(sup);
-
-    AsyncResult<String> r = client.enqueue(SupervisorApp.STUCK, run("stuck"));
-
-    String result = r.get(WAIT);
-    List<String> starts = lines("start " + r.id());
-    assertThat(starts).hasSize(2);
-    assertThat(starts.get(0)).isEqualTo("start " + r.id() + " 1 " + firstChild);
-    assertThat(starts.get(1)).endsWith(" previous-alive=false");
-    long secondChild = Long.parseLong(starts.get(1).split(" ")[3]);
-    assertThat(secondChild).isNotEqualTo(firstChild);
-    assertThat(result).isEqualTo("attempt 2 in " + secondChild);
-    assertThat(ProcessHandle.of(firstChild).map(ProcessHandle::isAlive).orElse(false)).isFalse();
-    assertThat(Files.readString(dir.resolve("sup-stuck.out")))
-        .contains("recycling this worker process: 1 threads stuck past their hard time limit");
-    assertThat(sup.isAlive()).isTrue();
-  }
-
-  @Test
-  void maxTasksPerChildRecyclesTheProcessAndRunsEveryTaskOnce() throws Exception {
-    Process sup =
-        supervisor("sup-tasks", "-c", "1", "--prefetch", "0", "--max-tasks-per-child", "3");
-    childOf(sup);
-    List<AsyncResult<String>> sent = new ArrayList<>();
-    for (int i = 0; i < 7; i++) {
-      sent.add(client.enqueue(SupervisorApp.QUICK, run("q" + i)));
-      await().atMost(WAIT).until(() -> sent.get(sent.size() - 1).state() == TaskState.SUCCESS);
-    }
-    java.util.Map<String, Long> tasksPerProcess = new java.util.HashMap<>();
-    for (AsyncResult<String> r : sent) {
-      tasksPerProcess.merge(r.get(WAIT), 1L, Long::sum);
-    }
-    assertThat(tasksPerProcess.values()).containsExactlyInAnyOrder(3L, 3L, 1L);
-    assertThat(lines("done ")).hasSize(7);
-    assertThat(sup.isAlive()).isTrue();
-  }
-
-  @Test
-  void maxMemoryPerChildRecyclesTheProcess() throws Exception {
-    Process sup =
-        supervisor("sup-memory", "-c", "1", "--prefetch", "0", "--max-memory-per-child", "300m");
-    long first = childOf(sup);
-    List<AsyncResult<String>> sent = new ArrayList<>();
-    for (int i = 0; i < 8; i++) {
-      sent.add(client.enqueue(SupervisorApp.LEAK, run("m" + i)));
-      await().atMost(WAIT).until(() -> sent.get(sent.size() - 1).state() == TaskState.SUCCESS);
-    }
-    await().atMost(WAIT).until(() -> childOf(sup) != first);
-    assertThat(Files.readString(dir.resolve("sup-memory.out")))
-        .contains("over --max-memory-per-child 300 MiB");
-    assertThat(lines("done ")).hasSize(8);
-  }
-
-  @Test
-  void sigtermStopsTheWorkerProcessGracefullyAndTheSupervisorExits() throws Exception {
-    Process sup = supervisor("sup-term", "-c", "1");
-    long child = childOf(sup);
-    AsyncResult<String> r = client.enqueue(SupervisorApp.QUICK, run("before"));
-    r.get(WAIT);
-
-    sup.destroy(); // SIGTERM
-
-    assertThat(sup.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false)).isFalse();
-    String out = Files.readString(dir.resolve("sup-term.out"));
-    assertThat(out).contains("worker sup-term stopped").doesNotContain("supervisor");
-  }
-
-  @Test
-  void aWorkerProcessKilledBySignalIsReplacedAndItsTaskRunsAgain() throws Exception {
-    Process sup = supervisor("sup-oom", "-c", "1", "--lease", "3s");
-    long first = childOf(sup);
-    AsyncResult<String> r = client.enqueue(SupervisorApp.QUICK, run("warm-up"));
-    assertThat(r.get(WAIT)).isEqualTo(String.valueOf(first));
-
-    ProcessHandle.of(first).orElseThrow().destroyForcibly(); // as the OOM killer would
-
-    await().atMost(WAIT).until(() -> childOf(sup) != first);
-    long second = childOf(sup);
-    assertThat(client.enqueue(SupervisorApp.QUICK, run("after")).get(WAIT))
-        .isEqualTo(String.valueOf(second));
-    assertThat(Files.readString(dir.resolve("sup-oom.out"))).contains("died (exit 137)");
-  }
-
-  @Test
-  void killingTheSupervisorStopsItsWorkerProcess() throws Exception {
-    Process sup = supervisor("sup-kill");
-    long child = childOf(sup);
-
-    sup.destroyForcibly(); // SIGKILL: no hook runs in the supervisor
-
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(() -> ProcessHandle.of(child).map(h -> !h.isAlive()).orElse(true));
+  @Override
+  Process start(String out, List<String> args) throws IOException {
+    return ErrandProcess.start(dir, out, args);
   }
 
   @Test
@@ -214,19 +51,5 @@ class WorkerSupervisorIT {
         .containsExactly("-Xmx200m", "-Derrand.it.worker=defaults", "-Derrand.it.user=opts");
     assertThat(client.enqueue(SupervisorApp.QUICK, run("jvm")).get(WAIT))
         .isEqualTo(String.valueOf(child));
-  }
-
-  @Test
-  void aWorkerThatCannotStartEndsTheSupervisorWithItsExitCode() throws Exception {
-    Process sup =
-        ErrandProcess.start(
-            dir,
-            "sup-bad",
-            List.of("worker", "--app", "no.such.App", "--broker", url, "--name", "sup-bad"));
-    processes.add(sup);
-
-    assertThat(sup.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(sup.exitValue()).isEqualTo(2);
-    assertThat(Files.readString(dir.resolve("sup-bad.out"))).contains("no.such.App");
   }
 }

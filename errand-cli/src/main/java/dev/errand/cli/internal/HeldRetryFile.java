@@ -1,6 +1,7 @@
 package dev.errand.cli.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
 import dev.errand.wire.Wire;
 import dev.errand.worker.HeldRetry;
@@ -9,13 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The retries a recycled worker process could not send itself (their previous attempts may still
- * run on its stuck threads), handed to its supervisor in a JSON file that the supervisor reads once
- * the process has exited.
+ * run on its stuck threads), handed to its supervisor in a JSON file that is read once the process
+ * has exited: by {@link WorkerSupervisor}, or by {@code errand worker --send-held-retries FILE},
+ * which the launcher's supervisor in the shell runs.
  */
 final class HeldRetryFile {
 
@@ -59,5 +62,36 @@ final class HeldRetryFile {
       }
     }
     return sent;
+  }
+
+  /**
+   * Sends the retries in {@code file}, if any, and deletes it: call only once the process that
+   * wrote it has exited. The backend is opened only when there is something to send.
+   *
+   * @return false if they could not be read or sent (they come back when their leases run out)
+   */
+  static boolean sendFrom(Path file, Supplier<Backend> backend) {
+    try {
+      List<HeldRetry> held = read(file);
+      if (!held.isEmpty()) {
+        try (Backend b = backend.get()) {
+          int sent = sendAll(held, b.broker());
+          log.info(
+              "sent {} of {} retries held for threads stuck in the exited worker process",
+              sent,
+              held.size());
+        }
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      log.error("could not send the held retries; they come back when their leases run out", e);
+      return false;
+    } finally {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException ignored) {
+        // a temp file left behind
+      }
+    }
   }
 }

@@ -20,6 +20,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -182,6 +183,10 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(names = WorkerSupervisor.CHILD_OPTION, hidden = true, paramLabel = "PID:FILE")
   String supervisedBy;
 
+  /** For the launcher's supervisor: send the retries an exited worker process left in FILE. */
+  @Option(names = "--send-held-retries", hidden = true, paramLabel = "FILE")
+  Path sendHeldRetries;
+
   /** The shortest lease a worker takes (as {@link WorkerOptions.Builder#leaseDuration}). */
   static final Duration MIN_LEASE = Duration.ofSeconds(1);
 
@@ -197,6 +202,9 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (sendHeldRetries != null) {
+      return HeldRetryFile.sendFrom(sendHeldRetries, backend::open) ? 0 : ErrandCommand.FAILURE;
+    }
     if (dashboardAt == null && (dashboardReadOnly || dashboardMask != null)) {
       throw new UsageException(
           (dashboardReadOnly ? "--read-only" : "--mask")

@@ -2,7 +2,6 @@ package dev.errand.cli.internal;
 
 import dev.errand.cli.Main;
 import dev.errand.spi.Backend;
-import dev.errand.worker.HeldRetry;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -29,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * is restarted with backoff, unless it exited with an error at once (bad configuration), which ends
  * the supervisor with that exit code. The child watches its standard input, a pipe from the
  * supervisor: if the supervisor is killed, the child stops at once, as if killed with it.
+ *
+ * <p>This is the supervisor of {@code java -jar errand.jar worker}. The launcher {@code ./errand}
+ * supervises in the shell instead, with the same rules and the same child side ({@link
+ * SupervisedChild}), and sends held retries with {@code --send-held-retries}: a shell costs a few
+ * MiB, a JVM about 45.
  */
 final class WorkerSupervisor {
 
@@ -116,7 +120,7 @@ final class WorkerSupervisor {
       }
       long startedAt = System.nanoTime();
       int code = p.waitFor();
-      sendHeldRetries(handoff); // the child is gone: its stuck threads with it
+      HeldRetryFile.sendFrom(handoff, backend); // the child is gone: its stuck threads with it
       if (stopping) {
         return code == 0 || code == 143 || code == 130 ? 0 : code; // 143, 130: a JVM run with -Xrs
       }
@@ -186,29 +190,6 @@ final class WorkerSupervisor {
       }
     }
     return supervisorOptions;
-  }
-
-  private void sendHeldRetries(Path handoff) {
-    try {
-      List<HeldRetry> held = HeldRetryFile.read(handoff);
-      if (!held.isEmpty()) {
-        try (Backend b = backend.get()) {
-          int sent = HeldRetryFile.sendAll(held, b.broker());
-          log.info(
-              "sent {} of {} retries held for threads stuck in the exited worker process",
-              sent,
-              held.size());
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      log.error("could not send the held retries; they come back when their leases run out", e);
-    } finally {
-      try {
-        Files.deleteIfExists(handoff);
-      } catch (IOException ignored) {
-        // a temp file left behind
-      }
-    }
   }
 
   /** SIGTERM or SIGINT: stop the child gracefully, wait for it and its handoff, then return. */

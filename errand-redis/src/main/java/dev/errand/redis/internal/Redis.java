@@ -74,7 +74,7 @@ public final class Redis implements AutoCloseable {
                 Delay.exponential(
                     Duration.ofMillis(50), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
             .build();
-    RedisClient client = RedisClient.create(resources, url.uri());
+    RedisClient client = new AsyncOnlyClient(resources, url.uri());
     client.setOptions(
         ClientOptions.builder()
             .autoReconnect(true)
