@@ -52,7 +52,8 @@ final class LauncherCopy {
       b.environment().remove(name);
     }
     b.environment().put("JAVA_HOME", System.getProperty("java.home")); // this JDK
-    // The supervisor's directory, where a shell killed by a test leaves it: deleted with the test's.
+    // The supervisor's directory, where a shell killed by a test leaves it: deleted with the
+    // test's.
     b.environment().put("TMPDIR", dir.toString());
     b.environment().putAll(env);
     return b;

@@ -34,7 +34,9 @@ import java.util.concurrent.TimeUnit;
  *       long-running worker is warm.
  * </ul>
  *
- * <p>In both, a second of probes at the rate goes first and is not recorded, then a second's pause.
+ * <p>In both, unrecorded probes go first: a quarter of the warm-up count (5,000 or more) one at a
+ * time at {@link #IDLE_WARMUP_RATE} per second, then a second of them at the rate, then a second's
+ * pause.
  */
 public final class LatencyBench {
 
@@ -62,6 +64,15 @@ public final class LatencyBench {
 
   /** Pause between a worker's start and the first probe, so its start-up is not measured. */
   static final Duration SETTLE = Duration.ofSeconds(1);
+
+  /**
+   * Unrecorded probes sent one at a time before the step, fast enough to take minutes off the
+   * warm-up and slow enough that the worker goes idle between them: each one takes the idle path
+   * (wake-up, a claim of one, a hand-off to an idle slot) that the step times and that a bulk drain
+   * never takes. Without them the JIT was still compiling that path during the step (20 to 70
+   * methods every 5 s in the worker process, each compile holding one of the machine's CPUs).
+   */
+  static final int IDLE_WARMUP_RATE = 500;
 
   /** The longest the probes may take to arrive after the last was sent. */
   static final Duration STRAGGLERS = Duration.ofMinutes(2);
@@ -100,9 +111,14 @@ public final class LatencyBench {
     Worker w = worker.tasks(tasks).build();
     w.start();
     try {
-      // A second of probes at the rate, not recorded, as in the process mode: the worker has just
-      // started, and the drains before may have left the JVM compiling and collecting.
+      // Probes on the idle path, then a second of them at the rate, none recorded, as in the
+      // process mode: the worker has just started, and the drains before may have left the JVM
+      // compiling and collecting.
       TaskOptions quiet = options(queue, false);
+      pace(
+          idleWarmup(),
+          IDLE_WARMUP_RATE,
+          i -> client.enqueue(Bench.LATENCY, new Bench.Job(-1, System.nanoTime(), payload), quiet));
       pace(
           settings.latencyRate(),
           i -> client.enqueue(Bench.LATENCY, new Bench.Job(-1, System.nanoTime(), payload), quiet));
@@ -133,7 +149,8 @@ public final class LatencyBench {
     Process worker = startWorker(queue, url, out);
     try {
       // A long-running worker is warm: its JIT has compiled the hot path. Warm-up probes are
-      // drained in bulk, then a second of them comes at the rate, none recorded.
+      // drained in bulk, then come one at a time on the idle path, then a second of them at the
+      // rate, none recorded.
       TaskOptions quiet = options(queue, false);
       List<LatencyApp.Probe> batch = new ArrayList<>(Bench.BATCH);
       for (int sent = 0; sent < settings.warmupTasks(); sent += Bench.BATCH) {
@@ -144,6 +161,14 @@ public final class LatencyBench {
         client.enqueueAll(LatencyApp.PROBE, batch, quiet);
       }
       awaitEmpty(queue, worker, out);
+      pace(
+          idleWarmup(),
+          IDLE_WARMUP_RATE,
+          i ->
+              client.enqueue(
+                  LatencyApp.PROBE,
+                  new LatencyApp.Probe(-1, LatencyApp.nowMicros(), payload, null),
+                  quiet));
       pace(
           settings.latencyRate(),
           i ->
@@ -251,8 +276,20 @@ public final class LatencyBench {
   /**
    * Sends {@code n} probes, one every 1/rate s, on schedule (a late send does not shift the rest).
    */
+  /**
+   * How many unrecorded probes go first on the idle path: a quarter of the warm-up, 5,000 or more.
+   */
+  private int idleWarmup() {
+    return Math.max(5_000, settings.warmupTasks() / 4);
+  }
+
   private void pace(int n, java.util.function.IntConsumer send) throws InterruptedException {
-    long interval = 1_000_000_000L / settings.latencyRate();
+    pace(n, settings.latencyRate(), send);
+  }
+
+  private static void pace(int n, int rate, java.util.function.IntConsumer send)
+      throws InterruptedException {
+    long interval = 1_000_000_000L / rate;
     long next = System.nanoTime();
     for (int i = 0; i < n; i++) {
       long wait = next - System.nanoTime();
