@@ -34,9 +34,9 @@ import java.util.concurrent.TimeUnit;
  *       long-running worker is warm.
  * </ul>
  *
- * <p>In both, unrecorded probes go first: a quarter of the warm-up count (5,000 or more) one at a
- * time at {@link #IDLE_WARMUP_RATE} per second, then a second of them at the rate, then a second's
- * pause.
+ * <p>In both, unrecorded probes go first: a quarter of the warm-up count (5,000 by default) one at
+ * a time at {@link #IDLE_WARMUP_RATE} per second, then a second of them at the rate, then a
+ * second's pause.
  */
 public final class LatencyBench {
 
@@ -273,16 +273,14 @@ public final class LatencyBench {
     return TaskOptions.builder().queue(queue).ignoreResult(!results).build();
   }
 
+  /** How many unrecorded probes go first on the idle path: a quarter of the warm-up. */
+  private int idleWarmup() {
+    return settings.warmupTasks() / 4;
+  }
+
   /**
    * Sends {@code n} probes, one every 1/rate s, on schedule (a late send does not shift the rest).
    */
-  /**
-   * How many unrecorded probes go first on the idle path: a quarter of the warm-up, 5,000 or more.
-   */
-  private int idleWarmup() {
-    return Math.max(5_000, settings.warmupTasks() / 4);
-  }
-
   private void pace(int n, java.util.function.IntConsumer send) throws InterruptedException {
     pace(n, settings.latencyRate(), send);
   }
