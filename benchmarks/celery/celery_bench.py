@@ -29,6 +29,8 @@ def parse():
     p.add_argument("--latency-rate", type=int, default=50)
     p.add_argument("--latency-tasks", type=int, default=2000)
     p.add_argument("--single", type=int, default=2000, help="tasks for the one-at-a-time enqueue")
+    p.add_argument("--latency-only", action="store_true", help="run the latency step alone")
+    p.add_argument("--latency-samples", help="append every latency sample (ms) to this file")
     return p.parse_args()
 
 
@@ -110,9 +112,49 @@ def enqueue_in_chunks(sig, n, args):
         group(sig.s(*args) for _ in range(min(500, n - start))).apply_async()
 
 
+def latency(a):
+    """Enqueue to start at a fixed rate, prefork -c 2, results on: p50/p95/p99 and the slowest."""
+    tasks = load(a.redis, True)
+    r = tasks._r
+    r.flushdb()
+    w = start_worker(a.redis, True, "prefork", 2)
+    time.sleep(3)  # let it connect before timing starts
+    n = a.latency_tasks
+    interval = 1.0 / a.latency_rate
+    nxt = time.time()
+    for _ in range(n):
+        wait = nxt - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        tasks.latency.apply_async((time.time(),))
+        nxt += interval
+    deadline = time.time() + 120
+    while r.llen("bench:latency") < n and time.time() < deadline:
+        time.sleep(0.05)
+    samples = [float(x) * 1000 for x in r.lrange("bench:latency", 0, -1)]
+    stop(w)
+    if a.latency_samples:
+        with open(a.latency_samples, "a") as f:
+            f.writelines(f"{ms:.3f}\n" for ms in samples)
+    lat = sorted(samples)
+
+    def pct(p):
+        return lat[max(0, min(len(lat) - 1, int(-(-p * len(lat) // 1)) - 1))] if lat else float("nan")
+
+    return {"tasks": len(lat), "p50Ms": pct(0.50), "p95Ms": pct(0.95), "p99Ms": pct(0.99),
+            "maxMs": lat[-1] if lat else float("nan")}
+
+
 def main():
     a = parse()
     out = {"celery": None, "steps": {}}
+    if a.latency_only:
+        import celery
+
+        out["celery"] = celery.__version__
+        out["steps"]["latency"] = latency(a)
+        print(json.dumps(out, indent=2))
+        return
     tasks = load(a.redis, True)
     import celery
 
@@ -163,32 +205,7 @@ def main():
             out["steps"][key] = {"rate": rate, "seconds": span, "rssMb": rss}
             print(f"{key}: {rate:,.0f} tasks/s", file=sys.stderr)
 
-    # Latency at a fixed rate, prefork -c 2, results on.
-    tasks = load(a.redis, True)
-    r = tasks._r
-    r.flushdb()
-    w = start_worker(a.redis, True, "prefork", 2)
-    time.sleep(3)  # let it connect before timing starts
-    n = a.latency_tasks
-    interval = 1.0 / a.latency_rate
-    nxt = time.time()
-    for _ in range(n):
-        wait = nxt - time.time()
-        if wait > 0:
-            time.sleep(wait)
-        tasks.latency.apply_async((time.time(),))
-        nxt += interval
-    deadline = time.time() + 120
-    while r.llen("bench:latency") < n and time.time() < deadline:
-        time.sleep(0.05)
-    lat = sorted(float(x) * 1000 for x in r.lrange("bench:latency", 0, -1))
-    stop(w)
-
-    def pct(p):
-        return lat[max(0, min(len(lat) - 1, int(-(-p * len(lat) // 1)) - 1))] if lat else float("nan")
-
-    out["steps"]["latency"] = {"tasks": len(lat), "p50Ms": pct(0.50), "p95Ms": pct(0.95),
-                               "p99Ms": pct(0.99), "maxMs": lat[-1] if lat else float("nan")}
+    out["steps"]["latency"] = latency(a)
 
     # Sleeping tasks on threads -c 50.
     tasks = load(a.redis, True)

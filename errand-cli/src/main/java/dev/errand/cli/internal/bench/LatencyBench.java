@@ -36,7 +36,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>In both, unrecorded probes go first: a quarter of the warm-up count (5,000 by default) one at
  * a time at {@link #IDLE_WARMUP_RATE} per second, then a second of them at the rate, then a
- * second's pause.
+ * second's pause. Every warm-up probe is sent with the options of the recorded ones (results on or
+ * off as the step): with results on, the worker stores three statuses and a result per probe, and a
+ * worker warmed without them was still compiling that code during the first 10 to 20 seconds of the
+ * step, where most of its slow probes were.
  */
 public final class LatencyBench {
 
@@ -114,16 +117,19 @@ public final class LatencyBench {
       // Probes on the idle path, then a second of them at the rate, none recorded, as in the
       // process mode: the worker has just started, and the drains before may have left the JVM
       // compiling and collecting.
-      TaskOptions quiet = options(queue, false);
+      TaskOptions options = options(queue, settings.results());
       pace(
           idleWarmup(),
           IDLE_WARMUP_RATE,
-          i -> client.enqueue(Bench.LATENCY, new Bench.Job(-1, System.nanoTime(), payload), quiet));
+          i ->
+              client.enqueue(
+                  Bench.LATENCY, new Bench.Job(-1, System.nanoTime(), payload), options));
       pace(
           settings.latencyRate(),
-          i -> client.enqueue(Bench.LATENCY, new Bench.Job(-1, System.nanoTime(), payload), quiet));
+          i ->
+              client.enqueue(
+                  Bench.LATENCY, new Bench.Job(-1, System.nanoTime(), payload), options));
       Thread.sleep(SETTLE.toMillis());
-      TaskOptions options = options(queue, settings.results());
       pace(
           n,
           i ->
@@ -150,15 +156,15 @@ public final class LatencyBench {
     try {
       // A long-running worker is warm: its JIT has compiled the hot path. Warm-up probes are
       // drained in bulk, then come one at a time on the idle path, then a second of them at the
-      // rate, none recorded.
-      TaskOptions quiet = options(queue, false);
+      // rate, none recorded, all with the recorded probes' options.
+      TaskOptions options = options(queue, settings.results());
       List<LatencyApp.Probe> batch = new ArrayList<>(Bench.BATCH);
       for (int sent = 0; sent < settings.warmupTasks(); sent += Bench.BATCH) {
         batch.clear();
         for (int i = 0; i < Math.min(Bench.BATCH, settings.warmupTasks() - sent); i++) {
           batch.add(new LatencyApp.Probe(-1, LatencyApp.nowMicros(), payload, null));
         }
-        client.enqueueAll(LatencyApp.PROBE, batch, quiet);
+        client.enqueueAll(LatencyApp.PROBE, batch, options);
       }
       awaitEmpty(queue, worker, out);
       pace(
@@ -168,17 +174,16 @@ public final class LatencyBench {
               client.enqueue(
                   LatencyApp.PROBE,
                   new LatencyApp.Probe(-1, LatencyApp.nowMicros(), payload, null),
-                  quiet));
+                  options));
       pace(
           settings.latencyRate(),
           i ->
               client.enqueue(
                   LatencyApp.PROBE,
                   new LatencyApp.Probe(-1, LatencyApp.nowMicros(), payload, null),
-                  quiet));
+                  options));
       awaitEmpty(queue, worker, out);
       Thread.sleep(SETTLE.toMillis());
-      TaskOptions options = options(queue, settings.results());
       String logName = log.toString();
       pace(
           n,
