@@ -277,7 +277,16 @@ final class BenchCommand implements Callable<Integer> {
                   + ")",
               rate(r.drainSleep)));
     }
-    rows.add(List.of("resident memory after the run", String.format("%.0f MiB", r.rssMb)));
+    if (!Double.isNaN(r.processWorkerRssMb)) {
+      rows.add(
+          List.of(
+              "resident memory of the worker process after its run",
+              String.format("%.0f MiB", r.processWorkerRssMb)));
+    }
+    rows.add(
+        List.of(
+            "resident memory of this JVM after the run (harness and its workers)",
+            String.format("%.0f MiB", r.rssMb)));
     OutputOptions.printTable(
         spec.commandLine().getColorScheme().ansi(), out, List.of("MEASURE", "VALUE"), rows);
     return 0;

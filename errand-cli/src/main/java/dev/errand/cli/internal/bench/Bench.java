@@ -294,6 +294,7 @@ public final class Bench {
       r.processLatencyP95Ms = f.p95Ms();
       r.processLatencyP99Ms = f.p99Ms();
       r.processLatencyMaxMs = f.maxMs();
+      r.processWorkerRssMb = f.workerRssMb();
     }
   }
 
@@ -336,9 +337,18 @@ public final class Bench {
 
   /** This process's resident memory (VmRSS), in MiB; NaN where /proc is not available. */
   static double residentMegabytes() {
+    return residentMegabytes("self");
+  }
+
+  /** A process's resident memory (VmRSS), in MiB; NaN where /proc is not available. */
+  static double residentMegabytes(long pid) {
+    return residentMegabytes(Long.toString(pid));
+  }
+
+  private static double residentMegabytes(String proc) {
     try {
       for (String line :
-          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", proc, "status"))) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
         }

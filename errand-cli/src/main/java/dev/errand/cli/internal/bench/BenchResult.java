@@ -53,6 +53,12 @@ public final class BenchResult {
   /** Enqueue to start, worker in a process of its own, the slowest sample, ms. */
   public double processLatencyMaxMs = Double.NaN;
 
+  /**
+   * Resident memory of the latency step's worker process after its run (the supervisor not
+   * counted), MiB; NaN if that step did not run.
+   */
+  public double processWorkerRssMb = Double.NaN;
+
   /** Resident memory of the process (harness and worker) after the run, MiB. */
   public double rssMb;
 }

@@ -62,8 +62,14 @@ public final class LatencyBench {
     }
   }
 
-  /** The figures of one latency step; times in milliseconds. */
-  record Figures(int tasks, double p50Ms, double p95Ms, double p99Ms, double maxMs) {}
+  /**
+   * The figures of one latency step; times in milliseconds.
+   *
+   * @param workerRssMb the worker process's resident memory after the step (process mode; its
+   *     supervisor not counted), MiB, or NaN
+   */
+  record Figures(
+      int tasks, double p50Ms, double p95Ms, double p99Ms, double maxMs, double workerRssMb) {}
 
   /** Pause between a worker's start and the first probe, so its start-up is not measured. */
   static final Duration SETTLE = Duration.ofSeconds(1);
@@ -138,7 +144,7 @@ public final class LatencyBench {
     } finally {
       w.shutdown(Duration.ofSeconds(10));
     }
-    return figures(Mode.IN_PROCESS, samples);
+    return figures(Mode.IN_PROCESS, samples, Double.NaN);
   }
 
   /**
@@ -153,6 +159,7 @@ public final class LatencyBench {
     Path log = dir.resolve("probes.txt");
     Path out = dir.resolve("worker.out");
     Process worker = startWorker(queue, url, out);
+    double rss = Double.NaN;
     try {
       // A long-running worker is warm: its JIT has compiled the hot path. Warm-up probes are
       // drained in bulk, then come one at a time on the idle path, then a second of them at the
@@ -197,10 +204,11 @@ public final class LatencyBench {
         checkAlive(worker, out);
         Thread.sleep(100);
       }
+      rss = workerRss(worker);
     } finally {
       stop(worker);
     }
-    Figures f = figures(Mode.PROCESS, LatencyApp.read(log, n));
+    Figures f = figures(Mode.PROCESS, LatencyApp.read(log, n), rss);
     Files.deleteIfExists(log);
     Files.deleteIfExists(out);
     Files.deleteIfExists(dir);
@@ -237,6 +245,23 @@ public final class LatencyBench {
       cmd.addAll(List.of("--prefetch", String.valueOf(settings.prefetch())));
     }
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+  }
+
+  /**
+   * The resident memory of the worker process, MiB: the supervisor's children (the supervisor
+   * itself, a JVM here, is left out: {@code ./errand worker} supervises from its shell), or the
+   * started process itself if it has none.
+   */
+  private static double workerRss(Process started) {
+    List<ProcessHandle> children = started.children().toList();
+    if (children.isEmpty()) {
+      return Bench.residentMegabytes(started.pid());
+    }
+    double sum = 0;
+    for (ProcessHandle child : children) {
+      sum += Bench.residentMegabytes(child.pid());
+    }
+    return sum;
   }
 
   /** Waits until {@code queue} holds nothing ready, leased or delayed. */
@@ -305,7 +330,7 @@ public final class LatencyBench {
   }
 
   /** Percentiles of the recorded samples (nanoseconds; -1 = not recorded), and the raw samples. */
-  private Figures figures(Mode mode, long[] samples) throws IOException {
+  private Figures figures(Mode mode, long[] samples, double workerRssMb) throws IOException {
     if (settings.latencySamples() != null) {
       try (PrintWriter w =
           new PrintWriter(
@@ -325,7 +350,8 @@ public final class LatencyBench {
         percentile(sorted, 0.50),
         percentile(sorted, 0.95),
         percentile(sorted, 0.99),
-        sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6);
+        sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6,
+        workerRssMb);
   }
 
   static double percentile(long[] sorted, double p) {
