@@ -5,7 +5,6 @@ import dev.errand.EventType;
 import dev.errand.TaskState;
 import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
-import dev.errand.spi.Delivery;
 import dev.errand.worker.WorkerListener;
 import dev.errand.worker.WorkerOptions;
 import java.time.Clock;
@@ -22,16 +21,15 @@ import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's moving parts: a fetch thread that leases messages up to the free capacity, slot
- * threads that run them, and a timer that enforces time limits, renews leases, checks revocations
- * and sends heartbeats. All time decisions use the injected clock; the timer only decides how often
- * they are checked.
+ * The worker's moving parts: a {@link Fetcher} that leases messages up to the free {@link
+ * Capacity}, slot threads that run them, and a timer that enforces time limits, renews leases,
+ * checks revocations and sends heartbeats. All time decisions use the injected clock; the timer
+ * only decides how often they are checked.
  */
 public final class WorkerEngine {
 
@@ -42,9 +40,6 @@ public final class WorkerEngine {
 
   /** How often buffered events are published. */
   static final Duration EVENT_FLUSH = Duration.ofMillis(50);
-
-  /** How long the fetch loop waits for room for a larger batch while work is prefetched. */
-  static final long BATCH_WAIT_MS = 20;
 
   /** Heartbeats go to the registry every interval, but to the event log at most this often. */
   static final Duration HEARTBEAT_EVENT_INTERVAL = Duration.ofMinutes(1);
@@ -74,18 +69,14 @@ public final class WorkerEngine {
   private final Map<String, Execution> running = new ConcurrentHashMap<>();
   private final Set<Thread> slots = ConcurrentHashMap.newKeySet();
   private final Set<Thread> abandoned = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger inFlight = new AtomicInteger(); // prefetched + running, unsettled
-  private final AtomicInteger pendingWrites = new AtomicInteger(); // settled, outcome being written
-  private final Object capacity = new Object();
+  private final Capacity capacity;
   private final AtomicLong processed = new AtomicLong();
-  private final AtomicLong claimedTotal = new AtomicLong();
-  private volatile boolean taskLimitReached;
   private final AtomicLong failed = new AtomicLong();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final ScheduledExecutorService timer;
   private final ScheduledExecutorService heartbeats;
   private final ScheduledExecutorService eventFlusher;
-  private final Thread fetcher;
+  private final Fetcher fetcher;
 
   private volatile State state = State.NEW;
   private volatile boolean halted;
@@ -122,8 +113,20 @@ public final class WorkerEngine {
     this.duties =
         new PeriodicDuties(
             backend, runner, options, clock, running, prefetched, health, this::abandon);
-    this.fetcher = new Thread(this::fetchLoop, "errand-fetch");
-    this.fetcher.setDaemon(true);
+    this.capacity = new Capacity(options.concurrency() + options.prefetch());
+    this.fetcher =
+        new Fetcher(
+            backend,
+            runner,
+            options,
+            capacity,
+            prefetched,
+            stalls,
+            health,
+            listener,
+            () -> state == State.RUNNING,
+            () -> halted,
+            e -> e.hooks(capacity::submitted, () -> written(e)));
   }
 
   private static ThreadFactory daemon(String name) {
@@ -171,100 +174,6 @@ public final class WorkerEngine {
     t.start();
   }
 
-  private void fetchLoop() {
-    long backoffMs = 100;
-    long batchDeadline = 0;
-    int max = options.concurrency() + options.prefetch();
-    while (state == State.RUNNING && !halted) {
-      stalls.fetchLoopTurned();
-      int free = max - inFlight.get();
-      if (options.maxTasks() > 0) {
-        // Never take more than the task limit: the process is replaced after exactly that many.
-        free = (int) Math.min(free, options.maxTasks() - claimedTotal.get());
-        if (free <= 0 && inFlight.get() == 0) {
-          taskLimitReached = true;
-        }
-      }
-      // Outcomes waiting for their batched write still hold leases: bound them too.
-      boolean writesBehind = pendingWrites.get() >= max * 4;
-      if (free <= 0 || writesBehind) {
-        waitForCapacity(options.pollInterval().toMillis());
-        continue;
-      }
-      // While work is still prefetched, wait a moment for room for a sizeable batch rather than
-      // claiming a message or two at a time: fewer, larger claims keep a shared store fast.
-      if (free < Math.max(1, max / 2) && !prefetched.isEmpty()) {
-        long now = System.nanoTime();
-        if (batchDeadline == 0) {
-          batchDeadline = now + BATCH_WAIT_MS * 1_000_000;
-        }
-        if (now < batchDeadline) {
-          waitForCapacity(Math.max(1, (batchDeadline - now) / 1_000_000));
-          continue;
-        }
-      }
-      batchDeadline = 0;
-      List<Delivery> claimed;
-      try {
-        claimed =
-            backend
-                .broker()
-                .claim(options.queues(), free, options.leaseDuration(), options.pollInterval());
-        stalls.claimed();
-        backoffMs = 100;
-        health.answered();
-      } catch (InterruptedException e) {
-        continue;
-      } catch (RuntimeException e) {
-        int failures = stalls.claimFailed(e);
-        Duration backoff = Duration.ofMillis(backoffMs);
-        log.warn(
-            "cannot claim from the broker (attempt {}), retrying in {} ms: {}",
-            failures,
-            backoffMs,
-            e.toString());
-        Outcomes.safely(() -> listener.brokerUnavailable(e, backoff));
-        sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 5_000);
-        continue;
-      }
-      if (claimed.isEmpty()) {
-        continue;
-      }
-      if (halted) {
-        return; // a crashed worker takes nothing further: the leases will expire
-      }
-      inFlight.addAndGet(claimed.size());
-      claimedTotal.addAndGet(claimed.size());
-      if (state != State.RUNNING) {
-        releaseAll(claimed);
-        break;
-      }
-      List<Execution> ready;
-      try {
-        ready = runner.receive(claimed);
-      } catch (RuntimeException e) {
-        log.error("could not receive {} messages; they will be delivered again", claimed.size(), e);
-        ready = List.of();
-      }
-      inFlight.addAndGet(ready.size() - claimed.size());
-      for (Execution e : ready) {
-        e.hooks(() -> submitted(e), () -> written(e));
-      }
-      prefetched.addAll(ready);
-    }
-  }
-
-  private void waitForCapacity(long millis) {
-    synchronized (capacity) {
-      try {
-        capacity.wait(millis);
-      } catch (InterruptedException e) {
-        // the loop re-checks the state
-      }
-    }
-  }
-
   private void slotLoop() {
     while (!halted) {
       if (state != State.RUNNING) {
@@ -303,18 +212,8 @@ public final class WorkerEngine {
     slots.remove(Thread.currentThread());
   }
 
-  /** The attempt's outcome is with the writer: its slot (or prefetch place) is free. */
-  private void submitted(Execution e) {
-    inFlight.decrementAndGet();
-    pendingWrites.incrementAndGet();
-    synchronized (capacity) {
-      capacity.notifyAll();
-    }
-  }
-
   /** The writer is done with the attempt: its lease is no longer renewed. */
   private void written(Execution e) {
-    pendingWrites.decrementAndGet();
     running.remove(e.id());
     if (e.outcome != null) {
       processed.incrementAndGet();
@@ -322,9 +221,7 @@ public final class WorkerEngine {
         failed.incrementAndGet();
       }
     }
-    synchronized (capacity) {
-      capacity.notifyAll();
-    }
+    capacity.written();
   }
 
   private void tick() {
@@ -348,7 +245,7 @@ public final class WorkerEngine {
    * start: it fetches no more.
    */
   public boolean taskLimitReached() {
-    return taskLimitReached;
+    return fetcher.taskLimitReached();
   }
 
   /** Threads abandoned at their hard time limit that still run. */
@@ -458,16 +355,12 @@ public final class WorkerEngine {
       state = State.STOPPING;
     }
     log.info("worker {} shutting down", name);
-    fetcher.interrupt();
-    backend.broker().wakeup();
-    fetcher.join(options.pollInterval().plusSeconds(5).toMillis());
+    fetcher.stop(options.pollInterval().plusSeconds(5).toMillis());
     handBackPrefetched();
     long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (capacity) {
-      while (busy() && System.nanoTime() < deadline) {
-        capacity.wait(Math.max(1, Math.min(50, (deadline - System.nanoTime()) / 1_000_000)));
-        handBackPrefetched(); // a slot may have put one back while stopping
-      }
+    while (busy() && System.nanoTime() < deadline) {
+      capacity.await(Math.min(50, (deadline - System.nanoTime()) / 1_000_000));
+      handBackPrefetched(); // a slot may have put one back while stopping
     }
     boolean clean = !busy();
     if (!clean) {
@@ -476,10 +369,8 @@ public final class WorkerEngine {
         e.cancelForShutdown();
       }
       long grace = System.nanoTime() + Duration.ofSeconds(1).toNanos();
-      synchronized (capacity) {
-        while (busy() && System.nanoTime() < grace) {
-          capacity.wait(50);
-        }
+      while (busy() && System.nanoTime() < grace) {
+        capacity.await(50);
       }
       for (Execution e : new ArrayList<>(running.values())) {
         try {
@@ -533,13 +424,6 @@ public final class WorkerEngine {
     }
   }
 
-  private void releaseAll(List<Delivery> deliveries) {
-    for (Delivery d : deliveries) {
-      runner.release(d);
-      inFlight.decrementAndGet();
-    }
-  }
-
   /**
    * Stops every thread at once without acking, releasing or recording anything, as if the process
    * had been killed: held messages come back when their leases expire. For tests.
@@ -577,13 +461,5 @@ public final class WorkerEngine {
   /** Messages leased but not started. */
   public int prefetchedCount() {
     return prefetched.size();
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }
