@@ -169,7 +169,10 @@ abstract class BeatProcessIT {
     assertThat(Duration.between(v1.lastKey(), v2.firstKey()))
         .isBetween(Duration.ofSeconds(1), Duration.ofSeconds(2));
     ScheduleEntry tick = schedules.get("tick").orElseThrow();
-    assertThat(tick.state().totalRuns()).isEqualTo(v1.size() + v2.size());
+    // A beat records a tick after sending it; the last leader was SIGKILLed above, possibly between
+    // the two, with no leader after it to re-send the tick (dropped by its key) and count it.
+    long sent = v1.size() + v2.size();
+    assertThat(tick.state().totalRuns()).as(report).isBetween(sent - 1, sent);
     assertThat(tick.state().missedTicks()).isZero();
     ScheduleEntry fromCode = schedules.get(ItApp.NIGHTLY.name()).orElseThrow();
     assertThat(fromCode.definedInCode()).isTrue();
