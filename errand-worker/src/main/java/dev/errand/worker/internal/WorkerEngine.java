@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -27,9 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The worker's moving parts: a {@link Fetcher} that leases messages up to the free {@link
- * Capacity}, slot threads that run them, and a timer that enforces time limits, renews leases,
- * checks revocations and sends heartbeats. All time decisions use the injected clock; the timer
- * only decides how often they are checked.
+ * Capacity}, {@link Slots} whose threads run them, and a timer that enforces time limits, renews
+ * leases, checks revocations and sends heartbeats. All time decisions use the injected clock; the
+ * timer only decides how often they are checked.
  */
 public final class WorkerEngine {
 
@@ -60,15 +59,13 @@ public final class WorkerEngine {
   private final EventSink events;
   private final OutcomeWriter writer;
   private final BackendHealth health;
-  private final ThreadFactory slotFactory;
+  private final Slots slots;
   private final WorkerInfoSource info;
   private final PeriodicDuties duties;
   private final WorkerHealth stalls;
 
   private final LinkedBlockingDeque<Execution> prefetched = new LinkedBlockingDeque<>();
   private final Map<String, Execution> running = new ConcurrentHashMap<>();
-  private final Set<Thread> slots = ConcurrentHashMap.newKeySet();
-  private final Set<Thread> abandoned = ConcurrentHashMap.newKeySet();
   private final Capacity capacity;
   private final AtomicLong processed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
@@ -102,7 +99,8 @@ public final class WorkerEngine {
     this.clock = clock;
     this.listener = listener;
     this.events = events;
-    this.slotFactory = Threads.factory(options.pool(), "errand-task");
+    this.slots =
+        new Slots(options, runner, prefetched, running, () -> state == State.RUNNING, () -> halted);
     this.info = new WorkerInfoSource(name, options);
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("errand-timer"));
     // Heartbeats have a thread of their own, so a timer stuck in a backend call is reported.
@@ -112,7 +110,7 @@ public final class WorkerEngine {
     this.stalls = new WorkerHealth(options, writer);
     this.duties =
         new PeriodicDuties(
-            backend, runner, options, clock, running, prefetched, health, this::abandon);
+            backend, runner, options, clock, running, prefetched, health, slots::abandon);
     this.capacity = new Capacity(options.concurrency() + options.prefetch());
     this.fetcher =
         new Fetcher(
@@ -145,9 +143,7 @@ public final class WorkerEngine {
     state = State.RUNNING;
     startedAt = clock.instant();
     duties.start(startedAt);
-    for (int i = 0; i < options.concurrency(); i++) {
-      startSlot();
-    }
+    slots.start();
     fetcher.start();
     // After the fetcher starts: the first heartbeat must not report "not consuming".
     heartbeat();
@@ -166,50 +162,6 @@ public final class WorkerEngine {
         options.pool().label(),
         options.prefetch(),
         options.leaseDuration());
-  }
-
-  private void startSlot() {
-    Thread t = slotFactory.newThread(this::slotLoop);
-    slots.add(t);
-    t.start();
-  }
-
-  private void slotLoop() {
-    while (!halted) {
-      if (state != State.RUNNING) {
-        break;
-      }
-      Execution e;
-      try {
-        e = prefetched.poll(100, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException ie) {
-        continue;
-      }
-      if (e == null) {
-        continue;
-      }
-      if (state != State.RUNNING || halted) {
-        prefetched.addFirst(e); // shutdown hands it back
-        break;
-      }
-      running.put(e.id(), e);
-      try {
-        runner.run(e);
-      } catch (RuntimeException | Error unexpected) {
-        log.error("unexpected failure running task [{}]", e.id(), unexpected);
-      } finally {
-        e.close();
-      }
-      if (e.settledByTimer()) {
-        return; // this thread was abandoned and replaced; the timer did the bookkeeping
-      }
-      if (!e.isSubmitted()) {
-        // No outcome could be recorded: the message stays leased (no longer renewed) and comes
-        // back when its lease runs out.
-        e.abandonWithoutOutcome();
-      }
-    }
-    slots.remove(Thread.currentThread());
   }
 
   /** The writer is done with the attempt: its lease is no longer renewed. */
@@ -231,15 +183,6 @@ public final class WorkerEngine {
     }
   }
 
-  /** The timer settled {@code e} at its hard limit: its thread is abandoned, its slot replaced. */
-  private void abandon(Execution e) {
-    slots.remove(e.thread());
-    abandoned.add(e.thread());
-    if (state == State.RUNNING) {
-      startSlot(); // keep the full concurrency
-    }
-  }
-
   /**
    * Whether the worker has taken {@link WorkerOptions#maxTasks()} messages and has none left to
    * start: it fetches no more.
@@ -250,8 +193,7 @@ public final class WorkerEngine {
 
   /** Threads abandoned at their hard time limit that still run. */
   public int stuckThreads() {
-    abandoned.removeIf(t -> !t.isAlive());
-    return abandoned.size();
+    return slots.stuck();
   }
 
   /**
@@ -436,9 +378,7 @@ public final class WorkerEngine {
     heartbeats.shutdownNow();
     eventFlusher.shutdownNow();
     fetcher.interrupt();
-    for (Thread t : slots) {
-      t.interrupt();
-    }
+    slots.interruptAll();
     state = State.STOPPED;
     terminated.countDown();
   }
