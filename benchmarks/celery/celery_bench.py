@@ -147,18 +147,14 @@ def latency(a):
 
 def main():
     a = parse()
-    out = {"celery": None, "steps": {}}
-    if a.latency_only:
-        import celery
+    import celery
 
-        out["celery"] = celery.__version__
+    out = {"celery": celery.__version__, "steps": {}}
+    if a.latency_only:
         out["steps"]["latency"] = latency(a)
         print(json.dumps(out, indent=2))
         return
     tasks = load(a.redis, True)
-    import celery
-
-    out["celery"] = celery.__version__
     r = tasks._r
     payload = "x" * 100
 

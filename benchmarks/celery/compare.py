@@ -77,15 +77,21 @@ rss_c_text = f"{rss_c:.0f} MiB [prefork2 tree]; {s['drain_on_threads8']['rssMb']
 # Like for like: Errand's latency worker process (after its warm-up drain and the latency step)
 # against Celery's worker tree after its drain. The bench's JVM holds the harness, the producer
 # and the in-process workers of every step: shown, not compared.
+
+
+def than_celery(errand_mb):
+    return f"{rss_c / errand_mb:.1f}x less" if rss_c > errand_mb else f"{errand_mb / rss_c:.1f}x more"
+
+
 rss_w = on.get("processWorkerRssMb")
 if isinstance(rss_w, (int, float)) and rss_w == rss_w:
     rows.append(("worker RSS after its run", f"{rss_w:.0f} MiB (errand worker process)", rss_c_text,
-                 f"{rss_c / rss_w:.1f}x less" if rss_c > rss_w else f"{rss_w / rss_c:.1f}x more"))
-    rows.append(("bench JVM RSS after the run", f"{on['rssMb']:.0f} MiB (harness, producer, in-process workers)", "", ""))
-else:
+                 than_celery(rss_w)))
+    rows.append(("bench JVM RSS after the run",
+                 f"{on['rssMb']:.0f} MiB (harness, producer, in-process workers)", "", ""))
+else:  # figures of a build before the worker process's memory was reported
     rows.append(("worker RSS after the run", f"{on['rssMb']:.0f} MiB (harness and worker, one JVM)",
-                 rss_c_text,
-                 f"{rss_c / on['rssMb']:.1f}x less" if rss_c > on['rssMb'] else f"{on['rssMb'] / rss_c:.1f}x more"))
+                 rss_c_text, than_celery(on["rssMb"])))
 for k, v in ceiling.items():
     rows.append((f"redis-benchmark {k} (ceiling)", f"{v:,.0f} ops/s", "", ""))
 

@@ -58,9 +58,9 @@ class BenchLatencyProcessIT {
     double p50 = figures.get("processLatencyP50Ms").asDouble();
     assertThat(p50).isPositive();
     assertThat(figures.get("processLatencyP99Ms").asDouble()).isGreaterThanOrEqualTo(p50);
-    // The worker process's own memory, not its supervisor's nor the bench's: a JVM of some MiB.
-    assertThat(figures.get("processWorkerRssMb").asDouble())
-        .isBetween(10.0, figures.get("rssMb").asDouble() + 1_000);
+    // Read from /proc for the worker process before it was stopped: a running JVM's size (NaN, or a
+    // few MiB for a process that had already exited, would fail).
+    assertThat(figures.get("processWorkerRssMb").asDouble()).isBetween(10.0, 2_048.0);
     assertThat(Files.readAllLines(dir.resolve("samples.txt")))
         .hasSize(40)
         .allSatisfy(line -> assertThat(line).matches("process \\d+ \\d+"));
