@@ -1,15 +1,27 @@
 package dev.errand.memory;
 
+import dev.errand.BackendException;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
+import dev.errand.spi.Delivery;
 import dev.errand.spi.EventStore;
+import dev.errand.spi.NewMessage;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.ScheduleStore;
+import dev.errand.spi.SettleFaults;
+import dev.errand.spi.Settlement;
 import dev.errand.spi.WorkerRegistry;
+import dev.errand.spi.WorkflowStore;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A backend that keeps everything in this JVM's memory: for unit tests, eager mode and trying
@@ -29,7 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Thread-safe: share one instance between clients and workers.
  */
-public final class InMemoryBackend implements Backend {
+public final class InMemoryBackend implements Backend, SettleFaults {
 
   /** Events kept by the event log unless another capacity is given: {@value}. */
   public static final int DEFAULT_EVENT_CAPACITY = 10_000;
@@ -47,6 +59,8 @@ public final class InMemoryBackend implements Backend {
   private final MemoryEventStore events;
   private final MemoryWorkerRegistry workers;
   private final MemoryScheduleStore schedules;
+  private final MemoryWorkflowStore workflows;
+  private final AtomicReference<Settlement.Step> fault = new AtomicReference<>();
   private final Clock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -79,6 +93,7 @@ public final class InMemoryBackend implements Backend {
     this.deadLetters = new MemoryDeadLetterStore();
     this.workers = new MemoryWorkerRegistry(clock);
     this.schedules = new MemoryScheduleStore(clock);
+    this.workflows = new MemoryWorkflowStore(clock);
   }
 
   @Override
@@ -109,6 +124,82 @@ public final class InMemoryBackend implements Backend {
   @Override
   public ScheduleStore schedules() {
     return schedules;
+  }
+
+  @Override
+  public WorkflowStore workflows() {
+    return workflows;
+  }
+
+  /**
+   * Applies each settlement under the broker's lock, so no claim, ack or enqueue of another thread
+   * comes between its parts. Every check comes before the first write, and the writes (to maps in
+   * memory) cannot fail halfway.
+   */
+  @Override
+  public Set<String> settle(List<Settlement> batch, Duration ttl) {
+    Objects.requireNonNull(batch, "batch");
+    Durations.requirePositive(ttl, "ttl");
+    Set<String> stale = new LinkedHashSet<>();
+    List<Runnable> wakeUps = new ArrayList<>();
+    Settlement.Step failAfter = fault.getAndSet(null);
+    try {
+      for (Settlement s : batch) {
+        boolean current =
+            broker.whileLeased(
+                s.delivery(),
+                () -> {
+                  for (Settlement.Step step : Settlement.Step.values()) {
+                    if (step != Settlement.Step.COMMITTED && step == failAfter) {
+                      throw new BackendException("injected failure after " + step, null);
+                    }
+                  }
+                  apply(s, ttl, wakeUps);
+                });
+        if (!current) {
+          stale.add(s.delivery().id());
+        }
+        if (failAfter == Settlement.Step.COMMITTED) {
+          throw new BackendException("injected failure after " + failAfter + " (reply lost)", null);
+        }
+      }
+    } finally {
+      wakeUps.forEach(Runnable::run);
+    }
+    return stale;
+  }
+
+  private void apply(Settlement s, Duration ttl, List<Runnable> wakeUps) {
+    if (s.deadLetter() != null) {
+      deadLetters.add(s.deadLetter());
+    }
+    if (!s.statuses().isEmpty()) {
+      wakeUps.add(results.storeAll(s.statuses(), ttl));
+    }
+    Delivery d = s.delivery();
+    if (s.ending() instanceof Settlement.Ending.Ack) {
+      broker.ack(d);
+    } else if (s.ending() instanceof Settlement.Ending.Release) {
+      broker.release(d);
+    } else if (s.ending() instanceof Settlement.Ending.Retry r) {
+      broker.retry(d, r.body(), r.notBefore());
+    }
+    List<NewMessage> enqueue = new ArrayList<>(s.followUps());
+    if (s.chordPart() != null) {
+      NewMessage callback = workflows.record(s.chordPart(), ttl);
+      if (callback != null) {
+        enqueue.add(callback);
+      }
+    }
+    if (!enqueue.isEmpty()) {
+      broker.enqueueNew(enqueue);
+    }
+  }
+
+  /** Makes the next {@link #settle} fail after {@code step} (tests). */
+  @Override
+  public void failNextSettleAfter(Settlement.Step step) {
+    fault.set(Objects.requireNonNull(step, "step"));
   }
 
   /** The clock this backend was opened with: it decides every lease, delay and expiry. */

@@ -144,6 +144,17 @@ public final class InMemoryBackendProvider implements BackendProvider {
     }
 
     @Override
+    public dev.errand.spi.WorkflowStore workflows() {
+      return shared.backend.workflows();
+    }
+
+    @Override
+    public java.util.Set<String> settle(
+        java.util.List<dev.errand.spi.Settlement> batch, java.time.Duration ttl) {
+      return shared.backend.settle(batch, ttl);
+    }
+
+    @Override
     public Clock clock() {
       return shared.backend.clock();
     }

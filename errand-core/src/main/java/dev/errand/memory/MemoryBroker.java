@@ -52,6 +52,7 @@ final class MemoryBroker implements Broker {
   private final Condition changed = lock.newCondition();
   private final Map<String, QueueState> queues = new HashMap<>();
   private final Map<String, StoredMessage> leases = new HashMap<>(); // by receipt
+  private final java.util.Set<String> present = new java.util.HashSet<>(); // ids of stored messages
   private final ExpiringMap<String, String> idempotencyKeys = new ExpiringMap<>();
   private long seq;
   private long wakeups;
@@ -95,6 +96,7 @@ final class MemoryBroker implements Broker {
                 Durations.notBefore(nm.notBefore(), now),
                 ++seq);
         queue(nm.queue(), now).schedule(m, now);
+        present.add(nm.id());
         results.add(new EnqueueResult(nm.id(), false));
       }
       // Delayed messages too: a waiter may need to shorten its sleep to their due time.
@@ -189,6 +191,7 @@ final class MemoryBroker implements Broker {
         return false;
       }
       endLease(m);
+      present.remove(m.id);
       return true;
     } finally {
       lock.unlock();
@@ -328,7 +331,45 @@ final class MemoryBroker implements Broker {
         return 0;
       }
       q.touch(clock.instant());
-      return q.purge();
+      return q.purge(present);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code apply} under the broker's lock if {@code delivery}'s receipt is current (or it is
+   * null), so that nothing else of the broker happens in between: the settlement of one attempt.
+   *
+   * @return false, having run nothing, if the receipt is stale
+   */
+  boolean whileLeased(Delivery delivery, Runnable apply) {
+    lock.lock();
+    try {
+      checkOpen();
+      if (delivery != null && leased(delivery) == null) {
+        return false;
+      }
+      apply.run();
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Enqueues those of {@code messages} whose id is not stored yet (a settlement's follow-ups). */
+  void enqueueNew(List<NewMessage> messages) {
+    lock.lock();
+    try {
+      List<NewMessage> fresh = new ArrayList<>(messages.size());
+      for (NewMessage m : messages) {
+        if (!present.contains(m.id())) {
+          fresh.add(m);
+        }
+      }
+      if (!fresh.isEmpty()) {
+        enqueue(fresh);
+      }
     } finally {
       lock.unlock();
     }

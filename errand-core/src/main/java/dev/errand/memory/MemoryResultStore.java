@@ -49,6 +49,14 @@ final class MemoryResultStore implements ResultStore {
 
   @Override
   public void putAll(List<TaskStatus> list, Duration ttl) {
+    storeAll(list, ttl).run();
+  }
+
+  /**
+   * Stores the statuses and returns what wakes their waiters, for the caller to run once it holds
+   * no lock (a waiter's callbacks must not run inside a settlement).
+   */
+  Runnable storeAll(List<TaskStatus> list, Duration ttl) {
     Objects.requireNonNull(list, "statuses");
     Durations.requirePositive(ttl, "ttl");
     List<TaskStatus> readyStatuses = new ArrayList<>();
@@ -68,11 +76,13 @@ final class MemoryResultStore implements ResultStore {
         }
       }
     }
-    for (int i = 0; i < toComplete.size(); i++) {
-      for (CompletableFuture<TaskStatus> f : toComplete.get(i)) {
-        f.complete(readyStatuses.get(i));
+    return () -> {
+      for (int i = 0; i < toComplete.size(); i++) {
+        for (CompletableFuture<TaskStatus> f : toComplete.get(i)) {
+          f.complete(readyStatuses.get(i));
+        }
       }
-    }
+    };
   }
 
   /** A scan of every status: fine for the tests and demos this backend is for. */

@@ -87,11 +87,13 @@ final class QueueState {
   }
 
   /** Deletes the ready and delayed messages; returns how many. */
-  long purge() {
+  long purge(java.util.Set<String> present) {
     long n = delayed.size();
+    delayed.forEach(m -> present.remove(m.id));
     delayed.clear();
     for (NavigableSet<StoredMessage> set : ready) {
       n += set.size();
+      set.forEach(m -> present.remove(m.id));
       set.clear();
     }
     return n;

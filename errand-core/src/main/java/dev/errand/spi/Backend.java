@@ -1,9 +1,7 @@
 package dev.errand.spi;
 
-import dev.errand.TaskStatus;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -55,30 +53,26 @@ public interface Backend extends AutoCloseable {
     return Clock.systemUTC();
   }
 
+  /** Groups and chords. */
+  WorkflowStore workflows();
+
   /**
-   * Stores task statuses, then acks deliveries, in as few round trips as the backend can (one
-   * transaction in the SQL backends). Every status is stored before any delivery is acked, so a
-   * crash in between repeats a task and never loses its outcome. Statuses are stored in list order.
-   * Workers use this for their hot path; the default calls {@link ResultStore#putAll} and then
-   * {@link Broker#ack} for each delivery.
+   * Applies each settlement atomically: all of its parts or none, in the order of {@link
+   * Settlement.Step}, and only while its delivery's receipt is current (a stale one changes
+   * nothing, its follow-ups and chord part included). The batch is applied in one round trip where
+   * the backend can (one script on Redis, one transaction in SQL), but only each settlement is a
+   * unit: a failure may leave a batch partly applied, settlement by settlement. Applying the same
+   * settlement twice is harmless: the second finds its receipt stale.
    *
-   * @param statuses statuses to store, possibly empty
-   * @param ttl how long the statuses are kept
-   * @param acks deliveries to end, possibly empty
-   * @return the ids of the deliveries whose receipt was stale (not acked), empty normally
+   * <p>Ready statuses among them wake {@link ResultStore#whenReady} waiters once stored.
+   *
+   * @param batch the settlements, possibly empty
+   * @param ttl how long the statuses (and dead letters' statuses) are kept
+   * @return the task ids of the settlements whose receipt was stale (nothing applied)
+   * @throws dev.errand.BackendException if the batch cannot be applied; each settlement was then
+   *     applied whole or not at all
    */
-  default Set<String> storeAndAck(List<TaskStatus> statuses, Duration ttl, List<Delivery> acks) {
-    if (!statuses.isEmpty()) {
-      results().putAll(statuses, ttl);
-    }
-    Set<String> stale = new HashSet<>();
-    for (Delivery d : acks) {
-      if (!broker().ack(d)) {
-        stale.add(d.id());
-      }
-    }
-    return stale;
-  }
+  Set<String> settle(List<Settlement> batch, Duration ttl);
 
   /** A description of where this backend stores its data, with credentials removed. */
   String describe();

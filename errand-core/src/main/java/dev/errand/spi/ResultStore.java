@@ -3,7 +3,9 @@ package dev.errand.spi;
 import dev.errand.TaskStatus;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +30,21 @@ public interface ResultStore {
 
   /** The stored status, empty if unknown or expired. */
   Optional<TaskStatus> get(String taskId);
+
+  /**
+   * The stored statuses of {@code taskIds} (unknown and expired ones left out), in as few round
+   * trips as the backend can: backends read them in batches (one pipelined read on Redis, {@code IN
+   * (...)} queries in SQL), never one round trip each. The default calls {@link #get} for each.
+   *
+   * @return a new map from task id to status, in the order of {@code taskIds}
+   */
+  default Map<String, TaskStatus> getAll(Collection<String> taskIds) {
+    Map<String, TaskStatus> found = new LinkedHashMap<>();
+    for (String id : taskIds) {
+      get(id).ifPresent(s -> found.put(id, s));
+    }
+    return found;
+  }
 
   /**
    * A page of the stored statuses that match {@code query}, newest first (see {@link TaskQuery}).

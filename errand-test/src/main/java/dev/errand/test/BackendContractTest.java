@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Timeout;
  * <p>The tests themselves are listed by area in the package-private interfaces this class
  * implements: {@code BrokerContract}, {@code LeaseContract}, {@code BlockingClaimContract}, {@code
  * ResultStoreContract}, {@code DeadLetterContract}, {@code EventContract}, {@code
- * WorkerRegistryContract}, {@code ScheduleStoreContract} and {@code TaskSearchContract}.
+ * WorkerRegistryContract}, {@code ScheduleStoreContract}, {@code TaskSearchContract}, {@code
+ * SettlementContract} and {@code WorkflowStoreContract}.
  */
 @Timeout(value = BackendContractTest.TIME_LIMIT_SECONDS, unit = TimeUnit.SECONDS)
 public abstract class BackendContractTest
@@ -45,7 +46,9 @@ public abstract class BackendContractTest
         EventContract,
         WorkerRegistryContract,
         ScheduleStoreContract,
-        TaskSearchContract {
+        TaskSearchContract,
+        SettlementContract,
+        WorkflowStoreContract {
 
   /** What {@link #eventCapacity()} returns for a backend whose event log has no fixed capacity. */
   public static final int UNKNOWN_CAPACITY = -1;

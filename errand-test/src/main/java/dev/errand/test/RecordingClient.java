@@ -353,6 +353,16 @@ public final class RecordingClient implements Client {
     }
 
     @Override
+    public dev.errand.spi.WorkflowStore workflows() {
+      return backend.workflows();
+    }
+
+    @Override
+    public java.util.Set<String> settle(List<dev.errand.spi.Settlement> batch, Duration ttl) {
+      return backend.settle(batch, ttl);
+    }
+
+    @Override
     public Clock clock() {
       return backend.clock();
     }
