@@ -109,6 +109,26 @@ final class FakeOutageBackend implements Backend {
   }
 
   @Override
+  public dev.errand.spi.WorkflowStore workflows() {
+    return inner.workflows();
+  }
+
+  @Override
+  public java.util.Set<String> settle(
+      java.util.List<dev.errand.spi.Settlement> batch, java.time.Duration ttl) {
+    CountDownLatch o = outage;
+    if (o != null) {
+      try {
+        o.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new dev.errand.BackendUnavailableException("interrupted during the outage", e);
+      }
+    }
+    return inner.settle(batch, ttl);
+  }
+
+  @Override
   public ScheduleStore schedules() {
     return schedules;
   }

@@ -259,17 +259,32 @@ final class RecordingBackend implements Backend {
     return inner.schedules();
   }
 
-  /** How many of the next {@link #storeAndAck} calls fail, as if the backend were down. */
+  /** How many of the next {@link #settle} calls fail, as if the backend were down. */
   final java.util.concurrent.atomic.AtomicInteger failingWrites =
       new java.util.concurrent.atomic.AtomicInteger();
 
   @Override
-  public java.util.Set<String> storeAndAck(
-      java.util.List<dev.errand.TaskStatus> statuses, Duration ttl, java.util.List<Delivery> acks) {
+  public dev.errand.spi.WorkflowStore workflows() {
+    return inner.workflows();
+  }
+
+  /** Counts the endings and applies the status faults, then settles on the real backend. */
+  @Override
+  public java.util.Set<String> settle(List<dev.errand.spi.Settlement> batch, Duration ttl) {
     if (failingWrites.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       throw new dev.errand.BackendUnavailableException("injected: backend down", null);
     }
-    return Backend.super.storeAndAck(statuses, ttl, acks); // through results(): faults apply
+    for (dev.errand.spi.Settlement s : batch) {
+      checkWrite(s.statuses());
+    }
+    for (dev.errand.spi.Settlement s : batch) {
+      if (s.ending() instanceof dev.errand.spi.Settlement.Ending.Ack) {
+        acks.incrementAndGet();
+      } else if (s.ending() instanceof dev.errand.spi.Settlement.Ending.Release) {
+        releases.incrementAndGet();
+      }
+    }
+    return inner.settle(batch, ttl);
   }
 
   @Override

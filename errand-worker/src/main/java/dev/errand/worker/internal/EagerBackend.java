@@ -50,6 +50,42 @@ public final class EagerBackend implements Backend {
   }
 
   @Override
+  public dev.errand.spi.WorkflowStore workflows() {
+    return stores.workflows();
+  }
+
+  /**
+   * Settles on the stores; ends the inline delivery through the inline broker (a retry runs again
+   * once this attempt is over) and sends the follow-ups through it, so they run on the caller's
+   * thread as they are enqueued.
+   */
+  @Override
+  public java.util.Set<String> settle(
+      java.util.List<dev.errand.spi.Settlement> batch, java.time.Duration ttl) {
+    java.util.List<dev.errand.spi.Settlement> stored = new java.util.ArrayList<>(batch.size());
+    java.util.List<dev.errand.spi.NewMessage> followUps = new java.util.ArrayList<>();
+    for (dev.errand.spi.Settlement s : batch) {
+      stored.add(
+          new dev.errand.spi.Settlement(
+              null, null, s.deadLetter(), s.statuses(), java.util.List.of(), s.chordPart()));
+      followUps.addAll(s.followUps());
+    }
+    java.util.Set<String> stale = stores.settle(stored, ttl);
+    for (dev.errand.spi.Settlement s : batch) {
+      // A retry or a hand-back runs the task again on this thread once the attempt is over.
+      if (s.ending() instanceof dev.errand.spi.Settlement.Ending.Retry r) {
+        broker.retry(s.delivery(), r.body(), r.notBefore());
+      } else if (s.ending() instanceof dev.errand.spi.Settlement.Ending.Release) {
+        broker.release(s.delivery());
+      }
+    }
+    if (!followUps.isEmpty()) {
+      broker.enqueue(followUps);
+    }
+    return stale;
+  }
+
+  @Override
   public java.time.Clock clock() {
     return stores.clock();
   }

@@ -4,12 +4,12 @@ import dev.errand.BackendException;
 import dev.errand.BackendUnavailableException;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
-import dev.errand.spi.Delivery;
+import dev.errand.spi.Settlement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place a worker's task writes go through: statuses, dead letters and the broker operations
- * that end deliveries, in the order they were submitted, so a task's STARTED is stored before its
- * outcome and an outcome before its ack. Runs of plain status-and-ack writes are stored in one
- * {@link Backend#storeAndAck} call (group commit); the others one at a time.
+ * that end deliveries, each outcome a {@link Settlement} the backend applies atomically, in the
+ * order they were submitted, so a task's STARTED is stored before its outcome. What is pending is
+ * settled in one {@link Backend#settle} call (group commit).
  *
  * <p>A write that fails is retried with backoff while the backend is unavailable ({@link
  * BackendUnavailableException}: for as long as it takes), and only then: a write that can never be
@@ -104,23 +104,9 @@ public abstract class OutcomeWriter {
     return new Batching(backend, ttl, health, threadName);
   }
 
-  /** Writes a batch in submission order, grouping runs of plain status-and-ack writes. */
+  /** Writes a batch in submission order: one {@link Backend#settle} call (group commit). */
   final void process(List<Write> batch) {
-    List<Write> group = new ArrayList<>();
-    for (Write w : batch) {
-      if (w.batchable()) {
-        group.add(w);
-      } else {
-        if (!group.isEmpty()) {
-          writeUnit(group);
-          group = new ArrayList<>();
-        }
-        writeUnit(List.of(w));
-      }
-    }
-    if (!group.isEmpty()) {
-      writeUnit(group);
-    }
+    writeUnit(batch);
   }
 
   private void writeUnit(List<Write> unit) {
@@ -136,14 +122,17 @@ public abstract class OutcomeWriter {
           return; // a crash: nothing more is written or told
         }
         try {
-          if (store(unit)) {
+          Set<String> stale = store(unit);
+          if (stale != null) {
             health.answered();
           }
           if (failures > 0) {
             log.info("recorded {} task writes after {} tries", unit.size(), failures + 1);
           }
           for (Write w : unit) {
-            run(w.onWritten());
+            if (stale == null || !isStale(w, stale)) {
+              run(w.onWritten());
+            }
             run(w.onDone());
           }
           return;
@@ -219,78 +208,56 @@ public abstract class OutcomeWriter {
     // the message, no longer renewed, comes back after its lease until it is dead-lettered.
     writeUnit(
         List.of(
-            new Write(
-                    fallback.taskId(),
-                    fallback.deadLetter(),
-                    fallback.status(),
-                    fallback.ending(),
-                    fallback.onWritten(),
-                    fallback.onDone(),
-                    null)
+            new Write(fallback.settlement(), fallback.onWritten(), fallback.onDone(), null)
                 .thenDone(w.onDone())));
   }
 
-  /** Stores a unit; false if it held nothing to store (a flush marker). */
-  private boolean store(List<Write> unit) {
-    if (unit.size() == 1 && !unit.get(0).batchable()) {
-      Write w = unit.get(0);
-      if (w.deadLetter() != null) {
-        backend.deadLetters().add(w.deadLetter());
+  /**
+   * Settles a unit in one call; returns the ids whose receipt was stale, or null if it held nothing
+   * to store (flush markers only).
+   */
+  private Set<String> store(List<Write> unit) {
+    // A status on its own is redundant when a later write of the batch stores a status of the same
+    // task (RECEIVED, STARTED and SUCCESS of a quick task often meet here): only the last is kept.
+    Set<String> later = new HashSet<>();
+    List<Settlement> batch = new ArrayList<>(unit.size());
+    for (int i = unit.size() - 1; i >= 0; i--) {
+      Write w = unit.get(i);
+      Settlement s = w.settlement();
+      if (s == null) {
+        continue;
       }
-      if (w.status() != null) {
-        backend.results().put(w.status(), ttl);
+      if (w.isLoneStatus() && !later.add(s.statuses().get(0).id())) {
+        continue;
       }
-      if (w.ending() != null) {
-        end(w.ending());
+      if (!w.isLoneStatus()) {
+        for (TaskStatus status : s.statuses()) {
+          later.add(status.id());
+        }
       }
-      return true;
+      batch.add(s);
     }
-    // Within one group only a task's last status matters (RECEIVED, STARTED and SUCCESS of a quick
-    // task often meet here): store that one, in the order of its last occurrence.
-    Map<String, TaskStatus> last = new LinkedHashMap<>();
-    List<Delivery> acks = new ArrayList<>();
-    for (Write w : unit) {
-      if (w.status() != null) {
-        last.remove(w.status().id());
-        last.put(w.status().id(), w.status());
-      }
-      if (w.ending() != null) {
-        acks.add(w.ending().delivery());
-      }
+    if (batch.isEmpty()) {
+      return null;
     }
-    if (last.isEmpty() && acks.isEmpty()) {
-      return false;
-    }
-    Set<String> stale = backend.storeAndAck(new ArrayList<>(last.values()), ttl, acks);
+    Collections.reverse(batch);
+    Set<String> stale = backend.settle(batch, ttl);
     for (String id : stale) {
-      leaseLost(id, "its ack");
+      leaseLost(id);
     }
-    return true;
+    return stale;
   }
 
-  private void end(Write.Ending ending) {
-    boolean current;
-    if (ending instanceof Write.Ending.Ack a) {
-      current = backend.broker().ack(a.delivery());
-    } else if (ending instanceof Write.Ending.Retry r) {
-      current = backend.broker().retry(r.delivery(), r.body(), r.notBefore());
-    } else if (ending instanceof Write.Ending.Release r) {
-      current = backend.broker().release(r.delivery());
-    } else {
-      backend.broker().enqueue(List.of(((Write.Ending.Resend) ending).message()));
-      current = true;
-    }
-    if (!current) {
-      leaseLost(ending.delivery().id(), ending.getClass().getSimpleName().toLowerCase());
-    }
+  private static boolean isStale(Write w, Set<String> stale) {
+    Settlement s = w.settlement();
+    return s != null && s.delivery() != null && stale.contains(s.delivery().id());
   }
 
-  private static void leaseLost(String id, String what) {
+  private static void leaseLost(String id) {
     log.warn(
-        "lease of task [{}] was lost before {} (it ran longer than its lease without renewal);"
-            + " it may run again",
-        id,
-        what);
+        "lease of task [{}] was lost before its outcome was stored (it ran longer than its lease"
+            + " without renewal); nothing of this attempt was stored, and it may run again",
+        id);
   }
 
   private static void run(Runnable callback) {
@@ -377,7 +344,7 @@ public abstract class OutcomeWriter {
     void submit(Write write) {
       if (!halted) {
         queue.add(write);
-        if (!write.canWait() && idle) {
+        if (!write.isLoneStatus() && idle) {
           LockSupport.unpark(thread);
         }
       }
@@ -389,7 +356,7 @@ public abstract class OutcomeWriter {
         return;
       }
       CountDownLatch done = new CountDownLatch(1);
-      queue.add(new Write(null, null, null, null, null, done::countDown, null));
+      queue.add(Write.marker(done::countDown));
       LockSupport.unpark(thread);
       done.await();
     }

@@ -12,6 +12,7 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.Broker;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.NewMessage;
+import dev.errand.spi.Settlement;
 import dev.errand.wire.CallHistory;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
@@ -105,32 +106,47 @@ final class Outcomes {
 
   /** Returns a prefetched message, not started, to its queue at once (shutdown). */
   void release(Execution e) {
-    end(e, new Write(e.id(), null, null, new Write.Ending.Release(e.delivery), null, null, null));
+    end(e, new Write(releasing(e.delivery), null, null, null));
   }
 
   /** Returns a message not started to its queue at once (shutdown, prefetched). */
   void release(Delivery delivery) {
-    submit(
-        new Write(delivery.id(), null, null, new Write.Ending.Release(delivery), null, null, null));
+    submit(new Write(releasing(delivery), null, null, null));
+  }
+
+  private static Settlement releasing(Delivery d) {
+    return new Settlement(d, Settlement.Ending.RELEASE, null, List.of(), List.of(), null);
+  }
+
+  /**
+   * The settlement of attempt {@code e}: it ends the delivery with {@code ending} if the worker
+   * still holds it; a task that acked early holds nothing, so {@code resend} (if any) is sent as a
+   * new message with the same id instead.
+   */
+  private static Settlement settlement(
+      Execution e,
+      Settlement.Ending ending,
+      NewMessage resend,
+      DeadLetter deadLetter,
+      TaskStatus status) {
+    List<TaskStatus> statuses = status == null ? List.of() : List.of(status);
+    if (e.holdsDelivery()) {
+      return new Settlement(e.delivery, ending, deadLetter, statuses, List.of(), null);
+    }
+    return new Settlement(
+        null, null, deadLetter, statuses, resend == null ? List.of() : List.of(resend), null);
   }
 
   /** Returns a message to its queue: a shutdown interrupted it through no fault of its own. */
   void handBack(Execution e) {
     log.warn("task {} [{}] was interrupted by the shutdown and handed back", e.name(), e.id());
-    Write.Ending ending =
-        e.holdsDelivery()
-            ? new Write.Ending.Release(e.delivery)
-            // Acked early, so the delivery is gone: send it again as it was.
-            : new Write.Ending.Resend(
-                new NewMessage(
-                    e.id(),
-                    e.delivery.queue(),
-                    e.message.priority(),
-                    e.delivery.body(),
-                    null,
-                    null,
-                    null));
-    end(e, new Write(e.id(), null, null, ending, null, null, null));
+    // Acked early, the delivery is gone: it is sent again as it was.
+    NewMessage resend =
+        new NewMessage(
+            e.id(), e.delivery.queue(), e.message.priority(), e.delivery.body(), null, null, null);
+    end(
+        e,
+        new Write(settlement(e, Settlement.Ending.RELEASE, resend, null, null), null, null, null));
   }
 
   void succeeded(Execution e, JsonNode result, JsonNode progress, Duration runtime) {
@@ -142,14 +158,10 @@ final class Outcomes {
                 .withProgress(progress)
                 .withError(null)
                 .withState(TaskState.SUCCESS, clock.instant());
-    Write.Ending ack = e.holdsDelivery() ? new Write.Ending.Ack(e.delivery) : null;
     end(
         e,
         new Write(
-            e.id(),
-            null,
-            status,
-            ack,
+            settlement(e, Settlement.Ending.ACK, null, null, status),
             () -> {
               e.outcome = TaskState.SUCCESS;
               ObjectNode data = Wire.mapper().createObjectNode();
@@ -170,20 +182,13 @@ final class Outcomes {
         e.ignoreResult
             ? null
             : e.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now);
-    Write.Ending ending =
-        e.holdsDelivery()
-            ? new Write.Ending.Retry(e.delivery, body, eta)
-            // Acked early: the delivery is gone, so the retry is a new message with the same id.
-            : new Write.Ending.Resend(
-                new NewMessage(
-                    e.id(), e.delivery.queue(), e.message.priority(), body, eta, null, null));
+    // Acked early, the delivery is gone: the retry is a new message with the same id.
+    NewMessage resend =
+        new NewMessage(e.id(), e.delivery.queue(), e.message.priority(), body, eta, null, null);
     end(
         e,
         new Write(
-            e.id(),
-            null,
-            status,
-            ending,
+            settlement(e, new Settlement.Ending.Retry(body, eta), resend, null, status),
             () -> {
               e.outcome = TaskState.RETRY;
               ObjectNode data = Wire.mapper().createObjectNode();
@@ -239,10 +244,7 @@ final class Outcomes {
     end(
         e,
         new Write(
-            e.id(),
-            dl, // dead letter first: whoever sees FAILURE can rely on finding it
-            status,
-            e.holdsDelivery() ? new Write.Ending.Ack(e.delivery) : null,
+            settlement(e, Settlement.Ending.ACK, null, dl, status),
             () -> failedEvents(e, dl, runtime),
             null,
             unstorable(e)));
@@ -270,10 +272,7 @@ final class Outcomes {
     end(
         e,
         new Write(
-            e.id(),
-            null,
-            status,
-            e.holdsDelivery() ? new Write.Ending.Ack(e.delivery) : null,
+            settlement(e, Settlement.Ending.ACK, null, null, status),
             () -> {
               e.outcome = TaskState.REVOKED;
               revokedEvents(e.delivery, status, reason);
@@ -305,10 +304,7 @@ final class Outcomes {
     TaskStatus status = bareFailure(d, m, error, now);
     submit(
         new Write(
-            d.id(),
-            dl,
-            status,
-            new Write.Ending.Ack(d),
+            new Settlement(d, Settlement.Ending.ACK, dl, List.of(status), List.of(), null),
             () -> failedEvents(null, dl, null),
             null,
             m == null
@@ -348,14 +344,11 @@ final class Outcomes {
             m.sentAt(),
             now);
     TaskStatus status = bareFailure(d, m, error, now);
-    return new Write(
-        d.id(),
-        dl,
-        status,
-        ack ? new Write.Ending.Ack(d) : null,
-        () -> failedEvents(e, dl, null),
-        null,
-        null);
+    Settlement settlement =
+        ack
+            ? new Settlement(d, Settlement.Ending.ACK, dl, List.of(status), List.of(), null)
+            : new Settlement(null, null, dl, List.of(status), List.of(), null);
+    return new Write(settlement, () -> failedEvents(e, dl, null), null, null);
   }
 
   /** A FAILURE status that carries nothing but the error: no arguments, result or progress. */

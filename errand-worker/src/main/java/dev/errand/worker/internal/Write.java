@@ -1,31 +1,26 @@
 package dev.errand.worker.internal;
 
-import dev.errand.DeadLetter;
 import dev.errand.TaskStatus;
-import dev.errand.spi.Delivery;
-import dev.errand.spi.NewMessage;
-import java.time.Instant;
+import dev.errand.spi.Settlement;
+import java.util.List;
 import java.util.function.Function;
 
 /**
- * One unit the {@link OutcomeWriter} stores, in this order: the dead letter, the status, then the
- * broker operation that ends the delivery. A crash between the steps repeats the task and never
- * loses it.
+ * One unit the {@link OutcomeWriter} stores: a {@link Settlement}, which the backend applies
+ * atomically — an attempt's outcome (its status, how its delivery ends, a dead letter, the
+ * workflow's follow-ups), or a status on its own (RECEIVED, STARTED, PROGRESS: a settlement with no
+ * delivery).
  *
- * @param taskId the task it belongs to, for logs
- * @param deadLetter a dead letter to add first, or null
- * @param status a status to store, or null
- * @param ending how the delivery ends, or null (an intermediate status: RECEIVED, STARTED...)
- * @param onWritten run on the writer's thread once everything is stored (events, listeners)
- * @param onDone run once the write is over, whether it was stored, replaced or given up
+ * @param settlement what to apply, or null for a flush marker
+ * @param onWritten run on the writer's thread once it is applied (events, listeners); not run when
+ *     the backend found the delivery's receipt stale (nothing was applied)
+ * @param onDone run once the write is over, whether it was applied, found stale, replaced or given
+ *     up
  * @param ifUnstorable the write that replaces this one when it can never be stored (a FAILURE with
  *     a dead letter that leaves out what could not be stored), or null to give it up
  */
 record Write(
-    String taskId,
-    DeadLetter deadLetter,
-    TaskStatus status,
-    Ending ending,
+    Settlement settlement,
     Runnable onWritten,
     Runnable onDone,
     Function<Throwable, Write> ifUnstorable) {
@@ -39,62 +34,46 @@ record Write(
 
   /** A status on its own (RECEIVED, STARTED, PROGRESS): nothing else depends on it. */
   static Write status(TaskStatus status) {
-    return new Write(status.id(), null, status, null, null, null, null);
+    return new Write(
+        new Settlement(null, null, null, List.of(status), List.of(), null), null, null, null);
+  }
+
+  /** A write that only marks a point in the queue: it is over once everything before it is. */
+  static Write marker(Runnable onDone) {
+    return new Write(null, null, onDone, null);
+  }
+
+  /** The id of the task it belongs to, for logs; null for a marker. */
+  String taskId() {
+    return settlement == null ? null : settlement.taskId();
   }
 
   /**
-   * Whether it may wait for the writer's next round ({@link OutcomeWriter#LINGER_NANOS}): a status
-   * that ends nothing and that nobody waits for.
+   * Whether it is a status on its own that nobody waits for: it may wait for the writer's next
+   * round ({@link OutcomeWriter#LINGER_NANOS}), and a later status of the same task in the same
+   * batch makes it redundant.
    */
-  boolean canWait() {
-    return status != null
-        && deadLetter == null
-        && ending == null
+  boolean isLoneStatus() {
+    return settlement != null
+        && settlement.delivery() == null
+        && settlement.deadLetter() == null
+        && settlement.followUps().isEmpty()
+        && settlement.chordPart() == null
+        && settlement.statuses().size() == 1
         && onWritten == NOTHING
         && onDone == NOTHING;
-  }
-
-  /** Whether it can join a group commit: no dead letter, and the delivery (if any) is acked. */
-  boolean batchable() {
-    return deadLetter == null && (ending == null || ending instanceof Ending.Ack);
   }
 
   /** The same write with {@code after} run once it is over, after its own {@link #onDone}. */
   Write thenDone(Runnable after) {
     Runnable first = onDone;
     return new Write(
-        taskId,
-        deadLetter,
-        status,
-        ending,
+        settlement,
         onWritten,
         () -> {
           first.run();
           after.run();
         },
         ifUnstorable);
-  }
-
-  /** How a delivery ends. */
-  sealed interface Ending {
-    /** The delivery this ends, or null when it is ended by a new message. */
-    Delivery delivery();
-
-    /** Removes the message for good. */
-    record Ack(Delivery delivery) implements Ending {}
-
-    /** Replaces the body and makes the message ready again at {@code notBefore}. */
-    record Retry(Delivery delivery, byte[] body, Instant notBefore) implements Ending {}
-
-    /** Hands the message back at once, in its place (not started, or stopped by a shutdown). */
-    record Release(Delivery delivery) implements Ending {}
-
-    /** The delivery is already gone (acked early): the message is sent anew with the same id. */
-    record Resend(NewMessage message) implements Ending {
-      @Override
-      public Delivery delivery() {
-        return null;
-      }
-    }
   }
 }
