@@ -31,6 +31,9 @@ public interface Client {
   /** How long a revocation is remembered: 1 day. */
   Duration DEFAULT_REVOKE_TTL = Duration.ofDays(1);
 
+  /** How long a workflow's groups and chords are kept unless the builder says otherwise. */
+  Duration DEFAULT_WORKFLOW_TTL = Duration.ofDays(7);
+
   /** The MDC key whose value, if set in the caller's thread, becomes the request id. */
   String DEFAULT_REQUEST_ID_MDC_KEY = "requestId";
 
@@ -132,6 +135,30 @@ public interface Client {
   /** The dead letter list. */
   DeadLetters deadLetters();
 
+  /**
+   * Sends a chain: its first step now, each next one by the settlement of the step before it.
+   *
+   * @return the result of its last step (a chord's callback chain's last step, if it ends in one)
+   * @throws IllegalArgumentException if a step cannot be sent (it sets an idempotency key)
+   * @throws MessageTooLargeException if a message it sends now is over the size limit
+   */
+  <R> AsyncResult<R> send(dev.errand.workflow.Chain<R> chain);
+
+  /** Sends a chord: its members now, its callback once the last member has finished. */
+  <R> AsyncResult<R> send(dev.errand.workflow.Chord<R> chord);
+
+  /**
+   * Sends a group: every member now, in batches. Its membership is stored, so {@link #groupResult}
+   * reads it from any process.
+   */
+  <R> dev.errand.workflow.GroupResult<R> send(dev.errand.workflow.Group<R> group);
+
+  /**
+   * The group sent with id {@code groupId}, from any process; empty if unknown or expired. Its
+   * results are JSON: read one with {@link #result(String, TaskDef)} for another type.
+   */
+  java.util.Optional<dev.errand.workflow.GroupResult<JsonNode>> groupResult(String groupId);
+
   /** The backend this client sends to. */
   Backend backend();
 
@@ -144,6 +171,7 @@ public interface Client {
     private Duration revokeTtl = DEFAULT_REVOKE_TTL;
     private String requestIdMdcKey = DEFAULT_REQUEST_ID_MDC_KEY;
     private boolean sentEvents = true;
+    private Duration workflowTtl = DEFAULT_WORKFLOW_TTL;
 
     private Builder(Backend backend) {
       this.backend = Objects.requireNonNull(backend, "backend");
@@ -186,6 +214,19 @@ public interface Client {
       return this;
     }
 
+    /**
+     * How long a workflow's groups and chords are kept, {@code > 0}; default 7 days. A chord whose
+     * last member finishes later than this after it was sent never runs its callback.
+     */
+    public Builder workflowTtl(Duration workflowTtl) {
+      Objects.requireNonNull(workflowTtl, "workflowTtl");
+      if (workflowTtl.isNegative() || workflowTtl.isZero()) {
+        throw new IllegalArgumentException("workflowTtl must be > 0 but was " + workflowTtl);
+      }
+      this.workflowTtl = workflowTtl;
+      return this;
+    }
+
     /** The MDC key read for the request id; default {@value #DEFAULT_REQUEST_ID_MDC_KEY}. */
     public Builder requestIdMdcKey(String key) {
       this.requestIdMdcKey = Objects.requireNonNull(key, "requestIdMdcKey");
@@ -201,7 +242,14 @@ public interface Client {
     /** Builds the client. */
     public Client build() {
       return new DefaultClient(
-          backend, routes, clock, maxMessageBytes, revokeTtl, requestIdMdcKey, sentEvents);
+          backend,
+          routes,
+          clock,
+          maxMessageBytes,
+          revokeTtl,
+          requestIdMdcKey,
+          sentEvents,
+          workflowTtl);
     }
   }
 }

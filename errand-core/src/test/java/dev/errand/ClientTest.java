@@ -93,7 +93,7 @@ class ClientTest {
     assertThat(m.expires()).isEqualTo(now.plus(Duration.ofHours(1)));
     assertThat(m.requestId()).isEqualTo("req-1");
     assertThat(m.retries()).isZero();
-    assertThat(m.v()).isEqualTo(Wire.VERSION);
+    assertThat(m.v()).isEqualTo(Wire.PLAIN_VERSION);
   }
 
   @Test

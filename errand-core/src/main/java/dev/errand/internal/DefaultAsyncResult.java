@@ -171,7 +171,7 @@ final class DefaultAsyncResult<R> implements AsyncResult<R> {
   }
 
   @SuppressWarnings("unchecked")
-  private R outcome(TaskStatus status) {
+  R outcome(TaskStatus status) {
     return switch (status.state()) {
       case SUCCESS -> (R) Arguments.decodeResult(status.result(), resultType, id);
       case FAILURE ->

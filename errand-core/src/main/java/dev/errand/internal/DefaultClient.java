@@ -20,9 +20,16 @@ import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.NewMessage;
 import dev.errand.wire.Arguments;
 import dev.errand.wire.CallHistory;
+import dev.errand.wire.Flow;
 import dev.errand.wire.MessageOptions;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
+import dev.errand.workflow.Chain;
+import dev.errand.workflow.Chord;
+import dev.errand.workflow.Group;
+import dev.errand.workflow.GroupResult;
+import dev.errand.workflow.Signature;
+import dev.errand.workflow.WorkflowParts;
 import java.lang.reflect.Type;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.MDC;
 
 /** The client: builds messages, checks their size, and hands them to the broker. Thread-safe. */
@@ -44,6 +52,7 @@ public final class DefaultClient implements Client {
   private final Duration revokeTtl;
   private final String requestIdMdcKey;
   private final boolean sentEvents;
+  private final Duration workflowTtl;
   private final DeadLetters deadLetters;
 
   public DefaultClient(
@@ -53,7 +62,8 @@ public final class DefaultClient implements Client {
       int maxMessageBytes,
       Duration revokeTtl,
       String requestIdMdcKey,
-      boolean sentEvents) {
+      boolean sentEvents,
+      Duration workflowTtl) {
     this.backend = backend;
     this.routes = routes;
     this.clock = clock;
@@ -61,6 +71,7 @@ public final class DefaultClient implements Client {
     this.revokeTtl = revokeTtl;
     this.requestIdMdcKey = requestIdMdcKey;
     this.sentEvents = sentEvents;
+    this.workflowTtl = workflowTtl;
     this.deadLetters = new DefaultDeadLetters(backend, clock);
   }
 
@@ -179,6 +190,107 @@ public final class DefaultClient implements Client {
   }
 
   @Override
+  public <R> AsyncResult<R> send(Chain<R> chain) {
+    Objects.requireNonNull(chain, "chain");
+    WorkflowSender.Sent sent = sender().chain(chain);
+    return endResult(sent, WorkflowParts.end(chain));
+  }
+
+  @Override
+  public <R> AsyncResult<R> send(Chord<R> chord) {
+    Objects.requireNonNull(chord, "chord");
+    WorkflowSender.Sent sent = sender().chord(chord);
+    return endResult(sent, WorkflowParts.end(chord));
+  }
+
+  @Override
+  public <R> GroupResult<R> send(Group<R> group) {
+    Objects.requireNonNull(group, "group");
+    WorkflowSender.Sent sent = sender().group(group);
+    published(sent);
+    List<Type> types = new ArrayList<>(group.size());
+    for (int i = 0; i < group.size(); i++) {
+      types.add(WorkflowParts.resultType(WorkflowParts.memberEnd(group, i)));
+    }
+    return new DefaultGroupResult<>(sent.groupId(), sent.ends(), types, backend.results(), this);
+  }
+
+  @Override
+  public Optional<GroupResult<JsonNode>> groupResult(String groupId) {
+    Objects.requireNonNull(groupId, "groupId");
+    return backend
+        .workflows()
+        .group(groupId)
+        .map(
+            ids ->
+                new DefaultGroupResult<>(
+                    groupId,
+                    ids,
+                    java.util.Collections.nCopies(ids.size(), (Type) JsonNode.class),
+                    backend.results(),
+                    this));
+  }
+
+  private WorkflowSender sender() {
+    return new WorkflowSender(backend, workflowTtl, maxMessageBytes, this::sig, clock.instant());
+  }
+
+  private <R> AsyncResult<R> endResult(WorkflowSender.Sent sent, Signature<?> end) {
+    published(sent);
+    return new DefaultAsyncResult<>(
+        sent.ends().get(0), WorkflowParts.resultType(end), false, backend.results(), this, null);
+  }
+
+  private void published(WorkflowSender.Sent sent) {
+    if (sentEvents && !sent.first().isEmpty()) {
+      backend.events().publish(WorkflowSender.sentEvents(sent));
+    }
+  }
+
+  /**
+   * The wire form of a workflow's task, with id {@code id}: queue, priority, headers and options
+   * resolved as for a plain send; a countdown, eta or expiry becomes a delay from the moment the
+   * step is sent (an eta in the past: none).
+   */
+  private Flow.Sig sig(Signature<?> s, String id) {
+    String name = WorkflowParts.task(s);
+    TaskOptions defaults = WorkflowParts.defaults(s);
+    TaskOptions call = WorkflowParts.options(s);
+    TaskOptions eff = defaults.overriddenBy(call);
+    if (eff.idempotencyKey() != null) {
+      throw new IllegalArgumentException(
+          "task " + name + " in a workflow sets an idempotency key: a workflow step cannot");
+    }
+    String queue = queueFor(name, defaults, call);
+    int priority = eff.priority() != null ? eff.priority() : TaskOptions.DEFAULT_PRIORITY;
+    Instant now = clock.instant();
+    Long countdown =
+        eff.eta() != null
+            ? Long.valueOf(Math.max(0, Duration.between(now, eff.eta()).toMillis()))
+            : eff.countdown() != null ? Long.valueOf(eff.countdown().toMillis()) : null;
+    Long expires =
+        eff.expiresAt() != null
+            ? Long.valueOf(Duration.between(now, eff.expiresAt()).toMillis())
+            : eff.expires() != null ? Long.valueOf(eff.expires().toMillis()) : null;
+    Arguments.Json args = WorkflowParts.arguments(s);
+    Wire.checkDepth(args.args(), "arguments of " + name, id, name);
+    Wire.checkDepth(args.kwargs(), "arguments of " + name, id, name);
+    return new Flow.Sig(
+        id,
+        name,
+        args.args(),
+        args.kwargs(),
+        queue,
+        priority,
+        countdown,
+        expires,
+        headers(eff),
+        MessageOptions.of(call),
+        WorkflowParts.pass(s),
+        null);
+  }
+
+  @Override
   public DeadLetters deadLetters() {
     return deadLetters;
   }
@@ -193,15 +305,7 @@ public final class DefaultClient implements Client {
   private Outgoing prepare(
       String name, Arguments.Json args, TaskOptions taskDefaults, TaskOptions call) {
     TaskOptions eff = taskDefaults.overriddenBy(call);
-    String queue =
-        call.queue() != null
-            ? call.queue()
-            : routes
-                .queueFor(name)
-                .orElse(
-                    taskDefaults.queue() != null
-                        ? taskDefaults.queue()
-                        : TaskOptions.DEFAULT_QUEUE);
+    String queue = queueFor(name, taskDefaults, call);
     int priority = eff.priority() != null ? eff.priority() : TaskOptions.DEFAULT_PRIORITY;
     Instant now = clock.instant();
     Instant eta =
@@ -210,21 +314,13 @@ public final class DefaultClient implements Client {
         eff.expiresAt() != null
             ? eff.expiresAt()
             : eff.expires() != null ? now.plus(eff.expires()) : null;
-    Map<String, String> headers = new LinkedHashMap<>(eff.headers());
-    String requestId = eff.requestId() != null ? eff.requestId() : MDC.get(requestIdMdcKey);
-    if (requestId != null) {
-      headers.put(TaskMessage.REQUEST_ID, requestId);
-    }
-    String parent = MDC.get(CallHistory.TASK_ID_MDC_KEY); // sent from inside a running task
-    if (parent != null) {
-      headers.putIfAbsent(CallHistory.PARENT_HEADER, parent);
-    }
+    Map<String, String> headers = headers(eff);
     String id = Ids.newId(now.toEpochMilli());
     Wire.checkDepth(args.args(), "arguments of " + name, id, name);
     Wire.checkDepth(args.kwargs(), "arguments of " + name, id, name);
     TaskMessage message =
         new TaskMessage(
-            Wire.VERSION,
+            Wire.PLAIN_VERSION,
             id,
             name,
             args.args(),
@@ -251,6 +347,28 @@ public final class DefaultClient implements Client {
                 : TaskOptions.DEFAULT_IDEMPOTENCY_WINDOW;
     NewMessage nm = new NewMessage(id, queue, priority, body, eta, eff.idempotencyKey(), window);
     return new Outgoing(message, nm, Boolean.TRUE.equals(eff.ignoreResult()));
+  }
+
+  private String queueFor(String name, TaskOptions taskDefaults, TaskOptions call) {
+    return call.queue() != null
+        ? call.queue()
+        : routes
+            .queueFor(name)
+            .orElse(
+                taskDefaults.queue() != null ? taskDefaults.queue() : TaskOptions.DEFAULT_QUEUE);
+  }
+
+  private Map<String, String> headers(TaskOptions eff) {
+    Map<String, String> headers = new LinkedHashMap<>(eff.headers());
+    String requestId = eff.requestId() != null ? eff.requestId() : MDC.get(requestIdMdcKey);
+    if (requestId != null) {
+      headers.put(TaskMessage.REQUEST_ID, requestId);
+    }
+    String parent = MDC.get(CallHistory.TASK_ID_MDC_KEY); // sent from inside a running task
+    if (parent != null) {
+      headers.putIfAbsent(CallHistory.PARENT_HEADER, parent);
+    }
+    return headers;
   }
 
   private <R> List<AsyncResult<R>> send(List<Outgoing> batch, Type resultType) {

@@ -8,8 +8,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A task message as it travels through the broker: format version {@value Wire#VERSION}, described
- * field by field in {@code docs/wire-format.md}. Immutable.
+ * A task message as it travels through the broker: format version {@value Wire#PLAIN_VERSION}, or
+ * {@value Wire#VERSION} when it carries a workflow ({@link #flow}), described field by field in
+ * {@code docs/wire-format.md}. Immutable.
  *
  * @param v the format version
  * @param id the task id
@@ -25,6 +26,8 @@ import java.util.Objects;
  * @param idempotencyKey the enqueue deduplication key, or null
  * @param headers free-form string headers ({@code requestId}, tracing), never null
  * @param options per-call execution options, never null
+ * @param flow the rest of the workflow this task belongs to, or null (a plain task); a message with
+ *     a flow is format version 2
  */
 public record TaskMessage(
     int v,
@@ -40,7 +43,8 @@ public record TaskMessage(
     Instant sentAt,
     String idempotencyKey,
     Map<String, String> headers,
-    MessageOptions options) {
+    MessageOptions options,
+    Flow flow) {
 
   /** The header carrying the caller's request id. */
   public static final String REQUEST_ID = "requestId";
@@ -53,6 +57,41 @@ public record TaskMessage(
     kwargs = kwargs == null ? Wire.mapper().createObjectNode() : kwargs;
     headers = headers == null ? Map.of() : Map.copyOf(headers);
     options = options == null ? MessageOptions.NONE : options;
+    flow = flow == null || flow.changesNothing() ? null : flow;
+  }
+
+  /** A message of a plain task: no workflow. */
+  public TaskMessage(
+      int v,
+      String id,
+      String task,
+      ArrayNode args,
+      ObjectNode kwargs,
+      String queue,
+      int priority,
+      Instant eta,
+      Instant expires,
+      int retries,
+      Instant sentAt,
+      String idempotencyKey,
+      Map<String, String> headers,
+      MessageOptions options) {
+    this(
+        v,
+        id,
+        task,
+        args,
+        kwargs,
+        queue,
+        priority,
+        eta,
+        expires,
+        retries,
+        sentAt,
+        idempotencyKey,
+        headers,
+        options,
+        null);
   }
 
   /** A copy for the next retry: {@code retries + 1}, due at {@code eta}. */
@@ -71,7 +110,8 @@ public record TaskMessage(
         sentAt,
         idempotencyKey,
         headers,
-        options);
+        options,
+        flow);
   }
 
   /** A copy with {@code extra} headers added (replacing any of the same names). */
@@ -92,13 +132,15 @@ public record TaskMessage(
         sentAt,
         idempotencyKey,
         h,
-        options);
+        options,
+        flow);
   }
 
   /** A copy to run again from scratch: no retries so far, no eta. */
   public TaskMessage forRedrive(Instant now) {
     return new TaskMessage(
-        v, id, task, args, kwargs, queue, priority, null, null, 0, now, null, headers, options);
+        v, id, task, args, kwargs, queue, priority, null, null, 0, now, null, headers, options,
+        flow);
   }
 
   /** The request id header, or null. */

@@ -37,8 +37,21 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Wire {
 
-  /** The message format version this code writes and the newest it reads: {@value}. */
-  public static final int VERSION = 1;
+  /**
+   * The newest message format version this code reads and writes: {@value}. Version 2 adds the
+   * {@code flow} field (workflows); a message that carries none is written as {@link
+   * #PLAIN_VERSION}, so workers that read only version 1 keep running plain tasks, and dead-letter
+   * (never half-run) a workflow's steps.
+   */
+  public static final int VERSION = 2;
+
+  /** The version of a message without a workflow: {@value}. */
+  public static final int PLAIN_VERSION = 1;
+
+  /** The format version of a message with {@code flow} (null for none). */
+  public static int versionFor(Flow flow) {
+    return flow == null || flow.changesNothing() ? PLAIN_VERSION : VERSION;
+  }
 
   /**
    * How deeply user JSON may nest: arguments, results and progress meta, {@value} levels (an array
@@ -93,6 +106,13 @@ public final class Wire {
           WorkerInfo.RunningTask.class
         }) {
       mapper.configOverride(own).setInclude(nonNull);
+    }
+    JsonInclude.Value nonEmpty = JsonInclude.Value.construct(JsonInclude.Include.NON_EMPTY, null);
+    for (Class<?> own :
+        new Class<?>[] {
+          Flow.class, Flow.Sig.class, Flow.Step.class, Flow.GroupStep.class, Flow.Member.class
+        }) {
+      mapper.configOverride(own).setInclude(nonEmpty);
     }
     return mapper;
   }

@@ -49,7 +49,8 @@ class WireDocsTest {
               "message-kwargs.json",
               "message-args.json",
               "message-retry.json",
-              "message-schedule.json"),
+              "message-schedule.json",
+              "v2/message-flow.json"),
           "status",
           List.of(
               "status-success.json",

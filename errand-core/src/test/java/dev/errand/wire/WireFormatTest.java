@@ -25,13 +25,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Golden fixtures of wire format version 1: every file decodes, and re-encodes to the same JSON, so
- * a change to the format cannot go unnoticed. A deliberate change adds a v2 fixture set.
+ * Golden fixtures of wire format versions 1 and 2 (v2 adds a message's workflow): every file
+ * decodes, and re-encodes to the same JSON, so a change to the format cannot go unnoticed.
  */
 class WireFormatTest {
 
   static byte[] fixture(String name) throws IOException {
-    try (InputStream in = WireFormatTest.class.getResourceAsStream("/wire/v1/" + name)) {
+    String path = name.startsWith("v2/") ? "/wire/" + name : "/wire/v1/" + name;
+    try (InputStream in = WireFormatTest.class.getResourceAsStream(path)) {
       assertThat(in).as("fixture %s", name).isNotNull();
       return in.readAllBytes();
     }
@@ -48,6 +49,7 @@ class WireFormatTest {
         Arguments.of("message-args.json", message),
         Arguments.of("message-retry.json", message),
         Arguments.of("message-schedule.json", message),
+        Arguments.of("v2/message-flow.json", message),
         Arguments.of("status-success.json", status),
         Arguments.of("status-failure.json", status),
         Arguments.of("status-retry.json", status),
@@ -169,7 +171,7 @@ class WireFormatTest {
     assertInvalid("{\"v\":1,\"id\":\"i\",\"task\":\"a\"}", "missing or non-text field 'queue'");
     assertInvalid("{\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\"}", "field 'v'");
     assertInvalid(
-        "{\"v\":2,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\"}", "unsupported format version 2");
+        "{\"v\":3,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\"}", "unsupported format version 3");
     assertInvalid(
         "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"args\":{}}",
         "field 'args' must be an array");

@@ -203,7 +203,7 @@ interface DeadLetterContract extends ContractFixture {
     Instant sentAt = failedAt.minus(Duration.ofMinutes(5));
     TaskMessage message =
         new TaskMessage(
-            Wire.VERSION,
+            Wire.PLAIN_VERSION,
             id,
             "reports.build",
             args,

@@ -229,6 +229,31 @@ public final class RecordingClient implements Client {
     return client.deadLetters();
   }
 
+  /** Records the chain's first message; the rest is sent as the steps are settled. */
+  @Override
+  public <R> AsyncResult<R> send(dev.errand.workflow.Chain<R> chain) {
+    return client.send(chain);
+  }
+
+  /** Records the chord's members; its callback is stored with the chord, as a real send does. */
+  @Override
+  public <R> AsyncResult<R> send(dev.errand.workflow.Chord<R> chord) {
+    return client.send(chord);
+  }
+
+  /** Records the group's members. */
+  @Override
+  public <R> dev.errand.workflow.GroupResult<R> send(dev.errand.workflow.Group<R> group) {
+    return client.send(group);
+  }
+
+  @Override
+  public java.util.Optional<
+          dev.errand.workflow.GroupResult<com.fasterxml.jackson.databind.JsonNode>>
+      groupResult(String groupId) {
+    return client.groupResult(groupId);
+  }
+
   /** The backend, with a broker whose enqueue records (see the class description). */
   @Override
   public Backend backend() {

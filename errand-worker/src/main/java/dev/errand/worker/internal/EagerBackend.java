@@ -13,10 +13,14 @@ public final class EagerBackend implements Backend {
 
   private final Backend stores;
   private final InlineBroker broker;
+  // Chords count here, in memory: a callback they release runs inline like any follow-up, and
+  // never lands in the broker of the stores (which may be a real one that others consume).
+  private final dev.errand.memory.InMemoryBackend flows;
 
   public EagerBackend(Backend stores, InlineBroker broker) {
     this.stores = stores;
     this.broker = broker;
+    this.flows = new dev.errand.memory.InMemoryBackend(stores.clock());
   }
 
   @Override
@@ -49,9 +53,10 @@ public final class EagerBackend implements Backend {
     return stores.schedules();
   }
 
+  /** Groups and chords of eager mode, kept in memory (see {@link #settle}). */
   @Override
   public dev.errand.spi.WorkflowStore workflows() {
-    return stores.workflows();
+    return flows.workflows();
   }
 
   /**
@@ -67,8 +72,16 @@ public final class EagerBackend implements Backend {
     for (dev.errand.spi.Settlement s : batch) {
       stored.add(
           new dev.errand.spi.Settlement(
-              null, null, s.deadLetter(), s.statuses(), java.util.List.of(), s.chordPart()));
+              null, null, s.deadLetter(), s.statuses(), java.util.List.of(), null));
       followUps.addAll(s.followUps());
+      if (s.chordPart() != null) {
+        flows.settle(
+            java.util.List.of(
+                new dev.errand.spi.Settlement(
+                    null, null, null, java.util.List.of(), java.util.List.of(), s.chordPart())),
+            ttl);
+        followUps.addAll(releasedCallbacks());
+      }
     }
     java.util.Set<String> stale = stores.settle(stored, ttl);
     for (dev.errand.spi.Settlement s : batch) {
@@ -80,9 +93,37 @@ public final class EagerBackend implements Backend {
       }
     }
     if (!followUps.isEmpty()) {
-      broker.enqueue(followUps);
+      broker.followUps(followUps);
     }
     return stale;
+  }
+
+  /** The chord callbacks the last chord part released, taken out of the in-memory broker. */
+  private java.util.List<dev.errand.spi.NewMessage> releasedCallbacks() {
+    java.util.List<dev.errand.spi.NewMessage> out = new java.util.ArrayList<>();
+    for (String queue : flows.broker().queues()) {
+      java.util.List<dev.errand.spi.Delivery> ready;
+      try {
+        ready =
+            flows
+                .broker()
+                .claim(
+                    java.util.List.of(queue),
+                    1000,
+                    java.time.Duration.ofMinutes(1),
+                    java.time.Duration.ZERO);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return out;
+      }
+      for (dev.errand.spi.Delivery d : ready) {
+        flows.broker().ack(d);
+        out.add(
+            new dev.errand.spi.NewMessage(
+                d.id(), d.queue(), d.priority(), d.body(), null, null, null));
+      }
+    }
+    return out;
   }
 
   @Override

@@ -13,6 +13,7 @@ import dev.errand.spi.ResultStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -37,6 +38,7 @@ public final class InlineBroker implements Broker {
   private final boolean propagate;
   private final Map<String, Key> keys = new ConcurrentHashMap<>();
   private final Map<String, byte[]> retries = new ConcurrentHashMap<>();
+  private final ThreadLocal<ArrayDeque<NewMessage>> pending = new ThreadLocal<>();
   private volatile TaskRunner runner;
 
   public InlineBroker(Clock clock, ResultStore results, boolean propagate) {
@@ -67,9 +69,42 @@ public final class InlineBroker implements Broker {
         }
       }
       out.add(new EnqueueResult(m.id(), false));
-      run(m);
+      drain(m);
     }
     return out;
+  }
+
+  /**
+   * Runs a workflow's follow-ups (sent by the settlement of a task running on this thread) once
+   * that task is over, in order, or at once when no task runs.
+   */
+  public void followUps(List<NewMessage> messages) {
+    ArrayDeque<NewMessage> queued = pending.get();
+    for (NewMessage m : messages) {
+      if (queued != null) {
+        queued.add(m);
+      } else {
+        drain(m);
+      }
+    }
+  }
+
+  /**
+   * Runs {@code first}, then whatever the tasks it runs send, in order, on this thread: a chain of
+   * a thousand steps runs as a loop, not a thousand nested calls.
+   */
+  private void drain(NewMessage first) {
+    ArrayDeque<NewMessage> outer = pending.get(); // a task that enqueues runs its call to the end
+    ArrayDeque<NewMessage> queued = new ArrayDeque<>();
+    pending.set(queued);
+    try {
+      run(first);
+      for (NewMessage next; (next = queued.poll()) != null; ) {
+        run(next);
+      }
+    } finally {
+      pending.set(outer);
+    }
   }
 
   private void run(NewMessage m) {

@@ -20,6 +20,7 @@ import dev.errand.worker.WorkerListener;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -121,20 +122,31 @@ final class Outcomes {
   /**
    * The settlement of attempt {@code e}: it ends the delivery with {@code ending} if the worker
    * still holds it; a task that acked early holds nothing, so {@code resend} (if any) is sent as a
-   * new message with the same id instead.
+   * new message with the same id instead. {@code flow} adds what the outcome does to the task's
+   * workflow.
    */
   private static Settlement settlement(
       Execution e,
       Settlement.Ending ending,
       NewMessage resend,
       DeadLetter deadLetter,
-      TaskStatus status) {
-    List<TaskStatus> statuses = status == null ? List.of() : List.of(status);
-    if (e.holdsDelivery()) {
-      return new Settlement(e.delivery, ending, deadLetter, statuses, List.of(), null);
+      TaskStatus status,
+      FlowOutcomes.Effects flow) {
+    List<TaskStatus> statuses = new ArrayList<>(1 + flow.statuses().size());
+    if (status != null) {
+      statuses.add(status);
     }
-    return new Settlement(
-        null, null, deadLetter, statuses, resend == null ? List.of() : List.of(resend), null);
+    statuses.addAll(flow.statuses());
+    List<NewMessage> followUps = new ArrayList<>(1 + flow.followUps().size());
+    if (e.holdsDelivery()) {
+      followUps.addAll(flow.followUps());
+      return new Settlement(e.delivery, ending, deadLetter, statuses, followUps, flow.part());
+    }
+    if (resend != null) {
+      followUps.add(resend);
+    }
+    followUps.addAll(flow.followUps());
+    return new Settlement(null, null, deadLetter, statuses, followUps, flow.part());
   }
 
   /** Returns a message to its queue: a shutdown interrupted it through no fault of its own. */
@@ -146,12 +158,16 @@ final class Outcomes {
             e.id(), e.delivery.queue(), e.message.priority(), e.delivery.body(), null, null, null);
     end(
         e,
-        new Write(settlement(e, Settlement.Ending.RELEASE, resend, null, null), null, null, null));
+        new Write(
+            settlement(e, Settlement.Ending.RELEASE, resend, null, null, FlowOutcomes.Effects.NONE),
+            null,
+            null,
+            null));
   }
 
   void succeeded(Execution e, JsonNode result, JsonNode progress, Duration runtime) {
     TaskStatus status =
-        e.ignoreResult
+        e.ignoreResult && !FlowOutcomes.resultNeeded(e.message)
             ? null
             : e.status
                 .withResult(result)
@@ -161,7 +177,13 @@ final class Outcomes {
     end(
         e,
         new Write(
-            settlement(e, Settlement.Ending.ACK, null, null, status),
+            settlement(
+                e,
+                Settlement.Ending.ACK,
+                null,
+                null,
+                status,
+                FlowOutcomes.succeeded(e.message, result, clock.instant())),
             () -> {
               e.outcome = TaskState.SUCCESS;
               ObjectNode data = Wire.mapper().createObjectNode();
@@ -188,7 +210,13 @@ final class Outcomes {
     end(
         e,
         new Write(
-            settlement(e, new Settlement.Ending.Retry(body, eta), resend, null, status),
+            settlement(
+                e,
+                new Settlement.Ending.Retry(body, eta),
+                resend,
+                null,
+                status,
+                FlowOutcomes.Effects.NONE),
             () -> {
               e.outcome = TaskState.RETRY;
               ObjectNode data = Wire.mapper().createObjectNode();
@@ -244,8 +272,46 @@ final class Outcomes {
     end(
         e,
         new Write(
-            settlement(e, Settlement.Ending.ACK, null, dl, status),
+            settlement(
+                e,
+                Settlement.Ending.ACK,
+                null,
+                dl,
+                status,
+                FlowOutcomes.failed(e.message, status, TaskState.FAILURE, now)),
             () -> failedEvents(e, dl, runtime),
+            null,
+            unstorable(e)));
+  }
+
+  /**
+   * A chord's callback that cannot run: a member failed (under {@link dev.errand.ChordPolicy#FAIL})
+   * or the results are gone. FAILURE with the reason, no dead letter (the failed members have
+   * theirs), and its workflow stops as after any failure.
+   */
+  void chordFailed(Execution e, TaskError error, Duration runtime) {
+    Instant now = clock.instant();
+    TaskStatus status =
+        e.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now);
+    log.warn("chord callback {} [{}] does not run: {}", e.name(), e.id(), error.message());
+    end(
+        e,
+        new Write(
+            settlement(
+                e,
+                Settlement.Ending.ACK,
+                null,
+                null,
+                status,
+                FlowOutcomes.failed(e.message, status, TaskState.FAILURE, now)),
+            () -> {
+              e.outcome = TaskState.FAILURE;
+              ObjectNode data = Wire.mapper().createObjectNode();
+              data.put("error", error.toString());
+              data.put("runtimeMs", runtime.toMillis());
+              event(EventType.TASK_FAILED, e.id(), e.name(), e.delivery.queue(), data);
+              safely(() -> listener.taskFailed(e.context, error, runtime));
+            },
             null,
             unstorable(e)));
   }
@@ -272,7 +338,13 @@ final class Outcomes {
     end(
         e,
         new Write(
-            settlement(e, Settlement.Ending.ACK, null, null, status),
+            settlement(
+                e,
+                Settlement.Ending.ACK,
+                null,
+                null,
+                status,
+                FlowOutcomes.failed(e.message, status, TaskState.REVOKED, clock.instant())),
             () -> {
               e.outcome = TaskState.REVOKED;
               revokedEvents(e.delivery, status, reason);
@@ -304,12 +376,30 @@ final class Outcomes {
     TaskStatus status = bareFailure(d, m, error, now);
     submit(
         new Write(
-            new Settlement(d, Settlement.Ending.ACK, dl, List.of(status), List.of(), null),
+            settle(
+                d,
+                true,
+                dl,
+                status,
+                m == null
+                    ? FlowOutcomes.Effects.NONE
+                    : FlowOutcomes.failed(m, status, TaskState.FAILURE, now)),
             () -> failedEvents(null, dl, null),
             null,
             m == null
                 ? null
                 : cause -> unstorableWrite(d, m, status.attempt(), null, true, cause)));
+  }
+
+  /** A FAILURE that acks {@code d} (if {@code ack}), with a dead letter and the flow's effects. */
+  private static Settlement settle(
+      Delivery d, boolean ack, DeadLetter dl, TaskStatus status, FlowOutcomes.Effects flow) {
+    List<TaskStatus> statuses = new ArrayList<>(1 + flow.statuses().size());
+    statuses.add(status);
+    statuses.addAll(flow.statuses());
+    return ack
+        ? new Settlement(d, Settlement.Ending.ACK, dl, statuses, flow.followUps(), flow.part())
+        : new Settlement(null, null, dl, statuses, flow.followUps(), flow.part());
   }
 
   /** The replacement of an outcome of {@code e} that cannot be stored. */
@@ -345,9 +435,7 @@ final class Outcomes {
             now);
     TaskStatus status = bareFailure(d, m, error, now);
     Settlement settlement =
-        ack
-            ? new Settlement(d, Settlement.Ending.ACK, dl, List.of(status), List.of(), null)
-            : new Settlement(null, null, dl, List.of(status), List.of(), null);
+        settle(d, ack, dl, status, FlowOutcomes.failed(m, status, TaskState.FAILURE, now));
     return new Write(settlement, () -> failedEvents(e, dl, null), null, null);
   }
 

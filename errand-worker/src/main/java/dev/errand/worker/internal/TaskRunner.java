@@ -26,6 +26,7 @@ import dev.errand.worker.TaskInterceptor;
 import dev.errand.worker.TaskRegistry;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerListener;
+import dev.errand.workflow.Workflows;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,6 +65,7 @@ public final class TaskRunner {
       int maxMessageBytes) {}
 
   private final Backend backend;
+  private final ChordResults chordResults;
   private final TaskRegistry registry;
   private final Config config;
   private final Clock clock;
@@ -86,6 +88,7 @@ public final class TaskRunner {
       OutcomeWriter writer,
       BackendHealth health) {
     this.backend = backend;
+    this.chordResults = new ChordResults(backend);
     this.registry = registry;
     this.config = config;
     this.clock = clock;
@@ -174,7 +177,25 @@ public final class TaskRunner {
                   + "): the task may be crashing or stalling its worker"));
       return null;
     }
-    Optional<TaskRegistry.Registration<?, ?>> reg = registry.find(m.task());
+    Optional<TaskRegistry.Registration<?, ?>> reg =
+        MapTask.isMap(m, registry) ? MapTask.registration(m, registry) : registry.find(m.task());
+    if (reg.isEmpty() && MapTask.isMap(m, registry)) {
+      outcomes.poison(
+          d,
+          m,
+          DeadLetterReason.UNKNOWN_TASK,
+          TaskError.of(
+              "UnknownTask",
+              Workflows.MAP_TASK
+                  + " maps task '"
+                  + MapTask.target(m)
+                  + "', which has no handler on worker "
+                  + config.workerName()
+                  + " (registered: "
+                  + registry.names()
+                  + ")"));
+      return null;
+    }
     if (reg.isEmpty()) {
       outcomes.poison(
           d,
@@ -260,9 +281,20 @@ public final class TaskRunner {
       outcomes.event(EventType.TASK_STARTED, e.id(), e.name(), e.delivery.queue(), null);
       Outcomes.safely(() -> listener.taskStarted(e.context));
 
+      TaskMessage call = m;
+      if (m.flow() != null && m.flow().chordOf() != null) {
+        ChordResults.Bound bound = chordResults.bind(m);
+        if (bound.failure() != null) {
+          if (e.settle()) {
+            outcomes.chordFailed(e, bound.failure(), runtime(e));
+          }
+          return;
+        }
+        call = bound.message();
+      }
       Object argument;
       try {
-        argument = Arguments.bind(m, e.registration.task().argType());
+        argument = Arguments.bind(call, e.registration.task().argType());
       } catch (InvalidMessageException ex) {
         if (e.settle()) {
           outcomes.failed(e, DeadLetterReason.INVALID_ARGUMENTS, TaskError.of(ex), runtime(e));
