@@ -1,21 +1,24 @@
 package dev.errand.sqlite;
 
-import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
-import dev.errand.spi.Delivery;
 import dev.errand.spi.EventStore;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.ScheduleStore;
+import dev.errand.spi.SettleFaults;
+import dev.errand.spi.Settlement;
 import dev.errand.spi.WorkerRegistry;
+import dev.errand.spi.WorkflowStore;
 import dev.errand.sqlite.internal.Db;
 import dev.errand.sqlite.internal.HostClock;
 import dev.errand.sqlite.internal.Janitor;
+import dev.errand.sqlite.internal.Settlements;
 import dev.errand.sqlite.internal.SqliteBroker;
 import dev.errand.sqlite.internal.SqliteResultStore;
 import dev.errand.sqlite.internal.SqliteScheduleStore;
 import dev.errand.sqlite.internal.SqliteStores;
+import dev.errand.sqlite.internal.SqliteWorkflowStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -23,11 +26,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The embedded backend: broker, results, dead letters, events, worker heartbeats and schedules in
- * one SQLite file (WAL mode). Several processes on one machine may share the file: claims are
- * atomic across them. Open one per process and share it; thread-safe.
+ * The embedded backend: broker, results, dead letters, events, worker heartbeats, schedules, groups
+ * and chords in one SQLite file (WAL mode). Several processes on one machine may share the file:
+ * claims are atomic across them. Open one per process and share it; thread-safe.
  *
  * <p>URL form: {@code sqlite:PATH}, relative to the working directory ({@code sqlite:errand.db},
  * the default of the command line) or absolute ({@code sqlite:/var/lib/errand/errand.db}).
@@ -42,7 +46,7 @@ import java.util.Set;
  * deletes expired rows and checkpoints the WAL (truncating it) every 30 s; waiting for a result
  * written by another process starts one poller thread while anything waits.
  */
-public final class SqliteBackend implements Backend {
+public final class SqliteBackend implements Backend, SettleFaults {
 
   /** Events kept by default: the newest {@value}. */
   public static final int DEFAULT_EVENT_CAPACITY = 10_000;
@@ -54,6 +58,9 @@ public final class SqliteBackend implements Backend {
   private final SqliteStores.Events events;
   private final SqliteStores.Workers workers;
   private final SqliteScheduleStore schedules;
+  private final SqliteWorkflowStore workflows;
+  private final Settlements settlements;
+  private final AtomicReference<Settlement.Step> fault = new AtomicReference<>();
   private final Janitor janitor;
   private final Clock clock;
 
@@ -68,6 +75,8 @@ public final class SqliteBackend implements Backend {
     this.events = new SqliteStores.Events(db, eventCapacity);
     this.workers = new SqliteStores.Workers(db, clock);
     this.schedules = new SqliteScheduleStore(db, clock);
+    this.workflows = new SqliteWorkflowStore(db, clock);
+    this.settlements = new Settlements(db, broker, results, workflows, clock);
   }
 
   /**
@@ -149,8 +158,8 @@ public final class SqliteBackend implements Backend {
   }
 
   /**
-   * Deletes expired results, revocations, once keys, idempotency keys and heartbeats now (the
-   * janitor does this every 30 s in consumer processes).
+   * Deletes expired results, revocations, once keys, idempotency keys, heartbeats, groups, chords
+   * and chord parts now (the janitor does this every 30 s in consumer processes).
    *
    * @return how many rows were deleted
    */
@@ -197,26 +206,34 @@ public final class SqliteBackend implements Backend {
     return clock;
   }
 
-  /** Stores the statuses and acks the deliveries in one transaction. */
   @Override
-  public Set<String> storeAndAck(List<TaskStatus> statuses, Duration ttl, List<Delivery> acks) {
-    if (statuses.isEmpty() && acks.isEmpty()) {
-      return Set.of();
-    }
-    long expires = clockMillis() + ttl.toMillis();
-    Set<String> stale =
-        db.tx(
-            "store outcomes",
-            d -> {
-              results.write(d, statuses, expires);
-              return broker.ackAll(d, acks);
-            });
-    results.completeReady(statuses);
-    return stale;
+  public WorkflowStore workflows() {
+    return workflows;
   }
 
-  private long clockMillis() {
-    return clock.millis();
+  /**
+   * Applies the batch in one transaction (one commit for all of it), each settlement only if its
+   * receipt is current. A failure rolls back the whole batch, so every settlement of it is applied
+   * whole or not at all and the batch may be tried again as it is (or settlement by settlement, to
+   * find one that cannot be stored). Ready statuses wake this process's {@link
+   * ResultStore#whenReady} waiters at once, other processes' within their poll.
+   */
+  @Override
+  public Set<String> settle(List<Settlement> batch, Duration ttl) {
+    return settlements.settle(batch, ttl, fault.getAndSet(null));
+  }
+
+  /**
+   * Makes the next {@link #settle} throw a {@link dev.errand.BackendException} once its first
+   * settlement has reached {@code step}, inside the transaction, which then rolls back; after
+   * {@link Settlement.Step#COMMITTED}, after the commit. Inside the transaction a settlement's
+   * parts are written ending first (its keyed write is the receipt check, so {@code
+   * RECEIPT_CHECKED} and {@code ENDING} fail at the same point), then the dead letter, follow-ups
+   * and chord part, and the batch's statuses last, together. Tests only.
+   */
+  @Override
+  public void failNextSettleAfter(Settlement.Step step) {
+    fault.set(Objects.requireNonNull(step, "step"));
   }
 
   @Override

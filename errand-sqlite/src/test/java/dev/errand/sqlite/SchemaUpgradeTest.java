@@ -1,11 +1,17 @@
 package dev.errand.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.errand.ChordPolicy;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.NewMessage;
+import dev.errand.spi.Settlement;
 import dev.errand.spi.TaskPage;
 import dev.errand.spi.TaskQuery;
+import dev.errand.spi.WorkflowStore;
 import dev.errand.sqlite.internal.Db;
 import dev.errand.test.MutableClock;
 import dev.errand.test.TestStatuses;
@@ -159,6 +165,86 @@ class SchemaUpgradeTest {
       for (TaskStatus st : oldStatuses()) {
         assertThat(updatedAt.get(st.id())).as(st.id()).isEqualTo(TaskQuery.Cursor.millis(st));
       }
+    }
+  }
+
+  /** A file laid out as schema version 3 wrote it (no workflow tables), holding one message. */
+  private Path versionThreeFile() throws Exception {
+    Path file = dir.resolve("v3.db");
+    try (SqliteBackend b = SqliteBackend.open(file, clock)) {
+      b.broker()
+          .enqueue(
+              List.of(
+                  new NewMessage(
+                      "kept", "q", 5, "kept".getBytes(StandardCharsets.UTF_8), null, null, null)));
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement()) {
+      s.execute("DROP TABLE workflow_groups");
+      s.execute("DROP TABLE chords");
+      s.execute("DROP TABLE chord_parts");
+      s.execute("PRAGMA user_version = 3");
+    }
+    assertThat(tables(file)).doesNotContain("workflow_groups", "chords", "chord_parts");
+    return file;
+  }
+
+  private static List<String> tables(Path file) throws Exception {
+    List<String> names = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT name FROM sqlite_master")) {
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+    }
+    return names;
+  }
+
+  @Test
+  void aVersionThreeFileGetsTheWorkflowTablesAndKeepsItsMessages() throws Exception {
+    Path file = versionThreeFile();
+    assertThatThrownBy(() -> SqliteBackend.openReadOnly(file, clock))
+        .as("read-only, nothing is upgraded")
+        .hasMessageContaining("schema version 3");
+
+    try (SqliteBackend b = SqliteBackend.open(file, clock)) {
+      assertThat(b.broker().stats("q").ready()).isEqualTo(1);
+      b.workflows().putGroup("g", List.of("a", "b"), Duration.ofHours(1));
+      assertThat(b.workflows().group("g")).contains(List.of("a", "b"));
+      b.workflows()
+          .putChord(
+              new WorkflowStore.Chord(
+                  "c",
+                  1,
+                  ChordPolicy.FAIL,
+                  new NewMessage("cb", "callbacks", 5, new byte[1], null, null, null)),
+              Duration.ofHours(1));
+      Delivery d = b.broker().claim(List.of("q"), 1, Duration.ofMinutes(1), Duration.ZERO).get(0);
+      b.settle(
+          List.of(
+              new Settlement(
+                  d,
+                  Settlement.Ending.ACK,
+                  null,
+                  List.of(status("kept", "a", TaskState.SUCCESS, "2026-03-14T09:28:10Z")),
+                  List.of(),
+                  new Settlement.ChordPart("c", 0, false))),
+          Duration.ofHours(1));
+      assertThat(b.workflows().chord("c").orElseThrow().firing())
+          .isEqualTo(WorkflowStore.Firing.ALL_SUCCEEDED);
+      assertThat(b.broker().stats("callbacks").ready()).isEqualTo(1);
+    }
+
+    assertThat(tables(file)).contains("workflow_groups", "chords", "chord_parts");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getInt(1)).isEqualTo(Db.SCHEMA_VERSION).isEqualTo(4);
+    }
+    try (SqliteBackend reader = SqliteBackend.openReadOnly(file, clock)) {
+      assertThat(reader.workflows().group("g")).contains(List.of("a", "b"));
     }
   }
 

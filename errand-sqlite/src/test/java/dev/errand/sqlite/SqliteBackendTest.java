@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.errand.Backends;
+import dev.errand.ChordPolicy;
 import dev.errand.Event;
 import dev.errand.EventType;
 import dev.errand.TaskState;
@@ -13,7 +14,9 @@ import dev.errand.spi.Backend;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.NewMessage;
 import dev.errand.spi.ScheduleStore;
+import dev.errand.spi.Settlement;
 import dev.errand.spi.StoredSchedule;
+import dev.errand.spi.WorkflowStore;
 import dev.errand.sqlite.internal.Db;
 import dev.errand.test.MutableClock;
 import java.nio.charset.StandardCharsets;
@@ -247,22 +250,151 @@ class SqliteBackendTest {
   }
 
   @Test
-  void storeAndAckWritesStatusesAndAcksInOneGo() throws Exception {
+  void settleWritesStatusesAndAcksInOneTransaction() throws Exception {
     try (SqliteBackend b = SqliteBackend.open(dir.resolve("sa.db"), Clock.systemUTC())) {
       b.broker().enqueue(List.of(message("x"), message("y")));
       List<Delivery> got = b.broker().claim(List.of("q"), 2, Duration.ofMinutes(1), Duration.ZERO);
+      Delivery x = got.get(0).id().equals("x") ? got.get(0) : got.get(1);
       Delivery stale = new Delivery("y", "q", 5, new byte[0], 1, "not-the-receipt", null);
+      TaskStatus done =
+          TaskStatus.pending("x").withState(TaskState.SUCCESS, Clock.systemUTC().instant());
+      TaskStatus notStored =
+          TaskStatus.pending("y").withState(TaskState.SUCCESS, Clock.systemUTC().instant());
+
       Set<String> lost =
-          b.storeAndAck(
+          b.settle(
               List.of(
-                  TaskStatus.pending("x")
-                      .withState(TaskState.SUCCESS, Clock.systemUTC().instant())),
-              Duration.ofHours(1),
-              List.of(got.get(0).id().equals("x") ? got.get(0) : got.get(1), stale));
+                  new Settlement(x, Settlement.Ending.ACK, null, List.of(done), List.of(), null),
+                  new Settlement(
+                      stale, Settlement.Ending.ACK, null, List.of(notStored), List.of(), null)),
+              Duration.ofHours(1));
+
       assertThat(lost).containsExactly("y");
       assertThat(b.results().get("x"))
           .hasValueSatisfying(s -> assertThat(s.state()).isEqualTo(TaskState.SUCCESS));
+      assertThat(b.results().get("y")).as("a stale settlement stores nothing").isEmpty();
       assertThat(b.broker().stats("q").leased()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void threeProcessesSettlingATenThousandMemberChordFireItsCallbackOnce() throws Exception {
+    int size = 10_000;
+    Path file = dir.resolve("chord.db");
+    List<SqliteBackend> processes = new ArrayList<>();
+    for (int p = 0; p < 3; p++) {
+      processes.add(SqliteBackend.open(file, Clock.systemUTC()));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      SqliteBackend first = processes.get(0);
+      first
+          .workflows()
+          .putChord(
+              new WorkflowStore.Chord(
+                  "big",
+                  size,
+                  ChordPolicy.FAIL,
+                  new NewMessage("cb", "callbacks", 5, new byte[1], null, null, null)),
+              Duration.ofHours(1));
+      List<NewMessage> members = new ArrayList<>();
+      for (int i = 0; i < size; i++) {
+        members.add(new NewMessage("big-" + i, "members", 5, new byte[1], null, null, null));
+        if (members.size() == 500) {
+          first.broker().enqueue(members);
+          members.clear();
+        }
+      }
+      List<Future<Integer>> done = new ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        SqliteBackend b = processes.get(t % 3);
+        done.add(
+            pool.submit(
+                () -> {
+                  int settled = 0;
+                  List<Delivery> batch;
+                  while (!(batch =
+                          b.broker()
+                              .claim(List.of("members"), 32, Duration.ofMinutes(5), Duration.ZERO))
+                      .isEmpty()) {
+                    List<Settlement> settlements = new ArrayList<>();
+                    for (Delivery d : batch) {
+                      int index = Integer.parseInt(d.id().substring("big-".length()));
+                      settlements.add(
+                          new Settlement(
+                              d,
+                              Settlement.Ending.ACK,
+                              null,
+                              List.of(
+                                  TaskStatus.pending(d.id())
+                                      .withState(TaskState.SUCCESS, Clock.systemUTC().instant())),
+                              List.of(),
+                              new Settlement.ChordPart("big", index, false)));
+                    }
+                    assertThat(b.settle(settlements, Duration.ofHours(1))).isEmpty();
+                    settled += batch.size();
+                  }
+                  return settled;
+                }));
+      }
+      int settled = 0;
+      for (Future<Integer> f : done) {
+        settled += f.get(5, TimeUnit.MINUTES);
+      }
+
+      assertThat(settled).isEqualTo(size);
+      WorkflowStore.ChordState state = processes.get(1).workflows().chord("big").orElseThrow();
+      assertThat(state.finished()).isEqualTo(size);
+      assertThat(state.failed()).isZero();
+      assertThat(state.firing()).isEqualTo(WorkflowStore.Firing.ALL_SUCCEEDED);
+      assertThat(processes.get(2).broker().stats("callbacks").ready()).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+      processes.forEach(SqliteBackend::close);
+    }
+  }
+
+  @Test
+  void expiredGroupsChordsAndPartsArePurged() throws Exception {
+    MutableClock clock = new MutableClock();
+    try (SqliteBackend b = SqliteBackend.open(dir.resolve("purge.db"), clock)) {
+      Duration ttl = Duration.ofMinutes(5);
+      b.workflows().putGroup("g", List.of("a"), ttl);
+      b.workflows()
+          .putChord(
+              new WorkflowStore.Chord(
+                  "c",
+                  2,
+                  ChordPolicy.FAIL,
+                  new NewMessage("cb", "callbacks", 5, new byte[1], null, null, null)),
+              ttl);
+      TaskStatus done = TaskStatus.pending("m").withState(TaskState.SUCCESS, clock.instant());
+      b.settle(
+          List.of(
+              new Settlement(
+                  null,
+                  null,
+                  null,
+                  List.of(done),
+                  List.of(),
+                  new Settlement.ChordPart("c", 0, false)),
+              new Settlement(
+                  null,
+                  null,
+                  null,
+                  List.of(),
+                  List.of(),
+                  new Settlement.ChordPart("orphan", 0, false))),
+          ttl);
+      assertThat(b.purgeExpired()).isZero();
+
+      clock.advance(ttl);
+
+      assertThat(b.purgeExpired())
+          .as("group, chord, its part, the orphan part, the status")
+          .isEqualTo(5);
+      assertThat(b.workflows().group("g")).isEmpty();
+      assertThat(b.workflows().chord("c")).isEmpty();
     }
   }
 

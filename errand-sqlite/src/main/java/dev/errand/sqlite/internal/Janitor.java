@@ -11,12 +11,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the files bounded under a steady load: deletes what has expired (results, revocations, once
- * keys, idempotency keys, heartbeats), then checkpoints the WAL and truncates it. SQLite's own
- * checkpoints (every 1,000 pages written) copy the WAL into the database but never shrink it, and
- * cannot reach its end while other processes keep reading older snapshots; so with several
- * processes on one file the WAL can grow without end. A truncating checkpoint briefly holds new
- * writers back until those readers move on, for at most {@link #CHECKPOINT_WAIT}, and empties it.
- * Runs in consumer processes only: started by the first claim, every {@link #INTERVAL}.
+ * keys, idempotency keys, heartbeats, groups, chords and their parts), then checkpoints the WAL and
+ * truncates it. SQLite's own checkpoints (every 1,000 pages written) copy the WAL into the database
+ * but never shrink it, and cannot reach its end while other processes keep reading older snapshots;
+ * so with several processes on one file the WAL can grow without end. A truncating checkpoint
+ * briefly holds new writers back until those readers move on, for at most {@link #CHECKPOINT_WAIT},
+ * and empties it. Runs in consumer processes only: started by the first claim, every {@link
+ * #INTERVAL}.
  *
  * <p>Once started it also takes SQLite's own checkpoints off the commit path: the process's
  * connection no longer copies the WAL into the database when a commit crosses 1,000 pages (a copy
@@ -44,7 +45,14 @@ public final class Janitor implements AutoCloseable {
   public static final Duration COPY_INTERVAL = Duration.ofMillis(200);
 
   private static final String[] TABLES = {
-    "results", "revoked", "once_keys", "idempotency_keys", "workers"
+    "results",
+    "revoked",
+    "once_keys",
+    "idempotency_keys",
+    "workers",
+    "workflow_groups",
+    "chords",
+    "chord_parts"
   };
 
   private final Db db;

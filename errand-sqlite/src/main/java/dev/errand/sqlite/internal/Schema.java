@@ -11,7 +11,9 @@ import java.util.Set;
  * Creates the tables of schema version {@value Db#SCHEMA_VERSION}; refuses a newer file. Every
  * statement is idempotent, so an older file is upgraded in place by running them all, after which
  * the columns that version 3 added to {@code results} are added if missing and filled from the
- * statuses' JSON.
+ * statuses' JSON. The versions: 1, messages, results, dead letters, events, heartbeats; 2, the
+ * scheduler's tables; 3, the search columns of {@code results}; 4, the workflow tables ({@code
+ * workflow_groups}, {@code chords}, {@code chord_parts}), new tables only.
  */
 final class Schema {
 
@@ -65,7 +67,29 @@ final class Schema {
     "INSERT OR IGNORE INTO schedule_seq (id, seq) VALUES (1, 0)",
     """
     CREATE TABLE IF NOT EXISTS leases (
-      grp TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)"""
+      grp TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)""",
+    // Version 4: workflows. A group's member ids, in order, as a JSON array of strings.
+    """
+    CREATE TABLE IF NOT EXISTS workflow_groups (
+      id TEXT PRIMARY KEY, members BLOB NOT NULL, expires_at INTEGER NOT NULL)""",
+    // A chord: its size, failure policy and callback message as sent, and the count of its parts
+    // (kept here so that recording a part reads and writes one chord row and one part row, never
+    // all the parts). firing is a WorkflowStore.Firing name.
+    """
+    CREATE TABLE IF NOT EXISTS chords (
+      id TEXT PRIMARY KEY, size INTEGER NOT NULL, policy TEXT NOT NULL,
+      callback_id TEXT NOT NULL, callback_queue TEXT NOT NULL, callback_priority INTEGER NOT NULL,
+      callback_body BLOB NOT NULL, callback_not_before INTEGER, callback_key TEXT,
+      callback_key_window INTEGER, finished INTEGER NOT NULL DEFAULT 0,
+      failed INTEGER NOT NULL DEFAULT 0, firing TEXT NOT NULL DEFAULT 'NOT_YET',
+      expires_at INTEGER NOT NULL)""",
+    // One row per finished member (idx), also before its chord is stored; a part of a stored
+    // chord expires with it.
+    """
+    CREATE TABLE IF NOT EXISTS chord_parts (
+      chord_id TEXT NOT NULL, idx INTEGER NOT NULL, failed INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL, PRIMARY KEY (chord_id, idx)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS chord_parts_expiry ON chord_parts (expires_at)"
   };
 
   /** Version 3: the search columns of {@code results}, for files made by an older Errand. */

@@ -78,31 +78,17 @@ public final class SqliteBroker implements Broker {
             "enqueue",
             d -> {
               List<EnqueueResult> results = new ArrayList<>(messages.size());
-              PreparedStatement insert =
-                  d.prepare(
-                      "INSERT INTO messages (id, queue, priority, available_at, body)"
-                          + " VALUES (?, ?, ?, ?, ?)");
               for (NewMessage m : messages) {
-                if (m.idempotencyKey() != null) {
-                  String first = keyHolder(d, m.idempotencyKey(), now);
-                  if (first != null) {
-                    results.add(new EnqueueResult(first, true));
-                    continue;
-                  }
-                  PreparedStatement key =
-                      d.prepare(
-                          "INSERT OR REPLACE INTO idempotency_keys (key, id, expires_at)"
-                              + " VALUES (?, ?, ?)");
-                  key.setString(1, m.idempotencyKey());
-                  key.setString(2, m.id());
-                  key.setLong(3, now + m.idempotencyWindow().toMillis());
-                  key.executeUpdate();
+                String first = claimKey(d, m, now);
+                if (first != null) {
+                  results.add(new EnqueueResult(first, true));
+                  continue;
                 }
-                insert.setString(1, m.id());
-                insert.setString(2, m.queue());
-                insert.setInt(3, m.priority());
-                insert.setLong(4, m.notBefore() == null ? now : m.notBefore().toEpochMilli());
-                insert.setBytes(5, m.body());
+                PreparedStatement insert =
+                    d.prepare(
+                        "INSERT INTO messages (id, queue, priority, available_at, body)"
+                            + " VALUES (?, ?, ?, ?, ?)");
+                bind(insert, m, now);
                 insert.executeUpdate();
                 results.add(new EnqueueResult(m.id(), false));
               }
@@ -110,6 +96,72 @@ public final class SqliteBroker implements Broker {
             });
     changed();
     return out;
+  }
+
+  /**
+   * Enqueues, inside the caller's transaction, those of {@code messages} whose id is not stored as
+   * a message yet and whose idempotency key (if any) is not held (a settlement's follow-ups); call
+   * {@link #changed()} after commit.
+   *
+   * @return how many were enqueued
+   */
+  public int enqueueNew(Db d, List<NewMessage> messages, long now) throws SQLException {
+    int added = 0;
+    for (NewMessage m : messages) {
+      if (m.idempotencyKey() != null) {
+        // The stored message wins before its key is looked at, as in memory: a key is never
+        // given to a message that is not enqueued.
+        PreparedStatement exists = d.prepare("SELECT 1 FROM messages WHERE id = ?");
+        exists.setString(1, m.id());
+        try (ResultSet rs = exists.executeQuery()) {
+          if (rs.next()) {
+            continue;
+          }
+        }
+        if (claimKey(d, m, now) != null) {
+          continue;
+        }
+      }
+      // A message stored under this id already stays as it is: no error, no second copy.
+      PreparedStatement insert =
+          d.prepare(
+              "INSERT INTO messages (id, queue, priority, available_at, body)"
+                  + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING");
+      bind(insert, m, now);
+      added += insert.executeUpdate();
+    }
+    return added;
+  }
+
+  private static void bind(PreparedStatement insert, NewMessage m, long now) throws SQLException {
+    insert.setString(1, m.id());
+    insert.setString(2, m.queue());
+    insert.setInt(3, m.priority());
+    insert.setLong(4, m.notBefore() == null ? now : m.notBefore().toEpochMilli());
+    insert.setBytes(5, m.body());
+  }
+
+  /**
+   * Takes {@code m}'s idempotency key for it, if it has one.
+   *
+   * @return the id of the message that holds the key within its window, or null if {@code m} may be
+   *     enqueued
+   */
+  private static String claimKey(Db d, NewMessage m, long now) throws SQLException {
+    if (m.idempotencyKey() == null) {
+      return null;
+    }
+    String first = keyHolder(d, m.idempotencyKey(), now);
+    if (first != null) {
+      return first;
+    }
+    PreparedStatement key =
+        d.prepare("INSERT OR REPLACE INTO idempotency_keys (key, id, expires_at) VALUES (?, ?, ?)");
+    key.setString(1, m.idempotencyKey());
+    key.setString(2, m.id());
+    key.setLong(3, now + m.idempotencyWindow().toMillis());
+    key.executeUpdate();
+    return null;
   }
 
   private static String keyHolder(Db d, String key, long now) throws SQLException {
@@ -257,23 +309,6 @@ public final class SqliteBroker implements Broker {
     return db.tx("ack", d -> ack(d, delivery));
   }
 
-  /**
-   * Acks many deliveries inside the caller's transaction.
-   *
-   * @return the ids whose receipt was stale
-   */
-  public Set<String> ackAll(Db d, List<Delivery> deliveries) throws SQLException {
-    // One keyed DELETE per delivery: each is a primary-key lookup, and a stale receipt shows up
-    // as zero rows changed.
-    Set<String> stale = new HashSet<>();
-    for (Delivery del : deliveries) {
-      if (!ack(d, del)) {
-        stale.add(del.id());
-      }
-    }
-    return stale;
-  }
-
   /** Acks inside the caller's transaction. */
   public boolean ack(Db d, Delivery delivery) throws SQLException {
     PreparedStatement ps = d.prepare("DELETE FROM messages WHERE id = ? AND receipt = ?");
@@ -308,44 +343,54 @@ public final class SqliteBroker implements Broker {
 
   @Override
   public boolean release(Delivery delivery) {
-    boolean released =
-        db.tx(
-            "release",
-            d -> {
-              PreparedStatement ps =
-                  d.prepare(
-                      "UPDATE messages SET receipt = NULL, lease_until = NULL,"
-                          + " deliveries = MAX(deliveries - 1, 0) WHERE id = ? AND receipt = ?");
-              ps.setString(1, delivery.id());
-              ps.setString(2, delivery.receipt());
-              return ps.executeUpdate() == 1;
-            });
+    boolean released = db.tx("release", d -> release(d, delivery));
     if (released) {
       changed();
     }
     return released;
   }
 
+  /**
+   * Hands a delivery back inside the caller's transaction; call {@link #changed()} after commit.
+   *
+   * @return false if its receipt was stale
+   */
+  public boolean release(Db d, Delivery delivery) throws SQLException {
+    PreparedStatement ps =
+        d.prepare(
+            "UPDATE messages SET receipt = NULL, lease_until = NULL,"
+                + " deliveries = MAX(deliveries - 1, 0) WHERE id = ? AND receipt = ?");
+    ps.setString(1, delivery.id());
+    ps.setString(2, delivery.receipt());
+    return ps.executeUpdate() == 1;
+  }
+
   @Override
   public boolean retry(Delivery delivery, byte[] body, Instant notBefore) {
-    boolean done =
-        db.tx(
-            "retry",
-            d -> {
-              PreparedStatement ps =
-                  d.prepare(
-                      "UPDATE messages SET body = ?, available_at = ?, receipt = NULL,"
-                          + " lease_until = NULL, deliveries = 0 WHERE id = ? AND receipt = ?");
-              ps.setBytes(1, body);
-              ps.setLong(2, notBefore.toEpochMilli());
-              ps.setString(3, delivery.id());
-              ps.setString(4, delivery.receipt());
-              return ps.executeUpdate() == 1;
-            });
+    boolean done = db.tx("retry", d -> retry(d, delivery, body, notBefore));
     if (done) {
       changed();
     }
     return done;
+  }
+
+  /**
+   * Replaces a delivery's body and delays it inside the caller's transaction; call {@link
+   * #changed()} after commit.
+   *
+   * @return false if its receipt was stale
+   */
+  public boolean retry(Db d, Delivery delivery, byte[] body, Instant notBefore)
+      throws SQLException {
+    PreparedStatement ps =
+        d.prepare(
+            "UPDATE messages SET body = ?, available_at = ?, receipt = NULL,"
+                + " lease_until = NULL, deliveries = 0 WHERE id = ? AND receipt = ?");
+    ps.setBytes(1, body);
+    ps.setLong(2, notBefore.toEpochMilli());
+    ps.setString(3, delivery.id());
+    ps.setString(4, delivery.receipt());
+    return ps.executeUpdate() == 1;
   }
 
   /** Stops watching the file for other processes' commits. */
@@ -364,7 +409,11 @@ public final class SqliteBroker implements Broker {
     }
   }
 
-  private void changed() {
+  /**
+   * Wakes this process's waiting claims: call after committing a transaction that made messages
+   * ready (an enqueue, a release, a retry).
+   */
+  public void changed() {
     waitLock.lock();
     try {
       generation++;

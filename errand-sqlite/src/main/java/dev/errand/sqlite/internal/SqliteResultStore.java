@@ -13,7 +13,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -41,6 +43,9 @@ public final class SqliteResultStore implements ResultStore {
   public static final Duration MAX_POLL = Duration.ofMillis(100);
 
   private static final int CHUNK = 64;
+
+  /** The most ids one {@code IN (...)} of {@link #getAll} asks for: {@value}. */
+  static final int IN_CHUNK = 500;
 
   private final Db db;
   private final Clock clock;
@@ -127,6 +132,59 @@ public final class SqliteResultStore implements ResultStore {
             return rs.next() ? Optional.of(Wire.decodeStatus(rs.getBytes(1))) : Optional.empty();
           }
         });
+  }
+
+  /**
+   * One {@code IN (...)} query per {@value #IN_CHUNK} ids, all under one hold of the connection. A
+   * short chunk is padded (with its last id) to the next power of two, so that a handful of
+   * statements, not one per length, are prepared and kept.
+   */
+  @Override
+  public Map<String, TaskStatus> getAll(Collection<String> taskIds) {
+    Objects.requireNonNull(taskIds, "taskIds");
+    if (taskIds.isEmpty()) {
+      return Map.of();
+    }
+    long now = clock.millis();
+    List<String> ids = List.copyOf(taskIds);
+    Map<String, TaskStatus> found = new HashMap<>();
+    db.read(
+        "get results",
+        d -> {
+          for (int from = 0; from < ids.size(); from += IN_CHUNK) {
+            List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
+            int slots = inSlots(chunk.size());
+            PreparedStatement ps =
+                d.prepare(
+                    "SELECT id, body FROM results WHERE expires_at > ? AND id IN ("
+                        + "?,".repeat(slots - 1)
+                        + "?)");
+            ps.setLong(1, now);
+            for (int i = 0; i < slots; i++) {
+              ps.setString(i + 2, chunk.get(Math.min(i, chunk.size() - 1)));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                found.put(rs.getString(1), Wire.decodeStatus(rs.getBytes(2)));
+              }
+            }
+          }
+          return null;
+        });
+    Map<String, TaskStatus> ordered = new LinkedHashMap<>();
+    for (String id : ids) {
+      TaskStatus s = found.get(id);
+      if (s != null) {
+        ordered.putIfAbsent(id, s);
+      }
+    }
+    return ordered;
+  }
+
+  /** The parameter count for a chunk of {@code n} ids: the next power of two, at most 500. */
+  static int inSlots(int n) {
+    int pow = n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
+    return Math.min(IN_CHUNK, pow);
   }
 
   /** One indexed range scan per page; see {@link ResultSearch}. */

@@ -9,6 +9,7 @@ import dev.errand.spi.WorkerRegistry;
 import dev.errand.wire.Wire;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,22 +33,22 @@ public final class SqliteStores {
 
     @Override
     public void add(DeadLetter dl) {
-      db.tx(
-          "add dead letter",
-          d -> {
-            // Delete then insert, so that a replaced dead letter counts as the newest.
-            PreparedStatement del = d.prepare("DELETE FROM dead_letters WHERE id = ?");
-            del.setString(1, dl.id());
-            del.executeUpdate();
-            PreparedStatement ps =
-                d.prepare(
-                    "INSERT INTO dead_letters (id, queue, failed_at, body) VALUES (?, ?, ?, ?)");
-            ps.setString(1, dl.id());
-            ps.setString(2, dl.queue());
-            ps.setLong(3, dl.failedAt().toEpochMilli());
-            ps.setBytes(4, Wire.encodeDeadLetter(dl));
-            return ps.executeUpdate();
-          });
+      db.tx("add dead letter", d -> write(d, dl));
+    }
+
+    /** Adds (replaces) a dead letter inside the caller's transaction. */
+    public static int write(Db d, DeadLetter dl) throws SQLException {
+      // Delete then insert, so that a replaced dead letter counts as the newest.
+      PreparedStatement del = d.prepare("DELETE FROM dead_letters WHERE id = ?");
+      del.setString(1, dl.id());
+      del.executeUpdate();
+      PreparedStatement ps =
+          d.prepare("INSERT INTO dead_letters (id, queue, failed_at, body) VALUES (?, ?, ?, ?)");
+      ps.setString(1, dl.id());
+      ps.setString(2, dl.queue());
+      ps.setLong(3, dl.failedAt().toEpochMilli());
+      ps.setBytes(4, Wire.encodeDeadLetter(dl));
+      return ps.executeUpdate();
     }
 
     @Override
