@@ -1,6 +1,6 @@
 package dev.errand.redis;
 
-import dev.errand.TaskStatus;
+import dev.errand.BackendException;
 import dev.errand.redis.internal.Keys;
 import dev.errand.redis.internal.Notifier;
 import dev.errand.redis.internal.Redis;
@@ -12,26 +12,31 @@ import dev.errand.redis.internal.RedisResultStore;
 import dev.errand.redis.internal.RedisSchedules;
 import dev.errand.redis.internal.RedisUrl;
 import dev.errand.redis.internal.RedisWorkers;
+import dev.errand.redis.internal.RedisWorkflowStore;
+import dev.errand.redis.internal.Settler;
 import dev.errand.spi.Backend;
 import dev.errand.spi.BackendProvider;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
-import dev.errand.spi.Delivery;
 import dev.errand.spi.EventStore;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.ScheduleStore;
+import dev.errand.spi.SettleFaults;
+import dev.errand.spi.Settlement;
 import dev.errand.spi.WorkerRegistry;
+import dev.errand.spi.WorkflowStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The distributed backend: broker, results, dead letters, events, worker heartbeats and schedules
- * on Redis 6.2+ (standalone or Sentinel; the key layout is Cluster-ready), through Lettuce.
+ * The distributed backend: broker, results, dead letters, events, worker heartbeats, schedules,
+ * groups and chords on Redis 6.2+ (standalone or Sentinel; the key layout is Cluster-ready),
+ * through Lettuce.
  *
  * <pre>{@code
  * try (Backend backend = RedisBackend.open("redis://127.0.0.1:6379/0?prefix=shop")) {
@@ -53,8 +58,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * its measured offset to Redis's (a WARN names both clocks when they are more than a second apart).
  * Opened with another clock (tests), that clock decides everything. One instance per process is
  * enough: it is thread-safe and all threads share its connection.
+ *
+ * <p>{@link #settle} applies a batch of settlements with one Lua script call: each settlement's
+ * receipt check, dead letter, statuses, ending, follow-up messages and chord part together. That
+ * script touches keys in several hash slots, which standalone and Sentinel Redis allow; on Redis
+ * Cluster (not supported yet) follow-ups will go through an outbox in the step's own slot.
  */
-public final class RedisBackend implements Backend {
+public final class RedisBackend implements Backend, SettleFaults {
 
   private final Redis redis;
   private final Notifier notifier;
@@ -64,6 +74,9 @@ public final class RedisBackend implements Backend {
   private final RedisEvents events;
   private final RedisWorkers workers;
   private final RedisSchedules schedules;
+  private final RedisWorkflowStore workflows;
+  private final Settler settler;
+  private final AtomicReference<Settlement.Step> fault = new AtomicReference<>();
   private final RedisClock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -83,6 +96,8 @@ public final class RedisBackend implements Backend {
     this.events = new RedisEvents(redis, keys, url.eventCapacity());
     this.workers = new RedisWorkers(redis, keys, clock);
     this.schedules = new RedisSchedules(redis, keys, clock, notifier);
+    this.workflows = new RedisWorkflowStore(redis, keys, clock);
+    this.settler = new Settler(redis, keys, clock, notifier, broker);
   }
 
   /**
@@ -160,20 +175,39 @@ public final class RedisBackend implements Backend {
     return clock.offsetMillis();
   }
 
+  @Override
+  public WorkflowStore workflows() {
+    return workflows;
+  }
+
   /**
-   * Writes all statuses and their index update (pipelined, one script call for the index), waits
-   * until Redis has them, then acks all deliveries (pipelined, one script per queue): two round
-   * trips for a whole batch of outcomes.
+   * Applies the batch with one Lua script call (chunks of 256 settlements for a larger batch, all
+   * sent before the first reply is awaited). Per settlement the script checks the receipt against
+   * the message's metadata, then writes the dead letter, the statuses (with a Redis expiry of
+   * {@code ttl}) and their index update, the delivery's ending, the follow-ups (an id already in
+   * its queue, or whose idempotency key is held, is not enqueued again) and the chord part, and
+   * publishes the wake-ups and the ready statuses. It reads and checks the whole call before its
+   * first write, so a call that fails applies nothing.
    */
   @Override
-  public Set<String> storeAndAck(List<TaskStatus> statuses, Duration ttl, List<Delivery> acks) {
-    if (!statuses.isEmpty()) {
-      List<CompletableFuture<?>> sent = results.sendAll(statuses, ttl);
-      for (CompletableFuture<?> f : sent) {
-        redis.await(f, "store task status");
-      }
+  public Set<String> settle(List<Settlement> batch, Duration ttl) {
+    Settlement.Step failAfter = fault.getAndSet(null);
+    Set<String> stale = settler.settle(batch, ttl, failAfter);
+    if (failAfter == Settlement.Step.COMMITTED && !batch.isEmpty()) {
+      throw new BackendException("injected failure after COMMITTED (reply lost)", null);
     }
-    return acks.isEmpty() ? Set.of() : broker.ackAll(acks);
+    return stale;
+  }
+
+  /**
+   * Makes the next {@link #settle} fail after {@code step} (tests): before {@link
+   * Settlement.Step#COMMITTED} its script raises an error once the first settlement whose receipt
+   * is current has planned that step, before anything of the batch is written; at {@code COMMITTED}
+   * the batch is applied and then the call throws, as if the reply were lost.
+   */
+  @Override
+  public void failNextSettleAfter(Settlement.Step step) {
+    fault.set(Objects.requireNonNull(step, "step"));
   }
 
   /** The key prefix this backend uses. */

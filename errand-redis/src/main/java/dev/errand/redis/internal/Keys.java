@@ -5,7 +5,9 @@ import java.util.regex.Pattern;
 /**
  * Every Redis key and channel name Errand uses, under one prefix. All keys of one queue share a
  * hash tag ({@code {q:NAME}}), so a script that touches one queue stays in one Redis Cluster slot;
- * {@code docs/redis.md} lists every key with its type and lifetime.
+ * {@code docs/redis.md} lists every key with its type and lifetime. The settle script ({@code
+ * settle.lua}) builds the names of queue, result, chord and dead letter index keys from the prefix
+ * itself, as this class does: the two change together.
  */
 public final class Keys {
 
@@ -107,6 +109,26 @@ public final class Keys {
   /** The channel revocations are announced on: {@code "<expiresAt ms> <task id>"}. */
   public String revokeChannel() {
     return p + ":revoke";
+  }
+
+  /** List of a group's expiry (ms, backend clock) and then its member ids, in order. */
+  public String group(String groupId) {
+    return p + ":group:{" + groupId + "}";
+  }
+
+  /**
+   * Hash of a chord's state: {@code expiresAt} (ms, backend clock), {@code size}, {@code policy},
+   * {@code failed}, {@code firing} and the callback message ({@code cb.id}, {@code cb.queue},
+   * {@code cb.priority}, {@code cb.body}, {@code cb.notBefore}, {@code cb.key}, {@code cb.window}).
+   * Without {@code size} it is a placeholder for parts settled before the chord was stored.
+   */
+  public String chord(String chordId) {
+    return p + ":chord:{" + chordId + "}";
+  }
+
+  /** Hash of a chord's finished members: index → {@code 1} failed, {@code 0} succeeded. */
+  public String chordParts(String chordId) {
+    return chord(chordId) + ":parts";
   }
 
   /** A {@code ctx.once} claim. */

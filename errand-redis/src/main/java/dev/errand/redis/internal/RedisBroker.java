@@ -405,6 +405,14 @@ public final class RedisBroker implements Broker {
     return stale;
   }
 
+  /**
+   * Dead-letters and deletes the values a script moved aside from {@code queue}'s keys (see {@code
+   * guard.lua}).
+   */
+  void foreignValues(String queue, List<String> asideKeys) {
+    quarantine.foreignValues(queue, asideKeys);
+  }
+
   @Override
   public boolean release(Delivery delivery) {
     Keys.QueueKeys qk = keys.queue(delivery.queue());

@@ -12,7 +12,9 @@ import io.lettuce.core.ScriptOutputType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -26,6 +28,9 @@ import java.util.concurrent.CompletableFuture;
  * for {@link #search} and {@link #count} by {@link TaskIndex}, in the same pipeline. Thread-safe.
  */
 public final class RedisResultStore implements ResultStore {
+
+  /** GETs per channel write in {@link #getAll}. */
+  private static final int READ_BATCH = 1000;
 
   private final Redis redis;
   private final Keys keys;
@@ -96,6 +101,37 @@ public final class RedisResultStore implements ResultStore {
       return Optional.empty();
     }
     return Optional.of(Codec.decodeResult(value));
+  }
+
+  /**
+   * Reads the statuses with pipelined {@code GET}s (the keys are in different Cluster slots, so no
+   * {@code MGET}), written {@value #READ_BATCH} to a channel write and all sent before the first
+   * reply is awaited: one round trip however many ids.
+   */
+  @Override
+  public Map<String, TaskStatus> getAll(Collection<String> taskIds) {
+    List<String> ids = List.copyOf(taskIds);
+    List<CompletableFuture<byte[]>> values = new ArrayList<>(ids.size());
+    for (int from = 0; from < ids.size(); from += READ_BATCH) {
+      int to = Math.min(ids.size(), from + READ_BATCH);
+      Batch batch = redis.batch(to - from);
+      for (int i = from; i < to; i++) {
+        values.add(batch.get(keys.result(ids.get(i))));
+      }
+      batch.send();
+    }
+    Map<String, TaskStatus> found = new LinkedHashMap<>(ids.size() * 2);
+    long now = -1;
+    for (int i = 0; i < values.size(); i++) {
+      byte[] value = redis.await(values.get(i), "read task statuses");
+      if (now < 0) {
+        now = clock.millis(); // as get(): expiry is judged once the values are read
+      }
+      if (value != null && Codec.expiresAt(value) > now) {
+        found.putIfAbsent(ids.get(i), Codec.decodeResult(value));
+      }
+    }
+    return found;
   }
 
   @Override

@@ -42,6 +42,11 @@ public final class Script {
   public static final Script TASKS_INDEX = load("tasks_index", "guard", "batch", "tasks_common");
   public static final Script TASKS_TRIM = load("tasks_trim", "guard", "batch", "tasks_common");
   public static final Script TASKS_SEARCH = load("tasks_search", "guard", "batch", "tasks_common");
+  public static final Script SETTLE =
+      load("settle", "clock", "guard", "batch", "meta", "tasks_common");
+  public static final Script GROUP_PUT = load("group_put", "guard", "batch");
+  public static final Script CHORD_PUT = load("chord_put", "guard", "batch");
+  public static final Script CHORD_READ = load("chord_read");
 
   private final String name;
   private final String source;

@@ -41,7 +41,7 @@ import java.util.concurrent.CompletableFuture;
 final class TaskIndex {
 
   /** Expired ids a write trims beyond as many as it indexes, so a backlog shrinks. */
-  private static final int WRITE_TRIM_EXTRA = 64;
+  static final int WRITE_TRIM_EXTRA = 64;
 
   /** Expired ids one trim call removes: bounds how long it holds Redis (a few ms). */
   private static final int TRIM_STEP = 1000;
@@ -106,7 +106,7 @@ final class TaskIndex {
   }
 
   /** {@code expiresAt\0state\0name\0queue\0parent}, as the scripts read it. */
-  private static byte[] meta(TaskStatus s, long expiresAt) {
+  static byte[] meta(TaskStatus s, long expiresAt) {
     StringBuilder b = new StringBuilder(96);
     b.append(expiresAt).append('\0').append(s.state().name()).append('\0');
     field(b, s.name()).append('\0');

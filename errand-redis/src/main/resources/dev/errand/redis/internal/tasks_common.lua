@@ -31,6 +31,80 @@ local function push(groups, key, a, b)
   end
 end
 
+-- Indexes stored statuses: list[first], list[first + 1], ... hold id, updatedAt (ms), meta per
+-- status, each id once. A status whose state (or name, queue, parent) changed leaves the set of its
+-- old value. Runs for every batch a worker stores, so per status it does little Lua work: one
+-- pattern match of the new meta (and of the old one when there is one) and table appends; every
+-- Redis call covers the whole batch.
+-- prefix: 'PREFIX:{tasks}:', keys: {meta, expiry}
+local function indexStatuses(prefix, keys, list, first)
+  local match = string.match
+  local ids = {}
+  for i = first, #list, 3 do
+    ids[#ids + 1] = list[i]
+  end
+  if #ids == 0 then
+    return
+  end
+  local olds = batched('HMGET', keys[1], ids, true)
+  local adds = {{}, {}, {}, {}} -- per field: value -> {score, id, ...}
+  local removes = {} -- key -> ids
+  local expiry, metas = {}, {}
+  local function add(field, value, score, id)
+    local l = adds[field][value]
+    if not l then
+      l = {}
+      adds[field][value] = l
+    end
+    l[#l + 1] = score
+    l[#l + 1] = id
+  end
+  for k, id in ipairs(ids) do
+    local at = first + 3 * (k - 1)
+    local score, meta = list[at + 1], list[at + 2]
+    local e, s, n, q, p = match(meta, META)
+    local old = olds[k]
+    if old then
+      local _, os, on, oq, op = match(old, META)
+      if os and os ~= s then
+        push(removes, prefix .. 'state:' .. os, id)
+      end
+      if on and on ~= '' and on ~= n then
+        push(removes, prefix .. 'name:' .. on, id)
+      end
+      if oq and oq ~= '' and oq ~= q then
+        push(removes, prefix .. 'queue:' .. oq, id)
+      end
+      if op and op ~= '' and op ~= p then
+        push(removes, prefix .. 'parent:' .. op, id)
+      end
+    end
+    add(1, s, score, id)
+    if n ~= '' then
+      add(2, n, score, id)
+    end
+    if q ~= '' then
+      add(3, q, score, id)
+    end
+    if p ~= '' then
+      add(4, p, score, id)
+    end
+    local c = #expiry
+    expiry[c + 1], expiry[c + 2] = e, id
+    metas[c + 1], metas[c + 2] = id, meta
+  end
+  for key, members in pairs(removes) do
+    batched('ZREM', key, members)
+  end
+  for field = 1, 4 do
+    for value, members in pairs(adds[field]) do
+      batched('ZADD', prefix .. FIELDS[field] .. value, members)
+    end
+  end
+  batched('ZADD', keys[2], expiry)
+  batched('HSET', keys[1], metas)
+end
+
 -- Removes ids from every index, one call per key touched.
 -- prefix: 'PREFIX:{tasks}:', keys: {meta, expiry}
 local function unindex(prefix, keys, ids)

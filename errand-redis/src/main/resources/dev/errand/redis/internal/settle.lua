@@ -1,0 +1,435 @@
+-- Applies a batch of settlements (Backend.settle): each one only while its delivery's receipt is
+-- current, and then all of it: dead letter, statuses (and their index), the delivery's ending (as
+-- ack.lua, release.lua, retry.lua), follow-up messages (as enqueue.lua, skipping an id already in
+-- its queue) and the chord part (with the callback when it completes the chord).
+--
+-- Redis keeps the writes a script made before an error, so the script first plans the whole batch:
+-- every read and check, with what earlier settlements of the batch change kept in tables (a later
+-- one sees them), and no write but guard.lua's moving aside of foreign values. Only then does it
+-- write, batched per key for the whole batch: first what only indexes the parts (the task index,
+-- the dead letter indexes and counter, the queue-name registry), whose keys the plan did not read,
+-- so that a foreign value there fails the call before any part is written; then the parts, with
+-- commands that cannot fail (queue keys are guarded by guard.lua, the others were read in the plan
+-- with the type they are written with, or are set whole); then the PUBLISHes. So an error leaves
+-- the batch unapplied.
+--
+-- The keys of a queue, a result, a chord and the dead letter index of a queue are built here from
+-- the prefix as Keys.java builds them. They are in many hash slots: fine on standalone and Sentinel
+-- Redis; Redis Cluster (issue 20) will move follow-ups through an outbox in the step's own slot.
+--
+-- KEYS: 1 task index meta, 2 task index expiry, 3 dead letters, 4 dead index, 5 dead queue-name set,
+--       6 dead counter, 7 queue-name registry
+-- ARGV: 1 prefix, 2 now (ms, or '' for Redis's clock), 3 the backend clock's now (ms: expiry of
+--       stored values), 4 ttl (ms, > 0), 5 expired index ids to trim beyond those indexed,
+--       6 the step after whose planning to fail ('' but in tests), 7 settlement count,
+--       then per settlement:
+--       queue ('' without a delivery), id, receipt, ending ('A' ack, 'L' release, 'R' retry, ''),
+--       retry body, retry notBefore (ms),
+--       dead letter id ('' for none), its queue, failedAt (ms), JSON,
+--       status count, then per status: id, value (expiresAt\n + JSON), updatedAt (ms), index meta,
+--       '1' if ready,
+--       follow-up count, then per message: queue, id, priority, body, notBefore (ms, 0 = now),
+--       idempotency key ('' for none), window (ms),
+--       chord id ('' for none), member index, '1' if the member failed
+-- Returns {ids whose receipt was stale, {queue, key, ...} for each value moved aside (guard.lua)}.
+local P = ARGV[1]
+local now = clockNow(ARGV[2])
+local nowText = string.format('%d', now)
+local storeNow = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local fault = ARGV[6]
+local match, format = string.match, string.format
+
+local function failAfter(step)
+  if fault == step then
+    error('injected failure after ' .. step)
+  end
+end
+
+-- Appends a and b (b optional) to list.
+local function put2(list, a, b)
+  list[#list + 1] = a
+  if b then
+    list[#list + 1] = b
+  end
+end
+
+-- The queues the batch touches: their keys (guarded, the value naming the queue for the reply),
+-- what the batch changed so far, and the writes planned.
+local queues, queueOrder = {}, {}
+local function queue(name)
+  local q = queues[name]
+  if q then
+    return q
+  end
+  local base = P .. ':q:{' .. name .. '}:'
+  q = {
+    name = name, ready = base .. 'ready', delayed = base .. 'delayed', leased = base .. 'leased',
+    body = base .. 'body', meta = base .. 'meta', seq = base .. 'seq', idem = base .. 'idem:',
+    wake = P .. ':wake:' .. name,
+    receiptIds = {}, -- ids whose receipt to check, in one HMGET
+    present = {}, -- id -> whether it is in the queue now (after earlier settlements of the batch)
+    ended = {}, -- id -> true once a settlement of the batch ended its delivery
+    holders = {}, -- idempotency key -> id holding it (false: none)
+    leasedOut = {}, acked = {}, bodies = {}, metas = {}, delays = {}, readyAdds = {},
+    sequenced = {}, -- {id, priority} of messages that join the back of their band, in order
+    keySets = {}, -- key, value, px per idempotency key taken
+    wakeUp = false, enqueued = false
+  }
+  for _, k in ipairs({q.ready, q.delayed, q.leased, q.body, q.meta, q.seq}) do
+    GUARDED[k] = name
+  end
+  queues[name] = q
+  queueOrder[#queueOrder + 1] = q
+  return q
+end
+
+-- 'expiresAt|id' of the message holding an idempotency key, as enqueue.lua reads it: a value
+-- Errand did not write there is moved aside (and so frees the key).
+local function keyHolder(key)
+  local held = call('GET', key)
+  if not held then
+    return false
+  end
+  local expires, id = match(held, '^(%d+)|(.+)$')
+  if not expires then
+    moveAside(key)
+    return false
+  end
+  if tonumber(expires) > now then
+    return id
+  end
+  return false
+end
+
+-- Plans the enqueue of a message unless its id is in its queue already, or its idempotency key is
+-- held (as enqueue.lua decides).
+local function enqueueNew(name, id, prio, body, notBefore, key, window)
+  local q = queue(name)
+  local present = q.present[id]
+  if present == nil then
+    present = call('HEXISTS', q.body, id) == 1
+  end
+  if present then
+    return
+  end
+  if key ~= '' then
+    local k = q.idem .. key
+    GUARDED[k] = name
+    local holder = q.holders[k]
+    if holder == nil then
+      holder = keyHolder(k)
+    end
+    if holder then
+      return
+    end
+    local w = tonumber(window)
+    q.holders[k] = id
+    put2(q.keySets, k, format('%d', now + w) .. '|' .. id)
+    put2(q.keySets, math.max(w, 1))
+  end
+  q.present[id] = true
+  q.enqueued = true
+  put2(q.bodies, id, body)
+  if notBefore > now then
+    local due = format('%d', notBefore)
+    put2(q.delays, due, id)
+    put2(q.metas, id, prio .. ',0,0,,' .. due)
+  else
+    put2(q.sequenced, {id, tonumber(prio)})
+  end
+end
+
+-- The chords the batch touches, read once: expired by the backend's clock counts as absent.
+local chords, chordOrder = {}, {}
+local function chord(id)
+  local c = chords[id]
+  if c then
+    return c
+  end
+  local key = P .. ':chord:{' .. id .. '}'
+  c = {key = key, parts = key .. ':parts', changed = {}, seen = {}}
+  local f = redis.call('HMGET', key, 'expiresAt', 'size', 'policy', 'failed', 'firing')
+  if f[1] and tonumber(f[1]) > storeNow then
+    c.size = f[2] and tonumber(f[2]) -- nil: a placeholder holding parts that came before the chord
+    c.policy, c.failed, c.firing = f[3], tonumber(f[4] or '0'), f[5]
+    c.finished = redis.call('HLEN', c.parts)
+    if c.finished == 0 then
+      c.pttl = redis.call('PTTL', key) -- the first part creates the parts key: it expires with the chord
+    end
+  else
+    c.fresh = true -- a new placeholder replaces what is there
+    c.failed, c.finished = 0, 0
+  end
+  chords[id] = c
+  chordOrder[#chordOrder + 1] = c
+  return c
+end
+
+-- Plans recording member `index` of chord `id` (the rule of WorkflowStore's Javadoc); enqueues the
+-- callback when the part completes the chord and the policy allows a firing.
+local function recordPart(id, index, failed)
+  local c = chord(id)
+  if c.size and tonumber(index) >= c.size then
+    return -- not a member of this chord: counting it could fire the chord early
+  end
+  local old = c.seen[index]
+  if old == nil then
+    old = (not c.fresh and redis.call('HGET', c.parts, index)) or false
+  end
+  local new = failed and '1' or '0'
+  if c.seen[index] == nil then
+    c.changed[#c.changed + 1] = index
+  end
+  c.seen[index] = new
+  c.recorded = true
+  if not old then
+    c.finished = c.finished + 1
+  end
+  c.failed = c.failed + (failed and 1 or 0) - (old == '1' and 1 or 0)
+  if not c.size or c.finished < c.size then
+    return
+  end
+  if c.firing == 'NOT_YET' or (c.policy == 'FAIL' and c.firing == 'WITH_FAILURES' and c.failed == 0) then
+    c.firing = c.failed == 0 and 'ALL_SUCCEEDED' or 'WITH_FAILURES'
+    c.fired = true
+    local cb = redis.call('HMGET', c.key,
+      'cb.queue', 'cb.id', 'cb.priority', 'cb.body', 'cb.notBefore', 'cb.key', 'cb.window')
+    enqueueNew(cb[1], cb[2], cb[3], cb[4], tonumber(cb[5]), cb[6], cb[7])
+  end
+end
+
+-- Read the settlements' positions, and each queue's metas of the batch's receipts in one HMGET.
+local settlements = {}
+local i = 8
+for s = 1, tonumber(ARGV[7]) do
+  local st = {at = i}
+  if ARGV[i] ~= '' then
+    local q = queue(ARGV[i])
+    put2(q.receiptIds, ARGV[i + 1])
+    st.q, st.k = q, #q.receiptIds
+  end
+  i = i + 10
+  st.statuses = i + 1
+  i = i + 1 + 5 * tonumber(ARGV[i])
+  st.followUps = i + 1
+  i = i + 1 + 7 * tonumber(ARGV[i])
+  st.chord = i
+  i = i + 3
+  settlements[s] = st
+end
+for _, q in ipairs(queueOrder) do
+  if #q.receiptIds > 0 then
+    q.receiptMetas = batched('HMGET', q.meta, q.receiptIds, true)
+  end
+end
+
+-- The plan.
+local stale = {}
+local results, publishes = {}, {} -- ARGV positions of the statuses to SET, and of the ready ones
+local index, indexAt = {}, {} -- id, updatedAt, meta per status for the index; id -> its position
+local deadLetters, deadQueue = {}, {} -- planned letters; id -> its queue (false: none), as of now
+for _, st in ipairs(settlements) do
+  local a, q, m = st.at, st.q, nil
+  local id, ending = ARGV[a + 1], ARGV[a + 3]
+  local current = true
+  if q then
+    local raw = q.receiptMetas[st.k]
+    if q.ended[id] then
+      current = false
+    elseif ending == 'A' then
+      -- as checkReceipts (batch.lua): the meta carries the receipt of the current lease only
+      local r = raw and match(raw, '^%d+,%d+,%d+,([^,]*),')
+      current = r ~= nil and r ~= '' and r == ARGV[a + 2]
+    else
+      m = parseMeta(raw)
+      current = m and m[4] ~= '' and m[4] == ARGV[a + 2] or false
+    end
+  end
+  if not current then
+    stale[#stale + 1] = id
+  else
+    failAfter('RECEIPT_CHECKED')
+
+    local dl = ARGV[a + 6]
+    if dl ~= '' then
+      local old = deadQueue[dl]
+      if old == nil then
+        old = redis.call('HGET', KEYS[3], dl .. '\0q') or false
+      end
+      deadQueue[dl] = ARGV[a + 7]
+      deadLetters[#deadLetters + 1] = {a + 6, old}
+    end
+    failAfter('DEAD_LETTER')
+
+    for b = st.statuses, st.followUps - 2, 5 do
+      results[#results + 1] = b
+      local sid = ARGV[b]
+      local at = indexAt[sid]
+      if at then
+        index[at + 1], index[at + 2] = ARGV[b + 2], ARGV[b + 3] -- the last status of an id wins
+      else
+        indexAt[sid] = #index + 1
+        put2(index, sid, ARGV[b + 2])
+        put2(index, ARGV[b + 3])
+      end
+      if ARGV[b + 4] == '1' then
+        publishes[#publishes + 1] = b
+      end
+    end
+    failAfter('STATUSES')
+
+    if q then
+      q.ended[id] = true
+      put2(q.leasedOut, id)
+      if ending == 'A' then
+        q.present[id] = false
+        put2(q.acked, id)
+      elseif ending == 'L' then
+        -- back to its place, taking back its delivery count
+        put2(q.metas, id, m[1] .. ',' .. m[2] .. ',' .. math.max(m[3] - 1, 0) .. ',,' .. m[5])
+        put2(q.readyAdds, m[2], id)
+        q.wakeUp = true
+      else
+        put2(q.bodies, id, ARGV[a + 4])
+        local notBefore = tonumber(ARGV[a + 5])
+        if notBefore > now then
+          local due = format('%d', notBefore)
+          put2(q.delays, due, id)
+          put2(q.metas, id, m[1] .. ',0,0,,' .. due)
+        else
+          put2(q.sequenced, {id, tonumber(m[1])})
+        end
+      end
+    end
+    failAfter('ENDING')
+
+    for b = st.followUps, st.chord - 1, 7 do
+      enqueueNew(ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], tonumber(ARGV[b + 4]),
+        ARGV[b + 5], ARGV[b + 6])
+    end
+    failAfter('FOLLOW_UPS')
+
+    if ARGV[st.chord] ~= '' then
+      recordPart(ARGV[st.chord], ARGV[st.chord + 1], ARGV[st.chord + 2] == '1')
+    end
+    failAfter('CHORD_PART')
+  end
+end
+
+-- The writes: first the indexes of the parts.
+if #index > 0 then
+  local prefix = P .. ':{tasks}:'
+  indexStatuses(prefix, KEYS, index, 1)
+  trim(prefix, KEYS, ARGV[3], #index / 3 + tonumber(ARGV[5]))
+end
+local deadPrefix = P .. ':{dead}:q:'
+for _, d in ipairs(deadLetters) do
+  local b, old = d[1], d[2]
+  local id, dq = ARGV[b], ARGV[b + 1]
+  if old and old ~= dq then
+    redis.call('ZREM', deadPrefix .. old, id)
+  end
+  local score = format('%d', tonumber(ARGV[b + 2]) * 1024 + redis.call('INCR', KEYS[6]) % 1024)
+  redis.call('ZADD', KEYS[4], score, id)
+  redis.call('ZADD', deadPrefix .. dq, score, id)
+  redis.call('SADD', KEYS[5], dq)
+end
+local registry = {}
+for _, q in ipairs(queueOrder) do
+  if q.enqueued then
+    put2(registry, ARGV[3], q.name)
+  end
+end
+if #registry > 0 then
+  redis.call('ZADD', KEYS[7], unpack(registry))
+end
+
+-- Then the parts.
+for _, d in ipairs(deadLetters) do
+  local b = d[1]
+  redis.call('HSET', KEYS[3], ARGV[b], ARGV[b + 3], ARGV[b] .. '\0q', ARGV[b + 1])
+end
+for _, b in ipairs(results) do
+  redis.call('SET', P .. ':r:{' .. ARGV[b] .. '}', ARGV[b + 1], 'PX', ARGV[4])
+end
+
+for _, q in ipairs(queueOrder) do
+  -- Endings first: a follow-up may bring back an id the batch acked.
+  if #q.leasedOut > 0 then
+    batched('ZREM', q.leased, q.leasedOut)
+  end
+  if #q.acked > 0 then
+    batched('HDEL', q.body, q.acked)
+    batched('HDEL', q.meta, q.acked)
+  end
+  if #q.sequenced > 0 then
+    -- Sequence numbers in settlement order keep FIFO within a priority.
+    local seq = nextSeq(q.seq, #q.sequenced) - #q.sequenced
+    for k, e in ipairs(q.sequenced) do
+      local score = format('%d', (9 - e[2]) * PRIORITY_SPAN + seq + k)
+      put2(q.readyAdds, score, e[1])
+      put2(q.metas, e[1], e[2] .. ',' .. score .. ',0,,' .. nowText)
+    end
+    q.wakeUp = true
+  end
+  if #q.bodies > 0 then
+    batched('HSET', q.body, q.bodies)
+  end
+  if #q.metas > 0 then
+    batched('HSET', q.meta, q.metas)
+  end
+  if #q.delays > 0 then
+    batched('ZADD', q.delayed, q.delays)
+  end
+  if #q.readyAdds > 0 then
+    batched('ZADD', q.ready, q.readyAdds)
+  end
+  for k = 1, #q.keySets, 3 do
+    call('SET', q.keySets[k], q.keySets[k + 1], 'PX', q.keySets[k + 2])
+  end
+end
+
+for _, c in ipairs(chordOrder) do
+  if c.recorded then
+    local parts = {}
+    for _, ix in ipairs(c.changed) do
+      put2(parts, ix, c.seen[ix])
+    end
+    if c.fresh then
+      redis.call('DEL', c.key, c.parts)
+      redis.call('HSET', c.key, 'expiresAt', format('%d', storeNow + ttl), 'failed', c.failed)
+      redis.call('PEXPIRE', c.key, ARGV[4])
+      batched('HSET', c.parts, parts)
+      redis.call('PEXPIRE', c.parts, ARGV[4])
+    else
+      if c.fired then
+        redis.call('HSET', c.key, 'failed', c.failed, 'firing', c.firing)
+      else
+        redis.call('HSET', c.key, 'failed', c.failed)
+      end
+      batched('HSET', c.parts, parts)
+      if c.pttl and c.pttl > 0 then
+        redis.call('PEXPIRE', c.parts, c.pttl)
+      end
+    end
+  end
+end
+
+-- Wake-ups last, once everything they announce is there.
+for _, q in ipairs(queueOrder) do
+  if q.wakeUp then
+    redis.call('PUBLISH', q.wake, '')
+  end
+end
+for _, b in ipairs(publishes) do
+  redis.call('PUBLISH', P .. ':done:' .. ARGV[b], ARGV[b + 1])
+end
+
+-- Each value moved aside, with the queue of the key it was under.
+local foreign = {}
+for _, aside in ipairs(FOREIGN) do
+  local original = match(aside, '^(.*):foreign:%d+%-?%d*$')
+  put2(foreign, GUARDED[original] or '', aside)
+end
+return {stale, foreign}
