@@ -45,3 +45,19 @@ def sleep10ms(payload):
 @app.task(name="bench.latency")
 def latency(sent_at):
     _r.rpush("bench:latency", repr(time.time() - sent_at))
+
+
+@app.task(name="bench.wf_noop")
+def wf_noop(x):
+    return x
+
+
+@app.task(name="bench.wf_step")
+def wf_step(x):
+    return x + 1
+
+
+@app.task(name="bench.wf_collect")
+def wf_collect(results):
+    _r.set("bench:wf:callback", repr((time.time(), len(results), sum(results))))
+    return len(results)

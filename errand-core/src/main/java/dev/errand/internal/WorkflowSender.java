@@ -34,6 +34,13 @@ final class WorkflowSender {
   /** Messages per enqueue call: {@value}. */
   static final int BATCH = 500;
 
+  /**
+   * Steps longer than this when encoded, in bytes ({@value}), are stored once in the backend and
+   * referred to by each message, instead of each message carrying the rest of its chain (which
+   * makes a chain of n steps cost n² to send on).
+   */
+  static final int STORE_STEPS_ABOVE = 4096;
+
   private final Backend backend;
   private final Duration ttl;
   private final int maxMessageBytes;
@@ -42,6 +49,8 @@ final class WorkflowSender {
   private final List<String[]> groups = new ArrayList<>();
   private final List<List<String>> groupMembers = new ArrayList<>();
   private final List<WorkflowStore.Chord> chords = new ArrayList<>();
+  private final List<String> stepIds = new ArrayList<>();
+  private final List<byte[]> stepBodies = new ArrayList<>();
 
   /**
    * @param sigs builds a signature's wire form with the given id (queue, priority, headers and
@@ -79,13 +88,16 @@ final class WorkflowSender {
   }
 
   private Sent send(List<Flow.Step> steps, String groupId) {
-    List<FlowMessages.Built> first = FlowMessages.start(steps, null, false, now, null);
+    List<FlowMessages.Built> first = FlowMessages.start(rest(steps, 0), null, false, now, null);
     for (FlowMessages.Built b : first) {
       checkSize(b);
     }
     WorkflowStore store = backend.workflows();
     for (int i = 0; i < groups.size(); i++) {
       store.putGroup(groups.get(i)[0], groupMembers.get(i), ttl);
+    }
+    for (int i = 0; i < stepIds.size(); i++) {
+      store.putSteps(stepIds.get(i), stepBodies.get(i), ttl);
     }
     for (WorkflowStore.Chord c : chords) {
       store.putChord(c, ttl);
@@ -170,12 +182,7 @@ final class WorkflowSender {
     Flow.GroupStep g = groupStep(gid, chord.header(), true, thenWithCallback);
     FlowMessages.Built built =
         FlowMessages.message(
-            withoutPass(asCallback),
-            thenWithCallback.subList(1, thenWithCallback.size()),
-            null,
-            false,
-            now,
-            null);
+            withoutPass(asCallback), rest(thenWithCallback, 1), null, false, now, null);
     checkSize(built);
     chords.add(
         new WorkflowStore.Chord(
@@ -184,6 +191,25 @@ final class WorkflowSender {
             chord.policy() == null ? ChordPolicy.FAIL : chord.policy(),
             built.newMessage()));
     return g;
+  }
+
+  /**
+   * Steps {@code from...} of {@code steps}, as the messages will carry them: in the messages, or,
+   * when long, stored once (the whole list) and referred to.
+   */
+  private Flow.Rest rest(List<Flow.Step> steps, int from) {
+    List<Flow.Step> tail = steps.subList(from, steps.size());
+    if (tail.size() < 2) {
+      return Flow.Rest.inline(tail);
+    }
+    byte[] encoded = Wire.encodeSteps(steps);
+    if (encoded.length <= STORE_STEPS_ABOVE) {
+      return Flow.Rest.inline(tail);
+    }
+    String id = Ids.newId(now.toEpochMilli());
+    stepIds.add(id);
+    stepBodies.add(encoded);
+    return new Flow.Rest(tail, id, from);
   }
 
   /** The callback's own arguments as they are: the results are bound when it runs. */

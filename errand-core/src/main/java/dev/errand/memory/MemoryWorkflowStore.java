@@ -19,6 +19,7 @@ final class MemoryWorkflowStore implements WorkflowStore {
   private final Clock clock;
   private final ExpiringMap<String, List<String>> groups = new ExpiringMap<>();
   private final ExpiringMap<String, ChordRecord> chords = new ExpiringMap<>();
+  private final ExpiringMap<String, byte[]> steps = new ExpiringMap<>();
   // Parts that arrived before their chord was stored (or after it expired), by chord id.
   private final ExpiringMap<String, ChordRecord> orphanParts = new ExpiringMap<>();
 
@@ -49,6 +50,19 @@ final class MemoryWorkflowStore implements WorkflowStore {
   @Override
   public synchronized Optional<List<String>> group(String groupId) {
     return Optional.ofNullable(groups.get(groupId, clock.instant()));
+  }
+
+  @Override
+  public synchronized void putSteps(String id, byte[] encoded, Duration ttl) {
+    Objects.requireNonNull(id, "id");
+    Instant now = clock.instant();
+    steps.put(id, encoded.clone(), Durations.plus(now, Durations.requirePositive(ttl, "ttl")), now);
+  }
+
+  @Override
+  public synchronized Optional<byte[]> steps(String id) {
+    byte[] found = steps.get(id, clock.instant());
+    return Optional.ofNullable(found == null ? null : found.clone());
   }
 
   @Override

@@ -34,6 +34,16 @@ public interface WorkflowStore {
   /** A group's member ids in order, empty if unknown or expired. */
   Optional<List<String>> group(String groupId);
 
+  /**
+   * Stores the steps of a long chain once ({@link dev.errand.wire.Wire#encodeSteps}), so that its
+   * messages refer to them instead of each carrying the rest of the chain; kept for {@code ttl}.
+   * Written once when the workflow is sent and never changed.
+   */
+  void putSteps(String id, byte[] steps, Duration ttl);
+
+  /** Steps stored by {@link #putSteps}, empty if unknown or expired. */
+  Optional<byte[]> steps(String id);
+
   /** Stores a chord, with no parts, kept for {@code ttl}; replaces nothing if it exists. */
   void putChord(Chord chord, Duration ttl);
 

@@ -15,8 +15,11 @@ import java.util.Objects;
  * worker that settles the task turns it into follow-up messages in the same atomic unit as the
  * task's outcome ({@link dev.errand.spi.Settlement}). Immutable; see {@code docs/wire-format.md}.
  *
- * @param next the steps after this task, in order (empty at the end of a chain); a {@link
- *     GroupStep} can only be last
+ * @param next the steps after this task, in order (empty at the end of a chain, or when they are
+ *     {@code stored}); a {@link GroupStep} can only be last
+ * @param stored where the steps after this task are stored instead ({@link
+ *     dev.errand.spi.WorkflowStore#putSteps}): a long chain keeps its steps in the backend once,
+ *     not in each of its messages; or null
  * @param link tasks sent when this task succeeds, each given its result
  * @param linkError tasks sent when this task fails for good, each given the failed task (its id,
  *     name and error) as its first argument
@@ -28,6 +31,7 @@ import java.util.Objects;
  */
 public record Flow(
     List<Step> next,
+    Stored stored,
     List<Sig> link,
     List<Sig> linkError,
     Member member,
@@ -48,17 +52,69 @@ public record Flow(
 
   /** A flow of a task's own: its callbacks and its group membership, no next steps. */
   public static Flow own(List<Sig> link, List<Sig> linkError, Member member) {
-    return new Flow(List.of(), link, linkError, member, null, null, null);
+    return new Flow(List.of(), null, link, linkError, member, null, null, null);
   }
 
   /** The same flow as a chord's callback. */
   public Flow asCallbackOf(String groupId, ChordPolicy chordPolicy, String resultPass) {
-    return new Flow(next, link, linkError, member, groupId, chordPolicy, resultPass);
+    return new Flow(next, stored, link, linkError, member, groupId, chordPolicy, resultPass);
   }
 
   /** The same flow ending member {@code m} of a group. */
   public Flow withMember(Member m) {
-    return new Flow(next, link, linkError, m, chordOf, policy, pass);
+    return new Flow(next, stored, link, linkError, m, chordOf, policy, pass);
+  }
+
+  /**
+   * The steps after a task, kept in the backend: steps {@code at} and later of the list stored as
+   * {@code steps}.
+   *
+   * @param steps the id they are stored under
+   * @param at the index of the next step in that list
+   */
+  public record Stored(String steps, int at) {
+    public Stored {
+      Objects.requireNonNull(steps, "steps");
+      if (at < 0) {
+        throw new IllegalArgumentException("at must be >= 0 but was " + at);
+      }
+    }
+  }
+
+  /**
+   * The steps that follow a task, and where they are stored if they are: {@code steps} is the
+   * logical list; with {@code storedAs} set they are items {@code at...} of that stored list, and
+   * the next messages refer to it instead of carrying them.
+   *
+   * @param steps the remaining steps
+   * @param storedAs the stored list's id, or null when they travel in the messages
+   * @param at the index of {@code steps.get(0)} in the stored list
+   */
+  public record Rest(List<Step> steps, String storedAs, int at) {
+    /** Steps that travel in the messages. */
+    public static Rest inline(List<Step> steps) {
+      return new Rest(steps, null, 0);
+    }
+
+    /** The steps after the first. */
+    public Rest afterFirst() {
+      return new Rest(steps.subList(1, steps.size()), storedAs, at + 1);
+    }
+
+    /** The flow fields that carry these steps: the list, or a reference to the stored one. */
+    Flow into(Flow own) {
+      Flow f = own == null ? Flow.own(null, null, null) : own;
+      boolean ref = storedAs != null && !steps.isEmpty();
+      return new Flow(
+          ref ? List.of() : steps,
+          ref ? new Stored(storedAs, at) : null,
+          f.link(),
+          f.linkError(),
+          f.member(),
+          f.chordOf(),
+          f.policy(),
+          f.pass());
+    }
   }
 
   /** How the previous step's result reaches a task. */
@@ -224,6 +280,7 @@ public record Flow(
   /** Whether this flow changes anything: a plain task's messages carry none. */
   public boolean changesNothing() {
     return next.isEmpty()
+        && stored == null
         && link.isEmpty()
         && linkError.isEmpty()
         && member == null

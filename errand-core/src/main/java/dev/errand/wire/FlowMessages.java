@@ -26,22 +26,13 @@ public final class FlowMessages {
    */
   public static Built message(
       Flow.Sig sig,
-      List<Flow.Step> rest,
+      Flow.Rest rest,
       JsonNode previous,
       boolean hasPrevious,
       Instant now,
       String parentId) {
     Arguments.Json json = sig.argumentsWith(previous, hasPrevious);
-    Flow own = sig.flow();
-    Flow flow =
-        new Flow(
-            rest,
-            own == null ? null : own.link(),
-            own == null ? null : own.linkError(),
-            own == null ? null : own.member(),
-            own == null ? null : own.chordOf(),
-            own == null ? null : own.policy(),
-            own == null ? null : own.pass());
+    Flow flow = rest.into(sig.flow());
     Map<String, String> headers = sig.headers();
     if (parentId != null && !headers.containsKey(CallHistory.PARENT_HEADER)) {
       headers = new LinkedHashMap<>(headers);
@@ -75,22 +66,21 @@ public final class FlowMessages {
    * first step is a group.
    */
   public static List<Built> start(
-      List<Flow.Step> steps, JsonNode previous, boolean hasPrevious, Instant now, String parentId) {
-    if (steps.isEmpty()) {
+      Flow.Rest steps, JsonNode previous, boolean hasPrevious, Instant now, String parentId) {
+    if (steps.steps().isEmpty()) {
       return List.of();
     }
-    Flow.Step first = steps.get(0);
+    Flow.Step first = steps.steps().get(0);
     if (first.sig() != null) {
       return List.of(
-          message(
-              first.sig(), steps.subList(1, steps.size()), previous, hasPrevious, now, parentId));
+          message(first.sig(), steps.afterFirst(), previous, hasPrevious, now, parentId));
     }
     List<Built> out = new ArrayList<>(first.group().members().size());
     for (List<Flow.Sig> member : first.group().members()) {
       out.add(
           message(
               member.get(0),
-              asSteps(member.subList(1, member.size())),
+              Flow.Rest.inline(asSteps(member.subList(1, member.size()))),
               previous,
               hasPrevious,
               now,

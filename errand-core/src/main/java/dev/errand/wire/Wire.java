@@ -26,6 +26,7 @@ import dev.errand.WorkerInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Encodes and decodes everything Errand stores or sends, as JSON. Version {@value #VERSION} of the
@@ -110,7 +111,12 @@ public final class Wire {
     JsonInclude.Value nonEmpty = JsonInclude.Value.construct(JsonInclude.Include.NON_EMPTY, null);
     for (Class<?> own :
         new Class<?>[] {
-          Flow.class, Flow.Sig.class, Flow.Step.class, Flow.GroupStep.class, Flow.Member.class
+          Flow.class,
+          Flow.Sig.class,
+          Flow.Step.class,
+          Flow.GroupStep.class,
+          Flow.Member.class,
+          Flow.Stored.class
         }) {
       mapper.configOverride(own).setInclude(nonEmpty);
     }
@@ -238,6 +244,28 @@ public final class Wire {
           taskId,
           taskName,
           null);
+    }
+  }
+
+  private static final com.fasterxml.jackson.core.type.TypeReference<List<Flow.Step>> STEPS =
+      new com.fasterxml.jackson.core.type.TypeReference<>() {};
+
+  /** Encodes a workflow's steps, as stored by {@link dev.errand.spi.WorkflowStore#putSteps}. */
+  public static byte[] encodeSteps(List<Flow.Step> steps) {
+    return write(steps);
+  }
+
+  /**
+   * Decodes steps written by {@link #encodeSteps}.
+   *
+   * @throws InvalidMessageException if they are not
+   */
+  public static List<Flow.Step> decodeSteps(byte[] json) {
+    try {
+      return MAPPER.readValue(json, STEPS);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new InvalidMessageException(
+          "invalid stored workflow steps: " + firstLine(e), null, null, e);
     }
   }
 

@@ -100,6 +100,21 @@ interface WorkflowStoreContract extends ContractFixture {
   }
 
   @Test
+  default void storedStepsAreReadBackWholeAndExpire() {
+    byte[] steps = new byte[100_000];
+    for (int i = 0; i < steps.length; i++) {
+      steps[i] = (byte) ('a' + i % 26);
+    }
+    String id = newId();
+    workflows().putSteps(id, steps, Duration.ofMinutes(5));
+
+    assertThat(workflows().steps(id)).get().isEqualTo(steps);
+    assertThat(workflows().steps("unknown")).isEmpty();
+    clock().advance(Duration.ofMinutes(6));
+    assertThat(workflows().steps(id)).isEmpty();
+  }
+
+  @Test
   default void resultsOfALargeGroupAreReadInOneCall() {
     List<TaskStatus> statuses = new ArrayList<>();
     List<String> ids = new ArrayList<>();

@@ -50,6 +50,7 @@ public final class ErrandCommand implements Runnable {
           DemoCommand.class,
           BenchCommand.class,
           SearchBenchCommand.class,
+          WorkflowBenchCommand.class,
           ChaosCommand.class,
           CommandLine.HelpCommand.class);
 

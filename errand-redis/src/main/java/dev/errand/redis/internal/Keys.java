@@ -116,6 +116,11 @@ public final class Keys {
     return p + ":group:{" + groupId + "}";
   }
 
+  /** String of a long chain's stored steps, with its expiry (as a task's result value). */
+  public String steps(String id) {
+    return p + ":steps:{" + id + "}";
+  }
+
   /**
    * Hash of a chord's state: {@code expiresAt} (ms, backend clock), {@code size}, {@code policy},
    * {@code failed}, {@code firing} and the callback message ({@code cb.id}, {@code cb.queue},

@@ -70,6 +70,30 @@ public final class RedisWorkflowStore implements WorkflowStore {
   }
 
   @Override
+  public void putSteps(String id, byte[] steps, Duration ttl) {
+    Objects.requireNonNull(id, "id");
+    long ttlMillis = positive(ttl);
+    redis.await(
+        redis
+            .async()
+            .set(
+                keys.steps(id),
+                Codec.withExpiry(clock.millis() + ttlMillis, steps),
+                io.lettuce.core.SetArgs.Builder.px(ttlMillis)),
+        "store workflow steps " + id);
+  }
+
+  @Override
+  public Optional<byte[]> steps(String id) {
+    Objects.requireNonNull(id, "id");
+    byte[] value = redis.await(redis.async().get(keys.steps(id)), "read workflow steps " + id);
+    if (value == null || Codec.expiresAt(value) <= clock.millis()) {
+      return Optional.empty();
+    }
+    return Optional.of(Codec.payload(value));
+  }
+
+  @Override
   public void putChord(Chord chord, Duration ttl) {
     Objects.requireNonNull(chord, "chord");
     long ttlMillis = positive(ttl);

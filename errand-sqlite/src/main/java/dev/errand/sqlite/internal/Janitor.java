@@ -51,6 +51,7 @@ public final class Janitor implements AutoCloseable {
     "idempotency_keys",
     "workers",
     "workflow_groups",
+    "workflow_steps",
     "chords",
     "chord_parts"
   };

@@ -13,7 +13,7 @@ import java.util.Set;
  * the columns that version 3 added to {@code results} are added if missing and filled from the
  * statuses' JSON. The versions: 1, messages, results, dead letters, events, heartbeats; 2, the
  * scheduler's tables; 3, the search columns of {@code results}; 4, the workflow tables ({@code
- * workflow_groups}, {@code chords}, {@code chord_parts}), new tables only.
+ * workflow_groups}, {@code workflow_steps}, {@code chords}, {@code chord_parts}), new tables only.
  */
 final class Schema {
 
@@ -72,6 +72,10 @@ final class Schema {
     """
     CREATE TABLE IF NOT EXISTS workflow_groups (
       id TEXT PRIMARY KEY, members BLOB NOT NULL, expires_at INTEGER NOT NULL)""",
+    // The steps of a long chain, stored once (Wire.encodeSteps), which its messages refer to.
+    """
+    CREATE TABLE IF NOT EXISTS workflow_steps (
+      id TEXT PRIMARY KEY, body BLOB NOT NULL, expires_at INTEGER NOT NULL)""",
     // A chord: its size, failure policy and callback message as sent, and the count of its parts
     // (kept here so that recording a part reads and writes one chord row and one part row, never
     // all the parts). firing is a WorkflowStore.Firing name.

@@ -96,6 +96,42 @@ public final class SqliteWorkflowStore implements WorkflowStore {
     return json == null ? Optional.empty() : Optional.of(decode(json));
   }
 
+  @Override
+  public void putSteps(String id, byte[] steps, Duration ttl) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(steps, "steps");
+    long expires = expiresAt(clock.millis(), requirePositive(ttl));
+    db.tx(
+        "put workflow steps",
+        d -> {
+          PreparedStatement ps =
+              d.prepare(
+                  "INSERT OR REPLACE INTO workflow_steps (id, body, expires_at) VALUES (?, ?, ?)");
+          ps.setString(1, id);
+          ps.setBytes(2, steps);
+          ps.setLong(3, expires);
+          return ps.executeUpdate();
+        });
+  }
+
+  @Override
+  public Optional<byte[]> steps(String id) {
+    Objects.requireNonNull(id, "id");
+    long now = clock.millis();
+    return Optional.ofNullable(
+        db.read(
+            "get workflow steps",
+            d -> {
+              PreparedStatement ps =
+                  d.prepare("SELECT body FROM workflow_steps WHERE id = ? AND expires_at > ?");
+              ps.setString(1, id);
+              ps.setLong(2, now);
+              try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getBytes(1) : null;
+              }
+            }));
+  }
+
   /**
    * Stores the chord unless a live one has its id. Parts recorded before it (and not expired) are
    * counted now, those outside it ({@code index >= size}) dropped; they then expire with the chord.

@@ -27,7 +27,23 @@ final class FlowOutcomes {
   /** The error type a chain's end gets when an earlier step failed: {@value}. */
   static final String CHAIN_FAILED = "dev.errand.ChainStepFailed";
 
-  private FlowOutcomes() {}
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FlowOutcomes.class);
+
+  private final StepsCache steps;
+
+  FlowOutcomes(StepsCache steps) {
+    this.steps = steps;
+  }
+
+  /** The steps after {@code m}'s task; none (logged) if its stored steps are gone. */
+  private Flow.Rest rest(TaskMessage m) {
+    try {
+      return steps.rest(m.flow());
+    } catch (IllegalStateException e) {
+      log.error("task {} [{}]: {}", m.task(), m.id(), e.getMessage());
+      return Flow.Rest.inline(List.of());
+    }
+  }
 
   /**
    * The parts a settlement adds.
@@ -45,16 +61,18 @@ final class FlowOutcomes {
     return m.flow() != null && m.flow().member() != null;
   }
 
-  static Effects succeeded(TaskMessage m, JsonNode result, Instant now) {
+  Effects succeeded(TaskMessage m, JsonNode result, Instant now) {
     Flow f = m.flow();
     if (f == null) {
       return Effects.NONE;
     }
     List<NewMessage> out = new ArrayList<>();
     for (Flow.Sig s : f.link()) {
-      out.add(FlowMessages.message(s, List.of(), result, true, now, m.id()).newMessage());
+      out.add(
+          FlowMessages.message(s, Flow.Rest.inline(List.of()), result, true, now, m.id())
+              .newMessage());
     }
-    for (FlowMessages.Built b : FlowMessages.start(f.next(), result, true, now, m.id())) {
+    for (FlowMessages.Built b : FlowMessages.start(rest(m), result, true, now, m.id())) {
       out.add(b.newMessage());
     }
     Flow.Member member = f.member();
@@ -70,7 +88,7 @@ final class FlowOutcomes {
    *
    * @param failed the task's own final status (its error or reason)
    */
-  static Effects failed(TaskMessage m, TaskStatus failed, TaskState state, Instant now) {
+  Effects failed(TaskMessage m, TaskStatus failed, TaskState state, Instant now) {
     Flow f = m.flow();
     if (f == null) {
       return Effects.NONE;
@@ -83,21 +101,25 @@ final class FlowOutcomes {
     JsonNode errback = Wire.mapper().valueToTree(new FailedTask(m.id(), m.task(), error));
     List<NewMessage> out = new ArrayList<>();
     for (Flow.Sig s : f.linkError()) {
-      out.add(FlowMessages.message(s, List.of(), errback, true, now, m.id()).newMessage());
+      out.add(
+          FlowMessages.message(s, Flow.Rest.inline(List.of()), errback, true, now, m.id())
+              .newMessage());
     }
     List<TaskStatus> ends = new ArrayList<>();
     Settlement.ChordPart part = null;
     if (f.member() != null && f.member().chord()) {
       part = new Settlement.ChordPart(f.member().group(), f.member().index(), true);
     }
-    for (Flow.Sig end : Flow.ends(f.next())) {
+    for (Flow.Sig end : Flow.ends(rest(m).steps())) {
       ends.add(endStatus(m, end, error, state, now));
       Flow ef = end.flow();
       if (ef == null) {
         continue;
       }
       for (Flow.Sig s : ef.linkError()) {
-        out.add(FlowMessages.message(s, List.of(), errback, true, now, m.id()).newMessage());
+        out.add(
+            FlowMessages.message(s, Flow.Rest.inline(List.of()), errback, true, now, m.id())
+                .newMessage());
       }
       if (part == null && ef.member() != null && ef.member().chord()) {
         // The chain this task belongs to was a chord's member: it ends here, failed.

@@ -44,6 +44,7 @@ final class Outcomes {
   private final WorkerListener listener;
   private final String workerName;
   private final OutcomeWriter writer;
+  private final FlowOutcomes flows;
   private volatile boolean halted;
 
   Outcomes(
@@ -53,7 +54,8 @@ final class Outcomes {
       EventSink events,
       WorkerListener listener,
       String workerName,
-      OutcomeWriter writer) {
+      OutcomeWriter writer,
+      FlowOutcomes flows) {
     this.broker = broker;
     this.health = health;
     this.writer = writer;
@@ -61,6 +63,7 @@ final class Outcomes {
     this.events = events;
     this.listener = listener;
     this.workerName = workerName;
+    this.flows = flows;
   }
 
   void halt() {
@@ -183,7 +186,7 @@ final class Outcomes {
                 null,
                 null,
                 status,
-                FlowOutcomes.succeeded(e.message, result, clock.instant())),
+                flows.succeeded(e.message, result, clock.instant())),
             () -> {
               e.outcome = TaskState.SUCCESS;
               ObjectNode data = Wire.mapper().createObjectNode();
@@ -278,7 +281,7 @@ final class Outcomes {
                 null,
                 dl,
                 status,
-                FlowOutcomes.failed(e.message, status, TaskState.FAILURE, now)),
+                flows.failed(e.message, status, TaskState.FAILURE, now)),
             () -> failedEvents(e, dl, runtime),
             null,
             unstorable(e)));
@@ -303,7 +306,7 @@ final class Outcomes {
                 null,
                 null,
                 status,
-                FlowOutcomes.failed(e.message, status, TaskState.FAILURE, now)),
+                flows.failed(e.message, status, TaskState.FAILURE, now)),
             () -> {
               e.outcome = TaskState.FAILURE;
               ObjectNode data = Wire.mapper().createObjectNode();
@@ -344,7 +347,7 @@ final class Outcomes {
                 null,
                 null,
                 status,
-                FlowOutcomes.failed(e.message, status, TaskState.REVOKED, clock.instant())),
+                flows.failed(e.message, status, TaskState.REVOKED, clock.instant())),
             () -> {
               e.outcome = TaskState.REVOKED;
               revokedEvents(e.delivery, status, reason);
@@ -383,7 +386,7 @@ final class Outcomes {
                 status,
                 m == null
                     ? FlowOutcomes.Effects.NONE
-                    : FlowOutcomes.failed(m, status, TaskState.FAILURE, now)),
+                    : flows.failed(m, status, TaskState.FAILURE, now)),
             () -> failedEvents(null, dl, null),
             null,
             m == null
@@ -392,7 +395,7 @@ final class Outcomes {
   }
 
   /** A FAILURE that acks {@code d} (if {@code ack}), with a dead letter and the flow's effects. */
-  private static Settlement settle(
+  private Settlement settle(
       Delivery d, boolean ack, DeadLetter dl, TaskStatus status, FlowOutcomes.Effects flow) {
     List<TaskStatus> statuses = new ArrayList<>(1 + flow.statuses().size());
     statuses.add(status);
@@ -435,7 +438,7 @@ final class Outcomes {
             now);
     TaskStatus status = bareFailure(d, m, error, now);
     Settlement settlement =
-        settle(d, ack, dl, status, FlowOutcomes.failed(m, status, TaskState.FAILURE, now));
+        settle(d, ack, dl, status, flows.failed(m, status, TaskState.FAILURE, now));
     return new Write(settlement, () -> failedEvents(e, dl, null), null, null);
   }
 

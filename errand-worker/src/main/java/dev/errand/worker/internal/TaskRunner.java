@@ -98,7 +98,14 @@ public final class TaskRunner {
     this.client = client;
     this.outcomes =
         new Outcomes(
-            backend.broker(), health, clock, events, listener, config.workerName(), writer);
+            backend.broker(),
+            health,
+            clock,
+            events,
+            listener,
+            config.workerName(),
+            writer,
+            new FlowOutcomes(new StepsCache(backend.workflows())));
   }
 
   /**
