@@ -159,6 +159,22 @@ public interface Client {
    */
   java.util.Optional<dev.errand.workflow.GroupResult<JsonNode>> groupResult(String groupId);
 
+  /**
+   * A sent workflow as a whole, from any process: every task with its state, and the one holding it
+   * up; empty if unknown or expired. Its id is its group's for a group, else its end task's (the id
+   * of the result {@link #send(dev.errand.workflow.Chain)} returned). Reads every status in
+   * batches.
+   */
+  java.util.Optional<dev.errand.workflow.WorkflowState> workflow(String id);
+
+  /**
+   * Revokes every task of a sent workflow that has not finished, the steps not sent yet included; a
+   * step revoked before it runs stops its chain like a failure.
+   *
+   * @return how many tasks were revoked; 0 if the workflow is unknown or finished
+   */
+  int revokeWorkflow(String id);
+
   /** The backend this client sends to. */
   Backend backend();
 

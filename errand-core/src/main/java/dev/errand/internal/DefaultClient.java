@@ -212,7 +212,7 @@ public final class DefaultClient implements Client {
     for (int i = 0; i < group.size(); i++) {
       types.add(WorkflowParts.resultType(WorkflowParts.memberEnd(group, i)));
     }
-    return new DefaultGroupResult<>(sent.groupId(), sent.ends(), types, backend.results(), this);
+    return new DefaultGroupResult<>(sent.id(), sent.ends(), types, backend.results(), this);
   }
 
   @Override
@@ -229,6 +229,26 @@ public final class DefaultClient implements Client {
                     java.util.Collections.nCopies(ids.size(), (Type) JsonNode.class),
                     backend.results(),
                     this));
+  }
+
+  @Override
+  public Optional<dev.errand.workflow.WorkflowState> workflow(String id) {
+    return WorkflowReader.read(backend, Objects.requireNonNull(id, "id"));
+  }
+
+  @Override
+  public int revokeWorkflow(String id) {
+    Optional<dev.errand.workflow.WorkflowState> state = workflow(id);
+    if (state.isEmpty()) {
+      return 0;
+    }
+    int n = 0;
+    for (dev.errand.workflow.WorkflowState.Step step : state.get().steps()) {
+      if (!step.state().isReady() && revoke(step.taskId())) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private WorkflowSender sender() {

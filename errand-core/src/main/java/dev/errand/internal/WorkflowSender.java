@@ -69,8 +69,15 @@ final class WorkflowSender {
     this.now = now;
   }
 
-  /** What a send produced: the first messages, and the id of the task whose result is the end. */
-  record Sent(List<FlowMessages.Built> first, List<String> ends, String groupId, Type endType) {}
+  /**
+   * What a send produced.
+   *
+   * @param first the messages sent now
+   * @param ends the ids of the tasks whose results are the workflow's
+   * @param id the workflow's id: the group's for a group, else its end task's
+   * @param endType unused
+   */
+  record Sent(List<FlowMessages.Built> first, List<String> ends, String id, Type endType) {}
 
   Sent chain(Chain<?> chain) {
     List<Flow.Step> steps = steps(chain.steps(), List.of());
@@ -87,12 +94,27 @@ final class WorkflowSender {
     return send(List.of(Flow.Step.of(g)), gid);
   }
 
+  /**
+   * Stores the workflow (its whole tree under its id: the group's, else its end's), its groups,
+   * chords and long step lists, then enqueues its first messages in batches.
+   */
   private Sent send(List<Flow.Step> steps, String groupId) {
-    List<FlowMessages.Built> first = FlowMessages.start(rest(steps, 0), null, false, now, null);
-    for (FlowMessages.Built b : first) {
+    List<String> ends = new ArrayList<>();
+    for (Flow.Sig end : Flow.ends(steps)) {
+      ends.add(end.id());
+    }
+    String workflowId = groupId != null ? groupId : ends.get(0);
+    byte[] tree = Wire.encodeSteps(steps);
+    Flow.Rest first =
+        steps.size() > 1 && tree.length > STORE_STEPS_ABOVE
+            ? new Flow.Rest(steps, workflowId, 0) // its messages refer to the stored tree
+            : Flow.Rest.inline(steps);
+    List<FlowMessages.Built> messages = FlowMessages.start(first, null, false, now, null);
+    for (FlowMessages.Built b : messages) {
       checkSize(b);
     }
     WorkflowStore store = backend.workflows();
+    store.putSteps(workflowId, tree, ttl);
     for (int i = 0; i < groups.size(); i++) {
       store.putGroup(groups.get(i)[0], groupMembers.get(i), ttl);
     }
@@ -102,8 +124,8 @@ final class WorkflowSender {
     for (WorkflowStore.Chord c : chords) {
       store.putChord(c, ttl);
     }
-    List<NewMessage> batch = new ArrayList<>(Math.min(BATCH, first.size()));
-    for (FlowMessages.Built b : first) {
+    List<NewMessage> batch = new ArrayList<>(Math.min(BATCH, messages.size()));
+    for (FlowMessages.Built b : messages) {
       batch.add(b.newMessage());
       if (batch.size() == BATCH) {
         backend.broker().enqueue(batch);
@@ -113,11 +135,7 @@ final class WorkflowSender {
     if (!batch.isEmpty()) {
       backend.broker().enqueue(batch);
     }
-    List<String> ends = new ArrayList<>();
-    for (Flow.Sig end : Flow.ends(steps)) {
-      ends.add(end.id());
-    }
-    return new Sent(first, ends, groupId, null);
+    return new Sent(messages, ends, workflowId, null);
   }
 
   /** The sent-events of the first messages. */

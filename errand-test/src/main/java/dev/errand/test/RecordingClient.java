@@ -248,6 +248,16 @@ public final class RecordingClient implements Client {
   }
 
   @Override
+  public java.util.Optional<dev.errand.workflow.WorkflowState> workflow(String id) {
+    return client.workflow(id);
+  }
+
+  @Override
+  public int revokeWorkflow(String id) {
+    return client.revokeWorkflow(id);
+  }
+
+  @Override
   public java.util.Optional<
           dev.errand.workflow.GroupResult<com.fasterxml.jackson.databind.JsonNode>>
       groupResult(String groupId) {

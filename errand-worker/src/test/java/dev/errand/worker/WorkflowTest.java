@@ -415,6 +415,48 @@ class WorkflowTest extends WorkerTestSupport {
   }
 
   @Test
+  void workflowIsReadAsAWholeWithTheTaskHoldingItUp() throws Exception {
+    AsyncResult<Integer> r =
+        client.send(
+            chord(
+                    group(Signature.of(DOUBLE, 1), Signature.of(FAIL_ON_ODD, 3)),
+                    Chain.of(Signature.receiving(SUM)).then(DOUBLE))
+                .policy(ChordPolicy.FAIL));
+    assertThatThrownBy(() -> r.get(WAIT)).hasMessageContaining("ChordFailed");
+
+    dev.errand.workflow.WorkflowState w = client.workflow(r.id()).orElseThrow();
+    assertThat(w.steps())
+        .extracting(s -> s.position() + " " + s.task() + " " + s.role() + " " + s.state())
+        .containsExactly(
+            "1.1 math.double MEMBER SUCCESS",
+            "1.2 math.even_only MEMBER FAILURE",
+            "2 math.sum CALLBACK FAILURE",
+            "3 math.double STEP FAILURE");
+    assertThat(w.blockedBy()).isEqualTo(w.steps().get(1).taskId());
+    assertThat(w.stopped()).isTrue();
+    assertThat(client.workflow("unknown")).isEmpty();
+  }
+
+  @Test
+  void revokingAWorkflowRevokesEveryStepNotFinishedIncludingThoseNotSent() throws Exception {
+    AsyncResult<Integer> r =
+        client.send(
+            Chain.of(
+                    Signature.of(DOUBLE, 1)
+                        .options(TaskOptions.builder().countdown(Duration.ofMinutes(1)).build()))
+                .then(DOUBLE)
+                .then(DOUBLE));
+
+    assertThat(client.revokeWorkflow(r.id())).isEqualTo(3);
+    clock.advance(Duration.ofMinutes(2));
+
+    assertThatThrownBy(() -> r.get(WAIT)).isInstanceOf(dev.errand.TaskRevokedException.class);
+    dev.errand.workflow.WorkflowState w = client.workflow(r.id()).orElseThrow();
+    assertThat(w.steps()).allMatch(s -> s.state() == TaskState.REVOKED);
+    assertThat(client.revokeWorkflow(r.id())).as("nothing left").isZero();
+  }
+
+  @Test
   void revokedMemberCountsAsFailed() throws Exception {
     GroupResult<Integer> g = client.send(group(Signature.of(DOUBLE, 1)));
     g.get(WAIT);
