@@ -35,10 +35,19 @@ class ReadmeSnippetsTest {
   static final Pattern IMPORT = Pattern.compile("^import (static )?([\\w.]+)\\.(\\w+);$");
 
   final Path readme = Path.of(System.getProperty("readme.file", "../README.md"));
+
+  /** Other pages whose Java blocks are held to the sources the same way. */
+  final List<Path> pages =
+      java.util.Arrays.stream(System.getProperty("readme.pages", "../docs/workflows.md").split(","))
+          .map(String::strip)
+          .filter(x -> !x.isEmpty())
+          .map(Path::of)
+          .toList();
+
   final Path sources = Path.of(System.getProperty("readme.sources", "src/test/java"));
 
-  /** A fenced block of the README: its language, first line number and text. */
-  record Block(String language, int line, String marker, String text) {}
+  /** A fenced block of the README or a page: where it is, its language, first line and text. */
+  record Block(String page, String language, int line, String marker, String text) {}
 
   /** {@code file} relative to the repository's root, as a person looks for it. */
   String shown(Path file) {
@@ -64,7 +73,8 @@ class ReadmeSnippetsTest {
       }
       if (b.marker() == null) {
         problems.add(
-            "README.md:"
+            b.page()
+                + ":"
                 + b.line()
                 + ": a java block without '<!-- snippet: NAME -->' on the line before it; put its"
                 + " code in a region of errand-readme/src/test/java so the build compiles it");
@@ -73,7 +83,8 @@ class ReadmeSnippetsTest {
       Region r = regions.get(b.marker());
       if (r == null) {
         problems.add(
-            "README.md:"
+            b.page()
+                + ":"
                 + b.line()
                 + ": no region '"
                 + b.marker()
@@ -94,12 +105,12 @@ class ReadmeSnippetsTest {
                 + name
                 + "' of "
                 + shown(regions.get(name).file())
-                + " is shown by no README block (<!-- snippet: "
+                + " is shown by no block of the README or its pages (<!-- snippet: "
                 + name
                 + " -->)");
       }
     }
-    assertThat(problems).as("README.md against its compiled sources").isEmpty();
+    assertThat(problems).as("README.md and its pages against their compiled sources").isEmpty();
   }
 
   @Test
@@ -114,10 +125,10 @@ class ReadmeSnippetsTest {
       for (String line : b.text().lines().toList()) {
         Matcher m = IMPORT.matcher(line);
         if (line.startsWith("import ") && !m.matches()) {
-          problems.add("README.md:" + b.line() + ": write imports one name each: " + line);
+          problems.add(b.page() + ":" + b.line() + ": write imports one name each: " + line);
         } else if (m.matches()
             && !Pattern.compile("\\b" + m.group(3) + "\\b").matcher(code).find()) {
-          problems.add("README.md:" + b.line() + ": unused " + line);
+          problems.add(b.page() + ":" + b.line() + ": unused " + line);
         }
       }
     }
@@ -192,7 +203,8 @@ class ReadmeSnippetsTest {
                   : expected.get(group + ":" + artifact);
           if (want == null) {
             problems.add(
-                "README.md:"
+                b.page()
+                    + ":"
                     + b.line()
                     + ": "
                     + group
@@ -201,7 +213,8 @@ class ReadmeSnippetsTest {
                     + " has a version this build does not check");
           } else if (!want.equals(version)) {
             problems.add(
-                "README.md:"
+                b.page()
+                    + ":"
                     + b.line()
                     + ": "
                     + group
@@ -224,9 +237,22 @@ class ReadmeSnippetsTest {
     return l.getLength() == 0 ? null : l.item(0).getTextContent().strip();
   }
 
-  /** The README's fenced blocks, with the snippet marker of the line before each. */
+  /** The fenced blocks of the README and the pages, with the snippet marker before each. */
   List<Block> blocks() throws IOException {
-    List<String> lines = Files.readAllLines(readme, StandardCharsets.UTF_8);
+    List<Block> blocks = new ArrayList<>();
+    List<Path> all = new ArrayList<>();
+    all.add(readme);
+    all.addAll(pages);
+    for (Path page : all) {
+      blocks.addAll(blocks(page));
+    }
+    return blocks;
+  }
+
+  /** The fenced blocks of one page. */
+  List<Block> blocks(Path page) throws IOException {
+    String name = shown(page);
+    List<String> lines = Files.readAllLines(page, StandardCharsets.UTF_8);
     List<Block> blocks = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {
       String l = lines.get(i);
@@ -242,7 +268,8 @@ class ReadmeSnippetsTest {
         end++;
       }
       blocks.add(
-          new Block(language, start + 1, marker, String.join("\n", lines.subList(start, end))));
+          new Block(
+              name, language, start + 1, marker, String.join("\n", lines.subList(start, end))));
       i = end;
     }
     return blocks;
@@ -324,7 +351,8 @@ class ReadmeSnippetsTest {
         && readmeLines.get(k).equals(sourceLines.get(k))) {
       k++;
     }
-    return "README.md:"
+    return b.page()
+        + ":"
         + (b.line() + k)
         + ": block '"
         + r.name()
