@@ -3,7 +3,9 @@
 #   benchmarks/vs-celery.sh [REDIS_HOST:PORT]      (default 127.0.0.1:6379)
 # Env: CELERY_DB (default 15: FLUSHDB'd, give it a database nobody else uses), ERRAND_RUNS (3),
 #      TASKS (20000), LATENCY_TASKS (2000, at 50/s: 40 s per latency step),
-#      OUT (where the raw JSON goes, default a temporary file).
+#      OUT (where the raw JSON goes, default a temporary file),
+#      WORKFLOWS (on: also time a chord of MEMBERS (10000) no-op members and a chain of STEPS (1000)
+#      on both, WF_RUNS (5) runs on Errand; only: run just that part).
 # Needs: Debian's python3-celery and python3-redis (run as /usr/bin/python3 -m celery),
 #        redis-benchmark (redis-tools), a JDK 21+ for Errand's virtual threads (JDK 17 works,
 #        with platform threads for the sleeping tasks).
@@ -29,6 +31,31 @@ fi
 sleep_pool=virtual
 if ! "${JAVA_HOME:-/usr}/bin/java" -version 2>&1 | grep -qE 'version "(2[1-9]|[3-9][0-9])'; then
   sleep_pool=threads
+fi
+
+workflows="${WORKFLOWS:-on}"
+members="${MEMBERS:-10000}"
+steps="${STEPS:-1000}"
+wf_runs="${WF_RUNS:-5}"
+
+run_workflows() {
+  echo "== errand bench-workflows: a chord of $members, a chain of $steps, $wf_runs runs" >&2
+  "$root/errand" bench-workflows --broker "redis://$host:$port/0?prefix=$prefix" \
+    --members "$members" --steps "$steps" --runs "$wf_runs" --concurrency 8 --prefetch 64 \
+    --json > "$work/errand-workflows.json"
+  for pool in "prefork 2" "threads 8"; do
+    set -- $pool
+    echo "== Celery workflows, $1 -c $2" >&2
+    /usr/bin/python3 "$root/benchmarks/celery/celery_workflows.py" --redis "redis://$host:$port/$db" \
+      --members "$members" --steps "$steps" --pool "$1" --concurrency "$2" \
+      > "$work/celery-workflows-$1$2.json"
+  done
+  /usr/bin/python3 "$root/benchmarks/celery/compare_workflows.py" "$work"
+}
+
+if [[ "$workflows" == only ]]; then
+  run_workflows
+  exit 0
 fi
 
 echo "== redis-benchmark LPUSH/RPOP (the ceiling), db $db" >&2
@@ -60,3 +87,7 @@ echo "== Celery $(/usr/bin/python3 -m celery --version)" >&2
   --tasks "$tasks" --latency-rate 50 --latency-tasks "$latency_tasks" > "$work/celery.json"
 
 /usr/bin/python3 "$root/benchmarks/celery/compare.py" "$work" "$out"
+if [[ "$workflows" == on ]]; then
+  echo >&2
+  run_workflows
+fi

@@ -186,6 +186,12 @@ public final class Wire {
       throw new InvalidMessageException(
           "field 'retries' must be >= 0 but was " + message.retries(), id, task, null);
     }
+    if (message.flow() != null) {
+      String bad = FlowCheck.problem(message.flow());
+      if (bad != null) {
+        throw new InvalidMessageException("invalid 'flow': " + bad, id, task, null);
+      }
+    }
     if (message.options() != MessageOptions.NONE) {
       try {
         // Checked here, once, so that bad options dead-letter the message on its first delivery

@@ -172,6 +172,29 @@ class WireFormatTest {
     assertInvalid("{\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\"}", "field 'v'");
     assertInvalid(
         "{\"v\":3,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\"}", "unsupported format version 3");
+    String step = "{\"id\":\"s\",\"task\":\"t\",\"queue\":\"q\",\"priority\":%s}";
+    assertInvalid(
+        "{\"v\":2,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"flow\":{\"next\":[{\"sig\":"
+            + step.formatted("42")
+            + "}]}}",
+        "invalid 'flow': step s has priority 42");
+    assertInvalid(
+        "{\"v\":2,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"flow\":{\"next\":["
+            + "{\"group\":{\"id\":\"g\",\"members\":[[]]}}]}}",
+        "invalid 'flow': a member of group g has no task");
+    assertInvalid(
+        "{\"v\":2,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"flow\":{\"next\":["
+            + "{\"group\":{\"id\":\"g\",\"members\":[["
+            + step.formatted("1")
+            + "]]}},"
+            + "{\"sig\":"
+            + step.formatted("1")
+            + "}]}}",
+        "a group can only be the last step");
+    assertInvalid(
+        "{\"v\":2,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"flow\":{\"stored\":"
+            + "{\"steps\":\"x\",\"at\":-1}}}",
+        "at must be >= 0");
     assertInvalid(
         "{\"v\":1,\"id\":\"i\",\"task\":\"a\",\"queue\":\"q\",\"args\":{}}",
         "field 'args' must be an array");
