@@ -459,6 +459,7 @@ class CliTest {
           "demo",
           "bench",
           "bench-search",
+          "bench-workflows",
           "dashboard",
           "beat",
           "schedule"
