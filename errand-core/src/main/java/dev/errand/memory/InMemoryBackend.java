@@ -159,9 +159,9 @@ public final class InMemoryBackend implements Backend, SettleFaults {
         if (!current) {
           stale.add(s.delivery().id());
         }
-        if (failAfter == Settlement.Step.COMMITTED) {
-          throw new BackendException("injected failure after " + failAfter + " (reply lost)", null);
-        }
+      }
+      if (failAfter == Settlement.Step.COMMITTED) {
+        throw new BackendException("injected failure after " + failAfter + " (reply lost)", null);
       }
     } finally {
       wakeUps.forEach(Runnable::run);
