@@ -44,7 +44,8 @@ final class Chromium {
     boolean installed =
         Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER));
     String notRun =
-        "the browser tests (DashboardBrowserIT, DashboardOperatorIT, DashboardXssIT) did not run:"
+        "the browser tests (DashboardBrowserIT, DashboardOperatorIT, DashboardWorkflowIT,"
+            + " DashboardXssIT) did not run:"
             + " they need "
             + CHROMIUM
             + " and "

@@ -477,6 +477,7 @@ class DashboardApiTest extends ApiFixture {
             "/api/dead-letters/redrive",
             "/api/queues/q/purge?confirm=q",
             "/api/tasks/x/revoke",
+            "/api/workflows/x/revoke",
             "/api/schedules")) {
       Reply r = post(path, "{}");
       assertThat(r.status()).as(path).isEqualTo(403);

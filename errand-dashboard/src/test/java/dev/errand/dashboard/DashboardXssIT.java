@@ -17,6 +17,8 @@ import dev.errand.memory.InMemoryBackend;
 import dev.errand.scheduler.Schedule;
 import dev.errand.scheduler.Schedules;
 import dev.errand.wire.Wire;
+import dev.errand.workflow.Signature;
+import dev.errand.workflow.Workflows;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -59,6 +61,7 @@ class DashboardXssIT {
   static InMemoryBackend backend;
   static Dashboard dashboard;
   static WebDriver browser;
+  static String workflowId;
 
   @BeforeAll
   static void start() {
@@ -184,6 +187,15 @@ class DashboardXssIT {
             Duration.ofMinutes(5));
     Client client = Client.create(backend);
     client.send("xss.ready", payloads(), TaskOptions.builder().queue(QUEUE).build());
+    // A workflow whose tasks have hostile names; nothing consumes its queue, so it waits.
+    workflowId =
+        client
+            .send(
+                Workflows.chain(
+                    Signature.byName(NAME, payloads())
+                        .options(TaskOptions.builder().queue(QUEUE).build()),
+                    Signature.byName("w" + SVG, null)))
+            .id();
     Schedules.create(client)
         .add(
             Schedule.builder("javascript:alert")
@@ -245,6 +257,9 @@ class DashboardXssIT {
     assertThat(browser.findElement(By.name("queue")).getAttribute("value")).isEqualTo(QUOTE);
     visit("queues?q=" + param(SVG), main, "Queues");
     visit(param(IMG) + "?range=" + param(SCRIPT), By.id("error"), SCRIPT);
+    visit("workflows/" + param(IMG) + "?all=" + param(SVG), By.id("error"), IMG);
+    visit("workflows/" + param(QUOTE), By.id("error"), QUOTE);
+    visit("workflows?id=" + param(SCRIPT), main, "Workflows");
 
     // Values from the backend, on every page and detail view.
     visit("overview", main, NAME);
@@ -263,5 +278,9 @@ class DashboardXssIT {
     assertNothingInjected("child task");
     visit("dead-letters", main, SCRIPT);
     visit("schedules", main, "javascript:alert");
+    visit("workflows/" + param(workflowId), By.id("workflow-steps"), NAME);
+    assertThat(browser.findElement(By.id("workflow-summary")).getText()).contains(NAME);
+    assertThat(browser.findElement(By.id("workflow-steps")).getText()).contains("w" + SVG);
+    visit("tasks/" + param(workflowId), By.id("workflow-link"), "see the whole workflow");
   }
 }

@@ -19,15 +19,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code errand inspect queues | workers | task ID | events}. */
+/** {@code errand inspect queues | workers | task ID | workflow ID | events}. */
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
-    description = "Look at queues, workers, one task, or the event log.",
+    description = "Look at queues, workers, one task, one workflow, or the event log.",
     subcommands = {
       InspectCommand.Queues.class,
       InspectCommand.Workers.class,
       InspectCommand.Task.class,
+      InspectWorkflowCommand.class,
       InspectCommand.Events.class
     })
 final class InspectCommand implements Runnable {
@@ -37,7 +38,7 @@ final class InspectCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "say what to inspect: queues, workers, task ID or events");
+        spec.commandLine(), "say what to inspect: queues, workers, task ID, workflow ID or events");
   }
 
   static CommandLine.Help.Ansi ansi(CommandLine.Model.CommandSpec spec) {

@@ -61,6 +61,7 @@ final class Api {
     r.get("/api/tasks", this::tasks);
     r.get("/api/tasks/{id}", this::task);
     r.post("/api/tasks/{id}/revoke", this::revoke);
+    new WorkflowApi(client).register(r);
     r.get("/api/dead-letters", this::deadLetters);
     r.post(
         "/api/dead-letters/redrive",

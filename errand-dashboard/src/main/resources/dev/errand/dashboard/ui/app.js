@@ -244,7 +244,17 @@ async function tasks(params) {
 }
 
 async function task(id) {
-  const d = await api("/api/tasks/" + encodeURIComponent(id));
+  let d;
+  try {
+    d = await api("/api/tasks/" + encodeURIComponent(id));
+  } catch (e) {
+    // The last task of a chain still running has no record until it is sent; its workflow has.
+    if (e.status !== 404 || !(await isWorkflow(id))) throw e;
+    show(el("h1", null, "Task ", el("span", { class: "mono" }, id)),
+      muted("This task has not been sent yet: it is the last task of a workflow still running."), workflowLink(id));
+    return false;
+  }
+  const inWorkflow = await isWorkflow(id);
   const t = d.task;
   const done = ["SUCCESS", "FAILURE", "REVOKED"].includes(t.state); // nothing left to revoke
   const p = t.progress;
@@ -252,6 +262,7 @@ async function task(id) {
   const row = (label, value) => [el("dt", null, label), el("dd", null, value)];
   show(
     el("h1", null, "Task ", el("span", { class: "mono" }, t.id)),
+    inWorkflow ? workflowLink(t.id) : null,
     done ? null : el("p", null, button("Revoke", "danger", () => confirm("Revoke task " + t.id + "? A queued task will not run; a running one is cancelled.") && act("revoke sent", `/api/tasks/${encodeURIComponent(t.id)}/revoke`))),
     el("dl", null,
       row("Name", t.name), row("State", [state(t.state), t.reason ? " (" + t.reason + ")" : null]),
@@ -361,16 +372,17 @@ async function route() {
   const parts = path.split("/").filter(Boolean);
   const page = parts[0] || "overview";
   document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.page === page));
-  const pages = { overview, queues, workers, "dead-letters": deadLetters, schedules };
+  const pages = { overview, queues, workers, "dead-letters": deadLetters, schedules, workflows: workflowLookup };
   try {
     let finished = false;
     if (page === "tasks" && parts[1]) finished = await task(decodeURIComponent(parts.slice(1).join("/")));
+    else if (page === "workflows" && parts[1]) finished = await workflow(decodeURIComponent(parts.slice(1).join("/")), params);
     else if (page === "tasks") await tasks(params);
     else await (pages[page] || overview)(params);
     shown = { hash, at: new Date() };
     if (!backend.up) Object.assign(backend, { up: true, since: null, error: null }); // it answered
     main.classList.remove("stale");
-    const live = page === "overview" || page === "workers" || page === "queues" || (page === "tasks" && parts[1] && !finished);
+    const live = page === "overview" || page === "workers" || page === "queues" || ((page === "tasks" || page === "workflows") && parts[1] && !finished);
     refresh = live ? () => route() : null;
   } catch (e) {
     if (e.status === 503 && shown && shown.hash === hash) {
