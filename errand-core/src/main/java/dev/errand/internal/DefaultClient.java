@@ -236,17 +236,56 @@ public final class DefaultClient implements Client {
     return WorkflowReader.read(backend, Objects.requireNonNull(id, "id"));
   }
 
+  /**
+   * Revokes the unfinished tasks of a workflow that has not succeeded. Steps never sent (PENDING)
+   * get their REVOKED status, with their task name, in one batched write; the others go through
+   * {@link #revoke} (a running task is stopped by its worker).
+   */
   @Override
   public int revokeWorkflow(String id) {
     Optional<dev.errand.workflow.WorkflowState> state = workflow(id);
-    if (state.isEmpty()) {
+    if (state.isEmpty() || state.get().succeeded()) {
       return 0;
     }
+    Instant now = clock.instant();
+    List<TaskStatus> revoked = new ArrayList<>();
+    List<Event> events = new ArrayList<>();
     int n = 0;
     for (dev.errand.workflow.WorkflowState.Step step : state.get().steps()) {
-      if (!step.state().isReady() && revoke(step.taskId())) {
-        n++;
+      if (step.state().isReady()) {
+        continue;
       }
+      if (step.state() != TaskState.PENDING) {
+        n += revoke(step.taskId()) ? 1 : 0;
+        continue;
+      }
+      backend.results().revoke(step.taskId(), revokeTtl);
+      revoked.add(
+          new TaskStatus(
+                  step.taskId(),
+                  step.task(),
+                  TaskState.PENDING,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  0,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  now)
+              .withReason("revoked")
+              .withState(TaskState.REVOKED, now));
+      events.add(
+          new Event(0, EventType.TASK_REVOKED, now, step.taskId(), step.task(), null, null, null));
+      n++;
+    }
+    if (!revoked.isEmpty()) {
+      backend.results().putAll(revoked, revokeTtl);
+      backend.events().publish(events);
     }
     return n;
   }
