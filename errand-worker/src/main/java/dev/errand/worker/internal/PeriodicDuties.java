@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,32 +32,29 @@ final class PeriodicDuties {
   private final TaskRunner runner;
   private final WorkerOptions options;
   private final Clock clock;
-  private final Map<String, Execution> running;
-  private final LinkedBlockingDeque<Execution> prefetched;
+  private final Attempts attempts;
   private final BackendHealth health;
-  private final Consumer<Execution> timedOut;
+  private final Consumer<Attempt> timedOut;
   private volatile Instant lastRenew;
   private volatile Instant lastRevocationCheck;
 
   /**
-   * @param timedOut told of an attempt the timer settled at its hard time limit (its thread is
-   *     abandoned: the engine gives its slot to a new one)
+   * @param timedOut told of an attempt the timer took at its hard time limit (its thread is
+   *     abandoned: the slots give its place to a new one)
    */
   PeriodicDuties(
       Backend backend,
       TaskRunner runner,
       WorkerOptions options,
       Clock clock,
-      Map<String, Execution> running,
-      LinkedBlockingDeque<Execution> prefetched,
+      Attempts attempts,
       BackendHealth health,
-      Consumer<Execution> timedOut) {
+      Consumer<Attempt> timedOut) {
     this.backend = backend;
     this.runner = runner;
     this.options = options;
     this.clock = clock;
-    this.running = running;
-    this.prefetched = prefetched;
+    this.attempts = attempts;
     this.health = health;
     this.timedOut = timedOut;
   }
@@ -90,80 +86,73 @@ final class PeriodicDuties {
   }
 
   private void enforceTimeLimits(Instant now) {
-    for (Execution e : running.values()) {
-      if (e.startedAt() == null || e.isSettled()) {
+    for (Attempt a : attempts.running()) {
+      if (!a.isRunning()) {
         continue;
       }
-      Instant hard = e.hardDeadline();
+      Instant hard = a.hardDeadline();
       if (hard != null && !now.isBefore(hard)) {
-        if (runner.timeOut(e)) {
-          timedOut.accept(e);
+        if (runner.timeOut(a)) {
+          timedOut.accept(a);
         }
         continue;
       }
-      Instant soft = e.softDeadline();
-      if (soft != null && !e.softLimitHit() && !now.isBefore(soft)) {
-        log.warn("task {} [{}] passed its soft time limit; interrupting it", e.name(), e.id());
-        e.softLimit();
+      Instant soft = a.softDeadline();
+      if (soft != null && !a.cancelled(Attempt.Cancellation.SOFT_LIMIT) && !now.isBefore(soft)) {
+        log.warn("task {} [{}] passed its soft time limit; interrupting it", a.name(), a.id());
+        a.cancel(Attempt.Cancellation.SOFT_LIMIT);
       }
     }
   }
 
   /** Sends the retries held back for stuck threads that have ended since. */
   private void releaseHeldRetries() {
-    for (Execution e : running.values()) {
-      if (e.heldRetry != null && !e.thread().isAlive()) {
-        runner.releaseHeldRetry(e);
+    for (Attempt a : attempts.running()) {
+      if (a.state() == Attempt.State.HELD && !a.thread().isAlive()) {
+        runner.releaseHeldRetry(a);
       }
     }
   }
 
-  private List<Execution> held() {
-    // Settled attempts whose outcome is still being written keep their lease until the ack.
-    List<Execution> held = new ArrayList<>(running.size() + prefetched.size());
-    held.addAll(running.values());
-    held.addAll(prefetched);
-    return held;
-  }
-
   private void renewLeases() {
-    List<Execution> held = held();
+    // Attempts whose outcome is still being written keep their lease until it is stored.
+    List<Attempt> held = attempts.held();
     if (held.isEmpty()) {
       return;
     }
     List<Delivery> deliveries = new ArrayList<>(held.size());
-    for (Execution e : held) {
-      deliveries.add(e.delivery());
+    for (Attempt a : held) {
+      deliveries.add(a.delivery());
     }
     Set<String> lost = backend.broker().renew(deliveries, options.leaseDuration());
     health.answered();
-    for (Execution e : held) {
-      if (lost.contains(e.id())) {
-        if (prefetched.remove(e)) {
-          e.abandonWithoutOutcome();
+    for (Attempt a : held) {
+      if (lost.contains(a.id())) {
+        if (attempts.unprefetch(a)) {
+          a.drop();
           log.warn(
-              "lease of prefetched task [{}] was lost; dropped it (another worker has it)", e.id());
-        } else if (!e.isSettled()) {
-          log.warn("lease of running task {} [{}] was lost; it may run twice", e.name(), e.id());
+              "lease of prefetched task [{}] was lost; dropped it (another worker has it)", a.id());
+        } else if (!a.isSettled()) {
+          log.warn("lease of running task {} [{}] was lost; it may run twice", a.name(), a.id());
         }
       }
     }
   }
 
   private void checkRevocations() {
-    List<Execution> held = held();
+    List<Attempt> held = attempts.held();
     if (held.isEmpty()) {
       return;
     }
-    Map<String, Execution> byId = new HashMap<>();
-    for (Execution e : held) {
-      byId.put(e.id(), e);
+    Map<String, Attempt> byId = new HashMap<>();
+    for (Attempt a : held) {
+      byId.put(a.id(), a);
     }
     for (String id : backend.results().revoked(byId.keySet())) {
-      Execution e = byId.get(id);
-      if (!e.revoked() && !e.isSettled()) {
-        log.info("task {} [{}] was revoked; stopping it", e.name(), id);
-        e.revoke();
+      Attempt a = byId.get(id);
+      if (!a.cancelled(Attempt.Cancellation.REVOKED) && !a.isSettled()) {
+        log.info("task {} [{}] was revoked; stopping it", a.name(), id);
+        a.cancel(Attempt.Cancellation.REVOKED);
       }
     }
   }

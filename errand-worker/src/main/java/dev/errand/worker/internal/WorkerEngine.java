@@ -2,7 +2,6 @@ package dev.errand.worker.internal;
 
 import dev.errand.Event;
 import dev.errand.EventType;
-import dev.errand.TaskState;
 import dev.errand.WorkerInfo;
 import dev.errand.spi.Backend;
 import dev.errand.worker.WorkerListener;
@@ -12,15 +11,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,11 +59,8 @@ public final class WorkerEngine {
   private final PeriodicDuties duties;
   private final WorkerHealth stalls;
 
-  private final LinkedBlockingDeque<Execution> prefetched = new LinkedBlockingDeque<>();
-  private final Map<String, Execution> running = new ConcurrentHashMap<>();
   private final Capacity capacity;
-  private final AtomicLong processed = new AtomicLong();
-  private final AtomicLong failed = new AtomicLong();
+  private final Attempts attempts;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final ScheduledExecutorService timer;
   private final ScheduledExecutorService heartbeats;
@@ -99,8 +91,9 @@ public final class WorkerEngine {
     this.clock = clock;
     this.listener = listener;
     this.events = events;
-    this.slots =
-        new Slots(options, runner, prefetched, running, () -> state == State.RUNNING, () -> halted);
+    this.capacity = new Capacity(options.concurrency() + options.prefetch());
+    this.attempts = new Attempts(capacity);
+    this.slots = new Slots(options, runner, attempts, () -> state == State.RUNNING, () -> halted);
     this.info = new WorkerInfoSource(name, options);
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("errand-timer"));
     // Heartbeats have a thread of their own, so a timer stuck in a backend call is reported.
@@ -109,22 +102,19 @@ public final class WorkerEngine {
     this.eventFlusher = Executors.newSingleThreadScheduledExecutor(daemon("errand-events"));
     this.stalls = new WorkerHealth(options, writer);
     this.duties =
-        new PeriodicDuties(
-            backend, runner, options, clock, running, prefetched, health, slots::abandon);
-    this.capacity = new Capacity(options.concurrency() + options.prefetch());
+        new PeriodicDuties(backend, runner, options, clock, attempts, health, slots::abandon);
     this.fetcher =
         new Fetcher(
             backend,
             runner,
             options,
             capacity,
-            prefetched,
+            attempts,
             stalls,
             health,
             listener,
             () -> state == State.RUNNING,
-            () -> halted,
-            e -> e.hooks(capacity::submitted, () -> written(e)));
+            () -> halted);
   }
 
   private static ThreadFactory daemon(String name) {
@@ -164,18 +154,6 @@ public final class WorkerEngine {
         options.leaseDuration());
   }
 
-  /** The writer is done with the attempt: its lease is no longer renewed. */
-  private void written(Execution e) {
-    running.remove(e.id());
-    if (e.outcome != null) {
-      processed.incrementAndGet();
-      if (e.outcome == TaskState.FAILURE) {
-        failed.incrementAndGet();
-      }
-    }
-    capacity.written();
-  }
-
   private void tick() {
     if (!halted) {
       stalls.ticked();
@@ -202,22 +180,10 @@ public final class WorkerEngine {
    */
   public List<dev.errand.worker.HeldRetry> heldRetries() {
     List<dev.errand.worker.HeldRetry> held = new ArrayList<>();
-    for (Execution e : running.values()) {
-      if (e.heldRetry != null) {
-        held.add(runner.heldRetry(e));
-      }
+    for (Attempt a : attempts.withHeldRetries()) {
+      held.add(runner.heldRetry(a));
     }
     return held;
-  }
-
-  /** Running attempts a shutdown waits for: all but those parked behind a stuck thread. */
-  private boolean busy() {
-    for (Execution e : running.values()) {
-      if (e.heldRetry == null) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private void heartbeat() {
@@ -246,14 +212,13 @@ public final class WorkerEngine {
 
   /** What this worker would report in a heartbeat now. */
   public WorkerInfo snapshot() {
-    List<WorkerInfo.RunningTask> tasks = new ArrayList<>();
-    for (Execution e : running.values()) {
-      if (e.startedAt() != null) {
-        tasks.add(new WorkerInfo.RunningTask(e.id(), e.name(), e.startedAt()));
-      }
-    }
     return info.snapshot(
-        startedAt, clock.instant(), tasks, processed.get(), failed.get(), problem());
+        startedAt,
+        clock.instant(),
+        attempts.runningTasks(),
+        attempts.processed(),
+        attempts.failed(),
+        problem());
   }
 
   /** False when it is alive but not consuming; {@link #problem()} says why. */
@@ -300,25 +265,26 @@ public final class WorkerEngine {
     fetcher.stop(options.pollInterval().plusSeconds(5).toMillis());
     handBackPrefetched();
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (busy() && System.nanoTime() < deadline) {
+    while (attempts.busy() && System.nanoTime() < deadline) {
       capacity.await(Math.min(50, (deadline - System.nanoTime()) / 1_000_000));
       handBackPrefetched(); // a slot may have put one back while stopping
     }
-    boolean clean = !busy();
+    boolean clean = !attempts.busy();
     if (!clean) {
-      log.warn("{} tasks still running after {}; interrupting them", running.size(), timeout);
-      for (Execution e : running.values()) {
-        e.cancelForShutdown();
+      log.warn(
+          "{} tasks still running after {}; interrupting them", attempts.runningCount(), timeout);
+      for (Attempt a : attempts.running()) {
+        a.cancel(Attempt.Cancellation.SHUTDOWN);
       }
       long grace = System.nanoTime() + Duration.ofSeconds(1).toNanos();
-      while (busy() && System.nanoTime() < grace) {
+      while (attempts.busy() && System.nanoTime() < grace) {
         capacity.await(50);
       }
-      for (Execution e : new ArrayList<>(running.values())) {
+      for (Attempt a : new ArrayList<>(attempts.running())) {
         try {
-          runner.handBack(e);
+          runner.handBack(a);
         } catch (RuntimeException ex) {
-          log.error("could not hand back task [{}]; it returns after its lease", e.id(), ex);
+          log.error("could not hand back task [{}]; it returns after its lease", a.id(), ex);
         }
       }
     }
@@ -347,7 +313,7 @@ public final class WorkerEngine {
     }
     state = State.STOPPED;
     terminated.countDown();
-    log.info("worker {} stopped ({} tasks processed)", name, processed.get());
+    log.info("worker {} stopped ({} tasks processed)", name, attempts.processed());
     return clean;
   }
 
@@ -356,10 +322,9 @@ public final class WorkerEngine {
    * are stored before the message can go to another worker, whose outcome they must not overwrite.
    */
   private void handBackPrefetched() {
-    List<Execution> back = new ArrayList<>();
-    prefetched.drainTo(back);
-    for (Execution e : back) {
-      runner.release(e);
+    List<Attempt> back = attempts.drainPrefetched();
+    for (Attempt a : back) {
+      runner.release(a);
     }
     if (!back.isEmpty()) {
       log.info("handing back {} prefetched messages", back.size());
@@ -395,11 +360,11 @@ public final class WorkerEngine {
 
   /** Tasks running now. */
   public int runningCount() {
-    return running.size();
+    return attempts.runningCount();
   }
 
   /** Messages leased but not started. */
   public int prefetchedCount() {
-    return prefetched.size();
+    return attempts.prefetchedCount();
   }
 }
