@@ -14,13 +14,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 
-/** The context of one attempt. */
+/** The context of one attempt, handed to its handler. Thread-safe. */
 public final class DefaultTaskContext implements TaskContext {
 
   /** Progress writes closer together than this are coalesced. */
   static final Duration PROGRESS_INTERVAL = Duration.ofMillis(100);
 
-  private final Execution execution;
+  private final Attempt attempt;
   private final TaskRunner runner;
   private final Clock clock;
   private final Client client;
@@ -28,8 +28,8 @@ public final class DefaultTaskContext implements TaskContext {
   private JsonNode latestProgress;
   private Instant lastProgressWrite;
 
-  DefaultTaskContext(Execution execution, TaskRunner runner, Clock clock, Client client) {
-    this.execution = execution;
+  DefaultTaskContext(Attempt attempt, TaskRunner runner, Clock clock, Client client) {
+    this.attempt = attempt;
     this.runner = runner;
     this.clock = clock;
     this.client = client;
@@ -37,44 +37,44 @@ public final class DefaultTaskContext implements TaskContext {
 
   @Override
   public String id() {
-    return execution.message.id();
+    return attempt.message.id();
   }
 
   @Override
   public String name() {
-    return execution.message.task();
+    return attempt.message.task();
   }
 
   @Override
   public String queue() {
-    return execution.delivery.queue();
+    return attempt.delivery.queue();
   }
 
   @Override
   public int attempt() {
-    return execution.message.retries() + 1;
+    return attempt.message.retries() + 1;
   }
 
   @Override
   public Map<String, String> headers() {
-    return execution.message.headers();
+    return attempt.message.headers();
   }
 
   @Override
   public String requestId() {
-    return execution.message.requestId();
+    return attempt.message.requestId();
   }
 
   @Override
   public String workerName() {
-    return execution.workerName;
+    return attempt.workerName;
   }
 
   @Override
   public void progress(Object meta) {
     JsonNode node = Wire.mapper().valueToTree(meta);
     try {
-      runner.checkStorable(node, "progress meta", execution);
+      runner.checkStorable(node, "progress meta", attempt);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("progress meta cannot be encoded: " + e, e);
     }
@@ -90,7 +90,7 @@ public final class DefaultTaskContext implements TaskContext {
       }
       lastProgressWrite = now;
     }
-    runner.recordProgress(execution, node);
+    runner.recordProgress(attempt, node);
   }
 
   @Override
@@ -118,19 +118,19 @@ public final class DefaultTaskContext implements TaskContext {
 
   @Override
   public boolean isCancelled() {
-    return execution.isCancelled();
+    return attempt.isCancelled();
   }
 
   @Override
   public void checkCancelled() {
-    if (execution.softLimitHit) {
+    if (attempt.cancelled(Attempt.Cancellation.SOFT_LIMIT)) {
       throw new SoftTimeLimitExceeded(
-          id(), name(), "soft time limit of " + execution.options.softTimeLimit() + " exceeded");
+          id(), name(), "soft time limit of " + attempt.options.softTimeLimit() + " exceeded");
     }
-    if (execution.revoked) {
+    if (attempt.cancelled(Attempt.Cancellation.REVOKED)) {
       throw new CancellationException("task " + name() + " [" + id() + "] was revoked");
     }
-    if (execution.shuttingDown) {
+    if (attempt.cancelled(Attempt.Cancellation.SHUTDOWN)) {
       throw new CancellationException("worker is shutting down");
     }
   }

@@ -6,9 +6,7 @@ import dev.errand.worker.WorkerListener;
 import dev.errand.worker.WorkerOptions;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.BlockingDeque;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,13 +26,12 @@ final class Fetcher {
   private final TaskRunner runner;
   private final WorkerOptions options;
   private final Capacity capacity;
-  private final BlockingDeque<Execution> prefetched;
+  private final Attempts attempts;
   private final WorkerHealth stalls;
   private final BackendHealth health;
   private final WorkerListener listener;
   private final BooleanSupplier running;
   private final BooleanSupplier halted;
-  private final Consumer<Execution> onReceived;
   private final Thread thread;
   private volatile boolean taskLimitReached;
 
@@ -42,31 +39,28 @@ final class Fetcher {
    * @param running whether the worker still runs (not stopping): claimed messages are handed back
    *     once it is not
    * @param halted whether the worker was halted (a simulated crash): nothing further is taken
-   * @param onReceived called for each attempt before it is queued for the slots
    */
   Fetcher(
       Backend backend,
       TaskRunner runner,
       WorkerOptions options,
       Capacity capacity,
-      BlockingDeque<Execution> prefetched,
+      Attempts attempts,
       WorkerHealth stalls,
       BackendHealth health,
       WorkerListener listener,
       BooleanSupplier running,
-      BooleanSupplier halted,
-      Consumer<Execution> onReceived) {
+      BooleanSupplier halted) {
     this.backend = backend;
     this.runner = runner;
     this.options = options;
     this.capacity = capacity;
-    this.prefetched = prefetched;
+    this.attempts = attempts;
     this.stalls = stalls;
     this.health = health;
     this.listener = listener;
     this.running = running;
     this.halted = halted;
-    this.onReceived = onReceived;
     this.thread = new Thread(this::loop, "errand-fetch");
     this.thread.setDaemon(true);
   }
@@ -117,7 +111,7 @@ final class Fetcher {
       }
       // While work is still prefetched, wait a moment for room for a sizeable batch rather than
       // claiming a message or two at a time: fewer, larger claims keep a shared store fast.
-      if (free < Math.max(1, max / 2) && !prefetched.isEmpty()) {
+      if (free < Math.max(1, max / 2) && attempts.prefetchedCount() > 0) {
         long now = System.nanoTime();
         if (batchDeadline == 0) {
           batchDeadline = now + BATCH_WAIT_MS * 1_000_000;
@@ -166,18 +160,15 @@ final class Fetcher {
         capacity.dropped(claimed.size());
         break;
       }
-      List<Execution> ready;
+      List<Attempt> ready;
       try {
-        ready = runner.receive(claimed);
+        ready = runner.receive(claimed, attempts);
       } catch (RuntimeException e) {
         log.error("could not receive {} messages; they will be delivered again", claimed.size(), e);
         ready = List.of();
       }
       capacity.dropped(claimed.size() - ready.size());
-      for (Execution e : ready) {
-        onReceived.accept(e);
-      }
-      prefetched.addAll(ready);
+      attempts.prefetch(ready);
     }
   }
 

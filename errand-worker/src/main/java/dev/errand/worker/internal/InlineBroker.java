@@ -112,8 +112,8 @@ public final class InlineBroker implements Broker {
     while (body != null) {
       String receipt = UUID.randomUUID().toString();
       Delivery d = new Delivery(m.id(), m.queue(), m.priority(), body, 1, receipt, NEVER);
-      for (Execution e : runner.receive(List.of(d))) {
-        runner.run(e);
+      for (Attempt a : runner.receive(List.of(d))) {
+        runner.run(a);
       }
       body = retries.remove(receipt);
     }

@@ -83,11 +83,12 @@ final class Outcomes {
   }
 
   /**
-   * Ends the settled attempt {@code e} with {@code w}: the engine counts it as pending till then.
+   * Ends attempt {@code a} with {@code w}: its outcome is handed over (the slot is free), and the
+   * worker keeps its lease until the writer is done with it.
    */
-  private void end(Execution e, Write w) {
-    e.submitted();
-    submit(w.thenDone(e::written));
+  private void end(Attempt a, Write w) {
+    a.handedOver();
+    submit(w.thenDone(a::written));
   }
 
   void event(EventType type, String taskId, String taskName, String queue, JsonNode data) {
@@ -109,8 +110,8 @@ final class Outcomes {
   }
 
   /** Returns a prefetched message, not started, to its queue at once (shutdown). */
-  void release(Execution e) {
-    end(e, new Write(releasing(e.delivery), null, null, null));
+  void release(Attempt a) {
+    end(a, new Write(releasing(a.delivery), null, null, null));
   }
 
   /** Returns a message not started to its queue at once (shutdown, prefetched). */
@@ -123,13 +124,13 @@ final class Outcomes {
   }
 
   /**
-   * The settlement of attempt {@code e}: it ends the delivery with {@code ending} if the worker
+   * The settlement of attempt {@code a}: it ends the delivery with {@code ending} if the worker
    * still holds it; a task that acked early holds nothing, so {@code resend} (if any) is sent as a
    * new message with the same id instead. {@code flow} adds what the outcome does to the task's
    * workflow.
    */
   private static Settlement settlement(
-      Execution e,
+      Attempt a,
       Settlement.Ending ending,
       NewMessage resend,
       DeadLetter deadLetter,
@@ -141,9 +142,9 @@ final class Outcomes {
     }
     statuses.addAll(flow.statuses());
     List<NewMessage> followUps = new ArrayList<>(1 + flow.followUps().size());
-    if (e.holdsDelivery()) {
+    if (a.holdsDelivery()) {
       followUps.addAll(flow.followUps());
-      return new Settlement(e.delivery, ending, deadLetter, statuses, followUps, flow.part());
+      return new Settlement(a.delivery, ending, deadLetter, statuses, followUps, flow.part());
     }
     if (resend != null) {
       followUps.add(resend);
@@ -153,84 +154,84 @@ final class Outcomes {
   }
 
   /** Returns a message to its queue: a shutdown interrupted it through no fault of its own. */
-  void handBack(Execution e) {
-    log.warn("task {} [{}] was interrupted by the shutdown and handed back", e.name(), e.id());
+  void handBack(Attempt a) {
+    log.warn("task {} [{}] was interrupted by the shutdown and handed back", a.name(), a.id());
     // Acked early, the delivery is gone: it is sent again as it was.
     NewMessage resend =
         new NewMessage(
-            e.id(), e.delivery.queue(), e.message.priority(), e.delivery.body(), null, null, null);
+            a.id(), a.delivery.queue(), a.message.priority(), a.delivery.body(), null, null, null);
     end(
-        e,
+        a,
         new Write(
-            settlement(e, Settlement.Ending.RELEASE, resend, null, null, FlowOutcomes.Effects.NONE),
+            settlement(a, Settlement.Ending.RELEASE, resend, null, null, FlowOutcomes.Effects.NONE),
             null,
             null,
             null));
   }
 
-  void succeeded(Execution e, JsonNode result, JsonNode progress, Duration runtime) {
+  void succeeded(Attempt a, JsonNode result, JsonNode progress, Duration runtime) {
     TaskStatus status =
-        e.ignoreResult && !FlowOutcomes.resultNeeded(e.message)
+        a.ignoreResult && !FlowOutcomes.resultNeeded(a.message)
             ? null
-            : e.status
+            : a.status
                 .withResult(result)
                 .withProgress(progress)
                 .withError(null)
                 .withState(TaskState.SUCCESS, clock.instant());
     end(
-        e,
+        a,
         new Write(
             settlement(
-                e,
+                a,
                 Settlement.Ending.ACK,
                 null,
                 null,
                 status,
-                flows.succeeded(e.message, result, clock.instant())),
+                flows.succeeded(a.message, result, clock.instant())),
             () -> {
-              e.outcome = TaskState.SUCCESS;
+              a.outcome = TaskState.SUCCESS;
               ObjectNode data = Wire.mapper().createObjectNode();
               data.put("runtimeMs", runtime.toMillis());
-              event(EventType.TASK_SUCCEEDED, e.id(), e.name(), e.delivery.queue(), data);
-              safely(() -> listener.taskSucceeded(e.context, runtime));
+              event(EventType.TASK_SUCCEEDED, a.id(), a.name(), a.delivery.queue(), data);
+              safely(() -> listener.taskSucceeded(a.context(), runtime));
             },
             null,
-            unstorable(e)));
+            unstorable(a)));
   }
 
-  void retried(Execution e, TaskError error, Duration delay, Duration runtime) {
+  void retried(Attempt a, TaskError error, Duration delay, Duration runtime) {
     Instant now = clock.instant();
     Instant eta = now.plus(delay);
-    TaskMessage next = CallHistory.forRetry(e.message, eta, error, now);
+    TaskMessage next = CallHistory.forRetry(a.message, eta, error, now);
     byte[] body = Wire.encodeMessage(next);
     TaskStatus status =
-        e.ignoreResult
+        a.ignoreResult
             ? null
-            : e.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now);
+            : a.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now);
     // Acked early, the delivery is gone: the retry is a new message with the same id.
     NewMessage resend =
-        new NewMessage(e.id(), e.delivery.queue(), e.message.priority(), body, eta, null, null);
+        new NewMessage(a.id(), a.delivery.queue(), a.message.priority(), body, eta, null, null);
     end(
-        e,
+        a,
         new Write(
             settlement(
-                e,
+                a,
                 new Settlement.Ending.Retry(body, eta),
                 resend,
                 null,
                 status,
                 FlowOutcomes.Effects.NONE),
             () -> {
-              e.outcome = TaskState.RETRY;
+              a.outcome = TaskState.RETRY;
               ObjectNode data = Wire.mapper().createObjectNode();
               data.put("error", error.toString());
               data.put("eta", eta.toString());
               data.put("retries", next.retries());
-              event(EventType.TASK_RETRIED, e.id(), e.name(), e.delivery.queue(), data);
-              safely(() -> listener.taskRetried(e.context, error, delay, runtime));
+              event(EventType.TASK_RETRIED, a.id(), a.name(), a.delivery.queue(), data);
+              safely(() -> listener.taskRetried(a.context(), error, delay, runtime));
             },
             null,
-            unstorable(e)));
+            unstorable(a)));
   }
 
   /**
@@ -238,53 +239,52 @@ final class Outcomes {
    * stored at once (callers see it), but the message stays leased to this worker until the thread
    * ends ({@link TaskRunner#releaseHeldRetry}) or this process is gone ({@link #heldRetry}).
    */
-  void retryWhenGone(Execution e, TaskError error, Duration delay, Duration runtime) {
+  void retryWhenGone(Attempt a, TaskError error, Duration delay, Duration runtime) {
     Instant now = clock.instant();
     Instant eta = now.plus(delay);
     log.warn(
         "the retry of task {} [{}] waits until its stuck thread ends or this process is recycled",
-        e.name(),
-        e.id());
-    e.heldRetry = new Execution.HeldRetry(error, eta, runtime);
-    if (!e.ignoreResult) {
-      status(e.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now));
+        a.name(),
+        a.id());
+    a.hold(new Attempt.HeldRetry(error, eta, runtime));
+    if (!a.ignoreResult) {
+      status(a.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now));
     }
-    e.submitted(); // the slot goes to a new thread; the lease stays until the retry is sent
   }
 
-  /** The held retry of {@code e} as something another process can send once this one is gone. */
-  dev.errand.worker.HeldRetry heldRetry(Execution e) {
-    Execution.HeldRetry held = e.heldRetry;
+  /** The held retry of {@code a} as something another process can send once this one is gone. */
+  dev.errand.worker.HeldRetry heldRetry(Attempt a) {
+    Attempt.HeldRetry held = a.heldRetry();
     Instant now = clock.instant();
     Instant eta = held.eta().isBefore(now) ? now : held.eta();
-    byte[] body = Wire.encodeMessage(CallHistory.forRetry(e.message, eta, held.error(), now));
+    byte[] body = Wire.encodeMessage(CallHistory.forRetry(a.message, eta, held.error(), now));
     return new dev.errand.worker.HeldRetry(
-        e.holdsDelivery() ? e.delivery : null,
-        e.id(),
-        e.delivery.queue(),
-        e.message.priority(),
+        a.holdsDelivery() ? a.delivery : null,
+        a.id(),
+        a.delivery.queue(),
+        a.message.priority(),
         body,
         eta);
   }
 
-  void failed(Execution e, DeadLetterReason reason, TaskError error, Duration runtime) {
+  void failed(Attempt a, DeadLetterReason reason, TaskError error, Duration runtime) {
     Instant now = clock.instant();
-    DeadLetter dl = deadLetter(e.delivery, e.message, reason, error, e.message.retries() + 1);
+    DeadLetter dl = deadLetter(a.delivery, a.message, reason, error, a.message.retries() + 1);
     TaskStatus status =
-        e.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now);
+        a.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now);
     end(
-        e,
+        a,
         new Write(
             settlement(
-                e,
+                a,
                 Settlement.Ending.ACK,
                 null,
                 dl,
                 status,
-                flows.failed(e.message, status, TaskState.FAILURE, now)),
-            () -> failedEvents(e, dl, runtime),
+                flows.failed(a.message, status, TaskState.FAILURE, now)),
+            () -> failedEvents(a, dl, runtime),
             null,
-            unstorable(e)));
+            unstorable(a)));
   }
 
   /**
@@ -292,36 +292,36 @@ final class Outcomes {
    * or the results are gone. FAILURE with the reason, no dead letter (the failed members have
    * theirs), and its workflow stops as after any failure.
    */
-  void chordFailed(Execution e, TaskError error, Duration runtime) {
+  void chordFailed(Attempt a, TaskError error, Duration runtime) {
     Instant now = clock.instant();
     TaskStatus status =
-        e.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now);
-    log.warn("chord callback {} [{}] does not run: {}", e.name(), e.id(), error.message());
+        a.status.withError(error).withRetryAt(null).withState(TaskState.FAILURE, now);
+    log.warn("chord callback {} [{}] does not run: {}", a.name(), a.id(), error.message());
     end(
-        e,
+        a,
         new Write(
             settlement(
-                e,
+                a,
                 Settlement.Ending.ACK,
                 null,
                 null,
                 status,
-                flows.failed(e.message, status, TaskState.FAILURE, now)),
+                flows.failed(a.message, status, TaskState.FAILURE, now)),
             () -> {
-              e.outcome = TaskState.FAILURE;
+              a.outcome = TaskState.FAILURE;
               ObjectNode data = Wire.mapper().createObjectNode();
               data.put("error", error.toString());
               data.put("runtimeMs", runtime.toMillis());
-              event(EventType.TASK_FAILED, e.id(), e.name(), e.delivery.queue(), data);
-              safely(() -> listener.taskFailed(e.context, error, runtime));
+              event(EventType.TASK_FAILED, a.id(), a.name(), a.delivery.queue(), data);
+              safely(() -> listener.taskFailed(a.context(), error, runtime));
             },
             null,
-            unstorable(e)));
+            unstorable(a)));
   }
 
-  private void failedEvents(Execution e, DeadLetter dl, Duration runtime) {
-    if (e != null) {
-      e.outcome = TaskState.FAILURE;
+  private void failedEvents(Attempt a, DeadLetter dl, Duration runtime) {
+    if (a != null) {
+      a.outcome = TaskState.FAILURE;
     }
     deadLettered(dl);
     ObjectNode data = Wire.mapper().createObjectNode();
@@ -331,29 +331,29 @@ final class Outcomes {
       data.put("runtimeMs", runtime.toMillis());
     }
     event(EventType.TASK_FAILED, dl.id(), dl.taskName(), dl.queue(), data);
-    if (e != null && e.context != null) {
-      safely(() -> listener.taskFailed(e.context, dl.error(), runtime));
+    if (a != null && a.context() != null) {
+      safely(() -> listener.taskFailed(a.context(), dl.error(), runtime));
     }
   }
 
-  void revoked(Execution e, String reason) {
-    TaskStatus status = e.status.withReason(reason).withState(TaskState.REVOKED, clock.instant());
+  void revoked(Attempt a, String reason) {
+    TaskStatus status = a.status.withReason(reason).withState(TaskState.REVOKED, clock.instant());
     end(
-        e,
+        a,
         new Write(
             settlement(
-                e,
+                a,
                 Settlement.Ending.ACK,
                 null,
                 null,
                 status,
-                flows.failed(e.message, status, TaskState.REVOKED, clock.instant())),
+                flows.failed(a.message, status, TaskState.REVOKED, clock.instant())),
             () -> {
-              e.outcome = TaskState.REVOKED;
-              revokedEvents(e.delivery, status, reason);
+              a.outcome = TaskState.REVOKED;
+              revokedEvents(a.delivery, status, reason);
             },
             null,
-            unstorable(e)));
+            unstorable(a)));
   }
 
   private void revokedEvents(Delivery delivery, TaskStatus status, String reason) {
@@ -405,10 +405,10 @@ final class Outcomes {
         : new Settlement(null, null, dl, statuses, flow.followUps(), flow.part());
   }
 
-  /** The replacement of an outcome of {@code e} that cannot be stored. */
-  private Function<Throwable, Write> unstorable(Execution e) {
+  /** The replacement of an outcome of {@code a} that cannot be stored. */
+  private Function<Throwable, Write> unstorable(Attempt a) {
     return cause ->
-        unstorableWrite(e.delivery, e.message, e.status.attempt(), e, e.holdsDelivery(), cause);
+        unstorableWrite(a.delivery, a.message, a.status.attempt(), a, a.holdsDelivery(), cause);
   }
 
   /**
@@ -417,7 +417,7 @@ final class Outcomes {
    * the message's body, so it can be re-driven once the cause is fixed.
    */
   private Write unstorableWrite(
-      Delivery d, TaskMessage m, int attempt, Execution e, boolean ack, Throwable cause) {
+      Delivery d, TaskMessage m, int attempt, Attempt a, boolean ack, Throwable cause) {
     Instant now = clock.instant();
     TaskError error =
         TaskError.of(
@@ -439,7 +439,7 @@ final class Outcomes {
     TaskStatus status = bareFailure(d, m, error, now);
     Settlement settlement =
         settle(d, ack, dl, status, flows.failed(m, status, TaskState.FAILURE, now));
-    return new Write(settlement, () -> failedEvents(e, dl, null), null, null);
+    return new Write(settlement, () -> failedEvents(a, dl, null), null, null);
   }
 
   /** A FAILURE status that carries nothing but the error: no arguments, result or progress. */

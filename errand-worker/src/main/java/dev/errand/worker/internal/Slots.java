@@ -1,12 +1,9 @@
 package dev.errand.worker.internal;
 
 import dev.errand.worker.WorkerOptions;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +20,7 @@ final class Slots {
 
   private final WorkerOptions options;
   private final TaskRunner runner;
-  private final BlockingDeque<Execution> prefetched;
-  private final Map<String, Execution> running;
+  private final Attempts attempts;
   private final BooleanSupplier accepting;
   private final BooleanSupplier halted;
   private final ThreadFactory factory;
@@ -32,7 +28,7 @@ final class Slots {
   private final Set<Thread> abandoned = ConcurrentHashMap.newKeySet();
 
   /**
-   * @param running where an attempt is registered while it runs (until its outcome is written)
+   * @param attempts where the slots take prefetched attempts from, and register them as running
    * @param accepting whether the worker still runs (not stopping): a slot takes no new attempt once
    *     it is not, and puts back the one it just took
    * @param halted whether the worker was halted (a simulated crash)
@@ -40,14 +36,12 @@ final class Slots {
   Slots(
       WorkerOptions options,
       TaskRunner runner,
-      BlockingDeque<Execution> prefetched,
-      Map<String, Execution> running,
+      Attempts attempts,
       BooleanSupplier accepting,
       BooleanSupplier halted) {
     this.options = options;
     this.runner = runner;
-    this.prefetched = prefetched;
-    this.running = running;
+    this.attempts = attempts;
     this.accepting = accepting;
     this.halted = halted;
     this.factory = Threads.factory(options.pool(), "errand-task");
@@ -71,46 +65,41 @@ final class Slots {
       if (!accepting.getAsBoolean()) {
         break;
       }
-      Execution e;
+      Attempt a;
       try {
-        e = prefetched.poll(100, TimeUnit.MILLISECONDS);
+        a = attempts.next(100);
       } catch (InterruptedException ie) {
         continue;
       }
-      if (e == null) {
+      if (a == null) {
         continue;
       }
       if (!accepting.getAsBoolean() || halted.getAsBoolean()) {
-        prefetched.addFirst(e); // shutdown hands it back
+        attempts.putBack(a); // shutdown hands it back
         break;
       }
-      running.put(e.id(), e);
+      attempts.run(a);
       try {
-        runner.run(e);
+        runner.run(a);
       } catch (RuntimeException | Error unexpected) {
-        log.error("unexpected failure running task [{}]", e.id(), unexpected);
-      } finally {
-        e.close();
+        log.error("unexpected failure running task [{}]", a.id(), unexpected);
       }
-      if (e.settledByTimer()) {
-        return; // this thread was abandoned and replaced; the timer did the bookkeeping
-      }
-      if (!e.isSubmitted()) {
-        // No outcome could be recorded: the message stays leased (no longer renewed) and comes
-        // back when its lease runs out.
-        e.abandonWithoutOutcome();
+      // An attempt that recorded no outcome is dropped: the message stays leased (no longer
+      // renewed) and comes back when its lease runs out.
+      if (!a.leaveSlot()) {
+        return; // taken from this thread, which was abandoned and replaced
       }
     }
     threads.remove(Thread.currentThread());
   }
 
   /**
-   * The timer settled {@code e} at its hard limit: its thread is abandoned and, while the worker
-   * still runs, replaced.
+   * The timer took {@code a} at its hard limit: its thread is abandoned and, while the worker still
+   * runs, replaced.
    */
-  void abandon(Execution e) {
-    threads.remove(e.thread());
-    abandoned.add(e.thread());
+  void abandon(Attempt a) {
+    threads.remove(a.thread());
+    abandoned.add(a.thread());
     if (accepting.getAsBoolean()) {
       startOne(); // keep the full concurrency
     }

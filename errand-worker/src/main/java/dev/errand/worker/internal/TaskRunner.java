@@ -112,8 +112,17 @@ public final class TaskRunner {
    * Decodes and checks freshly claimed deliveries and records them RECEIVED in one batch.
    * Deliveries that cannot run (poison, revoked, expired) are dealt with here and left out.
    */
-  public List<Execution> receive(List<Delivery> deliveries) {
-    List<Execution> ready = new ArrayList<>(deliveries.size());
+  public List<Attempt> receive(List<Delivery> deliveries) {
+    return receive(deliveries, Attempt.Hooks.NONE);
+  }
+
+  /**
+   * Like {@link #receive(List)}, with the worker's bookkeeping for the attempts returned: {@code
+   * hooks} are told when each stops holding a place of the worker's capacity and when the writer is
+   * done with it.
+   */
+  List<Attempt> receive(List<Delivery> deliveries, Attempt.Hooks hooks) {
+    List<Attempt> ready = new ArrayList<>(deliveries.size());
     Set<String> ids = new HashSet<>();
     for (Delivery d : deliveries) {
       ids.add(d.id());
@@ -122,9 +131,9 @@ public final class TaskRunner {
     List<TaskStatus> received = new ArrayList<>(deliveries.size());
     Instant now = clock.instant();
     for (Delivery d : deliveries) {
-      Execution e;
+      Attempt a;
       try {
-        e = receiveOne(d, revoked.contains(d.id()), now);
+        a = receiveOne(d, revoked.contains(d.id()), now, hooks);
       } catch (RuntimeException ex) {
         // Nothing in receiveOne talks to the backend: whatever it throws, this message will throw
         // again on every delivery, so it is poison now rather than a crash loop later.
@@ -132,21 +141,21 @@ public final class TaskRunner {
             d, null, DeadLetterReason.UNDECODABLE, TaskError.of("InvalidMessage", ex.toString()));
         continue;
       }
-      if (e != null) {
-        ready.add(e);
-        if (!e.ignoreResult) {
-          received.add(e.status);
+      if (a != null) {
+        ready.add(a);
+        if (!a.ignoreResult) {
+          received.add(a.status);
         }
       }
     }
     outcomes.statuses(received);
-    for (Execution e : ready) {
-      outcomes.event(EventType.TASK_RECEIVED, e.id(), e.name(), e.delivery.queue(), null);
+    for (Attempt a : ready) {
+      outcomes.event(EventType.TASK_RECEIVED, a.id(), a.name(), a.delivery.queue(), null);
     }
     return ready;
   }
 
-  private Execution receiveOne(Delivery d, boolean revoked, Instant now) {
+  private Attempt receiveOne(Delivery d, boolean revoked, Instant now, Attempt.Hooks hooks) {
     int limit = config.maxMessageBytes();
     if (d.body().length > limit) {
       outcomes.poison(
@@ -238,62 +247,57 @@ public final class TaskRunner {
                 null,
                 now)
             .withCall(CallHistory.parent(m), CallHistory.arguments(m), CallHistory.retries(m));
-    Execution e = new Execution(d, m, reg.get(), options, status, config.workerName());
-    if (revoked) {
-      outcomes.revoked(e, "revoked");
+    String ended =
+        revoked ? "revoked" : m.expires() != null && now.isAfter(m.expires()) ? "expired" : null;
+    if (ended != null) {
+      // Never queued: none of the worker's bookkeeping applies to it.
+      Attempt a =
+          new Attempt(d, m, reg.get(), options, status, config.workerName(), Attempt.Hooks.NONE);
+      a.settle();
+      outcomes.revoked(a, ended);
       return null;
     }
-    if (m.expires() != null && now.isAfter(m.expires())) {
-      outcomes.revoked(e, "expired");
-      return null;
-    }
-    return e;
+    return new Attempt(d, m, reg.get(), options, status, config.workerName(), hooks);
   }
 
   /**
-   * Runs the handler on the calling thread and records the outcome, unless the execution was
-   * settled meanwhile by its hard time limit.
+   * Runs the handler on the calling thread (a slot's, or the caller's in eager mode) and records
+   * the outcome, unless the timer (hard time limit) or the shutdown took the attempt meanwhile.
    */
-  public void run(Execution e) {
-    TaskMessage m = e.message;
-    e.context = new DefaultTaskContext(e, this, clock, client);
-    e.thread = Thread.currentThread();
-    e.startedAt = clock.instant();
-    e.startedNanos = System.nanoTime();
-    if (e.options.softTimeLimit() != null) {
-      e.softDeadline = e.startedAt.plus(e.options.softTimeLimit());
-    }
-    if (e.options.hardTimeLimit() != null) {
-      e.hardDeadline = e.startedAt.plus(e.options.hardTimeLimit());
+  public void run(Attempt a) {
+    TaskMessage m = a.message;
+    Instant startedAt = clock.instant();
+    if (!a.start(new DefaultTaskContext(a, this, clock, client), startedAt, System.nanoTime())) {
+      return; // handed back by the shutdown before it started
     }
     putMdc(m);
     try {
-      if (e.revoked) {
-        if (e.settle()) {
-          outcomes.revoked(e, "revoked");
+      if (a.cancelled(Attempt.Cancellation.REVOKED)) {
+        if (a.settle()) {
+          outcomes.revoked(a, "revoked");
         }
         return;
       }
-      if (!e.acksLate) {
-        outcomes.ackNow(e.delivery);
-        e.acked = true;
+      if (!a.acksLate) {
+        outcomes.ackNow(a.delivery);
+        a.acked();
       }
-      e.status =
-          e.status
-              .withAttempt(m.retries() + 1, config.workerName(), e.startedAt)
-              .withState(TaskState.STARTED, e.startedAt);
-      if (!e.ignoreResult) {
-        outcomes.status(e.status);
+      a.status =
+          a.status
+              .withAttempt(m.retries() + 1, config.workerName(), startedAt)
+              .withState(TaskState.STARTED, startedAt);
+      if (!a.ignoreResult) {
+        outcomes.status(a.status);
       }
-      outcomes.event(EventType.TASK_STARTED, e.id(), e.name(), e.delivery.queue(), null);
-      Outcomes.safely(() -> listener.taskStarted(e.context));
+      outcomes.event(EventType.TASK_STARTED, a.id(), a.name(), a.delivery.queue(), null);
+      Outcomes.safely(() -> listener.taskStarted(a.context()));
 
       TaskMessage call = m;
       if (m.flow() != null && m.flow().chordOf() != null) {
         ChordResults.Bound bound = chordResults.bind(m);
         if (bound.failure() != null) {
-          if (e.settle()) {
-            outcomes.chordFailed(e, bound.failure(), runtime(e));
+          if (a.settle()) {
+            outcomes.chordFailed(a, bound.failure(), a.runtime());
           }
           return;
         }
@@ -301,74 +305,77 @@ public final class TaskRunner {
       }
       Object argument;
       try {
-        argument = Arguments.bind(call, e.registration.task().argType());
+        argument = Arguments.bind(call, a.registration.task().argType());
       } catch (InvalidMessageException ex) {
-        if (e.settle()) {
-          outcomes.failed(e, DeadLetterReason.INVALID_ARGUMENTS, TaskError.of(ex), runtime(e));
+        if (a.settle()) {
+          outcomes.failed(a, DeadLetterReason.INVALID_ARGUMENTS, TaskError.of(ex), a.runtime());
         }
         return;
       }
       Object result = null;
       Throwable error = null;
       try {
-        result = new Chain(e, argument, 0).proceed();
+        result = new Chain(a, argument, 0).proceed();
       } catch (Throwable t) {
         error = t;
       } finally {
         Thread.interrupted(); // an interrupt meant for this task must not leak to the next
       }
-      if (!e.settle()) {
+      if (!a.settle()) {
         log.warn(
-            "task {} [{}] finished after its hard time limit; its outcome was already recorded"
-                + " and this one is discarded",
-            e.name(),
-            e.id());
+            "task {} [{}] finished after {}; its outcome was already recorded and this one is"
+                + " discarded",
+            a.name(),
+            a.id(),
+            a.state() == Attempt.State.HANDED_BACK
+                ? "the shutdown handed it back"
+                : "its hard time limit");
         return;
       }
-      settle(e, result, error);
+      settle(a, result, error);
     } catch (RuntimeException storeFailure) {
       log.error(
           "could not record the outcome of task {} [{}]; it will be delivered again after its"
               + " lease",
-          e.name(),
-          e.id(),
+          a.name(),
+          a.id(),
           storeFailure);
     } finally {
       clearMdc();
     }
   }
 
-  private void settle(Execution e, Object result, Throwable error) {
-    Duration runtime = runtime(e);
-    JsonNode progress = e.context.latestProgress();
-    if (e.revoked) {
-      outcomes.revoked(e, "revoked");
+  private void settle(Attempt a, Object result, Throwable error) {
+    Duration runtime = a.runtime();
+    JsonNode progress = a.context().latestProgress();
+    if (a.cancelled(Attempt.Cancellation.REVOKED)) {
+      outcomes.revoked(a, "revoked");
       return;
     }
-    if (e.shuttingDown && error != null) {
+    if (a.cancelled(Attempt.Cancellation.SHUTDOWN) && error != null) {
       // Interrupted by a shutdown past its grace period: not the task's fault, so it goes back.
-      outcomes.handBack(e);
+      outcomes.handBack(a);
       return;
     }
     if (error == null) {
       JsonNode json;
       try {
         json = Arguments.encodeResult(result);
-        checkStorable(json, "result", e);
+        checkStorable(json, "result", a);
       } catch (RuntimeException | JsonProcessingException ex) {
-        log.error("task {} [{}] returned a result that cannot be stored", e.name(), e.id(), ex);
-        outcomes.failed(e, DeadLetterReason.FAILED, TaskError.of(ex), runtime);
+        log.error("task {} [{}] returned a result that cannot be stored", a.name(), a.id(), ex);
+        outcomes.failed(a, DeadLetterReason.FAILED, TaskError.of(ex), runtime);
         return;
       }
-      log.debug("task {} [{}] succeeded in {} ms", e.name(), e.id(), runtime.toMillis());
-      outcomes.succeeded(e, json, progress, runtime);
+      log.debug("task {} [{}] succeeded in {} ms", a.name(), a.id(), runtime.toMillis());
+      outcomes.succeeded(a, json, progress, runtime);
       return;
     }
-    failedAttempt(e, error, runtime);
+    failedAttempt(a, error, runtime);
   }
 
-  private void failedAttempt(Execution e, Throwable error, Duration runtime) {
-    failedAttempt(e, error, runtime, null);
+  private void failedAttempt(Attempt a, Throwable error, Duration runtime) {
+    failedAttempt(a, error, runtime, null);
   }
 
   /**
@@ -376,7 +383,7 @@ public final class TaskRunner {
    * thread is {@code stuck} (still running past its hard time limit) is held back until that thread
    * ends, so two attempts of one task never run at once.
    */
-  private void failedAttempt(Execution e, Throwable error, Duration runtime, Thread stuck) {
+  private void failedAttempt(Attempt a, Throwable error, Duration runtime, Thread stuck) {
     Throwable cause = error;
     Duration countdown = null;
     boolean requested = false;
@@ -385,66 +392,62 @@ public final class TaskRunner {
       countdown = re.countdown();
       cause = re.getCause() != null ? re.getCause() : re;
     }
-    if (e.softLimitHit && isInterruption(cause)) {
+    if (a.cancelled(Attempt.Cancellation.SOFT_LIMIT) && isInterruption(cause)) {
       cause =
           new SoftTimeLimitExceeded(
-              e.id(), e.name(), "soft time limit of " + e.options.softTimeLimit() + " exceeded");
+              a.id(), a.name(), "soft time limit of " + a.options.softTimeLimit() + " exceeded");
     }
     TaskError taskError = TaskError.of(cause);
-    int retries = e.message.retries();
+    int retries = a.message.retries();
     boolean retry =
-        e.retryPolicy.hasRetriesLeft(retries) && (requested || e.retryPolicy.retries(cause));
+        a.retryPolicy.hasRetriesLeft(retries) && (requested || a.retryPolicy.retries(cause));
     if (retry) {
-      Duration delay = countdown != null ? countdown : e.retryPolicy.delay(retries, random);
+      Duration delay = countdown != null ? countdown : a.retryPolicy.delay(retries, random);
       log.warn(
           "task {} [{}] attempt {} failed, retry in {} ms: {}",
-          e.name(),
-          e.id(),
+          a.name(),
+          a.id(),
           retries + 1,
           delay.toMillis(),
           taskError);
       if (stuck != null && stuck.isAlive()) {
-        outcomes.retryWhenGone(e, taskError, delay, runtime);
+        outcomes.retryWhenGone(a, taskError, delay, runtime);
       } else {
-        outcomes.retried(e, taskError, delay, runtime);
+        outcomes.retried(a, taskError, delay, runtime);
       }
     } else {
-      log.error("task {} [{}] failed: {}", e.name(), e.id(), taskError, cause);
-      outcomes.failed(e, DeadLetterReason.FAILED, taskError, runtime);
+      log.error("task {} [{}] failed: {}", a.name(), a.id(), taskError, cause);
+      outcomes.failed(a, DeadLetterReason.FAILED, taskError, runtime);
     }
   }
 
   /**
    * Records the outcome of a task whose hard time limit passed while its handler still runs, and
-   * interrupts its thread. Called by the worker's timer.
+   * interrupts its thread, which is abandoned. Called by the worker's timer.
    *
-   * @return true if this call settled the task (the caller then frees its slot)
+   * @return true if this call took the attempt (the caller then gives its slot to a new thread)
    */
-  public boolean timeOut(Execution e) {
-    if (!e.settle(Execution.Settler.TIMER)) {
+  boolean timeOut(Attempt a) {
+    if (!a.abandon()) {
       return false;
     }
-    Thread stuck = e.thread;
-    if (stuck != null) {
-      stuck.interrupt();
-    }
-    putMdc(e.message);
+    Thread stuck = a.thread();
+    stuck.interrupt();
+    putMdc(a.message);
     try {
       log.error(
           "task {} [{}] exceeded its hard time limit of {}; its thread {} is abandoned",
-          e.name(),
-          e.id(),
-          e.options.hardTimeLimit(),
-          stuck == null ? "?" : stuck.getName());
+          a.name(),
+          a.id(),
+          a.options.hardTimeLimit(),
+          stuck.getName());
       TimeLimitExceeded error =
           new TimeLimitExceeded(
-              e.id(), e.name(), "hard time limit of " + e.options.hardTimeLimit() + " exceeded");
-      failedAttempt(e, error, runtime(e), stuck);
-      if (stuck != null) {
-        Outcomes.safely(() -> listener.threadAbandoned(e.context, stuck));
-      }
+              a.id(), a.name(), "hard time limit of " + a.options.hardTimeLimit() + " exceeded");
+      failedAttempt(a, error, a.runtime(), stuck);
+      Outcomes.safely(() -> listener.threadAbandoned(a.context(), stuck));
     } catch (RuntimeException storeFailure) {
-      log.error("could not record the hard time limit of task [{}]", e.id(), storeFailure);
+      log.error("could not record the hard time limit of task [{}]", a.id(), storeFailure);
     } finally {
       clearMdc();
     }
@@ -458,27 +461,27 @@ public final class TaskRunner {
    * @throws dev.errand.InvalidMessageException if it nests too deeply
    * @throws MessageTooLargeException if it is too large
    */
-  void checkStorable(JsonNode value, String what, Execution e) throws JsonProcessingException {
-    Wire.checkDepth(value, what, e.id(), e.name());
+  void checkStorable(JsonNode value, String what, Attempt a) throws JsonProcessingException {
+    Wire.checkDepth(value, what, a.id(), a.name());
     int size = Wire.mapper().writeValueAsBytes(value).length;
     if (size > config.maxResultBytes()) {
-      throw new MessageTooLargeException(what, e.id(), e.name(), size, config.maxResultBytes());
+      throw new MessageTooLargeException(what, a.id(), a.name(), size, config.maxResultBytes());
     }
   }
 
   /** Records the current progress meta (state PROGRESS). */
-  void recordProgress(Execution e, JsonNode meta) {
-    if (e.isSettled()) {
+  void recordProgress(Attempt a, JsonNode meta) {
+    if (a.isSettled()) {
       return;
     }
     Instant now = clock.instant();
-    if (!e.ignoreResult) {
-      e.status = e.status.withProgress(meta).withState(TaskState.PROGRESS, now);
-      outcomes.status(e.status);
+    if (!a.ignoreResult) {
+      a.status = a.status.withProgress(meta).withState(TaskState.PROGRESS, now);
+      outcomes.status(a.status);
     }
     ObjectNode data = Wire.mapper().createObjectNode();
     data.set("meta", meta);
-    outcomes.event(EventType.TASK_PROGRESS, e.id(), e.name(), e.delivery.queue(), data);
+    outcomes.event(EventType.TASK_PROGRESS, a.id(), a.name(), a.delivery.queue(), data);
   }
 
   /**
@@ -490,38 +493,44 @@ public final class TaskRunner {
   }
 
   /**
-   * Hands a message back to its queue at once (shutdown), for an execution nobody settled yet.
+   * Hands a running message back to its queue at once (shutdown), unless its outcome was claimed
+   * already.
    *
-   * @return false if it was already settled
+   * @return false if its outcome was claimed already
    */
-  public boolean handBack(Execution e) {
-    if (!e.settle(Execution.Settler.TIMER)) {
+  boolean handBack(Attempt a) {
+    if (!a.handBack()) {
       return false;
     }
-    outcomes.handBack(e);
+    outcomes.handBack(a);
     return true;
   }
 
   /**
-   * Sends the retry held back for {@code e} now that the thread of its previous attempt has ended,
-   * at its planned time or at once if that has passed.
+   * Sends the retry held back for {@code a} now that the thread of its previous attempt has ended,
+   * at its planned time or at once if that has passed; once only.
    */
-  public void releaseHeldRetry(Execution e) {
-    Execution.HeldRetry held = e.heldRetry;
+  void releaseHeldRetry(Attempt a) {
+    if (!a.releaseHeld()) {
+      return;
+    }
+    Attempt.HeldRetry held = a.heldRetry();
     Duration delay = Duration.between(clock.instant(), held.eta());
     log.info(
-        "the stuck thread of task {} [{}] has ended; its retry is scheduled", e.name(), e.id());
-    outcomes.retried(e, held.error(), delay.isNegative() ? Duration.ZERO : delay, held.runtime());
+        "the stuck thread of task {} [{}] has ended; its retry is scheduled", a.name(), a.id());
+    outcomes.retried(a, held.error(), delay.isNegative() ? Duration.ZERO : delay, held.runtime());
   }
 
-  /** The retry held back for {@code e}, for whoever finishes it after this process is gone. */
-  public dev.errand.worker.HeldRetry heldRetry(Execution e) {
-    return outcomes.heldRetry(e);
+  /** The retry held back for {@code a}, for whoever finishes it after this process is gone. */
+  dev.errand.worker.HeldRetry heldRetry(Attempt a) {
+    return outcomes.heldRetry(a);
   }
 
   /** Hands a prefetched message back to its queue (not started). */
-  public void release(Execution e) {
-    outcomes.release(e);
+  void release(Attempt a) {
+    if (a.handBack()) {
+      outcomes.release(a);
+    }
   }
 
   /** Hands a claimed message back to its queue (not received). */
@@ -531,10 +540,6 @@ public final class TaskRunner {
 
   boolean claimOnce(String key, Duration ttl) {
     return backend.results().claimOnce(key, ttl);
-  }
-
-  private Duration runtime(Execution e) {
-    return Duration.ofNanos(System.nanoTime() - e.startedNanos);
   }
 
   private static boolean isInterruption(Throwable t) {
@@ -563,19 +568,19 @@ public final class TaskRunner {
   }
 
   private final class Chain implements TaskInterceptor.Chain {
-    private final Execution e;
+    private final Attempt a;
     private final Object argument;
     private final int index;
 
-    Chain(Execution e, Object argument, int index) {
-      this.e = e;
+    Chain(Attempt a, Object argument, int index) {
+      this.a = a;
       this.argument = argument;
       this.index = index;
     }
 
     @Override
     public DefaultTaskContext context() {
-      return e.context;
+      return a.context();
     }
 
     @Override
@@ -587,10 +592,10 @@ public final class TaskRunner {
     @SuppressWarnings({"unchecked", "rawtypes"})
     public Object proceed() throws Exception {
       if (index < interceptors.size()) {
-        return interceptors.get(index).intercept(new Chain(e, argument, index + 1));
+        return interceptors.get(index).intercept(new Chain(a, argument, index + 1));
       }
-      TaskHandler handler = e.registration.handler();
-      return handler.handle(argument, e.context);
+      TaskHandler handler = a.registration.handler();
+      return handler.handle(argument, a.context());
     }
   }
 }
