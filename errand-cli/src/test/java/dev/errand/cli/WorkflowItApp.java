@@ -49,6 +49,21 @@ public final class WorkflowItApp implements ErrandApp {
   public static final TaskDef<Member, Long> MEMBER =
       TaskDef.builder("wf.member", Member.class, Long.class).options(NO_RETRY).build();
 
+  /**
+   * A slow chord member: logs {@code slow INDEX ID PID}, works {@code ms}, reports progress, works
+   * 500 ms more, returns {@link #memberValue(int)}.
+   */
+  public record Slow(int index, int ms, String log) {}
+
+  public static final TaskDef<Slow, Long> SLOW =
+      TaskDef.builder("wf.slow", Slow.class, Long.class).options(NO_RETRY).build();
+
+  /** A chord member that returns {@link #memberValue(int)} once the file {@code gate} exists. */
+  public record Gate(int index, String gate) {}
+
+  public static final TaskDef<Gate, Long> GATE =
+      TaskDef.builder("wf.gate", Gate.class, Long.class).options(NO_RETRY).build();
+
   /** A chord callback's argument: the chord's size, and the members' results (bound by name). */
   public record Gather(int size, String log, List<Long> results) {}
 
@@ -100,6 +115,23 @@ public final class WorkflowItApp implements ErrandApp {
           append(m.log(), "member " + m.index() + " " + pid() + "\n");
           Thread.sleep(m.ms());
           return memberValue(m.index());
+        });
+    tasks.handle(
+        SLOW,
+        (m, ctx) -> {
+          append(m.log(), "slow " + m.index() + " " + ctx.id() + " " + pid() + "\n");
+          Thread.sleep(m.ms());
+          ctx.progress(1, 2);
+          Thread.sleep(500); // the progress is written on its own, not with the outcome
+          return memberValue(m.index());
+        });
+    tasks.handle(
+        GATE,
+        (g, ctx) -> {
+          while (!Files.exists(Path.of(g.gate()))) {
+            Thread.sleep(20);
+          }
+          return memberValue(g.index());
         });
     tasks.handle(
         GATHER,

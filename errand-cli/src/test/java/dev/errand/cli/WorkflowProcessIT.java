@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Workflows over real {@code errand worker} processes ({@link WorkflowItApp}) sharing one backend:
  * chains of 3 and a 1,000-member chord complete while a worker is SIGKILLed every 2 to 3 seconds
  * (and replaced); a 10,000-member chord finished by 3 workers at once fires its callback exactly
- * once with every result in order. Subclassed once per backend.
+ * once with every result in order; a worker frozen past its lease undoes nothing when it wakes.
+ * Subclassed once per backend.
  *
  * <p>Steps and members may run more than once (at-least-once: a killed worker's tasks run again
  * when its lease expires); a chain's result and a chord's callback must not. Every run is appended
@@ -90,6 +92,7 @@ abstract class WorkflowProcessIT {
   Backend backend;
   Client client;
   final List<Process> processes = new ArrayList<>();
+  final Map<Process, String> names = new HashMap<>();
   int workersStarted;
 
   /** The URL of a new, empty backend for one test. */
@@ -133,6 +136,7 @@ abstract class WorkflowProcessIT {
     args.addAll(List.of(extra));
     Process p = ErrandProcess.start(dir, name, JVM, args, Map.of());
     processes.add(p);
+    names.put(p, name);
     return p;
   }
 
@@ -216,6 +220,86 @@ abstract class WorkflowProcessIT {
       }
     }
     assertThat(pids).as("processes that ran members").hasSize(3);
+  }
+
+  /**
+   * A worker frozen (SIGSTOP) while it runs a chord member, past its lease, wakes (SIGCONT) after
+   * another worker has run the member again and finished it: the frozen attempt's late writes (its
+   * progress, its outcome) must change nothing, so the member stays SUCCESS with its result and the
+   * callback gets it. The other member waits on a file, so the chord completes only after the
+   * frozen worker has written all it will.
+   */
+  @Test
+  void aWorkerWakingPastItsLeaseDoesNotUndoTheMemberAnotherWorkerFinished() throws Exception {
+    Path gate = dir.resolve("gate");
+    AsyncResult<Long> callback =
+        client.send(
+            chord(
+                group(
+                    Signature.of(WorkflowItApp.SLOW, new WorkflowItApp.Slow(0, 3_000, log())),
+                    Signature.of(WorkflowItApp.GATE, new WorkflowItApp.Gate(1, gate.toString()))),
+                gather(2)));
+    Process frozen = worker("-Q", "default", "-c", "1", "--prefetch", "0", "--lease", LEASE);
+    String member = awaitSlowRunBy(frozen);
+    signal(frozen, "STOP"); // mid-task: it renews nothing, writes nothing, until CONT
+    assertThat(client.result(member).state())
+        .as("the member, frozen in its 3 s of work")
+        .isNotEqualTo(TaskState.SUCCESS);
+
+    Process other = worker("-Q", "default," + WorkflowItApp.CALLBACKS, "-c", "2");
+    assertThat(awaitSlowRunBy(other)).isEqualTo(member); // once the lease has expired
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> client.result(member).state() == TaskState.SUCCESS);
+
+    signal(frozen, "CONT");
+    Path frozenOut = dir.resolve(names.get(frozen) + ".out");
+    await() // its progress is written before its outcome, which finds the lease gone
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> Files.readString(frozenOut).contains("lease of task [" + member + "] was lost"));
+    SoftAssertions softly = new SoftAssertions();
+    softly
+        .assertThat(client.result(member).state())
+        .as("the member's status, once the frozen attempt has written all it will")
+        .isEqualTo(TaskState.SUCCESS);
+    Files.writeString(gate, "open");
+    softly
+        .assertThatCode(
+            () ->
+                assertThat(callback.get(Duration.ofSeconds(30)))
+                    .isEqualTo(
+                        WorkflowItApp.checksum(
+                            List.of(WorkflowItApp.memberValue(0), WorkflowItApp.memberValue(1)))))
+        .as("the chord's callback, given both results")
+        .doesNotThrowAnyException();
+    softly.assertAll();
+  }
+
+  /** Waits for a run of {@link WorkflowItApp#SLOW} by {@code worker}; returns the task's id. */
+  String awaitSlowRunBy(Process worker) {
+    String suffix = " " + worker.pid();
+    return await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              if (!Files.exists(log)) {
+                return null;
+              }
+              for (String line : Files.readAllLines(log)) {
+                if (line.startsWith("slow ") && line.endsWith(suffix)) {
+                  return line.split(" ")[2];
+                }
+              }
+              return null;
+            },
+            id -> id != null);
+  }
+
+  static void signal(Process p, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).as("kill -%s %d", signal, p.pid()).isZero();
   }
 
   Signature<Long> gather(int size) {
