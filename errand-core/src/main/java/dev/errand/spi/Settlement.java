@@ -63,7 +63,7 @@ public record Settlement(
     DEAD_LETTER,
     /** The statuses were stored. */
     STATUSES,
-    /** The delivery was ended. */
+    /** The delivery was ended (or, for {@link Ending#KEEP}, left as it is). */
     ENDING,
     /** The follow-up messages were enqueued. */
     FOLLOW_UPS,
@@ -81,11 +81,21 @@ public record Settlement(
     /** Hands the message back at once, in its place, taking back its delivery count. */
     Ending RELEASE = new Release();
 
+    /**
+     * Leaves the delivery as it is: the settlement only needs the receipt to be current (a status
+     * that ends nothing, RECEIVED, STARTED or PROGRESS, from an attempt that still holds its lease:
+     * an attempt whose lease was lost must not overwrite the outcome of the one that replaced it).
+     */
+    Ending KEEP = new Keep();
+
     /** Removes the message for good (see {@link Broker#ack}). */
     record Ack() implements Ending {}
 
     /** Returns the message to its queue at once (see {@link Broker#release}). */
     record Release() implements Ending {}
+
+    /** Changes nothing of the delivery; the receipt is still checked. */
+    record Keep() implements Ending {}
 
     /**
      * Replaces the message's body and makes it deliverable again at {@code notBefore} (see {@link

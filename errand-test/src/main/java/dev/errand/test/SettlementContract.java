@@ -138,6 +138,53 @@ interface SettlementContract extends ContractFixture {
   }
 
   @Test
+  default void keepStoresAStatusOnlyWhileTheLeaseIsCurrentAndEndsNothing() throws Exception {
+    Broker broker = backend().broker();
+    broker.enqueue(List.of(message("q", "job")));
+    Delivery first = claimOne(broker, "q");
+    Settlement started =
+        new Settlement(
+            first, Ending.KEEP, null, List.of(status(first, TaskState.STARTED)), List.of(), null);
+
+    assertThat(settle(started)).isEmpty();
+    assertThat(backend().results().get(first.id()).orElseThrow().state())
+        .isEqualTo(TaskState.STARTED);
+    assertThat(broker.renew(List.of(first), LEASE)).as("still leased").isEmpty();
+
+    // The lease runs out; another consumer finishes the task. The first attempt wakes up late:
+    // its progress must not undo the outcome that was stored.
+    clock().advance(LEASE.plusSeconds(31));
+    Delivery second = claimOne(broker, "q");
+    assertThat(settle(ack(second, status(second, TaskState.SUCCESS)))).isEmpty();
+    Settlement late =
+        new Settlement(
+            first, Ending.KEEP, null, List.of(status(first, TaskState.PROGRESS)), List.of(), null);
+
+    assertThat(settle(late)).containsExactly(first.id());
+    assertThat(backend().results().get(first.id()).orElseThrow().state())
+        .isEqualTo(TaskState.SUCCESS);
+  }
+
+  @Test
+  default void keepThenAckOfTheSameDeliveryInOneBatchBothApply() throws Exception {
+    Broker broker = backend().broker();
+    broker.enqueue(List.of(message("q", "quick")));
+    Delivery d = claimOne(broker, "q");
+
+    assertThat(
+            settle(
+                new Settlement(
+                    d, Ending.KEEP, null, List.of(status(d, TaskState.STARTED)), List.of(), null),
+                ack(d, status(d, TaskState.SUCCESS), message("next", "follow-up"))))
+        .isEmpty();
+
+    assertThat(backend().results().get(d.id()).orElseThrow().state())
+        .isEqualTo(TaskState.SUCCESS);
+    assertThat(total("q")).isZero();
+    assertThat(stats("next").ready()).isEqualTo(1);
+  }
+
+  @Test
   default void retryReplacesTheBodyAndDeliversAgainAtItsTime() throws Exception {
     Broker broker = backend().broker();
     broker.enqueue(List.of(message("q", "try-1")));

@@ -37,6 +37,7 @@ public final class Settler {
   private static final byte[] ACK = bytes("A");
   private static final byte[] RELEASE = bytes("L");
   private static final byte[] RETRY = bytes("R");
+  private static final byte[] KEEP = bytes("K");
   private static final byte[] TRIM_EXTRA = num(TaskIndex.WRITE_TRIM_EXTRA);
 
   // Counts and priorities, which every settlement sends, without an array each.
@@ -144,7 +145,9 @@ public final class Settler {
     for (Settlement s : part) {
       if (!s.followUps().isEmpty()
           || s.chordPart() != null
-          || (s.ending() != null && !(s.ending() instanceof Settlement.Ending.Ack))) {
+          || (s.ending() != null
+              && !(s.ending() instanceof Settlement.Ending.Ack
+                  || s.ending() instanceof Settlement.Ending.Keep))) {
         return true;
       }
     }
@@ -182,7 +185,10 @@ public final class Settler {
           a[i++] = r.body();
           a[i++] = num(r.notBefore().toEpochMilli());
         } else {
-          a[i++] = s.ending() instanceof Settlement.Ending.Release ? RELEASE : ACK;
+          a[i++] =
+              s.ending() instanceof Settlement.Ending.Release
+                  ? RELEASE
+                  : s.ending() instanceof Settlement.Ending.Keep ? KEEP : ACK;
           a[i++] = EMPTY;
           a[i++] = EMPTY;
         }

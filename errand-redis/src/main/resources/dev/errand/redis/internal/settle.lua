@@ -23,7 +23,8 @@
 --       stored values), 4 ttl (ms, > 0), 5 expired index ids to trim beyond those indexed,
 --       6 the step after whose planning to fail ('' but in tests), 7 settlement count,
 --       then per settlement:
---       queue ('' without a delivery), id, receipt, ending ('A' ack, 'L' release, 'R' retry, ''),
+--       queue ('' without a delivery), id, receipt, ending ('A' ack, 'L' release, 'R' retry,
+--       'K' keep: only the receipt is checked, ''),
 --       retry body, retry notBefore (ms),
 --       dead letter id ('' for none), its queue, failedAt (ms), JSON,
 --       status count, then per status: id, value (expiresAt\n + JSON), updatedAt (ms), index meta,
@@ -237,7 +238,7 @@ for _, st in ipairs(settlements) do
     local raw = q.receiptMetas[st.k]
     if q.ended[id] then
       current = false
-    elseif ending == 'A' then
+    elseif ending == 'A' or ending == 'K' then
       -- as checkReceipts (batch.lua): the meta carries the receipt of the current lease only
       local r = raw and match(raw, '^%d+,%d+,%d+,([^,]*),')
       current = r ~= nil and r ~= '' and r == ARGV[a + 2]
@@ -279,7 +280,7 @@ for _, st in ipairs(settlements) do
     end
     failAfter('STATUSES')
 
-    if q then
+    if q and ending ~= 'K' then -- a kept delivery stays leased, and may be ended later in the batch
       q.ended[id] = true
       put2(q.leasedOut, id)
       if ending == 'A' then

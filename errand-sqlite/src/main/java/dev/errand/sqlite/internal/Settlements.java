@@ -102,7 +102,9 @@ public final class Settlements {
           stale.add(s.delivery().id());
           continue; // nothing of it was written
         }
-        brokerChanged |= !(s.ending() instanceof Settlement.Ending.Ack);
+        brokerChanged |=
+            !(s.ending() instanceof Settlement.Ending.Ack
+                || s.ending() instanceof Settlement.Ending.Keep);
       }
       failIf(fault, Step.RECEIPT_CHECKED, Step.ENDING);
       if (s.deadLetter() != null) {
@@ -143,6 +145,9 @@ public final class Settlements {
     }
     if (ending instanceof Settlement.Ending.Release) {
       return broker.release(d, delivery);
+    }
+    if (ending instanceof Settlement.Ending.Keep) {
+      return broker.holds(d, delivery);
     }
     return broker.ack(d, delivery);
   }

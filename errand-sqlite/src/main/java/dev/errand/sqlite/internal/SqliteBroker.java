@@ -310,6 +310,16 @@ public final class SqliteBroker implements Broker {
   }
 
   /** Acks inside the caller's transaction. */
+  /** Whether {@code delivery}'s receipt is current, inside the caller's transaction. */
+  public boolean holds(Db d, Delivery delivery) throws SQLException {
+    PreparedStatement ps = d.prepare("SELECT 1 FROM messages WHERE id = ? AND receipt = ?");
+    ps.setString(1, delivery.id());
+    ps.setString(2, delivery.receipt());
+    try (java.sql.ResultSet rs = ps.executeQuery()) {
+      return rs.next();
+    }
+  }
+
   public boolean ack(Db d, Delivery delivery) throws SQLException {
     PreparedStatement ps = d.prepare("DELETE FROM messages WHERE id = ? AND receipt = ?");
     ps.setString(1, delivery.id());

@@ -77,9 +77,12 @@ final class Outcomes {
     writer.submit(w);
   }
 
-  /** Stores a status that ends nothing (RECEIVED, STARTED, PROGRESS), after what is pending. */
-  void status(TaskStatus status) {
-    submit(Write.status(status));
+  /**
+   * Stores a status of attempt {@code a} that ends nothing (RECEIVED, STARTED, PROGRESS, a held
+   * RETRY), after what is pending, while its lease is current.
+   */
+  void status(Attempt a, TaskStatus status) {
+    submit(Write.status(status, a.holdsDelivery() ? a.delivery : null));
   }
 
   /**
@@ -248,7 +251,7 @@ final class Outcomes {
         a.id());
     a.hold(new Attempt.HeldRetry(error, eta, runtime));
     if (!a.ignoreResult) {
-      status(a.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now));
+      status(a, a.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now));
     }
   }
 
@@ -493,10 +496,10 @@ final class Outcomes {
     }
   }
 
-  /** Statuses stored as one batch after what is pending (RECEIVED of a claimed batch). */
-  void statuses(List<TaskStatus> statuses) {
-    for (TaskStatus s : statuses) {
-      status(s);
+  /** The statuses of attempts, stored after what is pending (RECEIVED of a claimed batch). */
+  void statuses(List<Attempt> attempts) {
+    for (Attempt a : attempts) {
+      status(a, a.status);
     }
   }
 }

@@ -128,7 +128,7 @@ public final class TaskRunner {
       ids.add(d.id());
     }
     Set<String> revoked = ids.isEmpty() ? Set.of() : backend.results().revoked(ids);
-    List<TaskStatus> received = new ArrayList<>(deliveries.size());
+    List<Attempt> received = new ArrayList<>(deliveries.size());
     Instant now = clock.instant();
     for (Delivery d : deliveries) {
       Attempt a;
@@ -144,7 +144,7 @@ public final class TaskRunner {
       if (a != null) {
         ready.add(a);
         if (!a.ignoreResult) {
-          received.add(a.status);
+          received.add(a);
         }
       }
     }
@@ -287,7 +287,7 @@ public final class TaskRunner {
               .withAttempt(m.retries() + 1, config.workerName(), startedAt)
               .withState(TaskState.STARTED, startedAt);
       if (!a.ignoreResult) {
-        outcomes.status(a.status);
+        outcomes.status(a, a.status);
       }
       outcomes.event(EventType.TASK_STARTED, a.id(), a.name(), a.delivery.queue(), null);
       Outcomes.safely(() -> listener.taskStarted(a.context()));
@@ -477,7 +477,7 @@ public final class TaskRunner {
     Instant now = clock.instant();
     if (!a.ignoreResult) {
       a.status = a.status.withProgress(meta).withState(TaskState.PROGRESS, now);
-      outcomes.status(a.status);
+      outcomes.status(a, a.status);
     }
     ObjectNode data = Wire.mapper().createObjectNode();
     data.set("meta", meta);

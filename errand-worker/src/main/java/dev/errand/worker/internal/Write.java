@@ -1,6 +1,7 @@
 package dev.errand.worker.internal;
 
 import dev.errand.TaskStatus;
+import dev.errand.spi.Delivery;
 import dev.errand.spi.Settlement;
 import java.util.List;
 import java.util.function.Function;
@@ -32,10 +33,24 @@ record Write(
     onDone = onDone == null ? NOTHING : onDone;
   }
 
-  /** A status on its own (RECEIVED, STARTED, PROGRESS): nothing else depends on it. */
-  static Write status(TaskStatus status) {
+  /**
+   * A status on its own (RECEIVED, STARTED, PROGRESS): nothing else depends on it. Stored only
+   * while {@code delivery}'s receipt is current, so an attempt whose lease was lost cannot undo the
+   * outcome of the attempt that replaced it; with no delivery (a task that acked early) it is
+   * stored as it is.
+   */
+  static Write status(TaskStatus status, Delivery delivery) {
     return new Write(
-        new Settlement(null, null, null, List.of(status), List.of(), null), null, null, null);
+        new Settlement(
+            delivery,
+            delivery == null ? null : Settlement.Ending.KEEP,
+            null,
+            List.of(status),
+            List.of(),
+            null),
+        null,
+        null,
+        null);
   }
 
   /** A write that only marks a point in the queue: it is over once everything before it is. */
@@ -55,7 +70,7 @@ record Write(
    */
   boolean isLoneStatus() {
     return settlement != null
-        && settlement.delivery() == null
+        && (settlement.delivery() == null || settlement.ending() instanceof Settlement.Ending.Keep)
         && settlement.deadLetter() == null
         && settlement.followUps().isEmpty()
         && settlement.chordPart() == null
