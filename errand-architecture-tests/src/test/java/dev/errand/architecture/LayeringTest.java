@@ -23,7 +23,12 @@ class LayeringTest {
   }
 
   static final String[] CORE = {
-    "dev.errand", "dev.errand.spi", "dev.errand.wire", "dev.errand.internal", "dev.errand.memory"
+    "dev.errand",
+    "dev.errand.spi",
+    "dev.errand.wire",
+    "dev.errand.internal",
+    "dev.errand.memory",
+    "dev.errand.workflow"
   };
 
   @Test
@@ -41,7 +46,8 @@ class LayeringTest {
             "dev.errand.spi",
             "dev.errand.wire",
             "dev.errand.internal",
-            "dev.errand.memory")
+            "dev.errand.memory",
+            "dev.errand.workflow")
         .check(errand);
   }
 

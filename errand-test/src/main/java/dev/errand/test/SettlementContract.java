@@ -178,8 +178,7 @@ interface SettlementContract extends ContractFixture {
                 ack(d, status(d, TaskState.SUCCESS), message("next", "follow-up"))))
         .isEmpty();
 
-    assertThat(backend().results().get(d.id()).orElseThrow().state())
-        .isEqualTo(TaskState.SUCCESS);
+    assertThat(backend().results().get(d.id()).orElseThrow().state()).isEqualTo(TaskState.SUCCESS);
     assertThat(total("q")).isZero();
     assertThat(stats("next").ready()).isEqualTo(1);
   }
