@@ -288,7 +288,8 @@ class DashboardBrowserIT {
     open("tasks?id=" + queued.id());
     waitFor(By.linkText(queued.id())).click();
     waitForText(By.tagName("main"), "PENDING");
-    browser.findElement(By.xpath("//button[text()='Revoke']")).click();
+    // The task page, not the list it was found on: both show PENDING.
+    waitFor(By.xpath("//button[text()='Revoke']")).click();
     dialog().accept();
     waitForText(By.tagName("main"), "REVOKED");
     assertThat(queued.state()).isEqualTo(TaskState.REVOKED);

@@ -244,17 +244,19 @@ async function tasks(params) {
 }
 
 async function task(id) {
+  // Both asked at once: the page is drawn when both answers are in, in one go.
+  const asWorkflow = isWorkflow(id);
   let d;
   try {
     d = await api("/api/tasks/" + encodeURIComponent(id));
   } catch (e) {
     // The last task of a chain still running has no record until it is sent; its workflow has.
-    if (e.status !== 404 || !(await isWorkflow(id))) throw e;
+    if (e.status !== 404 || !(await asWorkflow)) throw e;
     show(el("h1", null, "Task ", el("span", { class: "mono" }, id)),
       muted("This task has not been sent yet: it is the last task of a workflow still running."), workflowLink(id));
     return false;
   }
-  const inWorkflow = await isWorkflow(id);
+  const inWorkflow = await asWorkflow;
   const t = d.task;
   const done = ["SUCCESS", "FAILURE", "REVOKED"].includes(t.state); // nothing left to revoke
   const p = t.progress;
