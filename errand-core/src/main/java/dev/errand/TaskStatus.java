@@ -111,6 +111,32 @@ public record TaskStatus(
     }
   }
 
+  /**
+   * The status of a task not received yet whose name (and queue, if known) its sender knows: a step
+   * of a workflow that was never sent, for instance.
+   *
+   * @param queue its queue, or null
+   * @param now when this status is written
+   */
+  public static TaskStatus pending(String id, String name, String queue, java.time.Instant now) {
+    return new TaskStatus(
+        id,
+        name,
+        TaskState.PENDING,
+        queue,
+        null,
+        null,
+        null,
+        null,
+        0,
+        null,
+        null,
+        null,
+        null,
+        null,
+        now);
+  }
+
   /** The status of a task nothing is known about. */
   public static TaskStatus pending(String id) {
     return new TaskStatus(

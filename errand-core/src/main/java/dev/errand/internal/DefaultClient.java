@@ -261,22 +261,7 @@ public final class DefaultClient implements Client {
       }
       backend.results().revoke(step.taskId(), revokeTtl);
       revoked.add(
-          new TaskStatus(
-                  step.taskId(),
-                  step.task(),
-                  TaskState.PENDING,
-                  null,
-                  null,
-                  null,
-                  null,
-                  null,
-                  0,
-                  null,
-                  null,
-                  null,
-                  null,
-                  null,
-                  now)
+          TaskStatus.pending(step.taskId(), step.task(), null, now)
               .withReason("revoked")
               .withState(TaskState.REVOKED, now));
       events.add(

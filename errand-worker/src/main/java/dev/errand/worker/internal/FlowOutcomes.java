@@ -133,24 +133,7 @@ final class FlowOutcomes {
   private static TaskStatus endStatus(
       TaskMessage m, Flow.Sig end, TaskError cause, TaskState state, Instant now) {
     String why = "step " + m.task() + " [" + m.id() + "] of its chain ";
-    TaskStatus pending = TaskStatus.pending(end.id());
-    TaskStatus named =
-        new TaskStatus(
-            end.id(),
-            end.task(),
-            pending.state(),
-            end.queue(),
-            null,
-            null,
-            null,
-            null,
-            0,
-            null,
-            null,
-            null,
-            null,
-            null,
-            now);
+    TaskStatus named = TaskStatus.pending(end.id(), end.task(), end.queue(), now);
     if (state == TaskState.REVOKED) {
       return named.withReason(why + "was revoked").withState(TaskState.REVOKED, now);
     }

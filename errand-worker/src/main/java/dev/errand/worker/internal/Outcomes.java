@@ -139,21 +139,43 @@ final class Outcomes {
       DeadLetter deadLetter,
       TaskStatus status,
       FlowOutcomes.Effects flow) {
-    List<TaskStatus> statuses = new ArrayList<>(1 + flow.statuses().size());
-    if (status != null) {
-      statuses.add(status);
+    return a.holdsDelivery()
+        ? settlementOf(a.delivery, ending, null, deadLetter, status, flow)
+        : settlementOf(null, null, resend, deadLetter, status, flow);
+  }
+
+  /**
+   * The settlement ending {@code d} with {@code ending} (both null when the delivery is gone), with
+   * {@code resend} (if any) sent before the workflow's follow-ups.
+   */
+  private static Settlement settlementOf(
+      Delivery d,
+      Settlement.Ending ending,
+      NewMessage resend,
+      DeadLetter deadLetter,
+      TaskStatus status,
+      FlowOutcomes.Effects flow) {
+    return new Settlement(
+        d,
+        ending,
+        deadLetter,
+        prepend(status, flow.statuses()),
+        prepend(resend, flow.followUps()),
+        flow.part());
+  }
+
+  /** {@code first} (unless null) then {@code rest}; no copy in the common case of a plain task. */
+  private static <T> List<T> prepend(T first, List<T> rest) {
+    if (rest.isEmpty()) {
+      return first == null ? List.of() : List.of(first);
     }
-    statuses.addAll(flow.statuses());
-    List<NewMessage> followUps = new ArrayList<>(1 + flow.followUps().size());
-    if (a.holdsDelivery()) {
-      followUps.addAll(flow.followUps());
-      return new Settlement(a.delivery, ending, deadLetter, statuses, followUps, flow.part());
+    if (first == null) {
+      return rest;
     }
-    if (resend != null) {
-      followUps.add(resend);
-    }
-    followUps.addAll(flow.followUps());
-    return new Settlement(null, null, deadLetter, statuses, followUps, flow.part());
+    List<T> all = new ArrayList<>(1 + rest.size());
+    all.add(first);
+    all.addAll(rest);
+    return all;
   }
 
   /** Returns a message to its queue: a shutdown interrupted it through no fault of its own. */
@@ -382,9 +404,10 @@ final class Outcomes {
     TaskStatus status = bareFailure(d, m, error, now);
     submit(
         new Write(
-            settle(
+            settlementOf(
                 d,
-                true,
+                Settlement.Ending.ACK,
+                null,
                 dl,
                 status,
                 m == null
@@ -395,17 +418,6 @@ final class Outcomes {
             m == null
                 ? null
                 : cause -> unstorableWrite(d, m, status.attempt(), null, true, cause)));
-  }
-
-  /** A FAILURE that acks {@code d} (if {@code ack}), with a dead letter and the flow's effects. */
-  private Settlement settle(
-      Delivery d, boolean ack, DeadLetter dl, TaskStatus status, FlowOutcomes.Effects flow) {
-    List<TaskStatus> statuses = new ArrayList<>(1 + flow.statuses().size());
-    statuses.add(status);
-    statuses.addAll(flow.statuses());
-    return ack
-        ? new Settlement(d, Settlement.Ending.ACK, dl, statuses, flow.followUps(), flow.part())
-        : new Settlement(null, null, dl, statuses, flow.followUps(), flow.part());
   }
 
   /** The replacement of an outcome of {@code a} that cannot be stored. */
@@ -441,7 +453,13 @@ final class Outcomes {
             now);
     TaskStatus status = bareFailure(d, m, error, now);
     Settlement settlement =
-        settle(d, ack, dl, status, flows.failed(m, status, TaskState.FAILURE, now));
+        settlementOf(
+            ack ? d : null,
+            ack ? Settlement.Ending.ACK : null,
+            null,
+            dl,
+            status,
+            flows.failed(m, status, TaskState.FAILURE, now));
     return new Write(settlement, () -> failedEvents(a, dl, null), null, null);
   }
 
