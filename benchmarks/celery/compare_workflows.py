@@ -3,8 +3,10 @@
     python3 compare_workflows.py WORK_DIR
 
 Reads errand-workflows.json (errand bench-workflows --json) and celery-workflows-*.json
-(celery_workflows.py, one per Celery pool). Errand's figure is the median of its runs after the
-first (the first warms the JIT); each Celery figure is its one run, the best pool is compared.
+(celery_workflows.py, one per Celery pool). Errand's figure is the median of its timed runs, which
+come after its untimed warm-up runs (the JIT compiles the hot path during the first few; an older
+file without warm-up runs drops its first run instead); each Celery figure is its one run, the best
+pool is compared.
 """
 import glob
 import json
@@ -22,7 +24,7 @@ for f in sorted(glob.glob(os.path.join(work, "celery-workflows-*.json"))):
 
 def errand(kind):
     runs = e[kind]
-    timed = runs[1:] if len(runs) > 1 else runs
+    timed = runs if e.get("warmup", 0) > 0 or len(runs) == 1 else runs[1:]
     secs = [r["seconds"] for r in timed]
     ok = all(r["ok"] for r in runs)
     return statistics.median(secs), min(secs), max(secs), len(timed), ok
@@ -45,4 +47,5 @@ widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(4)]
 for r in [head] + rows:
     print("  ".join(str(r[i]).ljust(widths[i]) for i in range(4)).rstrip())
 print(f"\nErrand: {e['backend']}, worker -c {e['concurrency']} prefetch 64 in the bench's JVM (the"
-      " producer shares its CPU). Celery: the worker a process of its own, results on.")
+      f" producer shares its CPU), after {e.get('warmup', 0)} untimed runs of each."
+      " Celery: the worker a process of its own, results on.")

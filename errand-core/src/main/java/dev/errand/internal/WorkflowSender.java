@@ -31,9 +31,6 @@ import java.util.function.BiFunction;
  */
 final class WorkflowSender {
 
-  /** Messages per enqueue call: {@value}. */
-  static final int BATCH = 500;
-
   /**
    * Steps longer than this when encoded, in bytes ({@value}), are stored once in the backend and
    * referred to by each message, instead of each message carrying the rest of its chain (which
@@ -95,8 +92,12 @@ final class WorkflowSender {
   }
 
   /**
-   * Stores the workflow (its whole tree under its id: the group's, else its end's), its groups,
-   * chords and long step lists, then enqueues its first messages in batches.
+   * Stores what the workflow's messages will need (its groups, chords and long step lists),
+   * enqueues its first messages (the broker pipelines a large batch, so workers start on the first
+   * while the rest are written), and stores its whole tree under its id (the group's, else its
+   * end's): before the messages when they refer to it, else after them, so that workers are not
+   * kept waiting for a tree only {@code Client.workflow(id)} reads. Whichever way, it is stored
+   * when the send returns.
    */
   private Sent send(List<Flow.Step> steps, String groupId) {
     List<String> ends = new ArrayList<>();
@@ -104,17 +105,24 @@ final class WorkflowSender {
       ends.add(end.id());
     }
     String workflowId = groupId != null ? groupId : ends.get(0);
-    byte[] tree = Wire.encodeSteps(steps);
+    // A single step (a group, a chord) travels in its messages; a longer list is stored once and
+    // referred to when it is long.
+    byte[] tree = steps.size() > 1 ? Wire.encodeSteps(steps) : null;
+    boolean referred = tree != null && tree.length > STORE_STEPS_ABOVE;
     Flow.Rest first =
-        steps.size() > 1 && tree.length > STORE_STEPS_ABOVE
+        referred
             ? new Flow.Rest(steps, workflowId, 0) // its messages refer to the stored tree
             : Flow.Rest.inline(steps);
     List<FlowMessages.Built> messages = FlowMessages.start(first, null, false, now, null);
+    List<NewMessage> toSend = new ArrayList<>(messages.size());
     for (FlowMessages.Built b : messages) {
       checkSize(b);
+      toSend.add(b.newMessage());
     }
     WorkflowStore store = backend.workflows();
-    store.putSteps(workflowId, tree, ttl);
+    if (referred) {
+      store.putSteps(workflowId, tree, ttl);
+    }
     for (int i = 0; i < groups.size(); i++) {
       store.putGroup(groups.get(i)[0], groupMembers.get(i), ttl);
     }
@@ -124,16 +132,9 @@ final class WorkflowSender {
     for (WorkflowStore.Chord c : chords) {
       store.putChord(c, ttl);
     }
-    List<NewMessage> batch = new ArrayList<>(Math.min(BATCH, messages.size()));
-    for (FlowMessages.Built b : messages) {
-      batch.add(b.newMessage());
-      if (batch.size() == BATCH) {
-        backend.broker().enqueue(batch);
-        batch = new ArrayList<>(BATCH);
-      }
-    }
-    if (!batch.isEmpty()) {
-      backend.broker().enqueue(batch);
+    backend.broker().enqueue(toSend);
+    if (!referred) {
+      store.putSteps(workflowId, tree != null ? tree : Wire.encodeSteps(steps), ttl);
     }
     return new Sent(messages, ends, workflowId, null);
   }

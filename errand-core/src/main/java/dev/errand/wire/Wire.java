@@ -282,7 +282,20 @@ public final class Wire {
 
   /** Decodes a task status written by {@link #encodeStatus}. */
   public static TaskStatus decodeStatus(byte[] json) {
-    return read(json, TaskStatus.class);
+    return decodeStatus(json, 0, json.length);
+  }
+
+  /** Decodes the task status in {@code json[offset, offset + length)}. */
+  public static TaskStatus decodeStatus(byte[] json, int offset, int length) {
+    TaskStatus fast = StatusReader.read(MAPPER, json, offset, length);
+    if (fast != null) {
+      return fast;
+    }
+    try {
+      return MAPPER.readValue(json, offset, length, TaskStatus.class);
+    } catch (IOException e) {
+      throw new InvalidMessageException("invalid TaskStatus JSON: " + firstLine(e), null, null, e);
+    }
   }
 
   /** Encodes a dead letter. */

@@ -40,8 +40,14 @@ final class WorkflowBenchCommand implements Callable<Integer> {
   @Option(names = "--steps", paramLabel = "N", description = "Chain steps (default: 1000).")
   int steps = 1_000;
 
-  @Option(names = "--runs", paramLabel = "N", description = "Runs of each (default: 3).")
+  @Option(names = "--runs", paramLabel = "N", description = "Timed runs of each (default: 3).")
   int runs = 3;
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "N",
+      description = "Untimed runs of each first, while the JIT compiles the hot path (default: 3).")
+  int warmup = 3;
 
   @Option(
       names = {"-c", "--concurrency"},
@@ -69,6 +75,7 @@ final class WorkflowBenchCommand implements Callable<Integer> {
     if (members <= 0) throw new UsageException("--members must be > 0 but was " + members);
     if (steps <= 0) throw new UsageException("--steps must be > 0 but was " + steps);
     if (runs <= 0) throw new UsageException("--runs must be > 0 but was " + runs);
+    if (warmup < 0) throw new UsageException("--warmup must be >= 0 but was " + warmup);
     if (concurrency <= 0) {
       throw new UsageException("--concurrency must be > 0 but was " + concurrency);
     }
@@ -86,11 +93,12 @@ final class WorkflowBenchCommand implements Callable<Integer> {
       where = b.describe();
       progress.printf(
           "errand bench-workflows on %s: a chord of %,d members and a chain of %,d steps, %d"
-              + " runs each, worker -c %d, Java %d, %d CPUs%n",
+              + " timed runs each after %d untimed, worker -c %d, Java %d, %d CPUs%n",
           where,
           members,
           steps,
           runs,
+          warmup,
           concurrency,
           Runtime.version().feature(),
           Runtime.getRuntime().availableProcessors());
@@ -98,7 +106,15 @@ final class WorkflowBenchCommand implements Callable<Integer> {
       r =
           new WorkflowBench(
                   b,
-                  new WorkflowBench.Settings(members, steps, runs, concurrency, prefetch, timeout),
+                  new WorkflowBench.Settings(
+                      members,
+                      steps,
+                      warmup,
+                      runs,
+                      concurrency,
+                      prefetch,
+                      timeout,
+                      redis == null ? null : redis::serverCpuSeconds),
                   queue)
               .run();
     } finally {
@@ -116,6 +132,7 @@ final class WorkflowBenchCommand implements Callable<Integer> {
       o.put("members", members);
       o.put("steps", steps);
       o.put("concurrency", concurrency);
+      o.put("warmup", warmup);
       o.set("chord", Wire.mapper().valueToTree(r.chord()));
       o.set("chain", Wire.mapper().valueToTree(r.chain()));
       OutputOptions.printJson(out, o);
@@ -130,8 +147,16 @@ final class WorkflowBenchCommand implements Callable<Integer> {
     for (int i = 0; i < runs.size(); i++) {
       WorkflowBench.Run run = runs.get(i);
       out.printf(
-          "%-18s run %d: %7.3f s to its end (sending %.3f s)%s%n",
-          what, i + 1, run.seconds(), run.sendSeconds(), run.ok() ? "" : "  WRONG RESULT");
+          "%-18s run %d: %7.3f s to its end (sending %.3f s; CPU: this JVM %.2f s%s)%s%n",
+          what,
+          i + 1,
+          run.seconds(),
+          run.sendSeconds(),
+          run.cpuSeconds(),
+          Double.isNaN(run.serverCpuSeconds())
+              ? ""
+              : String.format(", Redis %.2f s", run.serverCpuSeconds()),
+          run.ok() ? "" : "  WRONG RESULT");
     }
     out.flush();
   }

@@ -46,6 +46,11 @@ public final class Codec {
 
   /** Decodes a stored status (with its expiry). */
   public static TaskStatus decodeResult(byte[] value) {
-    return Wire.decodeStatus(payload(value));
+    for (int i = 0; i < value.length; i++) {
+      if (value[i] == '\n') {
+        return Wire.decodeStatus(value, i + 1, value.length - i - 1); // no copy of the JSON
+      }
+    }
+    throw new IllegalArgumentException("no expiry in value");
   }
 }

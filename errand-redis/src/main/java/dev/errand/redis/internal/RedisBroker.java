@@ -58,6 +58,13 @@ public final class RedisBroker implements Broker {
 
   private static final byte[][] NO_ARGS = new byte[0][];
 
+  /**
+   * Messages per enqueue script call ({@value}): a larger batch is sent as several calls,
+   * pipelined, so that one script never holds Redis for long (500 messages: about 5 ms) and workers
+   * claim the first messages while the rest are written.
+   */
+  static final int ENQUEUE_CHUNK = 500;
+
   private final Redis redis;
   private final Keys keys;
   private final RedisClock clock;
@@ -84,7 +91,8 @@ public final class RedisBroker implements Broker {
       return List.of();
     }
     long now = clock.millis();
-    // One script call per queue, in the order queues first appear; results keep message order.
+    // One script call per queue and chunk, in the order queues first appear, all sent before the
+    // first reply is awaited; results keep message order.
     Map<String, List<Integer>> byQueue = new LinkedHashMap<>();
     for (int i = 0; i < messages.size(); i++) {
       byQueue.computeIfAbsent(messages.get(i).queue(), q -> new ArrayList<>()).add(i);
@@ -92,40 +100,20 @@ public final class RedisBroker implements Broker {
     RedisAsyncCommands<String, byte[]> cmd = redis.async();
     List<CompletableFuture<List<Object>>> calls = new ArrayList<>(byQueue.size());
     List<List<Integer>> order = new ArrayList<>(byQueue.size());
+    List<String> queueNames = new ArrayList<>(byQueue.size());
     for (Map.Entry<String, List<Integer>> e : byQueue.entrySet()) {
-      Keys.QueueKeys qk = keys.queue(e.getKey());
-      List<String> keyList =
-          new ArrayList<>(List.of(qk.ready(), qk.delayed(), qk.body(), qk.meta(), qk.seq()));
-      List<byte[]> args = new ArrayList<>(3 + e.getValue().size() * 6);
-      args.add(clock.scriptNow());
-      args.add(bytes(qk.wakeChannel()));
-      args.add(num(e.getValue().size()));
-      for (int i : e.getValue()) {
-        NewMessage m = messages.get(i);
-        int keyIndex = 0;
-        long window = 0;
-        if (m.idempotencyKey() != null) {
-          keyList.add(qk.idempotencyPrefix() + m.idempotencyKey());
-          keyIndex = keyList.size();
-          window = m.idempotencyWindow().toMillis();
-        }
-        args.add(bytes(m.id()));
-        args.add(num(m.priority()));
-        args.add(m.body());
-        args.add(num(m.notBefore() == null ? 0 : m.notBefore().toEpochMilli()));
-        args.add(num(keyIndex));
-        args.add(num(window));
+      List<Integer> all = e.getValue();
+      for (int from = 0; from < all.size(); from += ENQUEUE_CHUNK) {
+        List<Integer> chunk = all.subList(from, Math.min(all.size(), from + ENQUEUE_CHUNK));
+        calls.add(enqueueCall(cmd, e.getKey(), chunk, messages));
+        order.add(chunk);
+        queueNames.add(e.getKey());
       }
-      calls.add(
-          Script.ENQUEUE.run(
-              cmd, ScriptOutputType.MULTI, keyList.toArray(String[]::new), args.toArray(NO_ARGS)));
-      order.add(e.getValue());
       if (knownQueues.add(e.getKey())) {
         cmd.zadd(keys.queues(), now, bytes(e.getKey()));
       }
     }
     EnqueueResult[] out = new EnqueueResult[messages.size()];
-    List<String> queueNames = new ArrayList<>(byQueue.keySet());
     for (int c = 0; c < calls.size(); c++) {
       List<Object> result = redis.await(calls.get(c), "enqueue");
       quarantine.foreignValues(queueNames.get(c), Quarantine.keys(result.get(1)));
@@ -141,6 +129,39 @@ public final class RedisBroker implements Broker {
     }
     notifier.bump(); // consumers in this process need not wait for the pub/sub echo
     return List.of(out);
+  }
+
+  /** Sends the enqueue script call for {@code messages[indexes]}, all of queue {@code queue}. */
+  private CompletableFuture<List<Object>> enqueueCall(
+      RedisAsyncCommands<String, byte[]> cmd,
+      String queue,
+      List<Integer> indexes,
+      List<NewMessage> messages) {
+    Keys.QueueKeys qk = keys.queue(queue);
+    List<String> keyList =
+        new ArrayList<>(List.of(qk.ready(), qk.delayed(), qk.body(), qk.meta(), qk.seq()));
+    List<byte[]> args = new ArrayList<>(3 + indexes.size() * 6);
+    args.add(clock.scriptNow());
+    args.add(bytes(qk.wakeChannel()));
+    args.add(num(indexes.size()));
+    for (int i : indexes) {
+      NewMessage m = messages.get(i);
+      int keyIndex = 0;
+      long window = 0;
+      if (m.idempotencyKey() != null) {
+        keyList.add(qk.idempotencyPrefix() + m.idempotencyKey());
+        keyIndex = keyList.size();
+        window = m.idempotencyWindow().toMillis();
+      }
+      args.add(bytes(m.id()));
+      args.add(num(m.priority()));
+      args.add(m.body());
+      args.add(num(m.notBefore() == null ? 0 : m.notBefore().toEpochMilli()));
+      args.add(num(keyIndex));
+      args.add(num(window));
+    }
+    return Script.ENQUEUE.run(
+        cmd, ScriptOutputType.MULTI, keyList.toArray(String[]::new), args.toArray(NO_ARGS));
   }
 
   @Override

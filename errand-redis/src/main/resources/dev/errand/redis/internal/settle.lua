@@ -176,7 +176,7 @@ local function recordPart(id, index, failed)
   end
   local old = c.seen[index]
   if old == nil then
-    old = (not c.fresh and redis.call('HGET', c.parts, index)) or false
+    old = c.prior and c.prior[index] or false
   end
   local new = failed and '1' or '0'
   if c.seen[index] == nil then
@@ -222,6 +222,31 @@ end
 for _, q in ipairs(queueOrder) do
   if #q.receiptIds > 0 then
     q.receiptMetas = batched('HMGET', q.meta, q.receiptIds, true)
+  end
+end
+-- The parts of each chord the batch records, as they were before it, in one HMGET per chord.
+local partIndexes, partChords = {}, {}
+for _, st in ipairs(settlements) do
+  local id = ARGV[st.chord]
+  if id ~= '' then
+    local list = partIndexes[id]
+    if not list then
+      list = {}
+      partIndexes[id] = list
+      partChords[#partChords + 1] = id
+    end
+    list[#list + 1] = ARGV[st.chord + 1]
+  end
+end
+for _, id in ipairs(partChords) do
+  local c = chord(id)
+  if not c.fresh then
+    local list = partIndexes[id]
+    local values = batched('HMGET', c.parts, list, true)
+    c.prior = {}
+    for k, index in ipairs(list) do
+      c.prior[index] = values[k]
+    end
   end
 end
 

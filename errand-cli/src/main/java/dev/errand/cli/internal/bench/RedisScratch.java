@@ -100,6 +100,22 @@ public final class RedisScratch implements AutoCloseable {
   }
 
   /**
+   * The CPU time the Redis server has used since it started ({@code used_cpu_user} plus {@code
+   * used_cpu_sys}: all of it, not only for the bench's keys), in seconds; NaN if it does not say.
+   */
+  public double serverCpuSeconds() {
+    double total = 0;
+    int found = 0;
+    for (String line : connection.sync().info("cpu").split("\r?\n")) {
+      if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+        total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+        found++;
+      }
+    }
+    return found == 2 ? total : Double.NaN;
+  }
+
+  /**
    * Deletes every key under the prefix (SCAN and UNLINK, a thousand at a time); a second call does
    * nothing. Returns how many were deleted.
    */

@@ -11,12 +11,14 @@ import dev.errand.worker.WorkerOptions;
 import dev.errand.workflow.Chain;
 import dev.errand.workflow.Signature;
 import dev.errand.workflow.Workflows;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 
 /**
  * Times Errand's workflows as {@code benchmarks/celery/celery_workflows.py} times Celery's: a chord
@@ -40,13 +42,23 @@ public final class WorkflowBench {
    *
    * @param members chord members
    * @param steps chain steps
-   * @param runs times each workflow runs
+   * @param warmup untimed runs of each workflow first (the JIT compiles the hot path during the
+   *     first few; a worker that has been up for a minute runs compiled code)
+   * @param runs times each workflow runs, timed
    * @param concurrency worker slots
    * @param prefetch messages the worker holds beyond its slots (0: its default)
    * @param timeout the longest one workflow may take
+   * @param serverCpu the backend server's CPU seconds so far, or null if it cannot tell
    */
   public record Settings(
-      int members, int steps, int runs, int concurrency, int prefetch, Duration timeout) {}
+      int members,
+      int steps,
+      int warmup,
+      int runs,
+      int concurrency,
+      int prefetch,
+      Duration timeout,
+      DoubleSupplier serverCpu) {}
 
   /**
    * One run of one workflow.
@@ -54,8 +66,11 @@ public final class WorkflowBench {
    * @param seconds from the start of sending to its end having run
    * @param sendSeconds how long sending took
    * @param ok whether the result was right (every member's value seen, the chain's count)
+   * @param cpuSeconds CPU time this process used during the run (producer and worker together)
+   * @param serverCpuSeconds CPU time the backend server used during the run, NaN if unknown
    */
-  public record Run(double seconds, double sendSeconds, boolean ok) {}
+  public record Run(
+      double seconds, double sendSeconds, boolean ok, double cpuSeconds, double serverCpuSeconds) {}
 
   /** The runs of each workflow, in order. */
   public record Result(List<Run> chord, List<Run> chain) {}
@@ -79,6 +94,10 @@ public final class WorkflowBench {
     try {
       Client client = Client.builder(backend).sentEvents(false).build();
       TaskOptions onQueue = TaskOptions.builder().queue(queue).build();
+      for (int i = 0; i < settings.warmup(); i++) {
+        chord(client, onQueue);
+        chain(client, onQueue);
+      }
       List<Run> chords = new ArrayList<>();
       List<Run> chains = new ArrayList<>();
       for (int i = 0; i < settings.runs(); i++) {
@@ -97,6 +116,7 @@ public final class WorkflowBench {
     for (int i = 0; i < settings.members(); i++) {
       members.add(Signature.of(NOOP, i).options(onQueue));
     }
+    Cpu cpu = new Cpu();
     long t0 = System.nanoTime();
     client.send(
         Workflows.chord(Workflows.group(members), Signature.receiving(COLLECT).options(onQueue)));
@@ -106,7 +126,7 @@ public final class WorkflowBench {
           "the chord's callback did not run within " + settings.timeout());
     }
     long n = settings.members();
-    return new Run(
+    return cpu.run(
         (callbackDoneAt.get() - t0) / 1e9, (sent - t0) / 1e9, callbackSum == n * (n - 1) / 2);
   }
 
@@ -115,11 +135,36 @@ public final class WorkflowBench {
     for (int i = 1; i < settings.steps(); i++) {
       chain = chain.then(Signature.receiving(STEP).options(onQueue));
     }
+    Cpu cpu = new Cpu();
     long t0 = System.nanoTime();
     AsyncResult<Integer> end = client.send(chain);
     long sent = System.nanoTime();
     Integer value = end.get(settings.timeout());
-    return new Run((System.nanoTime() - t0) / 1e9, (sent - t0) / 1e9, value == settings.steps());
+    return cpu.run((System.nanoTime() - t0) / 1e9, (sent - t0) / 1e9, value == settings.steps());
+  }
+
+  /** The CPU time used by this process and by the server, from its creation to a run's end. */
+  private final class Cpu {
+    private final long process = processCpuNanos();
+    private final double server = serverCpu();
+
+    Run run(double seconds, double sendSeconds, boolean ok) {
+      return new Run(
+          seconds, sendSeconds, ok, (processCpuNanos() - process) / 1e9, serverCpu() - server);
+    }
+  }
+
+  private double serverCpu() {
+    return settings.serverCpu() == null ? Double.NaN : settings.serverCpu().getAsDouble();
+  }
+
+  /** CPU time used by this process so far (all threads), or 0 where the JVM cannot tell. */
+  private static long processCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return Math.max(0, os.getProcessCpuTime());
+    }
+    return 0;
   }
 
   private Worker worker() {
