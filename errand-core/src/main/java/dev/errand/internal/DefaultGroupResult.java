@@ -20,8 +20,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The {@link GroupResult} of the default client. Reads every member's status with {@link
- * ResultStore#getAll} (batched by the backend), and waits by notification on one member at a time:
- * the first not finished, then reads the rest again in one batch. Thread-safe.
+ * ResultStore#getOutcomes} (batched by the backend), and waits by notification on one member at a
+ * time: the first not finished, then reads the rest again in one batch. Thread-safe.
  */
 final class DefaultGroupResult<R> implements GroupResult<R> {
 
@@ -66,7 +66,7 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
 
   @Override
   public int failed() {
-    Map<String, TaskStatus> all = results.getAll(ids);
+    Map<String, TaskStatus> all = results.getOutcomes(ids);
     int n = 0;
     for (TaskStatus s : all.values()) {
       if (s.state() == TaskState.FAILURE || s.state() == TaskState.REVOKED) {
@@ -78,7 +78,7 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
 
   private int count(TaskState state) {
     int n = 0;
-    for (TaskStatus s : results.getAll(ids).values()) {
+    for (TaskStatus s : results.getOutcomes(ids).values()) {
       if (s.state() == state) {
         n++;
       }
@@ -88,7 +88,7 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
 
   @Override
   public boolean ready() {
-    return firstNotReady(results.getAll(ids)) < 0;
+    return firstNotReady(results.getOutcomes(ids)) < 0;
   }
 
   private int firstNotReady(Map<String, TaskStatus> all) {
@@ -104,7 +104,7 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
   @Override
   public List<R> get(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
-    Map<String, TaskStatus> all = new java.util.HashMap<>(results.getAll(ids));
+    Map<String, TaskStatus> all = new java.util.HashMap<>(results.getOutcomes(ids));
     int waiting;
     while ((waiting = firstNotReady(all)) >= 0) {
       String member = ids.get(waiting);
@@ -123,7 +123,7 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
         throw new IllegalStateException("waiting for group [" + id + "] failed", e.getCause());
       }
       // The members before it are ready already: only the rest are read again, in one batch.
-      all.putAll(results.getAll(ids.subList(waiting, ids.size())));
+      all.putAll(results.getOutcomes(ids.subList(waiting, ids.size())));
     }
     List<R> values = new ArrayList<>(ids.size());
     for (int i = 0; i < ids.size(); i++) {
@@ -137,7 +137,7 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
   @Override
   public int revoke() {
     int n = 0;
-    Map<String, TaskStatus> all = results.getAll(ids);
+    Map<String, TaskStatus> all = results.getOutcomes(ids);
     for (String member : ids) {
       TaskStatus s = all.get(member);
       if ((s == null || !s.state().isReady()) && client.revoke(member)) {

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A streaming reader for task statuses, the record read most often (a chord's callback reads one
@@ -27,18 +28,33 @@ import java.util.List;
  */
 final class StatusReader {
 
+  /** The fields an outcome-only read keeps. */
+  private static final Set<String> OUTCOME =
+      Set.of("id", "name", "state", "result", "error", "reason");
+
   private StatusReader() {}
 
   /** The status in {@code json[offset, offset + length)}, or null to let the mapper decide. */
   static TaskStatus read(ObjectMapper mapper, byte[] json, int offset, int length) {
+    return read(mapper, json, offset, length, false);
+  }
+
+  /**
+   * As {@link #read(ObjectMapper, byte[], int, int)}; with {@code outcomeOnly}, only the id, name,
+   * state, result, error and reason are read (the other fields are skipped unread, and null or 0 in
+   * the status): what a chord's callback and a group's result need, at a fraction of the cost.
+   */
+  static TaskStatus read(
+      ObjectMapper mapper, byte[] json, int offset, int length, boolean outcomeOnly) {
     try (JsonParser p = mapper.getFactory().createParser(json, offset, length)) {
-      return status(mapper, p);
+      return status(mapper, p, outcomeOnly);
     } catch (IOException | RuntimeException e) {
       return null; // malformed or unexpected: the mapper decides, and words the error
     }
   }
 
-  private static TaskStatus status(ObjectMapper mapper, JsonParser p) throws IOException {
+  private static TaskStatus status(ObjectMapper mapper, JsonParser p, boolean outcomeOnly)
+      throws IOException {
     if (p.nextToken() != JsonToken.START_OBJECT) {
       return null;
     }
@@ -64,6 +80,10 @@ final class StatusReader {
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken v = p.nextToken();
+      if (outcomeOnly && !OUTCOME.contains(field)) {
+        p.skipChildren(); // a scalar's text is never built
+        continue;
+      }
       switch (field) {
         case "id" -> id = text(p, v);
         case "name" -> name = text(p, v);

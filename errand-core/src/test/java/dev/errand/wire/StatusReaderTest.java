@@ -39,6 +39,36 @@ class StatusReaderTest {
   }
 
   @Test
+  void anOutcomeOnlyReadKeepsTheOutcomeFieldsAndLeavesTheRestOut() throws Exception {
+    for (int i = 0; i < 2_000; i++) {
+      TaskStatus s = randomStatus();
+      byte[] json = Wire.encodeStatus(s);
+      TaskStatus o = Wire.decodeOutcome(json, 0, json.length);
+      assertThat(o)
+          .isEqualTo(
+              new TaskStatus(
+                  s.id(),
+                  s.name(),
+                  s.state(),
+                  null,
+                  s.result(),
+                  s.error(),
+                  null,
+                  s.reason(),
+                  0,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null));
+    }
+  }
+
+  @Test
   void readsAStatusInsideALargerArrayWithoutCopyingIt() {
     TaskStatus s = TaskStatus.pending("t-1").withError(new TaskError("E", "m", null));
     byte[] json = Wire.encodeStatus(s);

@@ -69,6 +69,58 @@ interface ResultStoreContract extends ContractFixture {
   }
 
   @Test
+  default void outcomesAreReadAsGetAllReadsThemInTheOrderAsked() {
+    ResultStore results = backend().results();
+    Instant t = clock().instant();
+    TaskStatus ok = fullStatus(newId(), TaskState.SUCCESS);
+    TaskStatus failed =
+        new TaskStatus(
+            newId(),
+            "reports.build",
+            TaskState.FAILURE,
+            "reports",
+            null,
+            new TaskError("java.io.IOException", "disk full", "java.io.IOException: disk full\n"),
+            null,
+            null,
+            3,
+            "errand@host:1:1",
+            t,
+            t.plusSeconds(1),
+            t.plusSeconds(2),
+            null,
+            t.plusSeconds(2));
+    TaskStatus revoked =
+        TaskStatus.pending(newId(), "emails.send", "mail", t)
+            .withState(TaskState.REVOKED, t)
+            .withReason("by the operator");
+    TaskStatus expired = fullStatus(newId(), TaskState.SUCCESS);
+    results.putAll(List.of(ok, failed, revoked), TTL);
+    results.put(expired, Duration.ofMinutes(1));
+    clock().advance(Duration.ofMinutes(2));
+
+    List<String> asked = List.of(revoked.id(), "never-stored", expired.id(), ok.id(), failed.id());
+    var outcomes = results.getOutcomes(asked);
+    var all = results.getAll(asked);
+
+    assertThat(new ArrayList<>(outcomes.keySet()))
+        .containsExactly(revoked.id(), ok.id(), failed.id());
+    for (String id : outcomes.keySet()) {
+      TaskStatus o = outcomes.get(id);
+      TaskStatus full = all.get(id);
+      assertThat(o.id()).isEqualTo(full.id());
+      assertThat(o.name()).isEqualTo(full.name());
+      assertThat(o.state()).isEqualTo(full.state());
+      assertThat(o.result()).isEqualTo(full.result());
+      assertThat(o.error()).isEqualTo(full.error());
+      assertThat(o.reason()).isEqualTo(full.reason());
+    }
+    assertThat(outcomes.get(failed.id()).error().message()).isEqualTo("disk full");
+    assertThat(outcomes.get(revoked.id()).reason()).isEqualTo("by the operator");
+    assertThat(outcomes.get(ok.id()).result()).isEqualTo(ok.result());
+  }
+
+  @Test
   default void putReplacesAndPutAllStoresEach() {
     ResultStore results = backend().results();
     String id = newId();

@@ -46,9 +46,20 @@ public final class Codec {
 
   /** Decodes a stored status (with its expiry). */
   public static TaskStatus decodeResult(byte[] value) {
+    int at = afterExpiry(value);
+    return Wire.decodeStatus(value, at, value.length - at); // no copy of the JSON
+  }
+
+  /** Decodes the outcome of a stored status (see {@link Wire#decodeOutcome}). */
+  public static TaskStatus decodeOutcome(byte[] value) {
+    int at = afterExpiry(value);
+    return Wire.decodeOutcome(value, at, value.length - at);
+  }
+
+  private static int afterExpiry(byte[] value) {
     for (int i = 0; i < value.length; i++) {
       if (value[i] == '\n') {
-        return Wire.decodeStatus(value, i + 1, value.length - i - 1); // no copy of the JSON
+        return i + 1;
       }
     }
     throw new IllegalArgumentException("no expiry in value");

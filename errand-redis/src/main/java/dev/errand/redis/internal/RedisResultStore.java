@@ -113,6 +113,15 @@ public final class RedisResultStore implements ResultStore {
    */
   @Override
   public Map<String, TaskStatus> getAll(Collection<String> taskIds) {
+    return read(taskIds, false);
+  }
+
+  @Override
+  public Map<String, TaskStatus> getOutcomes(Collection<String> taskIds) {
+    return read(taskIds, true);
+  }
+
+  private Map<String, TaskStatus> read(Collection<String> taskIds, boolean outcomes) {
     List<String> ids = List.copyOf(taskIds);
     List<CompletableFuture<List<KeyValue<String, byte[]>>>> batches =
         new ArrayList<>(ids.size() / READ_BATCH + 1);
@@ -136,7 +145,7 @@ public final class RedisResultStore implements ResultStore {
         String id = ids.get(i++);
         byte[] value = kv.getValueOrElse(null);
         if (value != null && Codec.expiresAt(value) > now) {
-          found.putIfAbsent(id, Codec.decodeResult(value));
+          found.putIfAbsent(id, outcomes ? Codec.decodeOutcome(value) : Codec.decodeResult(value));
         }
       }
     }

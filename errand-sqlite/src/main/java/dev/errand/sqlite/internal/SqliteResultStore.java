@@ -141,6 +141,15 @@ public final class SqliteResultStore implements ResultStore {
    */
   @Override
   public Map<String, TaskStatus> getAll(Collection<String> taskIds) {
+    return read(taskIds, false);
+  }
+
+  @Override
+  public Map<String, TaskStatus> getOutcomes(Collection<String> taskIds) {
+    return read(taskIds, true);
+  }
+
+  private Map<String, TaskStatus> read(Collection<String> taskIds, boolean outcomes) {
     Objects.requireNonNull(taskIds, "taskIds");
     if (taskIds.isEmpty()) {
       return Map.of();
@@ -165,7 +174,10 @@ public final class SqliteResultStore implements ResultStore {
             }
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
-                found.put(rs.getString(1), Wire.decodeStatus(rs.getBytes(2)));
+                byte[] body = rs.getBytes(2);
+                found.put(
+                    rs.getString(1),
+                    outcomes ? Wire.decodeOutcome(body, 0, body.length) : Wire.decodeStatus(body));
               }
             }
           }

@@ -17,8 +17,8 @@ import java.util.Map;
 
 /**
  * Gives a chord's callback its argument: the members' results, in member order, read in batches
- * ({@link dev.errand.spi.ResultStore#getAll}). Under {@link ChordPolicy#FAIL} a failed member makes
- * the callback fail instead, with an error naming the failed members. Thread-safe.
+ * ({@link dev.errand.spi.ResultStore#getOutcomes}). Under {@link ChordPolicy#FAIL} a failed member
+ * makes the callback fail instead, with an error naming the failed members. Thread-safe.
  */
 final class ChordResults {
 
@@ -54,7 +54,7 @@ final class ChordResults {
               CHORD_FAILED,
               "the members of chord " + group + " are not stored any more (expired?)"));
     }
-    Map<String, TaskStatus> statuses = backend.results().getAll(ids);
+    Map<String, TaskStatus> statuses = backend.results().getOutcomes(ids);
     boolean runWithFailures = f.policy() == ChordPolicy.RUN_WITH_FAILURES;
     ArrayNode results = Wire.mapper().createArrayNode();
     List<String> failed = new ArrayList<>();
