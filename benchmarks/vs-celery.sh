@@ -5,8 +5,8 @@
 #      TASKS (20000), LATENCY_TASKS (2000, at 50/s: 40 s per latency step),
 #      OUT (where the raw JSON goes, default a temporary file),
 #      WORKFLOWS (on: also time a chord of MEMBERS (10000) no-op members and a chain of STEPS (1000)
-#      on both, WF_RUNS (5) timed runs on Errand after WF_WARMUP (5) untimed ones; only: run just
-#      that part).
+#      on both, WF_RUNS (5) timed runs on Errand after WF_WARMUP (20: about a minute, as in a worker
+#      that has been up a while) untimed ones; only: run just that part).
 # Needs: Debian's python3-celery and python3-redis (run as /usr/bin/python3 -m celery),
 #        redis-benchmark (redis-tools), a JDK 21+ for Errand's virtual threads (JDK 17 works,
 #        with platform threads for the sleeping tasks).
@@ -38,7 +38,7 @@ workflows="${WORKFLOWS:-on}"
 members="${MEMBERS:-10000}"
 steps="${STEPS:-1000}"
 wf_runs="${WF_RUNS:-5}"
-wf_warmup="${WF_WARMUP:-5}"
+wf_warmup="${WF_WARMUP:-20}"
 
 run_workflows() {
   echo "== errand bench-workflows: a chord of $members, a chain of $steps, $wf_runs runs" >&2
