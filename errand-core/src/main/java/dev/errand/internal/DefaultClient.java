@@ -35,6 +35,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -237,9 +238,8 @@ public final class DefaultClient implements Client {
   }
 
   /**
-   * Revokes the unfinished tasks of a workflow that has not succeeded. Steps never sent (PENDING)
-   * get their REVOKED status, with their task name, in one batched write; the others go through
-   * {@link #revoke} (a running task is stopped by its worker).
+   * Revokes the unfinished tasks of a workflow that has not succeeded, in batches (see {@link
+   * #revokeAll}); a step never sent gets its REVOKED status with its task name.
    */
   @Override
   public int revokeWorkflow(String id) {
@@ -247,32 +247,54 @@ public final class DefaultClient implements Client {
     if (state.isEmpty() || state.get().succeeded()) {
       return 0;
     }
+    List<String> ids = new ArrayList<>();
+    Map<String, String> names = new HashMap<>();
+    for (dev.errand.workflow.WorkflowState.Step step : state.get().steps()) {
+      if (!step.state().isReady()) {
+        ids.add(step.taskId());
+        names.put(step.taskId(), step.task());
+      }
+    }
+    return revokeAll(ids, names);
+  }
+
+  /**
+   * Revokes those of {@code ids} not finished, as {@link #revoke} does each, with a batched read of
+   * their statuses, one {@code revokeAll} of the backend, one write of the REVOKED statuses (for
+   * those not running: a running task is stopped by its worker, which records its final state) and
+   * one publish of their events: a constant number of round trips, not four per task.
+   *
+   * @param names task names for ids that have no status stored (a step never sent)
+   * @return how many were revoked
+   */
+  int revokeAll(List<String> ids, Map<String, String> names) {
+    Map<String, TaskStatus> known = backend.results().getAll(ids);
     Instant now = clock.instant();
+    List<String> marked = new ArrayList<>();
     List<TaskStatus> revoked = new ArrayList<>();
     List<Event> events = new ArrayList<>();
-    int n = 0;
-    for (dev.errand.workflow.WorkflowState.Step step : state.get().steps()) {
-      if (step.state().isReady()) {
+    for (String id : ids) {
+      TaskStatus current = known.get(id);
+      if (current == null) {
+        current = TaskStatus.pending(id, names.get(id), null, now);
+      }
+      if (current.state().isReady()) {
         continue;
       }
-      if (step.state() != TaskState.PENDING) {
-        n += revoke(step.taskId()) ? 1 : 0;
-        continue;
+      marked.add(id);
+      if (current.state() != TaskState.STARTED && current.state() != TaskState.PROGRESS) {
+        revoked.add(current.withReason("revoked").withState(TaskState.REVOKED, now));
+        events.add(
+            new Event(
+                0, EventType.TASK_REVOKED, now, id, current.name(), null, current.queue(), null));
       }
-      backend.results().revoke(step.taskId(), revokeTtl);
-      revoked.add(
-          TaskStatus.pending(step.taskId(), step.task(), null, now)
-              .withReason("revoked")
-              .withState(TaskState.REVOKED, now));
-      events.add(
-          new Event(0, EventType.TASK_REVOKED, now, step.taskId(), step.task(), null, null, null));
-      n++;
     }
+    backend.results().revokeAll(marked, revokeTtl);
     if (!revoked.isEmpty()) {
       backend.results().putAll(revoked, revokeTtl);
       backend.events().publish(events);
     }
-    return n;
+    return marked.size();
   }
 
   private WorkflowSender sender() {

@@ -136,6 +136,9 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
 
   @Override
   public int revoke() {
+    if (client instanceof DefaultClient batched) {
+      return batched.revokeAll(ids, Map.of());
+    }
     int n = 0;
     Map<String, TaskStatus> all = results.getOutcomes(ids);
     for (String member : ids) {

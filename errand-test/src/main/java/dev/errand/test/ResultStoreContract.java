@@ -201,6 +201,27 @@ interface ResultStoreContract extends ContractFixture {
   }
 
   @Test
+  default void revokeAllMarksEveryIdAsRevokeDoesEach() {
+    ResultStore results = backend().results();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 2_500; i++) {
+      ids.add(newId());
+    }
+    String other = newId();
+
+    results.revokeAll(ids, TTL);
+    results.revokeAll(List.of(), TTL);
+
+    List<String> asked = new ArrayList<>(ids);
+    asked.add(other);
+    assertThat(results.revoked(asked)).containsExactlyInAnyOrderElementsOf(ids);
+    clock().advance(TTL.minusMinutes(1));
+    assertThat(results.revoked(ids)).hasSize(ids.size());
+    clock().advance(Duration.ofMinutes(2));
+    assertThat(results.revoked(ids)).isEmpty();
+  }
+
+  @Test
   default void claimOnceOnlyOnceWithinTtl() {
     ResultStore results = backend().results();
 

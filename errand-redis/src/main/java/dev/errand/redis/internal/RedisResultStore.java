@@ -187,6 +187,11 @@ public final class RedisResultStore implements ResultStore {
   }
 
   @Override
+  public void revokeAll(Collection<String> taskIds, Duration ttl) {
+    revocations.revokeAll(taskIds, ttl);
+  }
+
+  @Override
   public Set<String> revoked(Collection<String> taskIds) {
     return taskIds.isEmpty() ? Set.of() : revocations.revoked(taskIds);
   }

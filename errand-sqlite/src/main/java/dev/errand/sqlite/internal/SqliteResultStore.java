@@ -346,6 +346,27 @@ public final class SqliteResultStore implements ResultStore {
   }
 
   @Override
+  public void revokeAll(Collection<String> taskIds, Duration ttl) {
+    if (taskIds.isEmpty()) {
+      return;
+    }
+    long expires = clock.millis() + ttl.toMillis();
+    db.tx(
+        "revoke",
+        d -> {
+          PreparedStatement ps =
+              d.prepare("INSERT OR REPLACE INTO revoked (id, expires_at) VALUES (?, ?)");
+          for (String id : taskIds) {
+            ps.setString(1, id);
+            ps.setLong(2, expires);
+            ps.addBatch();
+          }
+          ps.executeBatch();
+          return null;
+        });
+  }
+
+  @Override
   public Set<String> revoked(Collection<String> taskIds) {
     if (taskIds.isEmpty()) {
       return Set.of();
