@@ -161,33 +161,7 @@ public final class DefaultClient implements Client {
 
   @Override
   public boolean revoke(String id) {
-    TaskStatus current = backend.results().get(id).orElseGet(() -> TaskStatus.pending(id));
-    if (current.state().isReady()) {
-      return false;
-    }
-    backend.results().revoke(id, revokeTtl);
-    // Running tasks are stopped by their worker, which records the final state; for tasks not
-    // yet started, record REVOKED now so waiters learn at once.
-    if (current.state() != TaskState.STARTED && current.state() != TaskState.PROGRESS) {
-      Instant now = clock.instant();
-      backend
-          .results()
-          .put(current.withReason("revoked").withState(TaskState.REVOKED, now), revokeTtl);
-      backend
-          .events()
-          .publish(
-              List.of(
-                  new Event(
-                      0,
-                      EventType.TASK_REVOKED,
-                      now,
-                      id,
-                      current.name(),
-                      null,
-                      current.queue(),
-                      null)));
-    }
-    return true;
+    return revokeAll(List.of(Objects.requireNonNull(id, "id")), Map.of()) == 1;
   }
 
   @Override
@@ -259,7 +233,7 @@ public final class DefaultClient implements Client {
   }
 
   /**
-   * Revokes those of {@code ids} not finished, as {@link #revoke} does each, with a batched read of
+   * Revokes those of {@code ids} not finished (every revoke goes this way), with a batched read of
    * their statuses, one {@code revokeAll} of the backend, one write of the REVOKED statuses (for
    * those not running: a running task is stopped by its worker, which records its final state) and
    * one publish of their events: a constant number of round trips, not four per task.

@@ -1,7 +1,6 @@
 package dev.errand.internal;
 
 import dev.errand.AsyncResult;
-import dev.errand.Client;
 import dev.errand.ResultTimeoutException;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
@@ -29,10 +28,10 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
   private final List<String> ids;
   private final List<Type> types;
   private final ResultStore results;
-  private final Client client;
+  private final DefaultClient client;
 
   DefaultGroupResult(
-      String id, List<String> ids, List<Type> types, ResultStore results, Client client) {
+      String id, List<String> ids, List<Type> types, ResultStore results, DefaultClient client) {
     this.id = id;
     this.ids = List.copyOf(ids);
     this.types = List.copyOf(types);
@@ -136,18 +135,7 @@ final class DefaultGroupResult<R> implements GroupResult<R> {
 
   @Override
   public int revoke() {
-    if (client instanceof DefaultClient batched) {
-      return batched.revokeAll(ids, Map.of());
-    }
-    int n = 0;
-    Map<String, TaskStatus> all = results.getOutcomes(ids);
-    for (String member : ids) {
-      TaskStatus s = all.get(member);
-      if ((s == null || !s.state().isReady()) && client.revoke(member)) {
-        n++;
-      }
-    }
-    return n;
+    return client.revokeAll(ids, Map.of());
   }
 
   @Override

@@ -3,17 +3,10 @@ package dev.errand.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.NullNode;
 import dev.errand.InvalidMessageException;
 import dev.errand.TaskError;
-import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,14 +14,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The streaming status reader reads exactly what the mapper reads, or leaves it to the mapper. */
 class StatusReaderTest {
 
-  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-
-  private final Random random = new Random(7);
+  private final RandomStatuses random = new RandomStatuses(7);
 
   @Test
   void readsEveryStatusTheWriterWritesAsTheMapperDoes() throws Exception {
     for (int i = 0; i < 5_000; i++) {
-      TaskStatus s = randomStatus();
+      TaskStatus s = random.status();
       byte[] json = Wire.encodeStatus(s);
       TaskStatus fast = StatusReader.read(Wire.mapper(), json, 0, json.length);
       assertThat(fast)
@@ -41,7 +32,7 @@ class StatusReaderTest {
   @Test
   void anOutcomeOnlyReadKeepsTheOutcomeFieldsAndLeavesTheRestOut() throws Exception {
     for (int i = 0; i < 2_000; i++) {
-      TaskStatus s = randomStatus();
+      TaskStatus s = random.status();
       byte[] json = Wire.encodeStatus(s);
       TaskStatus o = Wire.decodeOutcome(json, 0, json.length);
       assertThat(o)
@@ -124,66 +115,5 @@ class StatusReaderTest {
     assertThatThrownBy(() -> Wire.decodeStatus(bytes))
         .isInstanceOf(InvalidMessageException.class)
         .hasMessageStartingWith("invalid TaskStatus JSON: ");
-  }
-
-  private TaskStatus randomStatus() {
-    TaskState[] states = TaskState.values();
-    return new TaskStatus(
-        "id-" + random.nextInt() + (random.nextInt(9) == 0 ? " \"é\"\n\u2028" : ""),
-        maybe("task.name"),
-        states[random.nextInt(states.length)],
-        maybe("queue-" + random.nextInt(5)),
-        maybeNode(),
-        random.nextInt(4) == 0
-            ? new TaskError("Err" + random.nextInt(9), maybe("message"), maybe("trace\n  at x"))
-            : null,
-        maybeNode(),
-        maybe("a reason"),
-        random.nextInt(100),
-        maybe("w1@host"),
-        maybeInstant(),
-        maybeInstant(),
-        maybeInstant(),
-        maybeInstant(),
-        maybeInstant(),
-        maybe("parent-" + random.nextInt()),
-        maybeNode(),
-        random.nextInt(3) == 0
-            ? List.of(
-                new TaskStatus.Retry(
-                    1, Instant.ofEpochSecond(7), new TaskError("IOException", maybe("x"), null)),
-                new TaskStatus.Retry(
-                    2, Instant.ofEpochSecond(9, 5), new TaskError("Timeout", null, null)))
-            : null);
-  }
-
-  private String maybe(String s) {
-    return random.nextBoolean() ? s : null;
-  }
-
-  private Instant maybeInstant() {
-    if (random.nextInt(3) == 0) {
-      return null;
-    }
-    long nanos = random.nextBoolean() ? 0 : random.nextInt(1_000_000_000);
-    return Instant.ofEpochSecond(random.nextInt(2_000_000_000), nanos);
-  }
-
-  private JsonNode maybeNode() {
-    return switch (random.nextInt(8)) {
-      case 0 -> null;
-      case 1 -> NullNode.getInstance();
-      case 2 -> NODES.numberNode(random.nextDouble());
-      case 3 -> NODES.numberNode(random.nextLong());
-      case 4 -> NODES.textNode("t\"" + random.nextInt());
-      case 5 -> NODES.booleanNode(random.nextBoolean());
-      case 6 -> {
-        var o = NODES.objectNode();
-        o.put("done", random.nextInt(100)).put("of", 100).putArray("list").add(1).add("x");
-        o.putNull("none");
-        yield o;
-      }
-      default -> NODES.arrayNode().add(true).add(NODES.objectNode().put("k", "v"));
-    };
   }
 }

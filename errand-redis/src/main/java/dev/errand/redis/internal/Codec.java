@@ -36,12 +36,7 @@ public final class Codec {
 
   /** The bytes after the expiry. */
   public static byte[] payload(byte[] value) {
-    for (int i = 0; i < value.length; i++) {
-      if (value[i] == '\n') {
-        return Arrays.copyOfRange(value, i + 1, value.length);
-      }
-    }
-    throw new IllegalArgumentException("no expiry in value");
+    return Arrays.copyOfRange(value, afterExpiry(value), value.length);
   }
 
   /** Decodes a stored status (with its expiry). */

@@ -45,23 +45,12 @@ final class Revocations {
 
   /** Marks {@code taskId} revoked for {@code ttl}, here and in every listening process. */
   void revoke(String taskId, Duration ttl) {
-    long now = clock.millis();
-    long expires = now + ttl.toMillis();
-    var cmd = redis.async();
-    var add = cmd.zadd(keys.revoked(), (double) expires, bytes(taskId));
-    var trim =
-        cmd.zremrangebyscore(keys.revoked(), Range.create(Double.NEGATIVE_INFINITY, (double) now));
-    var publish = cmd.publish(keys.revokeChannel(), bytes(expires + " " + taskId));
-    redis.await(add, "revoke");
-    redis.await(trim, "revoke");
-    redis.await(publish, "revoke");
-    expiries.put(taskId, expires);
+    revokeAll(List.of(taskId), ttl);
   }
 
   /**
-   * Marks each of {@code taskIds} revoked for {@code ttl}, as {@link #revoke} does, pipelined: one
-   * {@code ZADD} per thousand ids, one trim, and one notice per id on the channel (the format every
-   * listening process reads).
+   * Marks each of {@code taskIds} revoked for {@code ttl}, pipelined: one {@code ZADD} per thousand
+   * ids, one trim, and one notice per id on the channel (the format every listening process reads).
    */
   void revokeAll(Collection<String> taskIds, Duration ttl) {
     if (taskIds.isEmpty()) {

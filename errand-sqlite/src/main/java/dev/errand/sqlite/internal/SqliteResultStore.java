@@ -333,16 +333,7 @@ public final class SqliteResultStore implements ResultStore {
 
   @Override
   public void revoke(String taskId, Duration ttl) {
-    long expires = clock.millis() + ttl.toMillis();
-    db.tx(
-        "revoke",
-        d -> {
-          PreparedStatement ps =
-              d.prepare("INSERT OR REPLACE INTO revoked (id, expires_at) VALUES (?, ?)");
-          ps.setString(1, taskId);
-          ps.setLong(2, expires);
-          return ps.executeUpdate();
-        });
+    revokeAll(List.of(taskId), ttl);
   }
 
   @Override

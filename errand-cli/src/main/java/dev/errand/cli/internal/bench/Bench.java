@@ -233,7 +233,7 @@ public final class Bench {
   }
 
   /** CPU time used by this process so far (all threads), or 0 where the JVM cannot tell. */
-  private static long processCpuNanos() {
+  static long processCpuNanos() {
     if (ManagementFactory.getOperatingSystemMXBean()
         instanceof com.sun.management.OperatingSystemMXBean os) {
       return Math.max(0, os.getProcessCpuTime());

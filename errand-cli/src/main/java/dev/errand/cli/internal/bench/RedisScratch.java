@@ -91,12 +91,8 @@ public final class RedisScratch implements AutoCloseable {
 
   /** Redis's {@code used_memory} in bytes (all keys of the server, not only the bench's). */
   public long usedMemory() {
-    for (String line : connection.sync().info("memory").split("\r?\n")) {
-      if (line.startsWith("used_memory:")) {
-        return Long.parseLong(line.substring("used_memory:".length()).trim());
-      }
-    }
-    return -1;
+    String v = info("memory", "used_memory");
+    return v == null ? -1 : Long.parseLong(v);
   }
 
   /**
@@ -104,15 +100,22 @@ public final class RedisScratch implements AutoCloseable {
    * used_cpu_sys}: all of it, not only for the bench's keys), in seconds; NaN if it does not say.
    */
   public double serverCpuSeconds() {
-    double total = 0;
-    int found = 0;
-    for (String line : connection.sync().info("cpu").split("\r?\n")) {
-      if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
-        total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
-        found++;
+    String user = info("cpu", "used_cpu_user");
+    String sys = info("cpu", "used_cpu_sys");
+    return user == null || sys == null
+        ? Double.NaN
+        : Double.parseDouble(user) + Double.parseDouble(sys);
+  }
+
+  /** The value of {@code field} in {@code INFO section}, or null if there is none. */
+  private String info(String section, String field) {
+    String prefix = field + ":";
+    for (String line : connection.sync().info(section).split("\r?\n")) {
+      if (line.startsWith(prefix)) {
+        return line.substring(prefix.length()).trim();
       }
     }
-    return found == 2 ? total : Double.NaN;
+    return null;
   }
 
   /**

@@ -11,7 +11,6 @@ import dev.errand.worker.WorkerOptions;
 import dev.errand.workflow.Chain;
 import dev.errand.workflow.Signature;
 import dev.errand.workflow.Workflows;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,26 +144,21 @@ public final class WorkflowBench {
 
   /** The CPU time used by this process and by the server, from its creation to a run's end. */
   private final class Cpu {
-    private final long process = processCpuNanos();
+    private final long process = Bench.processCpuNanos();
     private final double server = serverCpu();
 
     Run run(double seconds, double sendSeconds, boolean ok) {
       return new Run(
-          seconds, sendSeconds, ok, (processCpuNanos() - process) / 1e9, serverCpu() - server);
+          seconds,
+          sendSeconds,
+          ok,
+          (Bench.processCpuNanos() - process) / 1e9,
+          serverCpu() - server);
     }
   }
 
   private double serverCpu() {
     return settings.serverCpu() == null ? Double.NaN : settings.serverCpu().getAsDouble();
-  }
-
-  /** CPU time used by this process so far (all threads), or 0 where the JVM cannot tell. */
-  private static long processCpuNanos() {
-    if (ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.OperatingSystemMXBean os) {
-      return Math.max(0, os.getProcessCpuTime());
-    }
-    return 0;
   }
 
   private Worker worker() {
