@@ -1,6 +1,7 @@
 package dev.errand.wire;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,6 +11,7 @@ import dev.errand.TaskStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Streaming writers for the two records a worker writes for every task (its status and its events).
@@ -19,6 +21,8 @@ import java.time.Instant;
  * field added to either record must be added here too. Thread-safe.
  */
 final class HotPathJson {
+
+  private static final SerializedString NEWLINE = new SerializedString("\n");
 
   private HotPathJson() {}
 
@@ -63,19 +67,38 @@ final class HotPathJson {
   }
 
   static byte[] event(ObjectMapper mapper, Event e) {
-    return write(
-        mapper,
-        256,
-        g -> {
-          g.writeNumberField("seq", e.seq());
-          g.writeStringField("type", e.type().wireName());
-          instant(g, "time", e.time());
-          string(g, "taskId", e.taskId());
-          string(g, "taskName", e.taskName());
-          string(g, "worker", e.worker());
-          string(g, "queue", e.queue());
-          node(g, "data", e.data());
-        });
+    return write(mapper, 256, g -> eventFields(g, e, e.seq()));
+  }
+
+  /**
+   * Events {@code from} to {@code to} (exclusive) of the list, each with sequence number 0, one
+   * JSON object per line: the bytes of {@link #event} for each, joined by newlines, written by one
+   * generator into one buffer (a worker publishes three events per task).
+   */
+  static byte[] eventLines(ObjectMapper mapper, List<Event> events, int from, int to) {
+    ByteArrayBuilder out = new ByteArrayBuilder(256 * (to - from));
+    try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+      g.setRootValueSeparator(NEWLINE);
+      for (int i = from; i < to; i++) {
+        g.writeStartObject();
+        eventFields(g, events.get(i), 0);
+        g.writeEndObject();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  private static void eventFields(JsonGenerator g, Event e, long seq) throws IOException {
+    g.writeNumberField("seq", seq);
+    g.writeStringField("type", e.type().wireName());
+    instant(g, "time", e.time());
+    string(g, "taskId", e.taskId());
+    string(g, "taskName", e.taskName());
+    string(g, "worker", e.worker());
+    string(g, "queue", e.queue());
+    node(g, "data", e.data());
   }
 
   /** The fields written by {@code fields}, inside one JSON object. */

@@ -7,6 +7,8 @@ import dev.errand.EventType;
 import dev.errand.TaskError;
 import dev.errand.TaskStatus;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The streaming writers must write byte for byte what the shared mapper writes. */
@@ -31,6 +33,22 @@ class HotPathJsonTest {
       assertThat(new String(Wire.encodeEvent(e), "UTF-8"))
           .isEqualTo(Wire.mapper().writeValueAsString(e));
       assertThat(Wire.decodeEvent(Wire.encodeEvent(e))).isEqualTo(e);
+    }
+  }
+
+  @Test
+  void eventLinesAreEachEventWithSequenceZeroOnALineOfItsOwn() throws Exception {
+    List<Event> events = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      events.add(randomEvent());
+    }
+    for (int[] range : new int[][] {{0, 300}, {17, 18}, {40, 299}}) {
+      List<String> lines = new ArrayList<>();
+      for (Event e : events.subList(range[0], range[1])) {
+        lines.add(Wire.mapper().writeValueAsString(e.withSeq(0)));
+      }
+      assertThat(new String(Wire.encodeEventLines(events, range[0], range[1]), "UTF-8"))
+          .isEqualTo(String.join("\n", lines));
     }
   }
 

@@ -7,7 +7,6 @@ import dev.errand.Event;
 import dev.errand.spi.EventStore;
 import dev.errand.wire.Wire;
 import io.lettuce.core.ScriptOutputType;
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,13 +41,6 @@ public final class RedisEvents implements EventStore {
     List<java.util.concurrent.CompletableFuture<Object>> calls = new ArrayList<>();
     for (int from = 0; from < events.size(); from += ENTRY_EVENTS) {
       int to = Math.min(events.size(), from + ENTRY_EVENTS);
-      ByteArrayOutputStream lines = new ByteArrayOutputStream(256 * (to - from));
-      for (int i = from; i < to; i++) {
-        if (i > from) {
-          lines.write('\n');
-        }
-        lines.writeBytes(Wire.encodeEvent(events.get(i).withSeq(0)));
-      }
       calls.add(
           Script.EVENTS_PUBLISH.run(
               redis.async(),
@@ -56,7 +48,7 @@ public final class RedisEvents implements EventStore {
               new String[] {keys.events(), keys.eventSeq()},
               num(capacity),
               num(to - from),
-              lines.toByteArray(),
+              Wire.encodeEventLines(events, from, to),
               num(ENTRY_EVENTS)));
     }
     for (var c : calls) {

@@ -12,7 +12,7 @@ guardKeys(6)
 local now = clockNow(ARGV[1])
 local max = tonumber(ARGV[2])
 local deadline = string.format('%d', now + tonumber(ARGV[3]))
-local prefix = ARGV[4]
+local prefix = ARGV[4] .. '.'
 
 reap(now)
 
@@ -22,38 +22,48 @@ local popped = call('ZPOPMIN', KEYS[1], max)
 if #popped > 0 then
   local ids = {}
   for i = 1, #popped, 2 do
-    ids[#ids + 1] = popped[i]
+    ids[(i + 1) / 2] = popped[i]
   end
   local metas = batched('HMGET', KEYS[5], ids, true)
   local bodies = batched('HMGET', KEYS[4], ids, true)
-  local newMetas, leases = {}, {}
+  -- Plain counters instead of # (a table's length is a search in Lua 5.1): this loop runs for every
+  -- message claimed.
+  local newMetas, leases, nm, nl, no = {}, {}, 0, 0, 0
+  local format = string.format
   for k, id in ipairs(ids) do
-    local score = string.format('%d', tonumber(popped[2 * k]))
+    local sc = popped[2 * k]
+    local receipt = prefix .. k
     local m = parseMeta(metas[k])
-    local prio, deliveries, readyAt
+    local prio, deliveries, readyAt, score
     if m then
-      prio, deliveries, readyAt = m[1], m[3] + 1, m[5]
+      -- a first delivery is the common case: no number formatting for it
+      prio, deliveries, readyAt = m[1], m[3] == 0 and '1' or m[3] + 1, m[5]
+      -- the meta's score is the text Redis replies for it (an integer below 2^53): no reformatting
+      score = sc == m[2] and m[2] or format('%d', tonumber(sc))
     else
       -- not enqueued by Errand: deliver it so the worker dead-letters it
+      score = format('%d', tonumber(sc))
       prio = tostring(math.min(9, math.max(0, 9 - math.floor(tonumber(score) / PRIORITY_SPAN))))
-      deliveries, readyAt = 1, string.format('%d', now)
+      deliveries, readyAt = 1, format('%d', now)
     end
-    local receipt = prefix .. '.' .. k
-    newMetas[#newMetas + 1] = id
-    newMetas[#newMetas + 1] = prio .. ',' .. score .. ',' .. deliveries .. ',' .. receipt .. ',' .. readyAt
-    leases[#leases + 1] = deadline
-    leases[#leases + 1] = id
+    newMetas[nm + 1] = id
+    newMetas[nm + 2] = prio .. ',' .. score .. ',' .. deliveries .. ',' .. receipt .. ',' .. readyAt
+    nm = nm + 2
+    leases[nl + 1] = deadline
+    leases[nl + 2] = id
+    nl = nl + 2
     if m == false then
       corrupt[#corrupt + 1] = id
       corrupt[#corrupt + 1] = bodies[k] or ''
       corrupt[#corrupt + 1] = metas[k]
       corrupt[#corrupt + 1] = receipt
     else
-      out[#out + 1] = id
-      out[#out + 1] = prio
-      out[#out + 1] = bodies[k] or ''
-      out[#out + 1] = deliveries
-      out[#out + 1] = receipt
+      out[no + 1] = id
+      out[no + 2] = prio
+      out[no + 3] = bodies[k] or ''
+      out[no + 4] = deliveries
+      out[no + 5] = receipt
+      no = no + 5
     end
   end
   batched('HSET', KEYS[5], newMetas)

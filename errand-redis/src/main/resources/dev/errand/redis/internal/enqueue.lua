@@ -28,48 +28,56 @@ local function keyHolder(key)
   return nil
 end
 
--- First decide which messages go in (idempotency keys), then write them all in a few calls.
+-- First decide which messages go in (idempotency keys), then write them all in a few calls. This
+-- runs for every message: counters instead of # (a length is a search in Lua 5.1), no table per
+-- message, and no number read or written that need not be.
+local A = ARGV
+local format = string.format
 local bodies, metas, ready, delayed = {}, {}, {}, {}
-local readyIds = {}
+local nb, nm, nd = 0, 0, 0
+local readyIds, readyPrios, nr = {}, {}, 0
 for i = 0, n - 1 do
   local b = 4 + i * 6
-  local id, prio, body = ARGV[b], ARGV[b + 1], ARGV[b + 2]
-  local notBefore, keyIndex, window = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
+  local id, prio = A[b], A[b + 1]
+  local keyIndex = tonumber(A[b + 4])
   local holder = nil
   if keyIndex > 0 then
+    local window = tonumber(A[b + 5])
     holder = keyHolder(KEYS[keyIndex])
     if not holder then
-      redis.call('SET', KEYS[keyIndex], string.format('%d', now + window) .. '|' .. id,
+      redis.call('SET', KEYS[keyIndex], format('%d', now + window) .. '|' .. id,
         'PX', math.max(window, 1))
     end
   end
   if holder then
-    out[#out + 1] = holder
+    out[i + 1] = holder
   else
-    out[#out + 1] = ''
-    bodies[#bodies + 1] = id
-    bodies[#bodies + 1] = body
-    if notBefore > now then
-      local due = string.format('%d', notBefore)
-      delayed[#delayed + 1] = due
-      delayed[#delayed + 1] = id
-      metas[#metas + 1] = id
-      metas[#metas + 1] = prio .. ',0,0,,' .. due
+    out[i + 1] = ''
+    bodies[nb + 1], bodies[nb + 2] = id, A[b + 2]
+    nb = nb + 2
+    local notBefore = A[b + 3]
+    if notBefore ~= '0' and tonumber(notBefore) > now then
+      local due = format('%d', tonumber(notBefore))
+      delayed[nd + 1], delayed[nd + 2] = due, id
+      nd = nd + 2
+      metas[nm + 1], metas[nm + 2] = id, prio .. ',0,0,,' .. due
+      nm = nm + 2
     else
-      readyIds[#readyIds + 1] = {id, tonumber(prio)}
+      nr = nr + 1
+      readyIds[nr], readyPrios[nr] = id, prio
     end
   end
 end
 
-if #readyIds > 0 then
+if nr > 0 then
   -- Sequence numbers in message order keep FIFO within a priority.
-  local seq = nextSeq(KEYS[5], #readyIds) - #readyIds
-  for i, m in ipairs(readyIds) do
-    local score = string.format('%d', (9 - m[2]) * PRIORITY_SPAN + seq + i)
-    ready[#ready + 1] = score
-    ready[#ready + 1] = m[1]
-    metas[#metas + 1] = m[1]
-    metas[#metas + 1] = m[2] .. ',' .. score .. ',0,,' .. nowText
+  local seq = nextSeq(KEYS[5], nr) - nr
+  for i = 1, nr do
+    local id, prio = readyIds[i], readyPrios[i]
+    local score = format('%d', (9 - prio) * PRIORITY_SPAN + seq + i)
+    ready[2 * i - 1], ready[2 * i] = score, id
+    metas[nm + 1], metas[nm + 2] = id, prio .. ',' .. score .. ',0,,' .. nowText
+    nm = nm + 2
   end
 end
 if #bodies > 0 then

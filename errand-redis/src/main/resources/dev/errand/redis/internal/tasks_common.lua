@@ -31,6 +31,18 @@ local function push(groups, key, a, b)
   end
 end
 
+-- Appends score and id to the list of value in byValue (a table of value -> {score, id, ...,
+-- n = its length}: keeping the length saves a length search per append).
+local function append(byValue, value, score, id)
+  local l = byValue[value]
+  if l then
+    local len = l.n
+    l[len + 1], l[len + 2], l.n = score, id, len + 2
+  else
+    byValue[value] = {score, id, n = 2}
+  end
+end
+
 -- Indexes stored statuses: list[first], list[first + 1], ... hold id, updatedAt (ms), meta per
 -- status, each id once. A status whose state (or name, queue, parent) changed leaves the set of its
 -- old value. Runs for every batch a worker stores, so per status it does little Lua work: one
@@ -49,19 +61,11 @@ local function indexStatuses(prefix, keys, list, first)
   local olds = batched('HMGET', keys[1], ids, true)
   local adds = {{}, {}, {}, {}} -- per field: value -> {score, id, ...}
   local removes = {} -- key -> ids
-  local expiry, metas = {}, {}
-  local function add(field, value, score, id)
-    local l = adds[field][value]
-    if not l then
-      l = {}
-      adds[field][value] = l
-    end
-    l[#l + 1] = score
-    l[#l + 1] = id
-  end
-  for k, id in ipairs(ids) do
-    local at = first + 3 * (k - 1)
-    local score, meta = list[at + 1], list[at + 2]
+  local expiry, metas, c = {}, {}, 0
+  local at = first
+  for k = 1, #ids do
+    local id, score, meta = ids[k], list[at + 1], list[at + 2]
+    at = at + 3
     local e, s, n, q, p = match(meta, META)
     local old = olds[k]
     if old then
@@ -79,19 +83,19 @@ local function indexStatuses(prefix, keys, list, first)
         push(removes, prefix .. 'parent:' .. op, id)
       end
     end
-    add(1, s, score, id)
+    append(adds[1], s, score, id)
     if n ~= '' then
-      add(2, n, score, id)
+      append(adds[2], n, score, id)
     end
     if q ~= '' then
-      add(3, q, score, id)
+      append(adds[3], q, score, id)
     end
     if p ~= '' then
-      add(4, p, score, id)
+      append(adds[4], p, score, id)
     end
-    local c = #expiry
     expiry[c + 1], expiry[c + 2] = e, id
     metas[c + 1], metas[c + 2] = id, meta
+    c = c + 2
   end
   for key, members in pairs(removes) do
     batched('ZREM', key, members)

@@ -6,6 +6,7 @@ import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Settlement;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -314,17 +315,24 @@ public abstract class OutcomeWriter {
 
   /**
    * How long a status that ends nothing (RECEIVED, STARTED, PROGRESS) may wait in the batching
-   * writer's queue for the next write that wakes it: 50 ms. Submitting one does not wake the
-   * writer, so the worker's fetch and slot threads hand a task on and start its handler without
-   * first waking the writer (a thread hand-off, and a thread competing for the CPU, at the moment
-   * the task should start); the status is stored with the next outcome, or within this bound.
+   * writer for the next write of its task: 50 ms. Submitting one does not wake the writer, so the
+   * worker's fetch and slot threads hand a task on and start its handler without first waking the
+   * writer (a thread hand-off, and a thread competing for the CPU, at the moment the task should
+   * start). A round of the writer that finds one younger than this holds it back instead of storing
+   * it, so a task that ends within the bound has only its outcome stored (one write instead of two
+   * or three); a task still running then has its status stored at the bound.
    */
   static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private static final class Batching extends OutcomeWriter {
     private static final int MAX_BATCH = 512;
 
-    private final ConcurrentLinkedQueue<Write> queue = new ConcurrentLinkedQueue<>();
+    /** A write and when it was submitted ({@link System#nanoTime()}). */
+    private record Queued(Write write, long at) {}
+
+    private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
+    // Lone statuses a round held back, oldest first; the writer thread's own.
+    private final ArrayDeque<Queued> held = new ArrayDeque<>();
     private final Thread thread;
     private volatile boolean stopping;
     private volatile boolean closing;
@@ -343,7 +351,7 @@ public abstract class OutcomeWriter {
     @Override
     void submit(Write write) {
       if (!halted) {
-        queue.add(write);
+        queue.add(new Queued(write, System.nanoTime()));
         if (!write.isLoneStatus() && idle) {
           LockSupport.unpark(thread);
         }
@@ -356,33 +364,90 @@ public abstract class OutcomeWriter {
         return;
       }
       CountDownLatch done = new CountDownLatch(1);
-      queue.add(Write.marker(done::countDown));
+      queue.add(new Queued(Write.marker(done::countDown), System.nanoTime()));
       LockSupport.unpark(thread);
       done.await();
     }
 
     private void loop() {
+      List<Queued> taken = new ArrayList<>(MAX_BATCH);
       List<Write> batch = new ArrayList<>(MAX_BATCH);
       while (!halted) {
-        Write first = queue.poll();
-        if (first == null) {
-          if (stopping) {
+        taken.addAll(held);
+        held.clear();
+        for (Queued q; taken.size() < MAX_BATCH && (q = queue.poll()) != null; ) {
+          taken.add(q);
+        }
+        holdBack(taken, batch, System.nanoTime());
+        taken.clear();
+        if (batch.isEmpty()) {
+          if (stopping && held.isEmpty()) {
             return;
           }
           idle = true;
           if (queue.isEmpty()) {
-            LockSupport.parkNanos(this, LINGER_NANOS);
+            // until the next write that wakes the writer, or the oldest held status is due
+            long wait =
+                held.isEmpty()
+                    ? LINGER_NANOS
+                    : held.peekFirst().at() + LINGER_NANOS - System.nanoTime();
+            if (wait > 0) {
+              LockSupport.parkNanos(this, wait);
+            }
           }
           idle = false;
           Thread.interrupted(); // only halt() interrupts, and the loop checks for it
           continue;
         }
-        batch.add(first);
-        for (Write w; batch.size() < MAX_BATCH && (w = queue.poll()) != null; ) {
-          batch.add(w);
-        }
         process(batch);
         batch.clear();
+      }
+    }
+
+    /**
+     * Sorts the writes taken in one round (in submission order) into those to store now, added to
+     * {@code batch}, and the lone statuses younger than {@link #LINGER_NANOS} whose task has no
+     * later status among them, kept in {@link #held} for the next round. A lone status superseded
+     * by a held one is dropped (as {@code store} drops one superseded within its batch), so no
+     * status is ever stored after a later one of its task. Nothing is held while a flush is awaited
+     * or the writer is closing.
+     */
+    private void holdBack(List<Queued> taken, List<Write> batch, long now) {
+      boolean holding = !closing;
+      for (int i = 0; holding && i < taken.size(); i++) {
+        holding = taken.get(i).write().settlement() != null; // a flush marker
+      }
+      if (!holding) {
+        for (Queued q : taken) {
+          batch.add(q.write());
+        }
+        return;
+      }
+      Set<String> later = new HashSet<>();
+      Set<String> heldIds = new HashSet<>();
+      int kept = 0;
+      for (int i = taken.size() - 1; i >= 0; i--) {
+        Queued q = taken.get(i);
+        Write w = q.write();
+        if (w.isLoneStatus()) {
+          String id = w.settlement().statuses().get(0).id();
+          if (heldIds.contains(id)) {
+            continue;
+          }
+          if (!later.contains(id) && now - q.at() < LINGER_NANOS) {
+            held.addFirst(q);
+            heldIds.add(id);
+            later.add(id);
+            continue;
+          }
+        }
+        for (TaskStatus status : w.settlement().statuses()) {
+          later.add(status.id());
+        }
+        taken.set(taken.size() - 1 - kept++, q); // compacted towards the end, order kept
+      }
+      for (int i = taken.size() - kept; i < taken.size(); i++) {
+        batch.add(taken.get(i).write());
       }
     }
 
