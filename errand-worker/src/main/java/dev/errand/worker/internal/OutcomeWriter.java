@@ -324,8 +324,16 @@ public abstract class OutcomeWriter {
    */
   static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+  /** The most writes the batching writer settles in one call. */
+  static final int MAX_BATCH = 512;
+
+  /**
+   * The most lone statuses the batching writer holds back at once: a round always has room for as
+   * many new writes, so a burst of tasks starting together never keeps outcomes waiting.
+   */
+  static final int MAX_HELD = MAX_BATCH / 2;
+
   private static final class Batching extends OutcomeWriter {
-    private static final int MAX_BATCH = 512;
 
     /** A write and when it was submitted ({@link System#nanoTime()}). */
     private record Queued(Write write, long at) {}
@@ -407,10 +415,10 @@ public abstract class OutcomeWriter {
     /**
      * Sorts the writes taken in one round (in submission order) into those to store now, added to
      * {@code batch}, and the lone statuses younger than {@link #LINGER_NANOS} whose task has no
-     * later status among them, kept in {@link #held} for the next round. A lone status superseded
-     * by a held one is dropped (as {@code store} drops one superseded within its batch), so no
-     * status is ever stored after a later one of its task. Nothing is held while a flush is awaited
-     * or the writer is closing.
+     * later status among them, kept in {@link #held} for the next round (the newest {@link
+     * #MAX_HELD} at most). A lone status superseded by a held one is dropped (as {@code store}
+     * drops one superseded within its batch), so no status is ever stored after a later one of its
+     * task. Nothing is held while a flush is awaited or the writer is closing.
      */
     private void holdBack(List<Queued> taken, List<Write> batch, long now) {
       boolean holding = !closing;
@@ -434,7 +442,7 @@ public abstract class OutcomeWriter {
           if (heldIds.contains(id)) {
             continue;
           }
-          if (!later.contains(id) && now - q.at() < LINGER_NANOS) {
+          if (!later.contains(id) && now - q.at() < LINGER_NANOS && held.size() < MAX_HELD) {
             held.addFirst(q);
             heldIds.add(id);
             later.add(id);

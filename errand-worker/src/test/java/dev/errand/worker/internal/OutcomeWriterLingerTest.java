@@ -108,6 +108,19 @@ class OutcomeWriterLingerTest {
     assertThat(statesOf("z")).containsExactly(TaskState.STARTED);
   }
 
+  @Test
+  void aBurstOfStartsIsHeldOnlyUpToTheCapSoOutcomesAreNeverKeptWaiting() throws Exception {
+    int burst = OutcomeWriter.MAX_HELD + 150;
+    for (int i = 0; i < burst; i++) {
+      writer.submit(Write.status(status("s" + i, TaskState.STARTED), null));
+    }
+    writeAndWait(status("d", TaskState.SUCCESS)); // one round: it may hold the newest only
+
+    long storedStarts =
+        stored.stream().filter(s -> s.status().state() == TaskState.STARTED).count();
+    assertThat(storedStarts).isGreaterThanOrEqualTo(burst - OutcomeWriter.MAX_HELD);
+  }
+
   private List<TaskState> statesOf(String id) {
     return stored.stream()
         .filter(s -> s.status().id().equals(id))
