@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -339,7 +341,7 @@ public abstract class OutcomeWriter {
     private record Queued(Write write, long at) {}
 
     private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
-    // Lone statuses a round held back, oldest first; the writer thread's own.
+    // Lone statuses a round held back, in submission order; the writer thread's own.
     private final ArrayDeque<Queued> held = new ArrayDeque<>();
     private final Thread thread;
     private volatile boolean stopping;
@@ -395,10 +397,10 @@ public abstract class OutcomeWriter {
           idle = true;
           if (queue.isEmpty()) {
             // until the next write that wakes the writer, or the oldest held status is due
-            long wait =
-                held.isEmpty()
-                    ? LINGER_NANOS
-                    : held.peekFirst().at() + LINGER_NANOS - System.nanoTime();
+            long wait = LINGER_NANOS;
+            for (Queued h : held) {
+              wait = Math.min(wait, h.at() + LINGER_NANOS - System.nanoTime());
+            }
             if (wait > 0) {
               LockSupport.parkNanos(this, wait);
             }
@@ -416,9 +418,11 @@ public abstract class OutcomeWriter {
      * Sorts the writes taken in one round (in submission order) into those to store now, added to
      * {@code batch}, and the lone statuses younger than {@link #LINGER_NANOS} whose task has no
      * later status among them, kept in {@link #held} for the next round (the newest {@link
-     * #MAX_HELD} at most). A lone status superseded by a held one is dropped (as {@code store}
-     * drops one superseded within its batch), so no status is ever stored after a later one of its
-     * task. Nothing is held while a flush is awaited or the writer is closing.
+     * #MAX_HELD} at most). A young lone status superseded by a held one is dropped (as {@code
+     * store} drops one superseded within its batch) and the held one is due when it would have
+     * been; one that is due is stored. So no status is ever stored after a later one of its task,
+     * and a task that reports progress more often than the bound still has it stored once per
+     * bound. Nothing is held while a flush is awaited or the writer is closing.
      */
     private void holdBack(List<Queued> taken, List<Write> batch, long now) {
       boolean holding = !closing;
@@ -432,19 +436,27 @@ public abstract class OutcomeWriter {
         return;
       }
       Set<String> later = new HashSet<>();
-      Set<String> heldIds = new HashSet<>();
+      // newest first while walking back; an entry's time is its task's oldest status it replaced
+      List<Queued> newlyHeld = new ArrayList<>();
+      Map<String, Integer> heldAt = new HashMap<>();
       int kept = 0;
       for (int i = taken.size() - 1; i >= 0; i--) {
         Queued q = taken.get(i);
         Write w = q.write();
         if (w.isLoneStatus()) {
           String id = w.settlement().statuses().get(0).id();
-          if (heldIds.contains(id)) {
+          boolean young = now - q.at() < LINGER_NANOS;
+          Integer h = heldAt.get(id);
+          if (h != null && young) {
+            // replaced by the held one, which is due when this one would have been: a task that
+            // reports progress more often than the bound still has it stored once per bound
+            Queued newer = newlyHeld.get(h);
+            newlyHeld.set(h, new Queued(newer.write(), Math.min(newer.at(), q.at())));
             continue;
           }
-          if (!later.contains(id) && now - q.at() < LINGER_NANOS && held.size() < MAX_HELD) {
-            held.addFirst(q);
-            heldIds.add(id);
+          if (h == null && !later.contains(id) && young && newlyHeld.size() < MAX_HELD) {
+            heldAt.put(id, newlyHeld.size());
+            newlyHeld.add(q);
             later.add(id);
             continue;
           }
@@ -453,6 +465,9 @@ public abstract class OutcomeWriter {
           later.add(status.id());
         }
         taken.set(taken.size() - 1 - kept++, q); // compacted towards the end, order kept
+      }
+      for (int i = newlyHeld.size() - 1; i >= 0; i--) {
+        held.addLast(newlyHeld.get(i));
       }
       for (int i = taken.size() - kept; i < taken.size(); i++) {
         batch.add(taken.get(i).write());

@@ -99,6 +99,25 @@ class OutcomeWriterLingerTest {
   }
 
   @Test
+  void progressReportedMoreOftenThanTheBoundIsStillStoredWhileTheTaskRuns() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      writeAndWait(status("warm" + i, TaskState.SUCCESS)); // a writer that has run a while
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    int reports = 0;
+    // each report replaces the one before within the bound: the due one must be stored anyway
+    while (!statesOf("p").contains(TaskState.PROGRESS) && System.nanoTime() < deadline) {
+      writer.submit(Write.status(status("p", TaskState.PROGRESS), null));
+      reports++;
+      if (reports % 10 == 0) {
+        writeAndWait(status("other" + reports, TaskState.SUCCESS)); // rounds in between
+      }
+      Thread.sleep(1); // paces the reports; the bound decides, not this
+    }
+    assertThat(statesOf("p")).contains(TaskState.PROGRESS);
+  }
+
+  @Test
   void awaitingAFlushStoresHeldStatusesAtOnce() throws Exception {
     writer.submit(Write.status(status("z", TaskState.STARTED), null));
     writeAndWait(status("c", TaskState.SUCCESS)); // z's STARTED is held by this round
