@@ -47,6 +47,43 @@ class RevocationTest extends WorkerTestSupport {
   }
 
   @Test
+  void taskPrefetchedBeforeItExpiresAndStartedAfterIsRevokedWithReasonExpired() throws Exception {
+    CountDownLatch blockerStarted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                JOB,
+                (job, ctx) -> {
+                  if (job.label().equals("blocker")) {
+                    blockerStarted.countDown();
+                    release.await();
+                  }
+                  runs.incrementAndGet();
+                  return "ran";
+                }),
+        o -> o.concurrency(1).prefetch(4));
+    AsyncResult<String> blocker = client.enqueue(JOB, new Tasks.Job("blocker"));
+    assertThat(blockerStarted.await(10, TimeUnit.SECONDS)).isTrue();
+    AsyncResult<String> late =
+        client.enqueue(
+            JOB,
+            new Tasks.Job("late"),
+            TaskOptions.builder().expires(Duration.ofSeconds(10)).build());
+    // received (prefetched) while it is still fresh: its one slot is busy
+    await().atMost(WAIT).until(() -> late.state() == TaskState.RECEIVED);
+
+    clock.advance(Duration.ofSeconds(11));
+    release.countDown();
+
+    assertThat(blocker.get(WAIT)).isEqualTo("ran");
+    assertThatThrownBy(() -> late.get(WAIT))
+        .isInstanceOfSatisfying(
+            TaskRevokedException.class, e -> assertThat(e.reason()).isEqualTo("expired"));
+    assertThat(runs).hasValue(1); // the blocker only
+  }
+
+  @Test
   void taskRevokedBeforeItStartsIsSkipped() throws Exception {
     AsyncResult<String> r = client.enqueue(JOB, new Tasks.Job("cancelled"));
     assertThat(r.revoke()).isTrue();

@@ -278,6 +278,13 @@ public final class TaskRunner {
         }
         return;
       }
+      if (m.expires() != null && startedAt.isAfter(m.expires())) {
+        // Received in time, but waited in the prefetch past its deadline: it must not start now.
+        if (a.settle()) {
+          outcomes.revoked(a, "expired");
+        }
+        return;
+      }
       if (!a.acksLate) {
         outcomes.ackNow(a.delivery);
         a.acked();
