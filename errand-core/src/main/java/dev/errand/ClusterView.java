@@ -42,6 +42,7 @@ public final class ClusterView {
    * @param lag how long the oldest ready message has waited, zero if none is ready
    * @param dead dead letters of this queue
    * @param consumers live workers that consume this queue and report they are consuming
+   * @param paused whether the queue is paused: workers claim nothing from it until it is resumed
    */
   public record Queue(
       String name,
@@ -52,7 +53,8 @@ public final class ClusterView {
       Instant oldestReadyAt,
       Duration lag,
       long dead,
-      int consumers) {
+      int consumers,
+      boolean paused) {
 
     public Queue {
       Objects.requireNonNull(name, "name");
@@ -62,9 +64,12 @@ public final class ClusterView {
       readyByPriority = Collections.unmodifiableMap(sorted);
     }
 
-    /** Whether messages are ready but no live worker consumes the queue: nothing will run them. */
+    /**
+     * Whether messages are ready but no live worker consumes the queue: nothing will run them. A
+     * paused queue is not counted: it waits on purpose.
+     */
     public boolean unconsumed() {
-      return ready > 0 && consumers == 0;
+      return ready > 0 && consumers == 0 && !paused;
     }
   }
 
@@ -160,7 +165,8 @@ public final class ClusterView {
               s.oldestReadyAt(),
               lag,
               dead.getOrDefault(q, 0L),
-              consumers.getOrDefault(q, 0)));
+              consumers.getOrDefault(q, 0),
+              s.paused()));
     }
     live.sort(Comparator.comparing(WorkerInfo::name, NATURAL_ORDER));
     return new ClusterView(now, queues, live);

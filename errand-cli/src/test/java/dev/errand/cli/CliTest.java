@@ -283,6 +283,27 @@ class CliTest {
   }
 
   @Test
+  void queuesArePausedListedAndResumed() {
+    errand("call", "a.b", "--queue", "bulk", "--broker", url);
+    Run paused = errand("queue", "pause", "bulk", "--broker", url);
+    assertThat(paused.code()).as(paused.err()).isZero();
+    assertThat(paused.out()).contains("paused 'bulk' (1 ready wait)");
+    assertThat(errand("queue", "paused", "--broker", url).out()).isEqualTo("bulk\n");
+    assertThat(errand("inspect", "queues", "--broker", url).out()).contains("bulk (paused)");
+    assertThat(errand("inspect", "queues", "--json", "--broker", url).out())
+        .contains("\"paused\" : true");
+
+    assertThat(errand("queue", "resume", "bulk", "--broker", url).out())
+        .isEqualTo("resumed 'bulk'\n");
+    assertThat(errand("queue", "resume", "bulk", "--broker", url).out())
+        .isEqualTo("'bulk' was not paused\n");
+    assertThat(errand("queue", "paused", "--broker", url).out()).isEqualTo("no paused queues\n");
+    Run bare = errand("queue");
+    assertThat(bare.code()).isEqualTo(2);
+    assertThat(bare.err()).contains("say what to do: pause QUEUE, resume QUEUE or paused");
+  }
+
+  @Test
   void badInputIsExplainedWithExitCodeTwo() {
     Run missing = errand("call", "--broker", url);
     assertThat(missing.code()).isEqualTo(2);
@@ -454,6 +475,7 @@ class CliTest {
           "result",
           "inspect",
           "purge",
+          "queue",
           "revoke",
           "dlq",
           "demo",

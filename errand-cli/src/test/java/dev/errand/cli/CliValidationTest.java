@@ -457,6 +457,72 @@ class CliValidationTest {
   }
 
   @Test
+  void queueFlagsAndConcurrencyRangesAreChecked() {
+    String app = SampleApp.class.getName();
+    refused(
+        2,
+        "error: --concurrency must be N or MIN..MAX (e.g. 8, or 2..32) but was '2-32'",
+        "worker",
+        "--app",
+        app,
+        "-c",
+        "2-32");
+    refused(
+        2,
+        "error: --concurrency must be N or MIN..MAX with 1 <= MIN <= MAX but was '8..2'",
+        "worker",
+        "--app",
+        app,
+        "-c",
+        "8..2");
+    refused(
+        2,
+        "error: -Q weight of queue 'low' must be 1-1000 but was '0'",
+        "worker",
+        "--app",
+        app,
+        "-Q",
+        "high:5,low:0");
+    refused(2, "error: -Q lists queue 'a' twice", "worker", "--app", app, "-Q", "a,b,a:2");
+    refused(
+        2,
+        "error: --queue-order must be round-robin, strict or weighted but was 'fifo'",
+        "worker",
+        "--app",
+        app,
+        "-Q",
+        "a,b",
+        "--queue-order",
+        "fifo");
+    refused(
+        2,
+        "error: --queue-order strict cannot be used with -Q weights; drop the :WEIGHT or the flag",
+        "worker",
+        "--app",
+        app,
+        "-Q",
+        "a:2,b",
+        "--queue-order",
+        "strict");
+    refused(
+        2,
+        "error: --scale-down-after only applies with -c MIN..MAX",
+        "worker",
+        "--app",
+        app,
+        "-c",
+        "4",
+        "--scale-down-after",
+        "5s");
+    refused(
+        2,
+        "error: queue must be 1-200 characters without white space but was 'a b'",
+        "queue",
+        "pause",
+        "a b");
+  }
+
+  @Test
   void purgeRefusesAQueueNameNoTaskCanHave() {
     refused(
         2,

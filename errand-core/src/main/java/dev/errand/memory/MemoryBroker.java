@@ -1,5 +1,6 @@
 package dev.errand.memory;
 
+import dev.errand.TaskOptions;
 import dev.errand.spi.Broker;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.EnqueueResult;
@@ -54,6 +55,7 @@ final class MemoryBroker implements Broker {
   private final Map<String, StoredMessage> leases = new HashMap<>(); // by receipt
   private final java.util.Set<String> present = new java.util.HashSet<>(); // ids of stored messages
   private final ExpiringMap<String, String> idempotencyKeys = new ExpiringMap<>();
+  private final java.util.TreeSet<String> paused = new java.util.TreeSet<>();
   private long seq;
   private long wakeups;
   private boolean closed;
@@ -150,7 +152,7 @@ final class MemoryBroker implements Broker {
     Instant expiresAt = Durations.plus(now, lease);
     for (String name : names) {
       QueueState q = queues.get(name);
-      if (q == null) {
+      if (q == null || paused.contains(name)) {
         continue;
       }
       q.refresh(now, leases);
@@ -174,7 +176,8 @@ final class MemoryBroker implements Broker {
     Instant next = null;
     for (String name : names) {
       QueueState q = queues.get(name);
-      Instant at = q == null ? null : q.nextChangeAt();
+      // a paused queue changes nothing a claim could take: resume signals the waiters
+      Instant at = q == null || paused.contains(name) ? null : q.nextChangeAt();
       if (at != null && (next == null || at.isBefore(next))) {
         next = at;
       }
@@ -286,7 +289,9 @@ final class MemoryBroker implements Broker {
       Iterator<Map.Entry<String, QueueState>> it = queues.entrySet().iterator();
       while (it.hasNext()) {
         Map.Entry<String, QueueState> e = it.next();
-        if (e.getValue().isEmpty() && e.getValue().lastUsed().isBefore(forgetBefore)) {
+        if (e.getValue().isEmpty()
+            && e.getValue().lastUsed().isBefore(forgetBefore)
+            && !paused.contains(e.getKey())) {
           it.remove();
         } else {
           names.add(e.getKey());
@@ -306,7 +311,7 @@ final class MemoryBroker implements Broker {
     try {
       QueueState q = queues.get(queue);
       if (q == null) {
-        return new QueueStats(queue, 0, 0, 0, Map.of(), null);
+        return new QueueStats(queue, 0, 0, 0, Map.of(), null, paused.contains(queue));
       }
       q.refresh(clock.instant(), leases);
       return new QueueStats(
@@ -315,7 +320,45 @@ final class MemoryBroker implements Broker {
           q.leasedCount(),
           q.delayedCount(),
           q.readyByPriority(),
-          q.oldestReadyAt());
+          q.oldestReadyAt(),
+          paused.contains(queue));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void pause(String queue) {
+    TaskOptions.validQueue(queue);
+    lock.lock();
+    try {
+      checkOpen();
+      paused.add(queue);
+      queue(queue, clock.instant()); // listed while paused, even when empty
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void resume(String queue) {
+    TaskOptions.validQueue(queue);
+    lock.lock();
+    try {
+      checkOpen();
+      if (paused.remove(queue)) {
+        changed.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public List<String> pausedQueues() {
+    lock.lock();
+    try {
+      return List.copyOf(paused);
     } finally {
       lock.unlock();
     }

@@ -19,6 +19,7 @@ import java.util.Set;
  *   <li>Within a queue, higher priority first (9 before 0), FIFO within a priority. Across the
  *       queues of one claim, earlier queues first.
  *   <li>A message is not delivered before its {@code notBefore}.
+ *   <li>A message is not delivered from a paused queue.
  *   <li>An idempotency key seen within its window returns the first message's id and enqueues
  *       nothing.
  *   <li>Every operation on a {@link Delivery} checks its receipt: a stale receipt changes nothing
@@ -88,6 +89,23 @@ public interface Broker {
 
   /** Counts for one queue. */
   QueueStats stats(String queue);
+
+  /**
+   * Pauses a queue: from now on no claim takes a message from it, until {@link #resume}. Enqueues,
+   * acks, retries and lease expiry go on as usual; messages leased before the pause finish
+   * normally. The pause is stored by the backend: it holds for every consumer, also those that
+   * start later, until resumed. Pausing a paused queue changes nothing.
+   */
+  void pause(String queue);
+
+  /**
+   * Resumes a paused queue and wakes consumers waiting for it. Resuming a queue that is not paused
+   * changes nothing.
+   */
+  void resume(String queue);
+
+  /** Names of the paused queues, sorted. */
+  List<String> pausedQueues();
 
   /**
    * Deletes the ready and delayed messages of a queue (leased ones finish normally).

@@ -12,6 +12,7 @@ import java.util.Map;
  * @param delayed messages waiting for their eta (including retries)
  * @param readyByPriority ready messages per priority (only priorities with messages)
  * @param oldestReadyAt when the oldest ready message became ready, null if none
+ * @param paused whether the queue is paused ({@link Broker#pause}): nothing is claimed from it
  */
 public record QueueStats(
     String queue,
@@ -19,7 +20,8 @@ public record QueueStats(
     long leased,
     long delayed,
     Map<Integer, Long> readyByPriority,
-    Instant oldestReadyAt) {
+    Instant oldestReadyAt,
+    boolean paused) {
 
   public QueueStats {
     readyByPriority = Map.copyOf(readyByPriority);

@@ -476,6 +476,8 @@ class DashboardApiTest extends ApiFixture {
             "/api/dead-letters/d1/discard",
             "/api/dead-letters/redrive",
             "/api/queues/q/purge?confirm=q",
+            "/api/queues/q/pause",
+            "/api/queues/q/resume",
             "/api/tasks/x/revoke",
             "/api/workflows/x/revoke",
             "/api/schedules")) {
@@ -484,7 +486,28 @@ class DashboardApiTest extends ApiFixture {
       assertThat(r.json().get("error").asText()).contains("read-only");
     }
     assertThat(backend.deadLetters().count(null)).isEqualTo(1);
+    assertThat(backend.broker().pausedQueues()).isEmpty();
     assertThat(send(get("/api/overview")).json().get("readOnly").asBoolean()).isTrue();
+  }
+
+  @Test
+  void queuesArePausedAndResumed() throws Exception {
+    start(Dashboard.builder(backend));
+    client.send("emails.send", Wire.mapper().createArrayNode());
+
+    JsonNode paused = post("/api/queues/default/pause", null).json();
+    assertThat(paused.get("paused").asBoolean()).isTrue();
+    assertThat(backend.broker().pausedQueues()).containsExactly("default");
+    JsonNode queue = send(get("/api/queues")).json().get(0);
+    assertThat(queue.get("queue").asText()).isEqualTo("default");
+    assertThat(queue.get("paused").asBoolean()).isTrue();
+    assertThat(queue.get("unconsumed").asBoolean()).as("paused on purpose").isFalse();
+
+    assertThat(post("/api/queues/default/resume", null).json().get("paused").asBoolean()).isFalse();
+    assertThat(backend.broker().pausedQueues()).isEmpty();
+    assertThat(post("/api/queues/%20/pause", null).status())
+        .as("no such queue name")
+        .isEqualTo(400);
   }
 
   @Test

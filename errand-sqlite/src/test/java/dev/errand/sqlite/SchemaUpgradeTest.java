@@ -236,12 +236,12 @@ class SchemaUpgradeTest {
       assertThat(b.broker().stats("callbacks").ready()).isEqualTo(1);
     }
 
-    assertThat(tables(file)).contains("workflow_groups", "chords", "chord_parts");
+    assertThat(tables(file)).contains("workflow_groups", "chords", "chord_parts", "paused_queues");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("PRAGMA user_version")) {
       assertThat(rs.next()).isTrue();
-      assertThat(rs.getInt(1)).isEqualTo(Db.SCHEMA_VERSION).isEqualTo(4);
+      assertThat(rs.getInt(1)).isEqualTo(Db.SCHEMA_VERSION).isEqualTo(5);
     }
     try (SqliteBackend reader = SqliteBackend.openReadOnly(file, clock)) {
       assertThat(reader.workflows().group("g")).contains(List.of("a", "b"));

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Timeout;
  * implements: {@code BrokerContract}, {@code LeaseContract}, {@code BlockingClaimContract}, {@code
  * ResultStoreContract}, {@code DeadLetterContract}, {@code EventContract}, {@code
  * WorkerRegistryContract}, {@code ScheduleStoreContract}, {@code TaskSearchContract}, {@code
- * SettlementContract} and {@code WorkflowStoreContract}.
+ * SettlementContract}, {@code WorkflowStoreContract} and {@code FlowControlContract}.
  */
 @Timeout(value = BackendContractTest.TIME_LIMIT_SECONDS, unit = TimeUnit.SECONDS)
 public abstract class BackendContractTest
@@ -48,7 +48,8 @@ public abstract class BackendContractTest
         ScheduleStoreContract,
         TaskSearchContract,
         SettlementContract,
-        WorkflowStoreContract {
+        WorkflowStoreContract,
+        FlowControlContract {
 
   /** What {@link #eventCapacity()} returns for a backend whose event log has no fixed capacity. */
   public static final int UNKNOWN_CAPACITY = -1;

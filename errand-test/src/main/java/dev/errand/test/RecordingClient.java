@@ -461,6 +461,21 @@ public final class RecordingClient implements Client {
     }
 
     @Override
+    public void pause(String queue) {
+      broker.pause(queue);
+    }
+
+    @Override
+    public void resume(String queue) {
+      broker.resume(queue);
+    }
+
+    @Override
+    public List<String> pausedQueues() {
+      return broker.pausedQueues();
+    }
+
+    @Override
     public long purge(String queue) {
       return broker.purge(queue);
     }

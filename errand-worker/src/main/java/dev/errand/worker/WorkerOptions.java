@@ -4,7 +4,9 @@ import dev.errand.Client;
 import dev.errand.TaskOptions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -34,6 +36,9 @@ public final class WorkerOptions {
   /** How long states and results are kept by default: 1 day. */
   public static final Duration DEFAULT_RESULT_EXPIRES = Duration.ofDays(1);
 
+  /** How long a task thread above the autoscaling minimum stays idle before it ends: 30 s. */
+  public static final Duration DEFAULT_SCALE_DOWN_AFTER = Duration.ofSeconds(30);
+
   /** Longest wait in one claim call when the queues are empty: 1 s. */
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
 
@@ -58,7 +63,11 @@ public final class WorkerOptions {
 
   private final String name;
   private final List<String> queues;
+  private final QueueOrder queueOrder;
+  private final Map<String, Integer> queueWeights;
   private final int concurrency;
+  private final int minConcurrency;
+  private final Duration scaleDownAfter;
   private final Pool pool;
   private final int prefetch;
   private final Duration leaseDuration;
@@ -76,9 +85,17 @@ public final class WorkerOptions {
   private WorkerOptions(Builder b) {
     this.name = b.name;
     this.queues = List.copyOf(b.queues);
+    this.queueOrder = b.queueOrder;
+    Map<String, Integer> weights = new LinkedHashMap<>();
+    for (String q : queues) {
+      weights.put(q, b.queueWeights.getOrDefault(q, 1));
+    }
+    this.queueWeights = java.util.Collections.unmodifiableMap(weights);
     this.concurrency = b.concurrency;
+    this.minConcurrency = b.minConcurrency > 0 ? b.minConcurrency : b.concurrency;
+    this.scaleDownAfter = b.scaleDownAfter;
     this.pool = b.pool;
-    this.prefetch = b.prefetch >= 0 ? b.prefetch : b.concurrency;
+    this.prefetch = b.prefetch >= 0 ? b.prefetch : this.minConcurrency;
     this.leaseDuration = b.leaseDuration;
     this.leaseRenewInterval =
         b.leaseRenewInterval != null ? b.leaseRenewInterval : b.leaseDuration.dividedBy(3);
@@ -108,7 +125,17 @@ public final class WorkerOptions {
     Builder b = new Builder();
     b.name = name;
     b.queues = new ArrayList<>(queues);
+    for (Map.Entry<String, Integer> e : queueWeights.entrySet()) {
+      if (e.getValue() != 1) {
+        b.queueWeights.put(e.getKey(), e.getValue());
+      }
+    }
+    // an order that follows from the weights is left to follow from them again
+    QueueOrder implied = b.queueWeights.isEmpty() ? QueueOrder.ROUND_ROBIN : QueueOrder.WEIGHTED;
+    b.queueOrder = queueOrder == implied ? null : queueOrder;
     b.concurrency = concurrency;
+    b.minConcurrency = minConcurrency == concurrency ? 0 : minConcurrency;
+    b.scaleDownAfter = scaleDownAfter;
     b.pool = pool;
     b.prefetch = prefetch;
     b.leaseDuration = leaseDuration;
@@ -130,14 +157,42 @@ public final class WorkerOptions {
     return name;
   }
 
-  /** The queues consumed, in priority order; default {@code [default]}. */
+  /** The queues consumed, in the order given; default {@code [default]}. */
   public List<String> queues() {
     return queues;
   }
 
-  /** How many tasks run at once. */
+  /** How claims choose among the queues; default {@link QueueOrder#ROUND_ROBIN}. */
+  public QueueOrder queueOrder() {
+    return queueOrder;
+  }
+
+  /** Each queue's weight, in queue order; 1 unless set (used by {@link QueueOrder#WEIGHTED}). */
+  public Map<String, Integer> queueWeights() {
+    return queueWeights;
+  }
+
+  /** The most tasks run at once (with autoscaling, the maximum). */
   public int concurrency() {
     return concurrency;
+  }
+
+  /**
+   * The fewest task threads kept when autoscaling; equal to {@link #concurrency()} (no scaling)
+   * unless {@link Builder#autoscale} was set.
+   */
+  public int minConcurrency() {
+    return minConcurrency;
+  }
+
+  /** Whether the number of task threads moves between {@link #minConcurrency()} and the maximum. */
+  public boolean autoscaling() {
+    return minConcurrency < concurrency;
+  }
+
+  /** How long a task thread above the minimum stays idle before it ends; default 30 s. */
+  public Duration scaleDownAfter() {
+    return scaleDownAfter;
   }
 
   /** The pool of threads running handlers. */
@@ -210,9 +265,11 @@ public final class WorkerOptions {
     return "WorkerOptions{name="
         + name
         + ", queues="
-        + queues
+        + queueWeights
+        + ", order="
+        + queueOrder
         + ", concurrency="
-        + concurrency
+        + (autoscaling() ? minConcurrency + ".." + concurrency : String.valueOf(concurrency))
         + ", pool="
         + pool.label()
         + ", prefetch="
@@ -226,7 +283,11 @@ public final class WorkerOptions {
   public static final class Builder {
     private String name;
     private List<String> queues = List.of(TaskOptions.DEFAULT_QUEUE);
+    private QueueOrder queueOrder;
+    private final Map<String, Integer> queueWeights = new LinkedHashMap<>();
     private int concurrency = DEFAULT_CONCURRENCY;
+    private int minConcurrency;
+    private Duration scaleDownAfter = DEFAULT_SCALE_DOWN_AFTER;
     private Pool pool = DEFAULT_POOL;
     private int prefetch = -1;
     private Duration leaseDuration = DEFAULT_LEASE_DURATION;
@@ -253,12 +314,12 @@ public final class WorkerOptions {
       return this;
     }
 
-    /** Queues to consume, in priority order (earlier queues are drained first). */
+    /** Queues to consume; see {@link #queueOrder} for how claims choose among them. */
     public Builder queues(String... queues) {
       return queues(List.of(queues));
     }
 
-    /** Queues to consume, in priority order (earlier queues are drained first). */
+    /** Queues to consume; see {@link #queueOrder} for how claims choose among them. */
     public Builder queues(List<String> queues) {
       if (queues.isEmpty()) {
         throw new IllegalArgumentException("queues must not be empty");
@@ -275,12 +336,57 @@ public final class WorkerOptions {
       return this;
     }
 
-    /** Tasks run at once, {@code > 0}; default the number of processors. */
+    /**
+     * How claims choose among the queues; default {@link QueueOrder#ROUND_ROBIN}, or {@link
+     * QueueOrder#WEIGHTED} once a weight is set.
+     */
+    public Builder queueOrder(QueueOrder order) {
+      this.queueOrder = Objects.requireNonNull(order, "queueOrder");
+      return this;
+    }
+
+    /**
+     * Gives {@code queue} (one of {@link #queues}) a weight, {@code 1..1000}, for {@link
+     * QueueOrder#WEIGHTED}; queues without one weigh 1.
+     */
+    public Builder queueWeight(String queue, int weight) {
+      TaskOptions.validQueue(queue);
+      if (weight < 1 || weight > 1000) {
+        throw new IllegalArgumentException(
+            "weight of queue '" + queue + "' must be 1-1000 but was " + weight);
+      }
+      queueWeights.put(queue, weight);
+      return this;
+    }
+
+    /** Tasks run at once, {@code > 0}; default the number of processors. Ends autoscaling. */
     public Builder concurrency(int concurrency) {
       if (concurrency <= 0) {
         throw new IllegalArgumentException("concurrency must be > 0 but was " + concurrency);
       }
       this.concurrency = concurrency;
+      this.minConcurrency = 0;
+      return this;
+    }
+
+    /**
+     * Runs between {@code min} and {@code max} tasks at once: a thread is added while prefetched
+     * tasks wait for one, and a thread above {@code min} ends after {@link #scaleDownAfter} idle
+     * (as Celery's {@code --autoscale}). The prefetch defaults to {@code min}.
+     */
+    public Builder autoscale(int min, int max) {
+      if (min <= 0 || max < min) {
+        throw new IllegalArgumentException(
+            "autoscale needs 0 < min <= max but was " + min + ".." + max);
+      }
+      this.concurrency = max;
+      this.minConcurrency = min;
+      return this;
+    }
+
+    /** How long a thread above the autoscaling minimum stays idle before it ends; default 30 s. */
+    public Builder scaleDownAfter(Duration idle) {
+      this.scaleDownAfter = positive("scaleDownAfter", idle);
       return this;
     }
 
@@ -402,6 +508,18 @@ public final class WorkerOptions {
      * @throws IllegalArgumentException if the renewal interval is not below the lease
      */
     public WorkerOptions build() {
+      for (String q : queueWeights.keySet()) {
+        if (!queues.contains(q)) {
+          throw new IllegalArgumentException(
+              "queue '" + q + "' has a weight but is not among the queues " + queues);
+        }
+      }
+      if (queueOrder == null) {
+        queueOrder = queueWeights.isEmpty() ? QueueOrder.ROUND_ROBIN : QueueOrder.WEIGHTED;
+      } else if (queueOrder != QueueOrder.WEIGHTED && !queueWeights.isEmpty()) {
+        throw new IllegalArgumentException(
+            "queue weights " + queueWeights + " need queueOrder WEIGHTED but it is " + queueOrder);
+      }
       if (leaseRenewInterval != null && leaseRenewInterval.compareTo(leaseDuration) >= 0) {
         throw new IllegalArgumentException(
             "leaseRenewInterval must be < leaseDuration ("

@@ -125,6 +125,21 @@ final class RecordingBackend implements Backend {
           public long purge(String queue) {
             return b.purge(queue);
           }
+
+          @Override
+          public void pause(String queue) {
+            b.pause(queue);
+          }
+
+          @Override
+          public void resume(String queue) {
+            b.resume(queue);
+          }
+
+          @Override
+          public List<String> pausedQueues() {
+            return b.pausedQueues();
+          }
         };
   }
 

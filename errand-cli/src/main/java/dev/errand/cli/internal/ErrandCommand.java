@@ -42,6 +42,7 @@ public final class ErrandCommand implements Runnable {
           ResultCommand.class,
           InspectCommand.class,
           PurgeCommand.class,
+          QueueCommand.class,
           RevokeCommand.class,
           DlqCommand.class,
           ScheduleCommand.class,

@@ -80,6 +80,7 @@ final class InspectCommand implements Runnable {
             o.put("dead", q.dead());
             o.put("consumers", q.consumers());
             o.put("unconsumed", q.unconsumed());
+            o.put("paused", q.paused());
           }
           OutputOptions.printJson(out, json);
           return 0;
@@ -97,7 +98,7 @@ final class InspectCommand implements Runnable {
                   (k, v) -> p.append(p.length() == 0 ? "" : " ").append(k).append(':').append(v));
           rows.add(
               List.of(
-                  q.name(),
+                  q.paused() ? q.name() + " @|yellow (paused)|@" : q.name(),
                   String.valueOf(q.ready()),
                   String.valueOf(q.leased()),
                   String.valueOf(q.delayed()),

@@ -58,17 +58,38 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(
       names = {"-Q", "--queues"},
       split = ",",
-      paramLabel = "QUEUE",
-      description = "Queues to consume, in priority order (default: default).")
+      paramLabel = "QUEUE[:WEIGHT]",
+      description = {
+        "Queues to consume (default: default). Served in turn (round-robin) unless",
+        "--queue-order says otherwise; a :WEIGHT (1-1000) serves a queue in proportion,",
+        "e.g. critical:5,default:2,low:1."
+      })
   List<String> queues = List.of("default");
 
   @Option(
+      names = "--queue-order",
+      paramLabel = "ORDER",
+      description = {
+        "round-robin (default), strict (in the order given: a later queue only when every",
+        "earlier one is empty) or weighted (the default when weights are given)."
+      })
+  String queueOrder;
+
+  @Option(
       names = {"-c", "--concurrency"},
-      paramLabel = "N",
-      description =
-          "Tasks run at once (default: number of CPUs); at most half the OS thread limit with"
-              + " threads, the heap / 64 KiB with virtual.")
-  Integer concurrency;
+      paramLabel = "N|MIN..MAX",
+      description = {
+        "Tasks run at once (default: number of CPUs); at most half the OS thread limit with",
+        "threads, the heap / 64 KiB with virtual. MIN..MAX (e.g. 2..32) autoscales: a thread is",
+        "added while prefetched tasks wait for one, and ends after --scale-down-after idle."
+      })
+  String concurrency;
+
+  @Option(
+      names = "--scale-down-after",
+      paramLabel = "DURATION",
+      description = "With -c MIN..MAX: how long a thread above MIN stays idle (default: 30s).")
+  Duration scaleDownAfter;
 
   @Option(
       names = "--pool",
@@ -295,11 +316,13 @@ final class WorkerCommand implements Callable<Integer> {
     stop.then("backend", b::close);
     var out = spec.commandLine().getOut();
     out.printf(
-        "errand worker %s%n  broker:      %s%n  queues:      %s%n  concurrency: %d (%s), prefetch %d%n  tasks:       %s%n",
+        "errand worker %s%n  broker:      %s%n  queues:      %s%n  concurrency: %s (%s), prefetch %d%n  tasks:       %s%n",
         worker.name(),
         b.describe(),
-        String.join(", ", options.queues()),
-        options.concurrency(),
+        QueueFlags.describe(options),
+        options.autoscaling()
+            ? options.minConcurrency() + ".." + options.concurrency()
+            : String.valueOf(options.concurrency()),
         options.pool().label(),
         options.prefetch(),
         String.join(", ", tasks.names()));
@@ -354,17 +377,53 @@ final class WorkerCommand implements Callable<Integer> {
     return registry;
   }
 
+  /**
+   * {@code --concurrency} as {@code {min, max}}: {@code N} is {@code {N, N}}, {@code MIN..MAX}
+   * autoscales; absent, the number of processors.
+   */
+  static int[] concurrencyRange(String value) {
+    if (value == null) {
+      return new int[] {WorkerOptions.DEFAULT_CONCURRENCY, WorkerOptions.DEFAULT_CONCURRENCY};
+    }
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d{1,9})(?:\\.\\.(\\d{1,9}))?").matcher(value.trim());
+    if (!m.matches()) {
+      throw new UsageException(
+          "--concurrency must be N or MIN..MAX (e.g. 8, or 2..32) but was '" + value + "'");
+    }
+    int min = Integer.parseInt(m.group(1));
+    if (m.group(2) == null) {
+      return new int[] {min, min}; // checked against the machine's limits by the caller
+    }
+    int max = Integer.parseInt(m.group(2));
+    if (min < 1 || max < min) {
+      throw new UsageException(
+          "--concurrency must be N or MIN..MAX with 1 <= MIN <= MAX but was '" + value + "'");
+    }
+    return new int[] {min, max};
+  }
+
   /** The options of the flags, each checked against what this machine can run. */
   private WorkerOptions options() {
     Pool p = WorkerLimits.pool("--pool", pool);
     WorkerLimits limits = WorkerLimits.current();
-    int c =
-        limits.concurrency(
-            "--concurrency",
-            concurrency != null ? concurrency : WorkerOptions.DEFAULT_CONCURRENCY,
-            p);
-    WorkerOptions.Builder o = WorkerOptions.builder().queues(queues).pool(p).concurrency(c);
-    o.prefetch(limits.prefetch("--prefetch", prefetch != null ? prefetch : c, prefetch == null));
+    int[] range = concurrencyRange(concurrency);
+    int c = limits.concurrency("--concurrency", range[1], p);
+    WorkerOptions.Builder o = WorkerOptions.builder().pool(p);
+    QueueFlags.apply(o, queues, queueOrder);
+    if (range[0] < range[1]) {
+      o.autoscale(range[0], c);
+    } else {
+      o.concurrency(c);
+    }
+    if (scaleDownAfter != null) {
+      if (range[0] == range[1]) {
+        throw new UsageException("--scale-down-after only applies with -c MIN..MAX");
+      }
+      o.scaleDownAfter(Checks.positive("--scale-down-after", scaleDownAfter));
+    }
+    o.prefetch(
+        limits.prefetch("--prefetch", prefetch != null ? prefetch : range[0], prefetch == null));
     if (name != null) o.name(name);
     if (lease != null) {
       o.leaseDuration(Checks.between("--lease", lease, MIN_LEASE, MAX_LEASE, LEASE_WHY));

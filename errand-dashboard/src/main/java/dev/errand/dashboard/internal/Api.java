@@ -9,6 +9,7 @@ import dev.errand.DeadLetter;
 import dev.errand.DeadLetters;
 import dev.errand.Event;
 import dev.errand.EventType;
+import dev.errand.TaskOptions;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.WorkerInfo;
@@ -57,6 +58,8 @@ final class Api {
     r.get("/api/overview", this::overview);
     r.get("/api/queues", ctx -> ctx.json(queues(ClusterView.read(backend, clock))));
     r.post("/api/queues/{queue}/purge", this::purge);
+    r.post("/api/queues/{queue}/pause", ctx -> pause(ctx, true));
+    r.post("/api/queues/{queue}/resume", ctx -> pause(ctx, false));
     r.get("/api/workers", ctx -> ctx.json(workers()));
     r.get("/api/tasks", this::tasks);
     r.get("/api/tasks/{id}", this::task);
@@ -171,6 +174,7 @@ final class Api {
       m.put("lagSeconds", q.lag().toSeconds());
       m.put("consumers", q.consumers());
       m.put("unconsumed", q.unconsumed());
+      m.put("paused", q.paused());
       out.add(m);
     }
     return out;
@@ -182,6 +186,17 @@ final class Api {
       throw new IllegalArgumentException("purging needs confirm=" + queue);
     }
     ctx.json(Map.of("queue", queue, "purged", backend.broker().purge(queue)));
+  }
+
+  /** Pauses or resumes a queue: workers stop (or start again) claiming from it at once. */
+  private void pause(Context ctx, boolean pause) {
+    String queue = TaskOptions.validQueue(ctx.pathParam("queue"));
+    if (pause) {
+      backend.broker().pause(queue);
+    } else {
+      backend.broker().resume(queue);
+    }
+    ctx.json(Map.of("queue", queue, "paused", pause));
   }
 
   private List<Map<String, Object>> workers() {

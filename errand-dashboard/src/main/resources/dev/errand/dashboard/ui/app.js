@@ -168,13 +168,19 @@ function drawChart(series) {
 function queuesTable(queues) {
   if (!queues.length) return muted("No queues yet.");
   return table([["Queue"], ["Ready", "num"], ["By priority"], ["Leased", "num"], ["Delayed", "num"], ["Dead", "num"], ["Lag", "num"], ["Consumers", "num"], [""]],
-    queues.map(q => el("tr", null, td(q.queue), td(q.ready, "num"),
+    queues.map(q => el("tr", { class: q.paused ? "paused" : null },
+      el("td", null, q.queue, q.paused ? el("span", { class: "badge", title: "paused: workers claim nothing from it until it is resumed" }, "paused") : null),
+      td(q.ready, "num"),
       td(Object.entries(q.readyByPriority || {}).map(([p, n]) => p + ":" + n).join(" "), "mono"),
       td(q.leased, "num"), td(q.delayed, "num"), td(q.dead, "num" + (q.dead ? " bad" : "")), td(q.lagSeconds + "s", "num"),
       q.unconsumed
         ? el("td", { class: "num bad", title: "ready messages and no live worker consuming this queue: they wait" }, q.consumers, " ⚠")
         : td(q.consumers, "num"),
-      td(button("Purge", "danger", () => purge(q.queue)), "row-actions"))));
+      el("td", { class: "row-actions" },
+        q.paused
+          ? button("Resume", "", () => act(`resumed ${q.queue}`, `/api/queues/${encodeURIComponent(q.queue)}/resume`))
+          : button("Pause", "", () => act(`paused ${q.queue}`, `/api/queues/${encodeURIComponent(q.queue)}/pause`)),
+        button("Purge", "danger", () => purge(q.queue))))));
 }
 
 // The queues whose ready messages nothing will run: no live worker consumes them (a task defined

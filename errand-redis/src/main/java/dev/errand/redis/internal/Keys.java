@@ -47,7 +47,13 @@ public final class Keys {
         base + "meta",
         base + "seq",
         base + "idem:",
-        p + ":wake:" + queue);
+        p + ":wake:" + queue,
+        base + "paused");
+  }
+
+  /** Set of the paused queues' names (each queue's own {@code paused} key is what claims read). */
+  public String pausedQueues() {
+    return p + ":{queues}:paused";
   }
 
   /** Sorted set of queue names by last enqueue time. */
@@ -216,5 +222,6 @@ public final class Keys {
       String meta,
       String seq,
       String idempotencyPrefix,
-      String wakeChannel) {}
+      String wakeChannel,
+      String paused) {}
 }

@@ -1,11 +1,13 @@
 package dev.errand.redis.internal;
 
+import dev.errand.TaskOptions;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.NewMessage;
 import dev.errand.spi.QueueStats;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.nio.charset.StandardCharsets;
@@ -334,7 +336,9 @@ public final class RedisBroker implements Broker {
     return Script.CLAIM.run(
         commands,
         ScriptOutputType.MULTI,
-        new String[] {qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq()},
+        new String[] {
+          qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq(), qk.paused()
+        },
         clock.scriptNow(),
         num(max),
         num(lease.toMillis()),
@@ -505,7 +509,7 @@ public final class RedisBroker implements Broker {
                 redis.async(),
                 ScriptOutputType.MULTI,
                 new String[] {
-                  qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq()
+                  qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq(), qk.paused()
                 },
                 clock.scriptNow()),
             "queue stats");
@@ -524,7 +528,47 @@ public final class RedisBroker implements Broker {
         number(r.get(1)),
         number(r.get(2)),
         byPriority,
-        oldest < 0 ? null : Instant.ofEpochMilli(oldest));
+        oldest < 0 ? null : Instant.ofEpochMilli(oldest),
+        number(r.get(15)) == 1L);
+  }
+
+  @Override
+  public void pause(String queue) {
+    TaskOptions.validQueue(queue);
+    Keys.QueueKeys qk = keys.queue(queue);
+    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    // The queue's own key first: it is what claims read, and it is in the queue's slot.
+    RedisFuture<String> flag = cmd.set(qk.paused(), bytes("1"));
+    RedisFuture<Long> listed = cmd.sadd(keys.pausedQueues(), bytes(queue));
+    RedisFuture<Long> known = cmd.zadd(keys.queues(), clock.millis(), bytes(queue));
+    redis.await(flag, "pause queue");
+    redis.await(listed, "pause queue");
+    redis.await(known, "pause queue");
+  }
+
+  @Override
+  public void resume(String queue) {
+    TaskOptions.validQueue(queue);
+    Keys.QueueKeys qk = keys.queue(queue);
+    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    RedisFuture<Long> flag = cmd.del(qk.paused());
+    RedisFuture<Long> listed = cmd.srem(keys.pausedQueues(), bytes(queue));
+    // Consumers parked on the queue claim at once, in every process.
+    RedisFuture<Long> woken = cmd.publish(qk.wakeChannel(), new byte[0]);
+    redis.await(flag, "resume queue");
+    redis.await(listed, "resume queue");
+    redis.await(woken, "resume queue");
+    notifier.bump();
+  }
+
+  @Override
+  public List<String> pausedQueues() {
+    List<String> out = new ArrayList<>();
+    for (byte[] q : redis.await(redis.async().smembers(keys.pausedQueues()), "paused queues")) {
+      out.add(new String(q, StandardCharsets.UTF_8));
+    }
+    out.sort(null);
+    return out;
   }
 
   @Override

@@ -1,7 +1,7 @@
 -- Leases up to max ready messages of one queue. First returns expired leases to their place in
 -- the queue and promotes due delayed messages, so any consumer reaps; the script is atomic, so
 -- concurrent consumers never lease one message twice.
--- KEYS: 1 ready, 2 delayed, 3 leased, 4 body, 5 meta, 6 seq
+-- KEYS: 1 ready, 2 delayed, 3 leased, 4 body, 5 meta, 6 seq, 7 paused flag
 -- ARGV: 1 now (ms, or '' for Redis's clock), 2 max, 3 lease (ms), 4 receipt prefix (unique per call)
 -- Returns {flat list of id, priority, body, deliveries, receipt per message; next due (ms or -1);
 --          now (ms); keys foreign values were moved to (see guard.lua);
@@ -13,6 +13,11 @@ local now = clockNow(ARGV[1])
 local max = tonumber(ARGV[2])
 local deadline = string.format('%d', now + tonumber(ARGV[3]))
 local prefix = ARGV[4] .. '.'
+
+-- A paused queue gives nothing and names no due time: resuming it publishes a wake-up.
+if redis.call('EXISTS', KEYS[7]) == 1 then
+  return {{}, '-1', string.format('%d', now), FOREIGN, {}}
+end
 
 reap(now)
 

@@ -1,9 +1,9 @@
 -- Counts of one queue.
 -- Returns expired leases and due delayed messages to the ready set first, so counts are as of now.
--- KEYS: 1 ready, 2 delayed, 3 leased, 4 body, 5 meta, 6 seq
+-- KEYS: 1 ready, 2 delayed, 3 leased, 4 body, 5 meta, 6 seq, 7 paused flag
 -- ARGV: 1 now (ms, or '' for Redis's clock)
 -- Returns {ready, leased, delayed, ready of priority 0 .. 9, oldest readyAt (ms or -1),
---          keys foreign values were moved to (see guard.lua)}.
+--          keys foreign values were moved to (see guard.lua), 1 if paused else 0}.
 guardKeys(6)
 reap(clockNow(ARGV[1]))
 local out = {call('ZCARD', KEYS[1]), call('ZCARD', KEYS[3]), call('ZCARD', KEYS[2])}
@@ -26,4 +26,5 @@ for prio = 0, 9 do
 end
 out[#out + 1] = oldest
 out[#out + 1] = FOREIGN
+out[#out + 1] = redis.call('EXISTS', KEYS[7])
 return out

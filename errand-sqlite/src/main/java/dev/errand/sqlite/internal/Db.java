@@ -36,7 +36,7 @@ public final class Db implements AutoCloseable {
   public static final int BUSY_TIMEOUT_MS = 30_000;
 
   /** Schema version recorded in {@code PRAGMA user_version}. */
-  public static final int SCHEMA_VERSION = 4;
+  public static final int SCHEMA_VERSION = 5;
 
   /**
    * The size the WAL file is cut back to whenever SQLite starts it over after a checkpoint:

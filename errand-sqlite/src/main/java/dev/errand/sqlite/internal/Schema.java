@@ -13,7 +13,8 @@ import java.util.Set;
  * the columns that version 3 added to {@code results} are added if missing and filled from the
  * statuses' JSON. The versions: 1, messages, results, dead letters, events, heartbeats; 2, the
  * scheduler's tables; 3, the search columns of {@code results}; 4, the workflow tables ({@code
- * workflow_groups}, {@code workflow_steps}, {@code chords}, {@code chord_parts}), new tables only.
+ * workflow_groups}, {@code workflow_steps}, {@code chords}, {@code chord_parts}), new tables only;
+ * 5, flow control ({@code paused_queues}), new tables only.
  */
 final class Schema {
 
@@ -93,7 +94,9 @@ final class Schema {
     CREATE TABLE IF NOT EXISTS chord_parts (
       chord_id TEXT NOT NULL, idx INTEGER NOT NULL, failed INTEGER NOT NULL,
       expires_at INTEGER NOT NULL, PRIMARY KEY (chord_id, idx)) WITHOUT ROWID""",
-    "CREATE INDEX IF NOT EXISTS chord_parts_expiry ON chord_parts (expires_at)"
+    "CREATE INDEX IF NOT EXISTS chord_parts_expiry ON chord_parts (expires_at)",
+    // Version 5: flow control. The paused queues (Broker.pause), which no claim takes from.
+    "CREATE TABLE IF NOT EXISTS paused_queues (queue TEXT PRIMARY KEY) WITHOUT ROWID"
   };
 
   /** Version 3: the search columns of {@code results}, for files made by an older Errand. */

@@ -1,5 +1,6 @@
 package dev.errand.sqlite.internal;
 
+import dev.errand.TaskOptions;
 import dev.errand.spi.Broker;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.EnqueueResult;
@@ -256,10 +257,14 @@ public final class SqliteBroker implements Broker {
         "claim",
         d -> {
           List<Delivery> out = new ArrayList<>();
+          Set<String> paused = paused(d);
           for (String queue : queues) {
             int want = max - out.size();
             if (want <= 0) {
               break;
+            }
+            if (paused.contains(queue)) {
+              continue;
             }
             PreparedStatement ps = d.prepare(CLAIM);
             ps.setString(1, prefix);
@@ -440,7 +445,10 @@ public final class SqliteBroker implements Broker {
         d -> {
           List<String> names = new ArrayList<>();
           try (ResultSet rs =
-              d.prepare("SELECT DISTINCT queue FROM messages ORDER BY queue").executeQuery()) {
+              d.prepare(
+                      "SELECT queue FROM messages UNION SELECT queue FROM paused_queues"
+                          + " ORDER BY queue")
+                  .executeQuery()) {
             while (rs.next()) {
               names.add(rs.getString(1));
             }
@@ -485,13 +493,79 @@ public final class SqliteBroker implements Broker {
               }
             }
           }
+          PreparedStatement p = d.prepare("SELECT 1 FROM paused_queues WHERE queue = ?");
+          p.setString(1, queue);
+          boolean paused;
+          try (ResultSet rs = p.executeQuery()) {
+            paused = rs.next();
+          }
           return new QueueStats(
               queue,
               ready,
               leased,
               delayed,
               byPriority,
-              oldest == null ? null : Instant.ofEpochMilli(oldest));
+              oldest == null ? null : Instant.ofEpochMilli(oldest),
+              paused);
+        });
+  }
+
+  /** The paused queues, inside the caller's transaction (usually none: one empty index read). */
+  private static Set<String> paused(Db d) throws SQLException {
+    Set<String> out = null;
+    try (ResultSet rs = d.prepare("SELECT queue FROM paused_queues").executeQuery()) {
+      while (rs.next()) {
+        if (out == null) {
+          out = new HashSet<>();
+        }
+        out.add(rs.getString(1));
+      }
+    }
+    return out == null ? Set.of() : out;
+  }
+
+  @Override
+  public void pause(String queue) {
+    TaskOptions.validQueue(queue);
+    db.tx(
+        "pause",
+        d -> {
+          PreparedStatement ps =
+              d.prepare("INSERT OR IGNORE INTO paused_queues (queue) VALUES (?)");
+          ps.setString(1, queue);
+          return ps.executeUpdate();
+        });
+  }
+
+  @Override
+  public void resume(String queue) {
+    TaskOptions.validQueue(queue);
+    int removed =
+        db.tx(
+            "resume",
+            d -> {
+              PreparedStatement ps = d.prepare("DELETE FROM paused_queues WHERE queue = ?");
+              ps.setString(1, queue);
+              return ps.executeUpdate();
+            });
+    if (removed > 0) {
+      changed(); // other processes see the commit to the file
+    }
+  }
+
+  @Override
+  public List<String> pausedQueues() {
+    return db.read(
+        "paused queues",
+        d -> {
+          List<String> names = new ArrayList<>();
+          try (ResultSet rs =
+              d.prepare("SELECT queue FROM paused_queues ORDER BY queue").executeQuery()) {
+            while (rs.next()) {
+              names.add(rs.getString(1));
+            }
+          }
+          return names;
         });
   }
 

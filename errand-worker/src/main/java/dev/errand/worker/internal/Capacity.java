@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Capacity {
 
-  private final int max;
+  private volatile int max;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger pendingWrites = new AtomicInteger();
   private final AtomicLong taken = new AtomicLong();
@@ -27,6 +27,12 @@ final class Capacity {
   /** The bound: concurrency plus prefetch. */
   int max() {
     return max;
+  }
+
+  /** A new bound, as an autoscaling worker's threads come and go; wakes the fetcher. */
+  void setMax(int max) {
+    this.max = max;
+    signal();
   }
 
   /** How many more attempts may be taken now (may be zero or negative). */

@@ -33,12 +33,15 @@ final class Fetcher {
   private final BooleanSupplier running;
   private final BooleanSupplier halted;
   private final Thread thread;
+  private final QueueRotation rotation;
+  private final Runnable prefetched;
   private volatile boolean taskLimitReached;
 
   /**
    * @param running whether the worker still runs (not stopping): claimed messages are handed back
    *     once it is not
    * @param halted whether the worker was halted (a simulated crash): nothing further is taken
+   * @param prefetched run after each claim's attempts are queued (autoscaling grows the slots)
    */
   Fetcher(
       Backend backend,
@@ -50,7 +53,8 @@ final class Fetcher {
       BackendHealth health,
       WorkerListener listener,
       BooleanSupplier running,
-      BooleanSupplier halted) {
+      BooleanSupplier halted,
+      Runnable prefetched) {
     this.backend = backend;
     this.runner = runner;
     this.options = options;
@@ -61,6 +65,8 @@ final class Fetcher {
     this.listener = listener;
     this.running = running;
     this.halted = halted;
+    this.rotation = new QueueRotation(options);
+    this.prefetched = prefetched;
     this.thread = new Thread(this::loop, "errand-fetch");
     this.thread.setDaemon(true);
   }
@@ -93,8 +99,8 @@ final class Fetcher {
   private void loop() {
     long backoffMs = 100;
     long batchDeadline = 0;
-    int max = capacity.max();
     while (running.getAsBoolean() && !halted.getAsBoolean()) {
+      int max = capacity.max();
       stalls.fetchLoopTurned();
       int free = capacity.free();
       if (options.maxTasks() > 0) {
@@ -127,7 +133,7 @@ final class Fetcher {
         claimed =
             backend
                 .broker()
-                .claim(options.queues(), free, options.leaseDuration(), options.pollInterval());
+                .claim(rotation.next(), free, options.leaseDuration(), options.pollInterval());
         stalls.claimed();
         backoffMs = 100;
         health.answered();
@@ -169,6 +175,7 @@ final class Fetcher {
       }
       capacity.dropped(claimed.size() - ready.size());
       attempts.prefetch(ready);
+      prefetched.run();
     }
   }
 

@@ -164,7 +164,21 @@ public final class InlineBroker implements Broker {
 
   @Override
   public QueueStats stats(String queue) {
-    return new QueueStats(queue, 0, 0, 0, Map.of(), null);
+    return new QueueStats(queue, 0, 0, 0, Map.of(), null, false);
+  }
+
+  /** Eager tasks run at once, in the caller: there is no queue to pause. */
+  @Override
+  public void pause(String queue) {
+    throw new UnsupportedOperationException("eager mode runs tasks inline: no queue to pause");
+  }
+
+  @Override
+  public void resume(String queue) {}
+
+  @Override
+  public List<String> pausedQueues() {
+    return List.of();
   }
 
   @Override

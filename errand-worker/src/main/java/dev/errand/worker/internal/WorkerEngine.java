@@ -39,11 +39,11 @@ public final class WorkerEngine {
       BackendHealth health) {
     this.runner = runner;
     this.clock = clock;
-    this.info = new WorkerInfoSource(name, options);
     this.stalls = new WorkerHealth(options, writer);
-    Capacity capacity = new Capacity(options.concurrency() + options.prefetch());
+    Capacity capacity = new Capacity(options.minConcurrency() + options.prefetch());
     this.attempts = new Attempts(capacity);
-    this.slots = new Slots(options, runner, attempts, this::isRunning, this::isHalted);
+    this.slots = new Slots(options, runner, attempts, capacity, this::isRunning, this::isHalted);
+    this.info = new WorkerInfoSource(name, options, slots::size);
     this.fetcher =
         new Fetcher(
             backend,
@@ -55,7 +55,8 @@ public final class WorkerEngine {
             health,
             listener,
             this::isRunning,
-            this::isHalted);
+            this::isHalted,
+            slots::grow);
     Duties duties =
         new Duties(
             backend,

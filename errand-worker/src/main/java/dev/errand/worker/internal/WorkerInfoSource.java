@@ -10,12 +10,18 @@ final class WorkerInfoSource {
 
   private final String name;
   private final WorkerOptions options;
+  private final java.util.function.IntSupplier concurrencyNow;
   private final String host;
   private final long pid;
 
-  WorkerInfoSource(String name, WorkerOptions options) {
+  /**
+   * @param concurrencyNow the task threads now (they vary when the worker autoscales)
+   */
+  WorkerInfoSource(
+      String name, WorkerOptions options, java.util.function.IntSupplier concurrencyNow) {
     this.name = name;
     this.options = options;
+    this.concurrencyNow = concurrencyNow;
     this.host = Hosts.hostName();
     this.pid = ProcessHandle.current().pid();
   }
@@ -32,7 +38,7 @@ final class WorkerInfoSource {
         host,
         pid,
         options.queues(),
-        options.concurrency(),
+        concurrencyNow.getAsInt(),
         options.pool().label(),
         startedAt,
         now,
