@@ -43,6 +43,7 @@ public final class ClusterView {
    * @param dead dead letters of this queue
    * @param consumers live workers that consume this queue and report they are consuming
    * @param paused whether the queue is paused: workers claim nothing from it until it is resumed
+   * @param limited messages held back by their rate or concurrency limit
    */
   public record Queue(
       String name,
@@ -54,7 +55,8 @@ public final class ClusterView {
       Duration lag,
       long dead,
       int consumers,
-      boolean paused) {
+      boolean paused,
+      long limited) {
 
     public Queue {
       Objects.requireNonNull(name, "name");
@@ -166,7 +168,8 @@ public final class ClusterView {
               lag,
               dead.getOrDefault(q, 0L),
               consumers.getOrDefault(q, 0),
-              s.paused()));
+              s.paused(),
+              s.limited()));
     }
     live.sort(Comparator.comparing(WorkerInfo::name, NATURAL_ORDER));
     return new ClusterView(now, queues, live);

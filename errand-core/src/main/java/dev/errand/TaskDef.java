@@ -3,6 +3,7 @@ package dev.errand;
 import com.fasterxml.jackson.core.type.TypeReference;
 import java.lang.reflect.Type;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -40,12 +41,16 @@ public final class TaskDef<A, R> {
   private final Type argType;
   private final Type resultType;
   private final TaskOptions options;
+  private final Function<A, String> limitKeyFunction;
+  private final Function<A, String> uniqueKeyFunction;
 
   private TaskDef(Builder<A, R> b) {
     this.name = b.name;
     this.argType = b.argType;
     this.resultType = b.resultType;
     this.options = b.options;
+    this.limitKeyFunction = b.limitKeyFunction;
+    this.uniqueKeyFunction = b.uniqueKeyFunction;
   }
 
   /** A definition with default options. */
@@ -71,7 +76,20 @@ public final class TaskDef<A, R> {
 
   /** A builder starting from this definition. */
   public Builder<A, R> toBuilder() {
-    return new Builder<A, R>(name, argType, resultType).options(options);
+    Builder<A, R> b = new Builder<A, R>(name, argType, resultType).options(options);
+    b.limitKeyFunction = limitKeyFunction;
+    b.uniqueKeyFunction = uniqueKeyFunction;
+    return b;
+  }
+
+  /** How each call's limit key is computed from its argument, or null. */
+  public Function<A, String> limitKeyFunction() {
+    return limitKeyFunction;
+  }
+
+  /** How each call's unique key is computed from its argument, or null. */
+  public Function<A, String> uniqueKeyFunction() {
+    return uniqueKeyFunction;
   }
 
   /** The task's name. */
@@ -143,6 +161,8 @@ public final class TaskDef<A, R> {
     private final Type argType;
     private final Type resultType;
     private TaskOptions options = TaskOptions.none();
+    private Function<A, String> limitKeyFunction;
+    private Function<A, String> uniqueKeyFunction;
 
     private Builder(String name, Type argType, Type resultType) {
       this.name = validName(name);
@@ -153,6 +173,25 @@ public final class TaskDef<A, R> {
     /** Default options of every call; a call's own options override them one by one. */
     public Builder<A, R> options(TaskOptions options) {
       this.options = Objects.requireNonNull(options, "options");
+      return this;
+    }
+
+    /**
+     * Computes each call's limit key from its argument ({@code a -> "seller:" + a.sellerId()}),
+     * where the call sets none: see {@link TaskOptions.Builder#limitKey}. Runs in the producer, at
+     * enqueue.
+     */
+    public Builder<A, R> limitKey(Function<A, String> key) {
+      this.limitKeyFunction = Objects.requireNonNull(key, "limitKey");
+      return this;
+    }
+
+    /**
+     * Computes each call's unique key from its argument, where the call sets none: see {@link
+     * TaskOptions.Builder#uniqueKey}.
+     */
+    public Builder<A, R> uniqueKey(Function<A, String> key) {
+      this.uniqueKeyFunction = Objects.requireNonNull(key, "uniqueKey");
       return this;
     }
 

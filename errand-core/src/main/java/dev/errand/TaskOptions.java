@@ -50,6 +50,11 @@ public final class TaskOptions {
   private final Boolean acksLate;
   private final String requestId;
   private final Map<String, String> headers;
+  private final RateLimit rateLimit;
+  private final Integer rateBurst;
+  private final Integer concurrencyLimit;
+  private final String limitKey;
+  private final String uniqueKey;
 
   private TaskOptions(Builder b) {
     this.queue = b.queue;
@@ -67,6 +72,11 @@ public final class TaskOptions {
     this.acksLate = b.acksLate;
     this.requestId = b.requestId;
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+    this.rateLimit = b.rateLimit;
+    this.rateBurst = b.rateBurst;
+    this.concurrencyLimit = b.concurrencyLimit;
+    this.limitKey = b.limitKey;
+    this.uniqueKey = b.uniqueKey;
   }
 
   /** Options with nothing set. */
@@ -95,6 +105,34 @@ public final class TaskOptions {
   /** The queue name, or null if unset. */
   public String queue() {
     return queue;
+  }
+
+  /** The cluster-wide rate limit of the task's starts (per limit key), or null if unset. */
+  public RateLimit rateLimit() {
+    return rateLimit;
+  }
+
+  /** How many may start at once after a quiet spell, or null (then 1). */
+  public Integer rateBurst() {
+    return rateBurst;
+  }
+
+  /** The most running at once across the cluster (per limit key), or null if unset. */
+  public Integer concurrencyLimit() {
+    return concurrencyLimit;
+  }
+
+  /**
+   * The key the rate and concurrency limits count by, or null: then {@code task:NAME}, one limit
+   * for every call of the task.
+   */
+  public String limitKey() {
+    return limitKey;
+  }
+
+  /** The key that keeps a second call out while one is queued or running, or null. */
+  public String uniqueKey() {
+    return uniqueKey;
   }
 
   /** The priority 0-9 (9 runs first), or null if unset. */
@@ -184,7 +222,12 @@ public final class TaskOptions {
         && Objects.equals(hardTimeLimit, t.hardTimeLimit)
         && Objects.equals(acksLate, t.acksLate)
         && Objects.equals(requestId, t.requestId)
-        && headers.equals(t.headers);
+        && headers.equals(t.headers)
+        && Objects.equals(rateLimit, t.rateLimit)
+        && Objects.equals(rateBurst, t.rateBurst)
+        && Objects.equals(concurrencyLimit, t.concurrencyLimit)
+        && Objects.equals(limitKey, t.limitKey)
+        && Objects.equals(uniqueKey, t.uniqueKey);
   }
 
   @Override
@@ -216,6 +259,10 @@ public final class TaskOptions {
         + hardTimeLimit
         + ", acksLate="
         + acksLate
+        + (rateLimit != null ? ", rateLimit=" + rateLimit : "")
+        + (concurrencyLimit != null ? ", concurrencyLimit=" + concurrencyLimit : "")
+        + (limitKey != null ? ", limitKey=" + limitKey : "")
+        + (uniqueKey != null ? ", uniqueKey=" + uniqueKey : "")
         + '}';
   }
 
@@ -236,8 +283,84 @@ public final class TaskOptions {
     private Boolean acksLate;
     private String requestId;
     private final Map<String, String> headers = new LinkedHashMap<>();
+    private RateLimit rateLimit;
+    private Integer rateBurst;
+    private Integer concurrencyLimit;
+    private String limitKey;
+    private String uniqueKey;
 
     private Builder() {}
+
+    /**
+     * Limits how often the task starts, across every worker of the cluster: {@code 10/s}, {@code
+     * 30/m}, {@code 1000/h} or {@code 5/d}; per {@link #limitKey} when one is set. A task held back
+     * waits in the broker, never in a worker, and burns no retry. Default none.
+     *
+     * @throws IllegalArgumentException naming the text when it is not such a rate
+     */
+    public Builder rateLimit(String rate) {
+      this.rateLimit = RateLimit.parse(rate);
+      return this;
+    }
+
+    /** Limits how often the task starts (see {@link #rateLimit(String)}). */
+    public Builder rateLimit(RateLimit rate) {
+      this.rateLimit = Objects.requireNonNull(rate, "rateLimit");
+      return this;
+    }
+
+    /**
+     * How many may start at once after a quiet spell, {@code 1..1,000,000}; default 1 (starts
+     * evenly spaced). Needs a {@link #rateLimit}.
+     */
+    public Builder rateBurst(int burst) {
+      if (burst < 1 || burst > 1_000_000) {
+        throw new IllegalArgumentException("rateBurst must be 1-1000000 but was " + burst);
+      }
+      this.rateBurst = burst;
+      return this;
+    }
+
+    /**
+     * At most {@code n} of the task (per {@link #limitKey} when one is set) run at once across the
+     * cluster, {@code 1..1,000,000}; default none.
+     */
+    public Builder concurrencyLimit(int n) {
+      if (n < 1 || n > 1_000_000) {
+        throw new IllegalArgumentException("concurrencyLimit must be 1-1000000 but was " + n);
+      }
+      this.concurrencyLimit = n;
+      return this;
+    }
+
+    /**
+     * The key the rate and concurrency limits count by ({@code "seller:" + sellerId}), 1-1000
+     * characters: each key has its own limits, created on first use and forgotten when idle.
+     * Without one, the limits count every call of the task together. Keys are kept per queue.
+     */
+    public Builder limitKey(String key) {
+      this.limitKey = checkKey("limitKey", key);
+      return this;
+    }
+
+    /**
+     * While a task enqueued with this key is queued, delayed, running or waiting to retry, another
+     * enqueue with the same key (in the same queue) enqueues nothing and returns the first; the key
+     * is released when the first ends (success, failure, revoke or dead letter). 1-1000 characters.
+     */
+    public Builder uniqueKey(String key) {
+      this.uniqueKey = checkKey("uniqueKey", key);
+      return this;
+    }
+
+    private static String checkKey(String name, String key) {
+      Objects.requireNonNull(key, name);
+      if (key.isEmpty() || key.length() > 1000) {
+        throw new IllegalArgumentException(
+            name + " must be 1-1000 characters but was " + key.length());
+      }
+      return key;
+    }
 
     /** The queue to send to; a non-blank name of at most 200 characters without spaces. */
     public Builder queue(String queue) {
@@ -363,6 +486,11 @@ public final class TaskOptions {
       if (o.acksLate != null) acksLate = o.acksLate;
       if (o.requestId != null) requestId = o.requestId;
       headers.putAll(o.headers);
+      if (o.rateLimit != null) rateLimit = o.rateLimit;
+      if (o.rateBurst != null) rateBurst = o.rateBurst;
+      if (o.concurrencyLimit != null) concurrencyLimit = o.concurrencyLimit;
+      if (o.limitKey != null) limitKey = o.limitKey;
+      if (o.uniqueKey != null) uniqueKey = o.uniqueKey;
       return this;
     }
 

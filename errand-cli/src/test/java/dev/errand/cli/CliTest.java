@@ -125,7 +125,7 @@ class CliTest {
     assertThat(table.code()).as(table.err()).isZero();
     assertThat(table.out())
         .contains("QUEUE")
-        .containsPattern("mail\\s+2\\s+0\\s+1\\s+0\\s+0\\s+9:1 1:1")
+        .containsPattern("mail\\s+2\\s+0\\s+1\\s+0\\s+0\\s+0\\s+9:1 1:1")
         .contains(
             "1 queue has ready messages and no live worker consuming it: mail; they wait until a"
                 + " worker consumes it (errand worker -Q mail)");
@@ -183,9 +183,9 @@ class CliTest {
 
     assertThat(table.code()).as(table.err()).isZero();
     assertThat(table.out())
-        .containsPattern("default\\s+1\\s+0\\s+0\\s+0\\s+1\\s")
-        .containsPattern("email\\s+1\\s+0\\s+0\\s+0\\s+0\\s")
-        .containsPattern("reports\\s+1\\s+0\\s+0\\s+0\\s+0\\s")
+        .containsPattern("default\\s+1\\s+0\\s+0\\s+0\\s+0\\s+1\\s")
+        .containsPattern("email\\s+1\\s+0\\s+0\\s+0\\s+0\\s+0\\s")
+        .containsPattern("reports\\s+1\\s+0\\s+0\\s+0\\s+0\\s+0\\s")
         .contains(
             "2 queues have ready messages and no live worker consuming them: email, reports; they"
                 + " wait until a worker consumes them (errand worker -Q email,reports)");
@@ -225,7 +225,8 @@ class CliTest {
     assertThat(table.code()).as(table.err()).isZero();
     // the dead letter's queue is otherwise empty and nobody consumes it; q2 is consumed but empty
     assertThat(table.out())
-        .containsPattern("(?s)q2\\s+0\\s+0\\s+0\\s+0\\s+1\\s.*q10\\s+0\\s+0\\s+0\\s+1\\s+0\\s")
+        .containsPattern(
+            "(?s)q2\\s+0\\s+0\\s+0\\s+0\\s+0\\s+1\\s.*q10\\s+0\\s+0\\s+0\\s+0\\s+1\\s+0\\s")
         .doesNotContain("no live worker consuming");
     JsonNode json = readJson(errand("inspect", "queues", "--json", "--broker", url).out());
     assertThat(json.get(1).get("queue").asText()).isEqualTo("q10");

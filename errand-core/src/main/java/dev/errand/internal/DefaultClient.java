@@ -17,6 +17,7 @@ import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.EnqueueResult;
+import dev.errand.spi.FlowLimit;
 import dev.errand.spi.NewMessage;
 import dev.errand.wire.Arguments;
 import dev.errand.wire.CallHistory;
@@ -91,8 +92,10 @@ public final class DefaultClient implements Client {
     List<Outgoing> batch = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       Arguments.Json json;
+      TaskOptions callOptions;
       try {
         json = Arguments.encode(task, arguments.get(i));
+        callOptions = FlowControl.keysOf(task, arguments.get(i), options);
       } catch (IllegalArgumentException e) {
         // Every argument is checked before any is sent, so a refused batch sends nothing.
         throw n == 1
@@ -100,7 +103,7 @@ public final class DefaultClient implements Client {
             : new IllegalArgumentException(
                 "argument " + i + " of " + n + " (none sent): " + e.getMessage(), e);
       }
-      batch.add(prepare(task.name(), json, task.options(), options));
+      batch.add(prepare(task.name(), json, task.options(), callOptions));
     }
     return send(batch, task.resultType());
   }
@@ -325,7 +328,7 @@ public final class DefaultClient implements Client {
         countdown,
         expires,
         headers(eff),
-        MessageOptions.of(call),
+        MessageOptions.of(call).withFlowControl(FlowControl.limit(name, eff), eff.uniqueKey()),
         WorkflowParts.pass(s),
         null);
   }
@@ -355,6 +358,7 @@ public final class DefaultClient implements Client {
             ? eff.expiresAt()
             : eff.expires() != null ? now.plus(eff.expires()) : null;
     Map<String, String> headers = headers(eff);
+    FlowLimit limit = FlowControl.limit(name, eff);
     String id = Ids.newId(now.toEpochMilli());
     Wire.checkDepth(args.args(), "arguments of " + name, id, name);
     Wire.checkDepth(args.kwargs(), "arguments of " + name, id, name);
@@ -373,8 +377,9 @@ public final class DefaultClient implements Client {
             now,
             eff.idempotencyKey(),
             headers,
-            // Only what this call set travels: the worker's own task definition supplies the rest.
-            MessageOptions.of(call));
+            // Only what this call set travels: the worker's own task definition supplies the rest;
+            // the flow control, resolved here, travels too, for messages sent again.
+            MessageOptions.of(call).withFlowControl(limit, eff.uniqueKey()));
     byte[] body = Wire.encodeMessage(message);
     if (body.length > maxMessageBytes) {
       throw new MessageTooLargeException("message", id, name, body.length, maxMessageBytes);
@@ -385,7 +390,9 @@ public final class DefaultClient implements Client {
             : eff.idempotencyWindow() != null
                 ? eff.idempotencyWindow()
                 : TaskOptions.DEFAULT_IDEMPOTENCY_WINDOW;
-    NewMessage nm = new NewMessage(id, queue, priority, body, eta, eff.idempotencyKey(), window);
+    NewMessage nm =
+        new NewMessage(
+            id, queue, priority, body, eta, eff.idempotencyKey(), window, limit, eff.uniqueKey());
     return new Outgoing(message, nm, Boolean.TRUE.equals(eff.ignoreResult()));
   }
 

@@ -8,6 +8,7 @@ import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.NewMessage;
+import dev.errand.wire.MessageOptions;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
 import java.nio.charset.StandardCharsets;
@@ -64,8 +65,10 @@ final class DefaultDeadLetters implements DeadLetters {
     byte[] body;
     int priority = TaskOptions.DEFAULT_PRIORITY;
     String queue = dl.queue();
+    MessageOptions options = MessageOptions.NONE;
     try {
       TaskMessage m = Wire.decodeMessage(raw);
+      options = m.options();
       TaskMessage again = m.forRedrive(now);
       body = Wire.encodeMessage(again);
       priority = m.priority();
@@ -98,7 +101,11 @@ final class DefaultDeadLetters implements DeadLetters {
       body = raw;
     }
     // Enqueue before removing: a crash in between leaves a duplicate, never a loss.
-    backend.broker().enqueue(List.of(new NewMessage(id, queue, priority, body, null, null, null)));
+    // Sent again as first sent: under its limit, and holding its unique key.
+    backend
+        .broker()
+        .enqueue(
+            List.of(options.applyTo(new NewMessage(id, queue, priority, body, null, null, null))));
     backend.deadLetters().remove(id);
     return true;
   }

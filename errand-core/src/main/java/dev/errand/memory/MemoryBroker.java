@@ -56,6 +56,7 @@ final class MemoryBroker implements Broker {
   private final java.util.Set<String> present = new java.util.HashSet<>(); // ids of stored messages
   private final ExpiringMap<String, String> idempotencyKeys = new ExpiringMap<>();
   private final java.util.TreeSet<String> paused = new java.util.TreeSet<>();
+  private final Map<String, String> uniqueHolders = new HashMap<>(); // queue \0 key -> id
   private long seq;
   private long wakeups;
   private boolean closed;
@@ -86,6 +87,16 @@ final class MemoryBroker implements Broker {
             results.add(new EnqueueResult(first, true));
             continue;
           }
+        }
+        if (nm.uniqueKey() != null) {
+          String holder = uniqueHolders.get(uniqueKey(nm.queue(), nm.uniqueKey()));
+          if (holder != null) {
+            results.add(new EnqueueResult(holder, true));
+            continue;
+          }
+          uniqueHolders.put(uniqueKey(nm.queue(), nm.uniqueKey()), nm.id());
+        }
+        if (nm.idempotencyKey() != null) {
           idempotencyKeys.put(
               nm.idempotencyKey(), nm.id(), Durations.plus(now, nm.idempotencyWindow()), now);
         }
@@ -97,6 +108,8 @@ final class MemoryBroker implements Broker {
                 nm.body().clone(),
                 Durations.notBefore(nm.notBefore(), now),
                 ++seq);
+        m.limit = nm.limit();
+        m.uniqueKey = nm.uniqueKey();
         queue(nm.queue(), now).schedule(m, now);
         present.add(nm.id());
         results.add(new EnqueueResult(nm.id(), false));
@@ -156,20 +169,39 @@ final class MemoryBroker implements Broker {
         continue;
       }
       q.refresh(now, leases);
+      // Held messages whose limit key is due first: they waited for their turn, and a claim that
+      // took only ready ones could leave a key's turn unused while the queue has a backlog.
+      q.limits().take(now.toEpochMilli(), max - out.size(), m -> lease(q, m, expiresAt, out));
       StoredMessage m;
       while (out.size() < max && (m = q.pollReady()) != null) {
-        m.deliveries++;
-        m.receipt = newReceipt();
-        m.leaseExpiresAt = expiresAt;
-        q.addLeased(m);
-        leases.put(m.receipt, m);
-        out.add(m.toDelivery());
+        lease(q, m, expiresAt, out);
       }
       if (out.size() == max) {
         break;
       }
     }
     return out;
+  }
+
+  private void lease(QueueState q, StoredMessage m, Instant expiresAt, List<Delivery> out) {
+    m.deliveries++;
+    m.receipt = newReceipt();
+    m.leaseExpiresAt = expiresAt;
+    q.addLeased(m);
+    leases.put(m.receipt, m);
+    out.add(m.toDelivery());
+  }
+
+  private static String uniqueKey(String queue, String key) {
+    return queue + '\u0000' + key;
+  }
+
+  /** A message leaves the broker: its unique key, if it holds one, is free again. */
+  private void removed(StoredMessage m) {
+    present.remove(m.id);
+    if (m.uniqueKey != null) {
+      uniqueHolders.remove(uniqueKey(m.queue, m.uniqueKey), m.id);
+    }
   }
 
   private Instant nextChangeAt(List<String> names) {
@@ -194,7 +226,8 @@ final class MemoryBroker implements Broker {
         return false;
       }
       endLease(m);
-      present.remove(m.id);
+      queues.get(m.queue).limits().free(m, clock.millis(), false);
+      removed(m);
       return true;
     } finally {
       lock.unlock();
@@ -236,8 +269,10 @@ final class MemoryBroker implements Broker {
       }
       endLease(m);
       m.deliveries = Math.max(0, m.deliveries - 1);
-      // Same availableAt and sequence as before: back to its original position.
+      // Same availableAt and sequence as before: back to its original position; its start is
+      // given back to its limit's rate (it never ran).
       Instant now = clock.instant();
+      queues.get(m.queue).limits().free(m, now.toEpochMilli(), true);
       queue(m.queue, now).schedule(m, now);
       changed.signalAll();
       return true;
@@ -257,6 +292,7 @@ final class MemoryBroker implements Broker {
       }
       endLease(m);
       Instant now = clock.instant();
+      queues.get(m.queue).limits().free(m, now.toEpochMilli(), false);
       m.body = body.clone();
       m.deliveries = 0;
       m.availableAt = Durations.notBefore(notBefore, now);
@@ -311,7 +347,7 @@ final class MemoryBroker implements Broker {
     try {
       QueueState q = queues.get(queue);
       if (q == null) {
-        return new QueueStats(queue, 0, 0, 0, Map.of(), null, paused.contains(queue));
+        return new QueueStats(queue, 0, 0, 0, Map.of(), null, paused.contains(queue), 0);
       }
       q.refresh(clock.instant(), leases);
       return new QueueStats(
@@ -321,7 +357,8 @@ final class MemoryBroker implements Broker {
           q.delayedCount(),
           q.readyByPriority(),
           q.oldestReadyAt(),
-          paused.contains(queue));
+          paused.contains(queue),
+          q.limits().heldCount());
     } finally {
       lock.unlock();
     }
@@ -355,6 +392,25 @@ final class MemoryBroker implements Broker {
   }
 
   @Override
+  public List<dev.errand.spi.LimitStats> limits(String queue, int max) {
+    Objects.requireNonNull(queue, "queue");
+    if (max <= 0) {
+      throw new IllegalArgumentException("max must be > 0 but was " + max);
+    }
+    lock.lock();
+    try {
+      QueueState q = queues.get(queue);
+      if (q == null) {
+        return List.of();
+      }
+      q.refresh(clock.instant(), leases);
+      return q.limits().stats(max);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
   public List<String> pausedQueues() {
     lock.lock();
     try {
@@ -373,8 +429,9 @@ final class MemoryBroker implements Broker {
       if (q == null) {
         return 0;
       }
-      q.touch(clock.instant());
-      return q.purge(present);
+      Instant now = clock.instant();
+      q.touch(now);
+      return q.purge(now, this::removed);
     } finally {
       lock.unlock();
     }

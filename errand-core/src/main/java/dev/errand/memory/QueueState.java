@@ -18,6 +18,7 @@ final class QueueState {
   private final NavigableSet<StoredMessage>[] ready;
   private final NavigableSet<StoredMessage> delayed = new TreeSet<>(StoredMessage.BY_AVAILABILITY);
   private final NavigableSet<StoredMessage> leased = new TreeSet<>(StoredMessage.BY_LEASE_EXPIRY);
+  private final QueueLimits limits = new QueueLimits();
   private Instant lastUsed;
 
   @SuppressWarnings("unchecked")
@@ -29,13 +30,29 @@ final class QueueState {
     lastUsed = now;
   }
 
-  /** Puts a message that is in no set into ready or delayed, by its {@code availableAt}. */
+  /**
+   * Puts a message that is in no set into ready or delayed, by its {@code availableAt}; a limited
+   * message that is due is held by its limit key instead, unless it already holds a place there.
+   */
   void schedule(StoredMessage m, Instant now) {
     if (m.availableAt.isAfter(now)) {
       delayed.add(m);
     } else {
+      makeReady(m, now);
+    }
+  }
+
+  private void makeReady(StoredMessage m, Instant now) {
+    if (m.limit != null && !m.holdsSlot) {
+      limits.hold(m, now.toEpochMilli());
+    } else {
       ready[m.priority].add(m);
     }
+  }
+
+  /** The queue's flow-control keys. */
+  QueueLimits limits() {
+    return limits;
   }
 
   /**
@@ -46,9 +63,9 @@ final class QueueState {
    */
   void refresh(Instant now, Map<String, StoredMessage> leases) {
     while (!delayed.isEmpty() && !delayed.first().availableAt.isAfter(now)) {
-      StoredMessage m = delayed.pollFirst();
-      ready[m.priority].add(m);
+      makeReady(delayed.pollFirst(), now);
     }
+    limits.forgetIdle(now.toEpochMilli());
     while (!leased.isEmpty() && !leased.first().leaseExpiresAt.isAfter(now)) {
       StoredMessage m = leased.pollFirst();
       leases.remove(m.receipt);
@@ -83,20 +100,33 @@ final class QueueState {
     if (!leased.isEmpty() && (next == null || leased.first().leaseExpiresAt.isBefore(next))) {
       next = leased.first().leaseExpiresAt;
     }
+    Double due = limits.nextDueAt();
+    if (due != null) {
+      Instant at = Instant.ofEpochMilli((long) Math.ceil(Math.max(due, 0)));
+      if (next == null || at.isBefore(next)) {
+        next = at;
+      }
+    }
     return next;
   }
 
-  /** Deletes the ready and delayed messages; returns how many. */
-  long purge(java.util.Set<String> present) {
+  /**
+   * Deletes the ready, delayed and held messages, passing each to {@code removed}; returns how
+   * many.
+   */
+  long purge(Instant now, java.util.function.Consumer<StoredMessage> removed) {
     long n = delayed.size();
-    delayed.forEach(m -> present.remove(m.id));
+    delayed.forEach(removed);
     delayed.clear();
     for (NavigableSet<StoredMessage> set : ready) {
       n += set.size();
-      set.forEach(m -> present.remove(m.id));
+      for (StoredMessage m : set) {
+        removed.accept(m);
+        limits.free(m, now.toEpochMilli(), false); // a lease that ran out held a place
+      }
       set.clear();
     }
-    return n;
+    return n + limits.purge(now.toEpochMilli(), removed);
   }
 
   long readyCount() {
@@ -138,7 +168,7 @@ final class QueueState {
   }
 
   boolean isEmpty() {
-    return delayed.isEmpty() && leased.isEmpty() && readyCount() == 0;
+    return delayed.isEmpty() && leased.isEmpty() && readyCount() == 0 && limits.isEmpty();
   }
 
   /** Records activity, so an emptied queue is still listed for a while. */

@@ -1,6 +1,7 @@
 package dev.errand.memory;
 
 import dev.errand.spi.Delivery;
+import dev.errand.spi.FlowLimit;
 import java.time.Instant;
 import java.util.Comparator;
 
@@ -28,6 +29,9 @@ final class StoredMessage {
   int deliveries;
   String receipt;
   Instant leaseExpiresAt;
+  FlowLimit limit; // null when not limited
+  String uniqueKey; // null when none
+  boolean holdsSlot; // released by its limit key: counts in the key's concurrency
 
   StoredMessage(String id, String queue, int priority, byte[] body, Instant availableAt, long seq) {
     this.id = id;

@@ -20,6 +20,13 @@ import java.util.Set;
  *       queues of one claim, earlier queues first.
  *   <li>A message is not delivered before its {@code notBefore}.
  *   <li>A message is not delivered from a paused queue.
+ *   <li>A message with a {@link FlowLimit} is delivered only when its key's rate and concurrency
+ *       allow; until then it waits in the broker (counted as {@link QueueStats#limited()}), without
+ *       delaying other messages. Messages of one key keep their priority and order. A lease that
+ *       runs out keeps its place in the concurrency (the message is delivered again as is); an ack,
+ *       a retry or a release frees it.
+ *   <li>A unique key is held from the enqueue until the message is removed (acked or purged): an
+ *       enqueue with a held key returns the holder's id and enqueues nothing.
  *   <li>An idempotency key seen within its window returns the first message's id and enqueues
  *       nothing.
  *   <li>Every operation on a {@link Delivery} checks its receipt: a stale receipt changes nothing
@@ -106,6 +113,13 @@ public interface Broker {
 
   /** Names of the paused queues, sorted. */
   List<String> pausedQueues();
+
+  /**
+   * The limit keys of a queue that are in use (messages waiting or leased, or a rate not yet
+   * recovered), busiest first, at most {@code max}. An idle key is forgotten once its rate has
+   * recovered, so this costs nothing for keys no longer used.
+   */
+  List<LimitStats> limits(String queue, int max);
 
   /**
    * Deletes the ready and delayed messages of a queue (leased ones finish normally).

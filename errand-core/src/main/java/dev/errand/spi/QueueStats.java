@@ -13,6 +13,7 @@ import java.util.Map;
  * @param readyByPriority ready messages per priority (only priorities with messages)
  * @param oldestReadyAt when the oldest ready message became ready, null if none
  * @param paused whether the queue is paused ({@link Broker#pause}): nothing is claimed from it
+ * @param limited messages held back by their flow-control limit (counted in no other field)
  */
 public record QueueStats(
     String queue,
@@ -21,7 +22,8 @@ public record QueueStats(
     long delayed,
     Map<Integer, Long> readyByPriority,
     Instant oldestReadyAt,
-    boolean paused) {
+    boolean paused,
+    long limited) {
 
   public QueueStats {
     readyByPriority = Map.copyOf(readyByPriority);

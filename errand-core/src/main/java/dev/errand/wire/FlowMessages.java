@@ -58,7 +58,8 @@ public final class FlowMessages {
             sig.options(),
             flow);
     byte[] body = Wire.encodeMessage(m);
-    return new Built(m, new NewMessage(m.id(), m.queue(), m.priority(), body, eta, null, null));
+    NewMessage nm = new NewMessage(m.id(), m.queue(), m.priority(), body, eta, null, null);
+    return new Built(m, m.options().applyTo(nm));
   }
 
   /**

@@ -92,6 +92,9 @@ class WireFormatTest {
     assertThat(options.retry().retryOn()).containsExactly("java.io.IOException");
     assertThat(options.softTimeLimit()).isEqualTo(Duration.ofSeconds(30));
     assertThat(options.acksLate()).isTrue();
+    assertThat(m.options().limit())
+        .isEqualTo(new dev.errand.spi.FlowLimit("tenant:42", 10, 1000, 1, 2));
+    assertThat(m.options().uniqueKey()).isEqualTo("welcome-once:42");
 
     TaskMessage positional = Wire.decodeMessage(fixture("message-args.json"));
     assertThat(positional.args()).hasSize(2);

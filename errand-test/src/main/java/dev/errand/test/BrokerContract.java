@@ -238,15 +238,17 @@ interface BrokerContract extends ContractFixture {
     Delivery a = claimOne(broker, "q");
 
     assertThat(broker.stats("q"))
-        .isEqualTo(new QueueStats("q", 2, 1, 1, Map.of(9, 1L, 0, 1L), start.plusSeconds(1), false));
+        .isEqualTo(
+            new QueueStats("q", 2, 1, 1, Map.of(9, 1L, 0, 1L), start.plusSeconds(1), false, 0));
 
     broker.ack(a);
     clock().advance(Duration.ofHours(1));
     assertThat(broker.stats("q"))
         .isEqualTo(
-            new QueueStats("q", 3, 0, 0, Map.of(9, 1L, 5, 1L, 0, 1L), start.plusSeconds(1), false));
+            new QueueStats(
+                "q", 3, 0, 0, Map.of(9, 1L, 5, 1L, 0, 1L), start.plusSeconds(1), false, 0));
     assertThat(broker.stats("never-used"))
-        .isEqualTo(new QueueStats("never-used", 0, 0, 0, Map.of(), null, false));
+        .isEqualTo(new QueueStats("never-used", 0, 0, 0, Map.of(), null, false, 0));
   }
 
   @Test

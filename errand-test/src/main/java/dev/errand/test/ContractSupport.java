@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.errand.TaskOptions;
 import dev.errand.spi.Broker;
 import dev.errand.spi.Delivery;
+import dev.errand.spi.FlowLimit;
 import dev.errand.spi.NewMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -53,6 +54,30 @@ final class ContractSupport {
   static NewMessage keyed(String queue, String label, String key, Duration window) {
     return new NewMessage(
         newId(), queue, TaskOptions.DEFAULT_PRIORITY, bytes(label), null, key, window);
+  }
+
+  /** A message under {@code limit}, priority {@code priority}. */
+  static NewMessage limited(String queue, int priority, String label, FlowLimit limit) {
+    return new NewMessage(newId(), queue, priority, bytes(label), null, null, null, limit, null);
+  }
+
+  /** A message under {@code limit}, default priority. */
+  static NewMessage limited(String queue, String label, FlowLimit limit) {
+    return limited(queue, TaskOptions.DEFAULT_PRIORITY, label, limit);
+  }
+
+  /** A message holding {@code uniqueKey}. */
+  static NewMessage unique(String queue, String label, String uniqueKey) {
+    return new NewMessage(
+        newId(),
+        queue,
+        TaskOptions.DEFAULT_PRIORITY,
+        bytes(label),
+        null,
+        null,
+        null,
+        null,
+        uniqueKey);
   }
 
   /** The body of a delivery as text. */

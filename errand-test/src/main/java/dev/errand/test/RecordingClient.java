@@ -471,6 +471,11 @@ public final class RecordingClient implements Client {
     }
 
     @Override
+    public List<dev.errand.spi.LimitStats> limits(String queue, int max) {
+      return broker.limits(queue, max);
+    }
+
+    @Override
     public List<String> pausedQueues() {
       return broker.pausedQueues();
     }

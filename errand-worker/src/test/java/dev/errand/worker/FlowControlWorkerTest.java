@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.errand.AsyncResult;
+import dev.errand.TaskDef;
 import dev.errand.TaskOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,6 +143,117 @@ class FlowControlWorkerTest extends WorkerTestSupport {
     }
     assertThat(mostAtOnce.get()).isEqualTo(4);
     await().atMost(WAIT).until(() -> w.info().concurrency() == 1);
+  }
+
+  /** One run of a task: which key, and when it started and ended (nanoTime). */
+  private record Run(String key, long start, long end) {}
+
+  @Test
+  void aPerKeyConcurrencyLimitIsNeverExceededWhileOtherKeysRunFreely() throws Exception {
+    List<Run> runs = Collections.synchronizedList(new ArrayList<>());
+    TaskDef<Tasks.Job, String> task =
+        TaskDef.builder("jobs.limited", Tasks.Job.class, String.class)
+            .options(TaskOptions.builder().concurrencyLimit(2).build())
+            .limitKey(j -> j.label().split("-")[0])
+            .build();
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                task,
+                (j, ctx) -> {
+                  long start = System.nanoTime();
+                  Thread.sleep(20);
+                  runs.add(new Run(j.label().split("-")[0], start, System.nanoTime()));
+                  return j.label();
+                }),
+        o -> o.concurrency(8));
+    List<AsyncResult<String>> results = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      results.add(client.enqueue(task, new Tasks.Job("hot-" + i)));
+      results.add(client.enqueue(task, new Tasks.Job("cold" + i + "-x")));
+    }
+    for (AsyncResult<String> r : results) {
+      r.get(WAIT);
+    }
+    assertThat(mostAtOnce(runs, "hot")).isEqualTo(2);
+    // the twelve other keys, one task each, ran more than two at once
+    assertThat(mostAtOnce(runs, null)).isGreaterThan(2);
+  }
+
+  /** The most runs of {@code key} (every key but "hot" when null) that overlapped. */
+  private static int mostAtOnce(List<Run> runs, String key) {
+    List<long[]> edges = new ArrayList<>();
+    synchronized (runs) {
+      for (Run r : runs) {
+        if (key == null ? !r.key().equals("hot") : r.key().equals(key)) {
+          edges.add(new long[] {r.start(), 1});
+          edges.add(new long[] {r.end(), -1});
+        }
+      }
+    }
+    edges.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+    int now = 0;
+    int most = 0;
+    for (long[] e : edges) {
+      now += (int) e[1];
+      most = Math.max(most, now);
+    }
+    return most;
+  }
+
+  @Test
+  void aRateLimitedTaskWaitsInTheBrokerForItsTurnWithoutBurningARetry() throws Exception {
+    List<String> starts = Collections.synchronizedList(new ArrayList<>());
+    startWorker(new TaskRegistry().handle(JOB, (j, ctx) -> add(starts, j.label())), o -> {});
+    TaskOptions oncePerSecond = TaskOptions.builder().rateLimit("1/s").build();
+    List<AsyncResult<String>> results = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      results.add(client.enqueue(JOB, new Tasks.Job("j" + i), oncePerSecond));
+    }
+    await().atMost(WAIT).until(() -> starts.size() == 1);
+    await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> starts.size() == 1);
+    assertThat(backend.broker().stats("default").limited()).isEqualTo(2);
+
+    clock.advance(Duration.ofSeconds(1));
+    await().atMost(WAIT).until(() -> starts.size() == 2);
+    clock.advance(Duration.ofSeconds(1));
+    for (AsyncResult<String> r : results) {
+      r.get(WAIT);
+    }
+    assertThat(starts).containsExactly("j0", "j1", "j2");
+    assertThat(results.get(2).status().retries()).isNullOrEmpty();
+    assertThat(results.get(2).status().attempt()).isEqualTo(1);
+  }
+
+  @Test
+  void aUniqueTaskIsNotEnqueuedTwiceWhileTheFirstIsQueuedOrRunning() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    TaskDef<Tasks.Job, String> backup =
+        TaskDef.builder("backups.nightly", Tasks.Job.class, String.class)
+            .uniqueKey(j -> "backup:" + j.label())
+            .build();
+    startWorker(
+        new TaskRegistry()
+            .handle(
+                backup,
+                (j, ctx) -> {
+                  release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                  return j.label();
+                }),
+        o -> {});
+    AsyncResult<String> first = client.enqueue(backup, new Tasks.Job("db"));
+    awaitState(first, dev.errand.TaskState.STARTED);
+    AsyncResult<String> second = client.enqueue(backup, new Tasks.Job("db"));
+    assertThat(second.id()).isEqualTo(first.id());
+    AsyncResult<String> other = client.enqueue(backup, new Tasks.Job("files"));
+    assertThat(other.id()).isNotEqualTo(first.id());
+
+    release.countDown();
+    first.get(WAIT);
+    other.get(WAIT);
+    AsyncResult<String> third = client.enqueue(backup, new Tasks.Job("db"));
+    assertThat(third.id()).as("released when the first ended").isNotEqualTo(first.id());
+    assertThat(third.get(WAIT)).isEqualTo("db");
   }
 
   private static String add(List<String> starts, String queue) {

@@ -137,6 +137,11 @@ final class RecordingBackend implements Backend {
           }
 
           @Override
+          public List<dev.errand.spi.LimitStats> limits(String queue, int max) {
+            return b.limits(queue, max);
+          }
+
+          @Override
           public List<String> pausedQueues() {
             return b.pausedQueues();
           }

@@ -19,16 +19,18 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code errand inspect queues | workers | task ID | workflow ID | events}. */
+/** {@code errand inspect queues | workers | task ID | workflow ID | limits | events}. */
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
-    description = "Look at queues, workers, one task, one workflow, or the event log.",
+    description =
+        "Look at queues, workers, one task, one workflow, the limits in use, or the event log.",
     subcommands = {
       InspectCommand.Queues.class,
       InspectCommand.Workers.class,
       InspectCommand.Task.class,
       InspectWorkflowCommand.class,
+      InspectLimitsCommand.class,
       InspectCommand.Events.class
     })
 final class InspectCommand implements Runnable {
@@ -38,7 +40,8 @@ final class InspectCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "say what to inspect: queues, workers, task ID, workflow ID or events");
+        spec.commandLine(),
+        "say what to inspect: queues, workers, task ID, workflow ID, limits or events");
   }
 
   static CommandLine.Help.Ansi ansi(CommandLine.Model.CommandSpec spec) {
@@ -81,6 +84,7 @@ final class InspectCommand implements Runnable {
             o.put("consumers", q.consumers());
             o.put("unconsumed", q.unconsumed());
             o.put("paused", q.paused());
+            o.put("limited", q.limited());
           }
           OutputOptions.printJson(out, json);
           return 0;
@@ -102,6 +106,7 @@ final class InspectCommand implements Runnable {
                   String.valueOf(q.ready()),
                   String.valueOf(q.leased()),
                   String.valueOf(q.delayed()),
+                  String.valueOf(q.limited()),
                   q.dead() == 0 ? "0" : "@|red " + q.dead() + "|@",
                   q.unconsumed() ? "@|red 0|@" : String.valueOf(q.consumers()),
                   p.length() == 0 ? "-" : p.toString(),
@@ -115,6 +120,7 @@ final class InspectCommand implements Runnable {
                 "READY",
                 "LEASED",
                 "DELAYED",
+                "LIMITED",
                 "DEAD",
                 "CONSUMERS",
                 "READY BY PRIORITY",

@@ -60,6 +60,7 @@ final class Api {
     r.post("/api/queues/{queue}/purge", this::purge);
     r.post("/api/queues/{queue}/pause", ctx -> pause(ctx, true));
     r.post("/api/queues/{queue}/resume", ctx -> pause(ctx, false));
+    r.get("/api/limits", ctx -> ctx.json(limits()));
     r.get("/api/workers", ctx -> ctx.json(workers()));
     r.get("/api/tasks", this::tasks);
     r.get("/api/tasks/{id}", this::task);
@@ -175,6 +176,7 @@ final class Api {
       m.put("consumers", q.consumers());
       m.put("unconsumed", q.unconsumed());
       m.put("paused", q.paused());
+      m.put("limited", q.limited());
       out.add(m);
     }
     return out;
@@ -186,6 +188,29 @@ final class Api {
       throw new IllegalArgumentException("purging needs confirm=" + queue);
     }
     ctx.json(Map.of("queue", queue, "purged", backend.broker().purge(queue)));
+  }
+
+  /** Limit keys shown per queue, busiest first. */
+  static final int LIMITS_PER_QUEUE = 50;
+
+  /** The flow-control keys in use in every queue: limit, running, waiting, next start. */
+  private List<Map<String, Object>> limits() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String q : backend.broker().queues()) {
+      for (dev.errand.spi.LimitStats s : backend.broker().limits(q, LIMITS_PER_QUEUE)) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("queue", q);
+        m.put("key", s.limit().key());
+        m.put("rate", s.limit().rateText());
+        m.put("burst", s.limit().burst());
+        m.put("concurrency", s.limit().concurrency());
+        m.put("running", s.running());
+        m.put("waiting", s.waiting());
+        m.put("nextStartAt", s.nextStartAt());
+        out.add(m);
+      }
+    }
+    return out;
   }
 
   /** Pauses or resumes a queue: workers stop (or start again) claiming from it at once. */

@@ -167,12 +167,12 @@ function drawChart(series) {
 
 function queuesTable(queues) {
   if (!queues.length) return muted("No queues yet.");
-  return table([["Queue"], ["Ready", "num"], ["By priority"], ["Leased", "num"], ["Delayed", "num"], ["Dead", "num"], ["Lag", "num"], ["Consumers", "num"], [""]],
+  return table([["Queue"], ["Ready", "num"], ["By priority"], ["Leased", "num"], ["Delayed", "num"], ["Limited", "num"], ["Dead", "num"], ["Lag", "num"], ["Consumers", "num"], [""]],
     queues.map(q => el("tr", { class: q.paused ? "paused" : null },
       el("td", null, q.queue, q.paused ? el("span", { class: "badge", title: "paused: workers claim nothing from it until it is resumed" }, "paused") : null),
       td(q.ready, "num"),
       td(Object.entries(q.readyByPriority || {}).map(([p, n]) => p + ":" + n).join(" "), "mono"),
-      td(q.leased, "num"), td(q.delayed, "num"), td(q.dead, "num" + (q.dead ? " bad" : "")), td(q.lagSeconds + "s", "num"),
+      td(q.leased, "num"), td(q.delayed, "num"), td(q.limited || 0, "num"), td(q.dead, "num" + (q.dead ? " bad" : "")), td(q.lagSeconds + "s", "num"),
       q.unconsumed
         ? el("td", { class: "num bad", title: "ready messages and no live worker consuming this queue: they wait" }, q.consumers, " ⚠")
         : td(q.consumers, "num"),
@@ -209,8 +209,24 @@ async function queues(params) {
     e.preventDefault();
     location.hash = "#/queues" + query({ q: new FormData(e.target).get("q") });
   } }, el("label", null, "Name contains", el("input", { name: "q", value: params.get("q") || "" })), el("button", { type: "submit" }, "Filter"));
+  const limits = await api("/api/limits");
   show(el("h1", null, "Queues ", el("span", { class: "muted" }, filter ? `(${list.length} of ${o.queues.length})` : `(${o.queues.length})`)),
-    unconsumedNote(o.queues), form, queuesTable(list));
+    unconsumedNote(o.queues), form, queuesTable(list),
+    el("h2", null, "Limits in use"), limitsTable(limits.filter(l => l.queue.toLowerCase().includes(filter))));
+}
+
+// The rate and concurrency keys in use: each key's limit, its tasks running and waiting, and when
+// its rate lets the next start.
+function limitsTable(limits) {
+  if (!limits.length) return muted("No rate or concurrency limit is in use.");
+  const now = Date.now();
+  return table([["Queue"], ["Key"], ["Rate"], ["Running", "num"], ["Waiting", "num"], ["Next start"]],
+    limits.map(l => el("tr", null, td(l.queue), td(l.key, "mono"),
+      td(l.rate ? l.rate + (l.burst > 1 ? " burst " + l.burst : "") : "-"),
+      td(l.concurrency ? `${l.running}/${l.concurrency}` : l.running, "num"),
+      td(l.waiting, "num"),
+      td(!l.nextStartAt ? "-" : new Date(l.nextStartAt).getTime() <= now ? "now"
+        : "in " + ((new Date(l.nextStartAt).getTime() - now) / 1000).toFixed(1) + "s"))), { id: "limits" });
 }
 
 async function workers() {

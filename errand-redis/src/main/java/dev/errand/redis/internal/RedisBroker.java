@@ -5,6 +5,8 @@ import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.EnqueueResult;
+import dev.errand.spi.FlowLimit;
+import dev.errand.spi.LimitStats;
 import dev.errand.spi.NewMessage;
 import dev.errand.spi.QueueStats;
 import io.lettuce.core.RedisFuture;
@@ -59,6 +61,7 @@ public final class RedisBroker implements Broker {
   static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private static final byte[][] NO_ARGS = new byte[0][];
+  private static final byte[] NONE = new byte[0];
 
   /**
    * Messages per enqueue script call ({@value}): a larger batch is sent as several calls,
@@ -142,7 +145,7 @@ public final class RedisBroker implements Broker {
     Keys.QueueKeys qk = keys.queue(queue);
     List<String> keyList =
         new ArrayList<>(List.of(qk.ready(), qk.delayed(), qk.body(), qk.meta(), qk.seq()));
-    List<byte[]> args = new ArrayList<>(3 + indexes.size() * 6);
+    List<byte[]> args = new ArrayList<>(3 + indexes.size() * 8);
     args.add(clock.scriptNow());
     args.add(bytes(qk.wakeChannel()));
     args.add(num(indexes.size()));
@@ -161,6 +164,8 @@ public final class RedisBroker implements Broker {
       args.add(num(m.notBefore() == null ? 0 : m.notBefore().toEpochMilli()));
       args.add(num(keyIndex));
       args.add(num(window));
+      args.add(m.limit() == null ? NONE : limitSpec(m.limit()));
+      args.add(m.uniqueKey() == null ? NONE : bytes(m.uniqueKey()));
     }
     return Script.ENQUEUE.run(
         cmd, ScriptOutputType.MULTI, keyList.toArray(String[]::new), args.toArray(NO_ARGS));
@@ -384,7 +389,7 @@ public final class RedisBroker implements Broker {
         deliveries,
         Script.ACK,
         qk -> new String[] {qk.leased(), qk.body(), qk.meta()},
-        new byte[0][],
+        new byte[][] {clock.scriptNow()},
         "ack");
   }
 
@@ -449,7 +454,8 @@ public final class RedisBroker implements Broker {
                 new String[] {qk.ready(), qk.leased(), qk.meta()},
                 bytes(delivery.id()),
                 bytes(delivery.receipt()),
-                bytes(qk.wakeChannel())),
+                bytes(qk.wakeChannel()),
+                clock.scriptNow()),
             "release");
     quarantine.foreignValues(delivery.queue(), Quarantine.keys(reply.get(1)));
     notifier.bump();
@@ -529,7 +535,57 @@ public final class RedisBroker implements Broker {
         number(r.get(2)),
         byPriority,
         oldest < 0 ? null : Instant.ofEpochMilli(oldest),
-        number(r.get(15)) == 1L);
+        number(r.get(15)) == 1L,
+        number(r.get(16)));
+  }
+
+  /** A limit as the scripts store it: {@code permits,periodMs,burst,concurrency,key}. */
+  static byte[] limitSpec(FlowLimit l) {
+    return bytes(
+        l.permits()
+            + ","
+            + l.periodMillis()
+            + ","
+            + l.burst()
+            + ","
+            + l.concurrency()
+            + ","
+            + l.key());
+  }
+
+  @Override
+  public List<LimitStats> limits(String queue, int max) {
+    if (max <= 0) {
+      throw new IllegalArgumentException("max must be > 0 but was " + max);
+    }
+    Keys.QueueKeys qk = keys.queue(queue);
+    List<Object> flat =
+        redis.await(
+            Script.LIMITS_READ.run(
+                redis.async(),
+                ScriptOutputType.MULTI,
+                new String[] {qk.ready()},
+                clock.scriptNow(),
+                num(max)),
+            "read limits");
+    List<LimitStats> out = new ArrayList<>(flat.size() / 8);
+    for (int i = 0; i + 7 < flat.size(); i += 8) {
+      int permits = (int) number(flat.get(i + 1));
+      int burst = (int) number(flat.get(i + 3));
+      double tat = Double.parseDouble(text(flat.get(i + 5)));
+      long periodMs = number(flat.get(i + 2));
+      FlowLimit limit =
+          new FlowLimit(text(flat.get(i)), permits, periodMs, burst, (int) number(flat.get(i + 4)));
+      Instant next =
+          permits == 0
+              ? null
+              : Instant.ofEpochMilli((long) Math.ceil(tat - limit.intervalMillis() * (burst - 1)));
+      out.add(new LimitStats(limit, number(flat.get(i + 6)), number(flat.get(i + 7)), next));
+    }
+    out.sort(
+        java.util.Comparator.comparingLong((LimitStats s) -> -(s.running() + s.waiting()))
+            .thenComparing(s -> s.limit().key()));
+    return out;
   }
 
   @Override
@@ -579,7 +635,8 @@ public final class RedisBroker implements Broker {
             Script.PURGE.run(
                 redis.async(),
                 ScriptOutputType.MULTI,
-                new String[] {qk.ready(), qk.delayed(), qk.body(), qk.meta()}),
+                new String[] {qk.ready(), qk.delayed(), qk.body(), qk.meta()},
+                clock.scriptNow()),
             "purge");
     quarantine.foreignValues(queue, Quarantine.keys(reply.get(1)));
     return number(reply.get(0));

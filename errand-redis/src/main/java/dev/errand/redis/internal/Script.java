@@ -19,15 +19,17 @@ import java.util.concurrent.CompletionException;
  */
 public final class Script {
 
-  public static final Script ENQUEUE = load("enqueue", "clock", "guard", "batch", "meta");
+  public static final Script ENQUEUE = load("enqueue", "clock", "guard", "batch", "meta", "limits");
   public static final Script CLAIM =
-      load("claim", "clock", "guard", "batch", "meta", "queue_common");
-  public static final Script ACK = load("ack", "guard", "batch");
+      load("claim", "clock", "guard", "batch", "meta", "limits", "queue_common");
+  public static final Script ACK = load("ack", "clock", "guard", "batch", "limits");
   public static final Script RENEW = load("renew", "clock", "guard", "batch");
-  public static final Script RELEASE = load("release", "guard", "meta");
-  public static final Script RETRY = load("retry", "clock", "guard", "meta");
-  public static final Script STATS = load("stats", "clock", "guard", "meta", "queue_common");
-  public static final Script PURGE = load("purge", "guard");
+  public static final Script RELEASE = load("release", "clock", "guard", "batch", "meta", "limits");
+  public static final Script RETRY = load("retry", "clock", "guard", "batch", "meta", "limits");
+  public static final Script STATS =
+      load("stats", "clock", "guard", "batch", "meta", "limits", "queue_common");
+  public static final Script PURGE = load("purge", "clock", "guard", "batch", "limits");
+  public static final Script LIMITS_READ = load("limits_read", "clock", "guard", "batch", "limits");
   public static final Script EVENTS_PUBLISH = load("events_publish");
   public static final Script EVENTS_READ = load("events_read");
   public static final Script ONCE = load("once", "clock");
@@ -43,7 +45,7 @@ public final class Script {
   public static final Script TASKS_TRIM = load("tasks_trim", "guard", "batch", "tasks_common");
   public static final Script TASKS_SEARCH = load("tasks_search", "guard", "batch", "tasks_common");
   public static final Script SETTLE =
-      load("settle", "clock", "guard", "batch", "meta", "tasks_common");
+      load("settle", "clock", "guard", "batch", "meta", "limits", "tasks_common");
   public static final Script GROUP_PUT = load("group_put", "guard", "batch");
   public static final Script CHORD_PUT = load("chord_put", "guard", "batch");
   public static final Script CHORD_READ = load("chord_read");

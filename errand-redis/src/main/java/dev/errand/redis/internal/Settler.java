@@ -158,7 +158,7 @@ public final class Settler {
   private byte[][] arguments(List<Settlement> part, long now, long ttlMillis, byte[] fault) {
     int n = 7;
     for (Settlement s : part) {
-      n += 15 + 5 * s.statuses().size() + 7 * s.followUps().size();
+      n += 15 + 5 * s.statuses().size() + 9 * s.followUps().size();
     }
     long expiresAt = now + ttlMillis;
     byte[][] a = new byte[n][];
@@ -221,6 +221,8 @@ public final class Settler {
         a[i++] = num(m.notBefore() == null ? 0 : m.notBefore().toEpochMilli());
         a[i++] = m.idempotencyKey() == null ? EMPTY : bytes(m.idempotencyKey());
         a[i++] = m.idempotencyKey() == null ? ZERO : num(m.idempotencyWindow().toMillis());
+        a[i++] = m.limit() == null ? EMPTY : RedisBroker.limitSpec(m.limit());
+        a[i++] = m.uniqueKey() == null ? EMPTY : bytes(m.uniqueKey());
       }
       Settlement.ChordPart c = s.chordPart();
       if (c == null) {

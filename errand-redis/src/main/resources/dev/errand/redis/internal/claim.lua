@@ -21,9 +21,17 @@ end
 
 reap(now)
 
--- Lease the first max: lowest score = highest priority, then FIFO.
+-- Held messages whose limit key is due first (they waited for their turn), then the first of ready:
+-- lowest score = highest priority, then FIFO.
 local out, corrupt = {}, {}
-local popped = call('ZPOPMIN', KEYS[1], max)
+local B = queueBase(KEYS[1])
+local popped = limTake(B, now, max)
+if #popped < 2 * max then
+  local more = call('ZPOPMIN', KEYS[1], max - #popped / 2)
+  for i = 1, #more do
+    popped[#popped + 1] = more[i]
+  end
+end
 if #popped > 0 then
   local ids = {}
   for i = 1, #popped, 2 do
@@ -84,6 +92,10 @@ if #out == 0 then
   local l = call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
   if #l > 0 and (nextDue < 0 or tonumber(l[2]) < nextDue) then
     nextDue = tonumber(l[2])
+  end
+  local k = redis.call('ZRANGE', B .. 'ldue', 0, 0, 'WITHSCORES')
+  if #k > 0 and (nextDue < 0 or tonumber(k[2]) < nextDue) then
+    nextDue = math.max(tonumber(k[2]), now + 1)
   end
 end
 return {out, string.format('%d', nextDue), string.format('%d', now), FOREIGN, corrupt}

@@ -21,15 +21,27 @@ local function reap(now)
     end
   end
 
-  -- Delayed messages that are due join the back of their priority band.
+  -- Delayed messages that are due join the back of their priority band (a limited one, of its
+  -- key's held messages).
   local due = call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, REAP_LIMIT)
+  local B = queueBase(KEYS[1])
+  local dueIds = {}
+  for i = 1, #due, 2 do
+    dueIds[#dueIds + 1] = due[i]
+  end
+  local specs = limSpecs(B, dueIds)
   for i = 1, #due, 2 do
     local id = due[i]
     call('ZREM', KEYS[2], id)
     local m = meta(id)
     local prio = m and tonumber(m[1]) or 0
     local score = string.format('%d', (9 - prio) * PRIORITY_SPAN + nextSeq(KEYS[6], 1))
-    call('ZADD', KEYS[1], score, id)
+    local spec = specs and specs[(i + 1) / 2]
+    if spec and m then
+      limHold(B, id, score, spec, now)
+    else
+      call('ZADD', KEYS[1], score, id)
+    end
     if m ~= false then
       call('HSET', KEYS[5], id,
         prio .. ',' .. score .. ',' .. (m and m[3] or 0) .. ',,' .. string.format('%d', tonumber(due[i + 1])))

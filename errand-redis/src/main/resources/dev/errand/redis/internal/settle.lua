@@ -30,7 +30,8 @@
 --       status count, then per status: id, value (expiresAt\n + JSON), updatedAt (ms), index meta,
 --       '1' if ready,
 --       follow-up count, then per message: queue, id, priority, body, notBefore (ms, 0 = now),
---       idempotency key ('' for none), window (ms),
+--       idempotency key ('' for none), window (ms), limit ('permits,periodMs,burst,concurrency,key'
+--       or ''), unique key ('' for none),
 --       chord id ('' for none), member index, '1' if the member failed
 -- Returns {ids whose receipt was stale, {queue, key, ...} for each value moved aside (guard.lua)}.
 -- Locals, not globals, for what every settlement reads: a global is a table lookup each time.
@@ -68,7 +69,7 @@ local function queue(name)
   end
   local base = P .. ':q:{' .. name .. '}:'
   q = {
-    name = name, ready = base .. 'ready', delayed = base .. 'delayed', leased = base .. 'leased',
+    name = name, base = base, ready = base .. 'ready', delayed = base .. 'delayed', leased = base .. 'leased',
     body = base .. 'body', meta = base .. 'meta', seq = base .. 'seq', idem = base .. 'idem:',
     wake = P .. ':wake:' .. name,
     receiptIds = {}, -- ids whose receipt to check, in one HMGET
@@ -78,6 +79,13 @@ local function queue(name)
     leasedOut = {}, acked = {}, bodies = {}, metas = {}, delays = {}, readyAdds = {},
     sequenced = {}, -- {id, priority} of messages that join the back of their band, in order
     keySets = {}, -- key, value, px per idempotency key taken
+    -- flow control (limits.lua), applied after the queue's other writes:
+    uniques = {}, -- unique key -> id holding it (false: none), as planned
+    uniqSets = {}, -- unique key, id per unique key taken
+    lkeySets = {}, -- id, limit of each limited message enqueued
+    newHeld = {}, -- {id, limit} of limited messages enqueued due now: held, not ready
+    endedFlow = {}, -- ids released ('L') or retried ('R' due now, 'D' later), in order
+    endedKind = {}, -- id -> 'L', 'R' or 'D'
     wakeUp = false, enqueued = false
   }
   for _, k in ipairs({q.ready, q.delayed, q.leased, q.body, q.meta, q.seq}) do
@@ -108,7 +116,7 @@ end
 
 -- Plans the enqueue of a message unless its id is in its queue already, or its idempotency key is
 -- held (as enqueue.lua decides).
-local function enqueueNew(name, id, prio, body, notBefore, key, window)
+local function enqueueNew(name, id, prio, body, notBefore, key, window, limit, unique)
   local q = queue(name)
   local present = q.present[id]
   if present == nil then
@@ -116,6 +124,21 @@ local function enqueueNew(name, id, prio, body, notBefore, key, window)
   end
   if present then
     return
+  end
+  if unique ~= '' then
+    -- as enqueue.lua: held while its holder is stored
+    local holder = q.uniques[unique]
+    if holder == nil then
+      holder = redis.call('HGET', q.base .. 'uniq', unique) or false
+      if holder and q.present[holder] == false then
+        holder = false
+      elseif holder and q.present[holder] == nil and call('HEXISTS', q.body, holder) == 0 then
+        holder = false
+      end
+    end
+    if holder then
+      return
+    end
   end
   if key ~= '' then
     local k = q.idem .. key
@@ -132,6 +155,13 @@ local function enqueueNew(name, id, prio, body, notBefore, key, window)
     put2(q.keySets, k, format('%d', now + w) .. '|' .. id)
     put2(q.keySets, math.max(w, 1))
   end
+  if unique ~= '' then
+    q.uniques[unique] = id
+    put2(q.uniqSets, unique, id)
+  end
+  if limit ~= '' then
+    put2(q.lkeySets, id, limit)
+  end
   q.present[id] = true
   q.enqueued = true
   put2(q.bodies, id, body)
@@ -141,6 +171,45 @@ local function enqueueNew(name, id, prio, body, notBefore, key, window)
     put2(q.metas, id, prio .. ',0,0,,' .. due)
   else
     put2(q.sequenced, {id, tonumber(prio)})
+    if limit ~= '' then
+      put2(q.newHeld, {id, limit})
+    end
+  end
+end
+
+-- After the queue's other writes: the flow control of what the batch did to it (limits.lua).
+-- Acked messages leave their keys first: a follow-up may bring back an id the batch acked.
+local function flowAfterWrites(q)
+  local B = q.base
+  if #q.acked > 0 then
+    flowRemoved(B, q.acked, now, true)
+  end
+  local specs = limSpecs(B, q.endedFlow)
+  if specs then
+    for k, id in ipairs(q.endedFlow) do
+      local spec = specs[k]
+      if spec then
+        local kind = q.endedKind[id]
+        limFree(B, spec, now, kind ~= 'D', kind == 'L')
+        if kind ~= 'D' then
+          local score = redis.call('ZSCORE', q.ready, id)
+          redis.call('ZREM', q.ready, id)
+          redis.call('ZADD', B .. 'held:' .. spec.key, score, id)
+        end
+      end
+    end
+  end
+  if #q.lkeySets > 0 then
+    batched('HSET', B .. 'lkey', q.lkeySets)
+  end
+  for k = 1, #q.uniqSets, 2 do
+    redis.call('HSET', B .. 'uniq', q.uniqSets[k], q.uniqSets[k + 1])
+    redis.call('HSET', B .. 'ukey', q.uniqSets[k + 1], q.uniqSets[k])
+  end
+  for _, h in ipairs(q.newHeld) do
+    local score = redis.call('ZSCORE', q.ready, h[1])
+    redis.call('ZREM', q.ready, h[1])
+    limHold(B, h[1], score, limSpec(h[2]), now)
   end
 end
 
@@ -199,7 +268,7 @@ local function recordPart(id, index, failed)
     c.fired = true
     local cb = redis.call('HMGET', c.key,
       'cb.queue', 'cb.id', 'cb.priority', 'cb.body', 'cb.notBefore', 'cb.key', 'cb.window')
-    enqueueNew(cb[1], cb[2], cb[3], cb[4], tonumber(cb[5]), cb[6], cb[7])
+    enqueueNew(cb[1], cb[2], cb[3], cb[4], tonumber(cb[5]), cb[6], cb[7], '', '')
   end
 end
 
@@ -217,7 +286,7 @@ for s = 1, tonumber(ARGV[7]) do
   st.statuses = i + 1
   i = i + 1 + 5 * tonumber(ARGV[i])
   st.followUps = i + 1
-  i = i + 1 + 7 * tonumber(ARGV[i])
+  i = i + 1 + 9 * tonumber(ARGV[i])
   st.chord = i
   i = i + 3
   settlements[s] = st
@@ -324,16 +393,21 @@ for _, st in ipairs(settlements) do
         -- back to its place, taking back its delivery count
         put2(q.metas, id, m[1] .. ',' .. m[2] .. ',' .. math.max(m[3] - 1, 0) .. ',,' .. m[5])
         put2(q.readyAdds, m[2], id)
+        put2(q.endedFlow, id)
+        q.endedKind[id] = 'L'
         q.wakeUp = true
       else
         put2(q.bodies, id, ARGV[a + 4])
         local notBefore = tonumber(ARGV[a + 5])
+        put2(q.endedFlow, id)
         if notBefore > now then
           local due = format('%d', notBefore)
           put2(q.delays, due, id)
           put2(q.metas, id, m[1] .. ',0,0,,' .. due)
+          q.endedKind[id] = 'D'
         else
           put2(q.sequenced, {id, tonumber(m[1])})
+          q.endedKind[id] = 'R'
         end
       end
     end
@@ -341,9 +415,9 @@ for _, st in ipairs(settlements) do
       failAfter('ENDING')
     end
 
-    for b = st.followUps, st.chord - 1, 7 do
+    for b = st.followUps, st.chord - 1, 9 do
       enqueueNew(ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], tonumber(ARGV[b + 4]),
-        ARGV[b + 5], ARGV[b + 6])
+        ARGV[b + 5], ARGV[b + 6], ARGV[b + 7], ARGV[b + 8])
     end
     if faulty then
       failAfter('FOLLOW_UPS')
@@ -429,6 +503,7 @@ for _, q in ipairs(queueOrder) do
   for k = 1, #q.keySets, 3 do
     call('SET', q.keySets[k], q.keySets[k + 1], 'PX', q.keySets[k + 2])
   end
+  flowAfterWrites(q)
 end
 
 for _, c in ipairs(chordOrder) do

@@ -3,7 +3,8 @@
 -- KEYS: 1 ready, 2 delayed, 3 leased, 4 body, 5 meta, 6 seq, 7 paused flag
 -- ARGV: 1 now (ms, or '' for Redis's clock)
 -- Returns {ready, leased, delayed, ready of priority 0 .. 9, oldest readyAt (ms or -1),
---          keys foreign values were moved to (see guard.lua), 1 if paused else 0}.
+--          keys foreign values were moved to (see guard.lua), 1 if paused else 0,
+--          messages held by their limit keys}.
 guardKeys(6)
 reap(clockNow(ARGV[1]))
 local out = {call('ZCARD', KEYS[1]), call('ZCARD', KEYS[3]), call('ZCARD', KEYS[2])}
@@ -27,4 +28,5 @@ end
 out[#out + 1] = oldest
 out[#out + 1] = FOREIGN
 out[#out + 1] = redis.call('EXISTS', KEYS[7])
+out[#out + 1] = tonumber(redis.call('GET', queueBase(KEYS[1]) .. 'limited') or '0')
 return out

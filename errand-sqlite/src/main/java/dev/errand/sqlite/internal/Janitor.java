@@ -176,6 +176,9 @@ public final class Janitor implements AutoCloseable {
             ps.setLong(1, now);
             deleted += ps.executeUpdate();
           }
+          // Idle flow-control keys whose rate has recovered: a million keys used once each cost
+          // nothing after their period.
+          deleted += SqliteLimits.forgetIdle(d, now);
           return deleted;
         });
   }

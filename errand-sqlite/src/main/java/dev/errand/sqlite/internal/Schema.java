@@ -14,7 +14,8 @@ import java.util.Set;
  * statuses' JSON. The versions: 1, messages, results, dead letters, events, heartbeats; 2, the
  * scheduler's tables; 3, the search columns of {@code results}; 4, the workflow tables ({@code
  * workflow_groups}, {@code workflow_steps}, {@code chords}, {@code chord_parts}), new tables only;
- * 5, flow control ({@code paused_queues}), new tables only.
+ * 5, flow control ({@code paused_queues}, {@code limit_keys}, and the {@code held}, {@code
+ * limit_key} and {@code unique_key} columns of {@code messages} with their indexes).
  */
 final class Schema {
 
@@ -33,7 +34,6 @@ final class Schema {
       deliveries INTEGER NOT NULL DEFAULT 0,
       receipt TEXT,
       lease_until INTEGER)""",
-    "CREATE INDEX IF NOT EXISTS messages_order ON messages (queue, priority DESC, available_at)",
     """
     CREATE TABLE IF NOT EXISTS idempotency_keys (
       key TEXT PRIMARY KEY, id TEXT NOT NULL, expires_at INTEGER NOT NULL)""",
@@ -96,7 +96,47 @@ final class Schema {
       expires_at INTEGER NOT NULL, PRIMARY KEY (chord_id, idx)) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS chord_parts_expiry ON chord_parts (expires_at)",
     // Version 5: flow control. The paused queues (Broker.pause), which no claim takes from.
-    "CREATE TABLE IF NOT EXISTS paused_queues (queue TEXT PRIMARY KEY) WITHOUT ROWID"
+    "CREATE TABLE IF NOT EXISTS paused_queues (queue TEXT PRIMARY KEY) WITHOUT ROWID",
+    // The flow-control keys (SqliteLimits): per queue and key, the limit as last stated, the rate's
+    // theoretical arrival time (ms), the messages leased and held, and when it may next release.
+    """
+    CREATE TABLE IF NOT EXISTS limit_keys (
+      queue TEXT NOT NULL, key TEXT NOT NULL, permits INTEGER NOT NULL, period_ms INTEGER NOT NULL,
+      burst INTEGER NOT NULL, concurrency INTEGER NOT NULL, tat REAL NOT NULL DEFAULT 0,
+      running INTEGER NOT NULL DEFAULT 0, held INTEGER NOT NULL DEFAULT 0, due_at REAL,
+      PRIMARY KEY (queue, key)) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS limit_keys_due ON limit_keys (queue, due_at) WHERE due_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS limit_keys_idle ON limit_keys (tat) WHERE running = 0 AND held = 0"
+  };
+
+  /**
+   * Version 5: the flow-control columns of {@code messages} ({@code held}: 1 while it waits on its
+   * limit key, and no plain claim reads it), added to files made by an older Errand.
+   */
+  private static final String[][] MESSAGE_COLUMNS = {
+    {"held", "INTEGER NOT NULL DEFAULT 0"},
+    {"limit_key", "TEXT"},
+    {"unique_key", "TEXT"}
+  };
+
+  /**
+   * The indexes of {@code messages}, made once its version 5 columns exist. A claim reads the
+   * messages not held, by priority then age ({@code messages_claim}, which replaced version 4's
+   * {@code messages_order}); a limit key's held messages have their own partial indexes, so holding
+   * many costs the plain claim nothing; a unique key is unique within its queue.
+   */
+  private static final String[] MESSAGE_INDEXES = {
+    "DROP INDEX IF EXISTS messages_order",
+    "CREATE INDEX IF NOT EXISTS messages_claim ON messages (queue, held, priority DESC, available_at)",
+    """
+    CREATE INDEX IF NOT EXISTS messages_held ON messages (queue, limit_key, priority DESC, available_at)
+    WHERE held = 1""",
+    """
+    CREATE INDEX IF NOT EXISTS messages_held_due ON messages (queue, limit_key, available_at)
+    WHERE held = 1""",
+    """
+    CREATE UNIQUE INDEX IF NOT EXISTS messages_unique ON messages (queue, unique_key)
+    WHERE unique_key IS NOT NULL"""
   };
 
   /** Version 3: the search columns of {@code results}, for files made by an older Errand. */
@@ -159,6 +199,10 @@ final class Schema {
           s.execute(ddl);
         }
         addMissingResultColumns(s);
+        addMissingColumns(s, "messages", MESSAGE_COLUMNS);
+        for (String ddl : MESSAGE_INDEXES) {
+          s.execute(ddl);
+        }
         // Before the indexes are made: filling a million rows is faster without them.
         s.execute(BACKFILL);
         for (String ddl : SEARCH_INDEXES) {
@@ -224,15 +268,20 @@ final class Schema {
   }
 
   private static void addMissingResultColumns(Statement s) throws SQLException {
+    addMissingColumns(s, "results", RESULT_COLUMNS);
+  }
+
+  private static void addMissingColumns(Statement s, String table, String[][] columns)
+      throws SQLException {
     Set<String> present = new HashSet<>();
-    try (ResultSet rs = s.executeQuery("PRAGMA table_info(results)")) {
+    try (ResultSet rs = s.executeQuery("PRAGMA table_info(" + table + ")")) {
       while (rs.next()) {
         present.add(rs.getString("name"));
       }
     }
-    for (String[] column : RESULT_COLUMNS) {
+    for (String[] column : columns) {
       if (!present.contains(column[0])) {
-        s.execute("ALTER TABLE results ADD COLUMN " + column[0] + " " + column[1]);
+        s.execute("ALTER TABLE " + table + " ADD COLUMN " + column[0] + " " + column[1]);
       }
     }
   }

@@ -47,7 +47,7 @@ public final class SqliteBroker implements Broker {
       UPDATE messages SET receipt = ? || id, lease_until = ?, deliveries = deliveries + 1
       WHERE rowid IN (
         SELECT rowid FROM messages
-        WHERE queue = ? AND available_at <= ? AND (receipt IS NULL OR lease_until <= ?)
+        WHERE queue = ? AND held = 0 AND available_at <= ? AND (receipt IS NULL OR lease_until <= ?)
         ORDER BY priority DESC, available_at, rowid LIMIT ?)
       RETURNING id, priority, available_at, rowid, body, deliveries, receipt""";
 
@@ -80,17 +80,16 @@ public final class SqliteBroker implements Broker {
             d -> {
               List<EnqueueResult> results = new ArrayList<>(messages.size());
               for (NewMessage m : messages) {
-                String first = claimKey(d, m, now);
+                String first = keyHolder(d, m, now);
                 if (first != null) {
                   results.add(new EnqueueResult(first, true));
                   continue;
                 }
-                PreparedStatement insert =
-                    d.prepare(
-                        "INSERT INTO messages (id, queue, priority, available_at, body)"
-                            + " VALUES (?, ?, ?, ?, ?)");
+                claimKey(d, m, now);
+                PreparedStatement insert = d.prepare(INSERT);
                 bind(insert, m, now);
                 insert.executeUpdate();
+                heldIfLimited(d, m, now);
                 results.add(new EnqueueResult(m.id(), false));
               }
               return results;
@@ -119,19 +118,58 @@ public final class SqliteBroker implements Broker {
             continue;
           }
         }
-        if (claimKey(d, m, now) != null) {
+        if (keyHolder(d, m, now) != null) {
           continue;
         }
       }
+      if (m.uniqueKey() != null && uniqueHolder(d, m) != null) {
+        continue;
+      }
+      claimKey(d, m, now);
       // A message stored under this id already stays as it is: no error, no second copy.
-      PreparedStatement insert =
-          d.prepare(
-              "INSERT INTO messages (id, queue, priority, available_at, body)"
-                  + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING");
+      PreparedStatement insert = d.prepare(INSERT + " ON CONFLICT (id) DO NOTHING");
       bind(insert, m, now);
-      added += insert.executeUpdate();
+      int n = insert.executeUpdate();
+      if (n > 0) {
+        heldIfLimited(d, m, now);
+      }
+      added += n;
     }
     return added;
+  }
+
+  private static final String INSERT =
+      "INSERT INTO messages (id, queue, priority, available_at, body, held, limit_key, unique_key)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+  /** A limited message is stored held: its key learns of it. */
+  private static void heldIfLimited(Db d, NewMessage m, long now) throws SQLException {
+    if (m.limit() != null) {
+      SqliteLimits.held(d, m.queue(), m.limit(), now);
+    }
+  }
+
+  /**
+   * The id of the message that holds {@code m}'s idempotency key within its window, or its unique
+   * key; null if {@code m} may be enqueued.
+   */
+  private static String keyHolder(Db d, NewMessage m, long now) throws SQLException {
+    if (m.idempotencyKey() != null) {
+      String first = keyHolder(d, m.idempotencyKey(), now);
+      if (first != null) {
+        return first;
+      }
+    }
+    return m.uniqueKey() == null ? null : uniqueHolder(d, m);
+  }
+
+  private static String uniqueHolder(Db d, NewMessage m) throws SQLException {
+    PreparedStatement ps = d.prepare("SELECT id FROM messages WHERE queue = ? AND unique_key = ?");
+    ps.setString(1, m.queue());
+    ps.setString(2, m.uniqueKey());
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getString(1) : null;
+    }
   }
 
   private static void bind(PreparedStatement insert, NewMessage m, long now) throws SQLException {
@@ -140,21 +178,15 @@ public final class SqliteBroker implements Broker {
     insert.setInt(3, m.priority());
     insert.setLong(4, m.notBefore() == null ? now : m.notBefore().toEpochMilli());
     insert.setBytes(5, m.body());
+    insert.setInt(6, m.limit() == null ? 0 : 1);
+    insert.setString(7, m.limit() == null ? null : m.limit().key());
+    insert.setString(8, m.uniqueKey());
   }
 
-  /**
-   * Takes {@code m}'s idempotency key for it, if it has one.
-   *
-   * @return the id of the message that holds the key within its window, or null if {@code m} may be
-   *     enqueued
-   */
-  private static String claimKey(Db d, NewMessage m, long now) throws SQLException {
+  /** Takes {@code m}'s idempotency key for it, if it has one (checked free before). */
+  private static void claimKey(Db d, NewMessage m, long now) throws SQLException {
     if (m.idempotencyKey() == null) {
-      return null;
-    }
-    String first = keyHolder(d, m.idempotencyKey(), now);
-    if (first != null) {
-      return first;
+      return;
     }
     PreparedStatement key =
         d.prepare("INSERT OR REPLACE INTO idempotency_keys (key, id, expires_at) VALUES (?, ?, ?)");
@@ -162,7 +194,6 @@ public final class SqliteBroker implements Broker {
     key.setString(2, m.id());
     key.setLong(3, now + m.idempotencyWindow().toMillis());
     key.executeUpdate();
-    return null;
   }
 
   private static String keyHolder(Db d, String key, long now) throws SQLException {
@@ -266,6 +297,13 @@ public final class SqliteBroker implements Broker {
             if (paused.contains(queue)) {
               continue;
             }
+            // Held messages whose key is due first (see MemoryBroker): they waited for their turn.
+            int before = out.size();
+            SqliteLimits.take(d, queue, want, now, prefix, until, out);
+            want -= out.size() - before;
+            if (want <= 0) {
+              break;
+            }
             PreparedStatement ps = d.prepare(CLAIM);
             ps.setString(1, prefix);
             ps.setLong(2, until);
@@ -326,10 +364,21 @@ public final class SqliteBroker implements Broker {
   }
 
   public boolean ack(Db d, Delivery delivery) throws SQLException {
-    PreparedStatement ps = d.prepare("DELETE FROM messages WHERE id = ? AND receipt = ?");
+    PreparedStatement ps =
+        d.prepare("DELETE FROM messages WHERE id = ? AND receipt = ? RETURNING limit_key");
     ps.setString(1, delivery.id());
     ps.setString(2, delivery.receipt());
-    return ps.executeUpdate() == 1;
+    String limitKey;
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return false;
+      }
+      limitKey = rs.getString(1);
+    }
+    if (limitKey != null) {
+      SqliteLimits.freed(d, delivery.queue(), limitKey, clock.millis(), false, false);
+    }
+    return true;
   }
 
   @Override
@@ -374,10 +423,32 @@ public final class SqliteBroker implements Broker {
     PreparedStatement ps =
         d.prepare(
             "UPDATE messages SET receipt = NULL, lease_until = NULL,"
-                + " deliveries = MAX(deliveries - 1, 0) WHERE id = ? AND receipt = ?");
+                + " deliveries = MAX(deliveries - 1, 0), held = (limit_key IS NOT NULL)"
+                + " WHERE id = ? AND receipt = ? RETURNING limit_key");
     ps.setString(1, delivery.id());
     ps.setString(2, delivery.receipt());
-    return ps.executeUpdate() == 1;
+    return changedLease(d, ps, delivery, true);
+  }
+
+  /**
+   * Runs {@code ps}, an update of one leased message returning its limit key, and tells its key the
+   * message holds no place in its concurrency any more but waits again.
+   *
+   * @return false if the receipt was stale (nothing updated)
+   */
+  private boolean changedLease(Db d, PreparedStatement ps, Delivery delivery, boolean refund)
+      throws SQLException {
+    String limitKey;
+    try (ResultSet rs = ps.executeQuery()) {
+      if (!rs.next()) {
+        return false;
+      }
+      limitKey = rs.getString(1);
+    }
+    if (limitKey != null) {
+      SqliteLimits.freed(d, delivery.queue(), limitKey, clock.millis(), true, refund);
+    }
+    return true;
   }
 
   @Override
@@ -400,12 +471,15 @@ public final class SqliteBroker implements Broker {
     PreparedStatement ps =
         d.prepare(
             "UPDATE messages SET body = ?, available_at = ?, receipt = NULL,"
-                + " lease_until = NULL, deliveries = 0 WHERE id = ? AND receipt = ?");
+                + " lease_until = NULL, deliveries = 0, held = (limit_key IS NOT NULL),"
+                // to the back of its band, as on the other backends: behind what waits already
+                + " rowid = (SELECT MAX(rowid) + 1 FROM messages)"
+                + " WHERE id = ? AND receipt = ? RETURNING limit_key");
     ps.setBytes(1, body);
     ps.setLong(2, notBefore.toEpochMilli());
     ps.setString(3, delivery.id());
     ps.setString(4, delivery.receipt());
-    return ps.executeUpdate() == 1;
+    return changedLease(d, ps, delivery, false);
   }
 
   /** Stops watching the file for other processes' commits. */
@@ -467,7 +541,8 @@ public final class SqliteBroker implements Broker {
               d.prepare(
                   """
                   SELECT
-                    CASE WHEN receipt IS NOT NULL AND lease_until > ?1 THEN 'leased'
+                    CASE WHEN held = 1 THEN 'limited'
+                         WHEN receipt IS NOT NULL AND lease_until > ?1 THEN 'leased'
                          WHEN available_at > ?1 THEN 'delayed' ELSE 'ready' END AS kind,
                     priority, COUNT(*), MIN(available_at)
                   FROM messages WHERE queue = ?2 GROUP BY kind, priority""");
@@ -476,6 +551,7 @@ public final class SqliteBroker implements Broker {
           long ready = 0;
           long leased = 0;
           long delayed = 0;
+          long limited = 0;
           Long oldest = null;
           Map<Integer, Long> byPriority = new HashMap<>();
           try (ResultSet rs = ps.executeQuery()) {
@@ -483,6 +559,7 @@ public final class SqliteBroker implements Broker {
               long n = rs.getLong(3);
               switch (rs.getString(1)) {
                 case "leased" -> leased += n;
+                case "limited" -> limited += n;
                 case "delayed" -> delayed += n;
                 default -> {
                   ready += n;
@@ -506,7 +583,8 @@ public final class SqliteBroker implements Broker {
               delayed,
               byPriority,
               oldest == null ? null : Instant.ofEpochMilli(oldest),
-              paused);
+              paused,
+              limited);
         });
   }
 
@@ -554,6 +632,15 @@ public final class SqliteBroker implements Broker {
   }
 
   @Override
+  public List<dev.errand.spi.LimitStats> limits(String queue, int max) {
+    if (max <= 0) {
+      throw new IllegalArgumentException("max must be > 0 but was " + max);
+    }
+    long now = clock.millis();
+    return db.read("limits", d -> SqliteLimits.stats(d, queue, max, now));
+  }
+
+  @Override
   public List<String> pausedQueues() {
     return db.read(
         "paused queues",
@@ -577,10 +664,25 @@ public final class SqliteBroker implements Broker {
         d -> {
           PreparedStatement ps =
               d.prepare(
-                  "DELETE FROM messages WHERE queue = ? AND (receipt IS NULL OR lease_until <= ?)");
+                  "DELETE FROM messages WHERE queue = ? AND (receipt IS NULL OR lease_until <= ?)"
+                      + " RETURNING limit_key, held");
           ps.setString(1, queue);
           ps.setLong(2, now);
-          return (long) ps.executeUpdate();
+          long deleted = 0;
+          Map<String, long[]> byKey = new HashMap<>(); // key -> {leased, held}
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              deleted++;
+              String key = rs.getString(1);
+              if (key != null) {
+                byKey.computeIfAbsent(key, k -> new long[2])[rs.getInt(2) == 1 ? 1 : 0]++;
+              }
+            }
+          }
+          for (Map.Entry<String, long[]> e : byKey.entrySet()) {
+            SqliteLimits.purged(d, queue, e.getKey(), e.getValue()[0], e.getValue()[1], now);
+          }
+          return deleted;
         });
   }
 }

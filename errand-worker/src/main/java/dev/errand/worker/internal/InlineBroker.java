@@ -164,7 +164,7 @@ public final class InlineBroker implements Broker {
 
   @Override
   public QueueStats stats(String queue) {
-    return new QueueStats(queue, 0, 0, 0, Map.of(), null, false);
+    return new QueueStats(queue, 0, 0, 0, Map.of(), null, false, 0);
   }
 
   /** Eager tasks run at once, in the caller: there is no queue to pause. */
@@ -175,6 +175,11 @@ public final class InlineBroker implements Broker {
 
   @Override
   public void resume(String queue) {}
+
+  @Override
+  public List<dev.errand.spi.LimitStats> limits(String queue, int max) {
+    return List.of();
+  }
 
   @Override
   public List<String> pausedQueues() {

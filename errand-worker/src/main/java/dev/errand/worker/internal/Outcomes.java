@@ -183,8 +183,17 @@ final class Outcomes {
     log.warn("task {} [{}] was interrupted by the shutdown and handed back", a.name(), a.id());
     // Acked early, the delivery is gone: it is sent again as it was.
     NewMessage resend =
-        new NewMessage(
-            a.id(), a.delivery.queue(), a.message.priority(), a.delivery.body(), null, null, null);
+        a.message
+            .options()
+            .applyLimitTo(
+                new NewMessage(
+                    a.id(),
+                    a.delivery.queue(),
+                    a.message.priority(),
+                    a.delivery.body(),
+                    null,
+                    null,
+                    null));
     end(
         a,
         new Write(
@@ -235,7 +244,11 @@ final class Outcomes {
             : a.status.withError(error).withRetryAt(eta).withState(TaskState.RETRY, now);
     // Acked early, the delivery is gone: the retry is a new message with the same id.
     NewMessage resend =
-        new NewMessage(a.id(), a.delivery.queue(), a.message.priority(), body, eta, null, null);
+        a.message
+            .options()
+            .applyLimitTo(
+                new NewMessage(
+                    a.id(), a.delivery.queue(), a.message.priority(), body, eta, null, null));
     end(
         a,
         new Write(
