@@ -39,6 +39,9 @@ public final class ItApp implements ErrandApp, ScheduleSource {
   @Override
   public void register(TaskRegistry tasks) {
     tasks.handle(
+        dev.errand.test.FlowControlProof.TIMED,
+        (t, ctx) -> dev.errand.test.FlowControlProof.run(t));
+    tasks.handle(
         WORK,
         (w, ctx) -> {
           Files.writeString(

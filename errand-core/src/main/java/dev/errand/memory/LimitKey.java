@@ -55,9 +55,23 @@ final class LimitKey {
   /** Takes one start from the rate at {@code now} (ms). */
   void consume(double now) {
     if (limit.hasRate()) {
-      tat = Math.max(tat, now) + limit.intervalMillis();
+      tat = nextTat(tat, now, limit.intervalMillis());
     }
   }
+
+  /**
+   * The rate's arrival time after a start at {@code now}. A start that comes late by at most
+   * {@link #LATENESS_CREDIT_MS} keeps the schedule: a claim always comes a moment after its key is
+   * due, and restarting the schedule from each late start would lose that moment every time (100/s
+   * would give 85/s); the starts it fell behind may then follow at once. A start after a longer
+   * pause restarts the schedule.
+   */
+  static double nextTat(double tat, double now, double interval) {
+    return (tat >= now - LATENESS_CREDIT_MS ? tat : now) + interval;
+  }
+
+  /** The most a late start may take from the next one's wait: {@value} ms. */
+  static final double LATENESS_CREDIT_MS = 50;
 
   /** Gives back a start taken but not used (a message handed back before it ran). */
   void refund(double now) {

@@ -116,6 +116,19 @@ local function limFree(B, spec, now, heldAgain, refund)
   limSave(B, s, now)
 end
 
+-- The rate's arrival time after a start at `now`. A start late by at most 50 ms keeps the
+-- schedule: a claim always comes a moment after its key is due, and restarting the schedule from
+-- each late start would lose that moment every time (100/s would give 85/s); the starts it fell
+-- behind may then follow at once. A start after a longer pause restarts the schedule.
+local LATENESS_CREDIT_MS = 50
+local function limNextTat(s, t, now)
+  local base = now
+  if t >= now - LATENESS_CREDIT_MS then
+    base = t
+  end
+  return base + limInterval(s)
+end
+
 -- How many starts the rate allows at `now`, at most `max`.
 local function limStarts(s, now, max)
   if s.p == 0 then
@@ -124,7 +137,7 @@ local function limStarts(s, now, max)
   local t, n = s.tat, 0
   local tolerance = limInterval(s) * (s.b - 1)
   while n < max and math.max(t, now) - tolerance <= now do
-    t = math.max(t, now) + limInterval(s)
+    t = limNextTat(s, t, now)
     n = n + 1
   end
   return n
@@ -155,7 +168,7 @@ local function limTake(B, now, max)
       end
       for _ = 1, got do
         if s.p > 0 then
-          s.tat = math.max(s.tat, now) + limInterval(s)
+          s.tat = limNextTat(s, s.tat, now)
         end
       end
       s.run = s.run + got

@@ -67,7 +67,7 @@ final class SqliteLimits {
       double tolerance = interval() * (burst - 1);
       int n = 0;
       while (n < max && Math.max(t, now) - tolerance <= now) {
-        t = Math.max(t, now) + interval();
+        t = nextTat(t, now);
         n++;
       }
       return n;
@@ -75,10 +75,18 @@ final class SqliteLimits {
 
     void consume(double now, int n) {
       for (int i = 0; i < n && permits > 0; i++) {
-        tat = Math.max(tat, now) + interval();
+        tat = nextTat(tat, now);
       }
     }
+
+    /** As the in-memory broker's LimitKey.nextTat: a start late by a moment keeps the schedule. */
+    double nextTat(double t, double now) {
+      return (t >= now - LATENESS_CREDIT_MS ? t : now) + interval();
+    }
   }
+
+  /** The most a late start may take from the next one's wait, in ms (see {@code limits.lua}). */
+  static final double LATENESS_CREDIT_MS = 50;
 
   private SqliteLimits() {}
 

@@ -152,6 +152,7 @@ final class Fetcher {
         backoffMs = Math.min(backoffMs * 2, 5_000);
         continue;
       }
+      rotation.served(claimed);
       if (claimed.isEmpty()) {
         continue;
       }

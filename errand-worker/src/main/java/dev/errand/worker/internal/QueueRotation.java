@@ -1,70 +1,105 @@
 package dev.errand.worker.internal;
 
+import dev.errand.spi.Delivery;
 import dev.errand.worker.QueueOrder;
 import dev.errand.worker.WorkerOptions;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The order of the worker's queues for each claim, per {@link WorkerOptions#queueOrder()}. The
- * broker takes from the first queue of the list until it runs dry, so the queue put first is the
- * one served: round-robin puts each first in turn; weighted does so in proportion to the weights,
- * interleaved (the "smooth weighted round-robin" of nginx: no queue is first many times in a row
- * when others are due). Used by the fetch thread only; not thread-safe.
+ * broker takes from the first queue of the list until it runs dry, then from the next, so the
+ * order decides who is served:
+ *
+ * <ul>
+ *   <li>round-robin: a queue that gave messages goes to the back of the list, as kombu rotates
+ *       Celery's queues on Redis. A queue with nothing ready (empty, paused, or waiting on a limit)
+ *       costs the others nothing: its turn passes to the next in line, not always to the same one;
+ *   <li>weighted: the queue owed most by its weight goes first (the "smooth weighted round-robin"
+ *       of nginx, so no queue goes first many times in a row), the others by what they are owed;
+ *   <li>strict: always the order given.
+ * </ul>
+ *
+ * Used by the fetch thread only; not thread-safe.
  */
 final class QueueRotation {
 
   private final QueueOrder order;
-  private final String[] queues;
+  private final List<String> given;
+  private final List<String> rotating;
+  private List<String> current;
+  private final String[] names;
   private final int[] weights;
   private final int totalWeight;
-  private final long[] current;
-  private final List<List<String>> rotations;
-  private int turn;
+  private final long[] owed;
 
   QueueRotation(WorkerOptions options) {
     this.order = options.queueOrder();
-    this.queues = options.queues().toArray(String[]::new);
-    this.weights = new int[queues.length];
+    this.given = List.copyOf(options.queues());
+    this.rotating = new ArrayList<>(given);
+    this.current = given;
+    this.names = given.toArray(String[]::new);
+    this.weights = new int[names.length];
     int total = 0;
-    for (int i = 0; i < queues.length; i++) {
-      weights[i] = options.queueWeights().get(queues[i]);
+    for (int i = 0; i < names.length; i++) {
+      weights[i] = options.queueWeights().get(names[i]);
       total += weights[i];
     }
     this.totalWeight = total;
-    this.current = new long[queues.length];
-    // One immutable list per possible first queue: a claim allocates nothing for its order.
-    this.rotations = new ArrayList<>(queues.length);
-    for (int first = 0; first < queues.length; first++) {
-      List<String> r = new ArrayList<>(queues.length);
-      r.add(queues[first]);
-      for (int i = 0; i < queues.length; i++) {
-        if (i != first) {
-          r.add(queues[i]); // the others keep their given order
-        }
-      }
-      rotations.add(List.copyOf(r));
-    }
+    this.owed = new long[names.length];
   }
 
   /** The queues in the order for the next claim. */
   List<String> next() {
-    if (queues.length == 1 || order == QueueOrder.STRICT) {
-      return rotations.get(0);
+    if (names.length == 1 || order == QueueOrder.STRICT) {
+      return given;
     }
     if (order == QueueOrder.ROUND_ROBIN) {
-      List<String> r = rotations.get(turn);
-      turn = (turn + 1) % queues.length;
-      return r;
+      return current;
     }
     int best = 0;
-    for (int i = 0; i < queues.length; i++) {
-      current[i] += weights[i];
-      if (current[i] > current[best]) {
+    for (int i = 0; i < names.length; i++) {
+      owed[i] += weights[i];
+      if (owed[i] > owed[best]) {
         best = i;
       }
     }
-    current[best] -= totalWeight;
-    return rotations.get(best);
+    owed[best] -= totalWeight;
+    Integer[] byOwed = new Integer[names.length];
+    for (int i = 0; i < names.length; i++) {
+      byOwed[i] = i;
+    }
+    final int first = best;
+    Arrays.sort(
+        byOwed,
+        Comparator.comparingInt((Integer i) -> i == first ? 0 : 1)
+            .thenComparingLong(i -> -owed[i])
+            .thenComparingInt(i -> i));
+    List<String> out = new ArrayList<>(names.length);
+    for (int i : byOwed) {
+      out.add(names[i]);
+    }
+    return out;
+  }
+
+  /** A claim took {@code claimed}: with round-robin, the queues that gave go to the back. */
+  void served(List<Delivery> claimed) {
+    if (order != QueueOrder.ROUND_ROBIN || names.length == 1 || claimed.isEmpty()) {
+      return;
+    }
+    Set<String> gave = new LinkedHashSet<>();
+    for (Delivery d : claimed) {
+      gave.add(d.queue());
+    }
+    for (String q : gave) {
+      if (rotating.remove(q)) {
+        rotating.add(q);
+      }
+    }
+    current = List.copyOf(rotating);
   }
 }

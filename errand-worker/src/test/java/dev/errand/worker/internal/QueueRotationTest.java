@@ -3,8 +3,10 @@ package dev.errand.worker.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.errand.spi.Delivery;
 import dev.errand.worker.QueueOrder;
 import dev.errand.worker.WorkerOptions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,13 +15,35 @@ import org.junit.jupiter.api.Test;
 
 class QueueRotationTest {
 
+  private static Delivery from(String queue) {
+    return new Delivery("id", queue, 5, new byte[0], 1, "r", Instant.EPOCH);
+  }
+
   @Test
-  void roundRobinIsTheDefaultAndPutsEachQueueFirstInTurnKeepingTheOthersInOrder() {
+  void roundRobinIsTheDefaultAndSendsAQueueThatGaveToTheBack() {
     QueueRotation r = new QueueRotation(WorkerOptions.builder().queues("a", "b", "c").build());
     assertThat(r.next()).containsExactly("a", "b", "c");
-    assertThat(r.next()).containsExactly("b", "a", "c");
-    assertThat(r.next()).containsExactly("c", "a", "b");
+    r.served(List.of(from("a"), from("a")));
+    assertThat(r.next()).containsExactly("b", "c", "a");
+    r.served(List.of(from("b"), from("c")));
     assertThat(r.next()).containsExactly("a", "b", "c");
+    r.served(List.of());
+    assertThat(r.next()).as("nothing served, nothing moves").containsExactly("a", "b", "c");
+  }
+
+  @Test
+  void aQueueWithNothingReadyPassesItsTurnToTheNextInLineNotAlwaysTheSameOne() {
+    // "limited" never gives (its messages wait on a limit): the three others share its turns
+    QueueRotation r =
+        new QueueRotation(WorkerOptions.builder().queues("limited", "x", "y", "z").build());
+    Map<String, Integer> served = new TreeMap<>();
+    for (int i = 0; i < 300; i++) {
+      List<String> order = r.next();
+      String first = order.stream().filter(q -> !q.equals("limited")).findFirst().orElseThrow();
+      served.merge(first, 1, Integer::sum);
+      r.served(List.of(from(first)));
+    }
+    assertThat(served).containsEntry("x", 100).containsEntry("y", 100).containsEntry("z", 100);
   }
 
   @Test
