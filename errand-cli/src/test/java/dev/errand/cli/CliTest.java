@@ -483,6 +483,7 @@ class CliTest {
           "bench",
           "bench-search",
           "bench-workflows",
+          "bench-limits",
           "dashboard",
           "beat",
           "schedule"

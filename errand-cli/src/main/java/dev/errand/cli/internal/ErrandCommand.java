@@ -52,6 +52,7 @@ public final class ErrandCommand implements Runnable {
           BenchCommand.class,
           SearchBenchCommand.class,
           WorkflowBenchCommand.class,
+          LimitsBenchCommand.class,
           ChaosCommand.class,
           CommandLine.HelpCommand.class);
 

@@ -31,7 +31,9 @@ public final class Bench {
    */
   public record Job(int seq, long sentNanos, String payload) {}
 
-  static final TaskDef<Job, Void> NOOP = TaskDef.of("bench.noop", Job.class);
+  /** A task that does nothing. */
+  public static final TaskDef<Job, Void> NOOP = TaskDef.of("bench.noop", Job.class);
+
   static final TaskDef<Job, Void> SLEEP = TaskDef.of("bench.sleep10ms", Job.class);
   static final TaskDef<Job, Void> LATENCY = TaskDef.of("bench.latency", Job.class);
 

@@ -107,6 +107,31 @@ public final class RedisScratch implements AutoCloseable {
         : Double.parseDouble(user) + Double.parseDouble(sys);
   }
 
+  /**
+   * Commands the Redis server has processed since it started ({@code total_commands_processed}: all
+   * of them, not only the bench's, so measure on a Redis of its own); -1 if it does not say.
+   */
+  public long commandsProcessed() {
+    String v = info("stats", "total_commands_processed");
+    return v == null ? -1 : Long.parseLong(v);
+  }
+
+  /**
+   * Script calls (EVALSHA and EVAL) the Redis server has taken since it started: one round trip
+   * each, with what the script does inside it; all clients', so measure on a Redis of its own.
+   */
+  public long scriptCalls() {
+    long n = 0;
+    for (String line : connection.sync().info("commandstats").split("\\r?\\n")) {
+      if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+        int at = line.indexOf("calls=") + 6;
+        int end = line.indexOf(',', at);
+        n += Long.parseLong(line.substring(at, end < 0 ? line.length() : end));
+      }
+    }
+    return n;
+  }
+
   /** The value of {@code field} in {@code INFO section}, or null if there is none. */
   private String info(String section, String field) {
     String prefix = field + ":";
