@@ -28,7 +28,8 @@ public interface DeadLetters {
    * removes the dead letter.
    *
    * @return false if there is no such dead letter
-   * @throws IllegalStateException if its body is not text and so cannot be sent again
+   * @throws IllegalStateException if its body is not text and so cannot be sent again, or if it was
+   *     sent with a unique key that another task holds now (the dead letter stays)
    */
   boolean redrive(String id);
 

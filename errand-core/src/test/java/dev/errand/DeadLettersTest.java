@@ -1,16 +1,20 @@
 package dev.errand;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.errand.memory.InMemoryBackend;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
+import dev.errand.spi.Delivery;
 import dev.errand.spi.NewMessage;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +54,34 @@ class DeadLettersTest {
     assertThat(memory.deadLetters().count(null)).isEqualTo(3); // they failed again: still there
   }
 
+  @Test
+  void aDeadLetterWhoseUniqueKeyIsHeldNowStaysUntilItIsFree() throws Exception {
+    Client client = Client.builder(memory).clock(clock).build();
+    TaskOptions unique = TaskOptions.builder().uniqueKey("backup:db").build();
+    String holder = client.send("backups.run", (JsonNode) null, unique).id();
+    Delivery running =
+        memory.broker().claim(List.of("default"), 1, Duration.ofMinutes(1), Duration.ZERO).get(0);
+    // an earlier run of the same backup, dead-lettered: sent with the same unique key
+    String body = new String(running.body(), StandardCharsets.UTF_8).replace(holder, "dl-u");
+    memory.deadLetters().add(deadLetter("dl-u", body));
+
+    assertThatThrownBy(() -> client.deadLetters().redrive("dl-u"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("holds unique key 'backup:db', which task " + holder + " holds now");
+    assertThat(client.deadLetters().redriveAll(null)).isZero();
+    assertThat(memory.deadLetters().get("dl-u")).isPresent();
+
+    memory.broker().ack(running); // the running backup ends: the key is free
+    assertThat(client.deadLetters().redrive("dl-u")).isTrue();
+    assertThat(memory.deadLetters().get("dl-u")).isEmpty();
+    assertThat(client.send("backups.run", (JsonNode) null, unique).id()).isEqualTo("dl-u");
+  }
+
   private DeadLetter deadLetter(String id) {
+    return deadLetter(id, "{}"); // undecodable: re-sent as it was
+  }
+
+  private DeadLetter deadLetter(String id, String body) {
     return new DeadLetter(
         id,
         "no.such.task",
@@ -59,7 +90,7 @@ class DeadLettersTest {
         TaskError.of("UnknownTask", "no handler"),
         null,
         null,
-        "{}", // undecodable: re-sent as it was
+        body,
         1,
         clock.instant(),
         clock.instant());

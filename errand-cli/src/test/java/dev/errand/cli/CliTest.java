@@ -305,6 +305,36 @@ class CliTest {
   }
 
   @Test
+  void inspectLimitsShowsEachKeyInUseWithAnyTextInItDefused() {
+    dev.errand.Client client = dev.errand.Client.create(held);
+    dev.errand.TaskOptions hostile =
+        dev.errand.TaskOptions.builder()
+            .queue("hooks")
+            .rateLimit("30/m")
+            .concurrencyLimit(2)
+            .limitKey("evil\u001b[2J@|red x|@")
+            .build();
+    for (int i = 0; i < 3; i++) {
+      client.send("webhooks.deliver", (com.fasterxml.jackson.databind.JsonNode) null, hostile);
+    }
+
+    Run table = errand("inspect", "limits", "--broker", url);
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out())
+        .contains("QUEUE")
+        .containsPattern("hooks\\s+evil\\?\\[2J@ \\|red x\\|@\\s+30/m\\s+0/2\\s+3\\s+now")
+        .doesNotContain("\u001b");
+    JsonNode json = readJson(errand("inspect", "limits", "--json", "--broker", url).out());
+    assertThat(json.get(0).get("key").asText()).isEqualTo("evil\u001b[2J@|red x|@");
+    assertThat(json.get(0).get("waiting").asInt()).isEqualTo(3);
+    assertThat(json.get(0).get("rate").asText()).isEqualTo("30/m");
+    assertThat(errand("inspect", "queues", "--json", "--broker", url).out())
+        .contains("\"limited\" : 3");
+    assertThat(errand("inspect", "limits", "-q", "other", "--broker", url).out())
+        .startsWith("no limit keys in use");
+  }
+
+  @Test
   void badInputIsExplainedWithExitCodeTwo() {
     Run missing = errand("call", "--broker", url);
     assertThat(missing.code()).isEqualTo(2);

@@ -7,6 +7,7 @@ import dev.errand.TaskOptions;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
+import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.NewMessage;
 import dev.errand.wire.MessageOptions;
 import dev.errand.wire.TaskMessage;
@@ -101,11 +102,25 @@ final class DefaultDeadLetters implements DeadLetters {
       body = raw;
     }
     // Enqueue before removing: a crash in between leaves a duplicate, never a loss.
-    // Sent again as first sent: under its limit, and holding its unique key.
-    backend
-        .broker()
-        .enqueue(
-            List.of(options.applyTo(new NewMessage(id, queue, priority, body, null, null, null))));
+    // Sent again as first sent: under its limit, and holding its unique key. While another task
+    // holds the key, nothing is sent, and the dead letter stays for a later re-drive.
+    EnqueueResult sent =
+        backend
+            .broker()
+            .enqueue(
+                List.of(
+                    options.applyTo(new NewMessage(id, queue, priority, body, null, null, null))))
+            .get(0);
+    if (sent.duplicate() && !sent.id().equals(id)) {
+      throw new IllegalStateException(
+          "dead letter "
+              + id
+              + " holds unique key '"
+              + options.uniqueKey()
+              + "', which task "
+              + sent.id()
+              + " holds now: re-drive it once that one has ended");
+    }
     backend.deadLetters().remove(id);
     return true;
   }
@@ -132,8 +147,8 @@ final class DefaultDeadLetters implements DeadLetters {
           if (redrive(dl.id())) {
             done++;
           }
-        } catch (IllegalStateException binaryBody) {
-          offset++; // stays in the list for an operator to look at or discard
+        } catch (IllegalStateException binaryBodyOrKeyHeld) {
+          offset++; // stays in the list for an operator to look at, discard or re-drive later
         }
       }
     }

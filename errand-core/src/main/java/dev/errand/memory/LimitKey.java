@@ -60,11 +60,11 @@ final class LimitKey {
   }
 
   /**
-   * The rate's arrival time after a start at {@code now}. A start that comes late by at most
-   * {@link #LATENESS_CREDIT_MS} keeps the schedule: a claim always comes a moment after its key is
-   * due, and restarting the schedule from each late start would lose that moment every time (100/s
-   * would give 85/s); the starts it fell behind may then follow at once. A start after a longer
-   * pause restarts the schedule.
+   * The rate's arrival time after a start at {@code now}. A start that comes late by at most {@link
+   * #LATENESS_CREDIT_MS} keeps the schedule: a claim always comes a moment after its key is due,
+   * and restarting the schedule from each late start would lose that moment every time (100/s would
+   * give 85/s); the starts it fell behind may then follow at once. A start after a longer pause
+   * restarts the schedule.
    */
   static double nextTat(double tat, double now, double interval) {
     return (tat >= now - LATENESS_CREDIT_MS ? tat : now) + interval;

@@ -89,8 +89,8 @@ final class InspectLimitsCommand implements Callable<Integer> {
         String rate = s.limit().rateText();
         table.add(
             List.of(
-                r.queue(),
-                s.limit().key(),
+                OutputOptions.plain(r.queue()),
+                OutputOptions.plain(s.limit().key()),
                 rate == null
                     ? "-"
                     : rate + (s.limit().burst() > 1 ? " burst " + s.limit().burst() : ""),

@@ -71,6 +71,23 @@ final class OutputOptions {
     return last ? s : s + " ".repeat(width - s.length() + 2);
   }
 
+  /**
+   * {@code s}, which anyone may have chosen (a limit key made from a task's argument), safe to put
+   * in a table cell: control characters (a terminal's escape sequences among them) show as {@code
+   * ?}, and picocli's markup ({@code @|red x|@}) as text.
+   */
+  static String plain(String s) {
+    if (s == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return b.toString().replace("@|", "@ |");
+  }
+
   /** A short age such as {@code 3s}, {@code 4m12s}, {@code 2h5m}, or "-" when unknown. */
   static String age(Instant then, Instant now) {
     if (then == null) {

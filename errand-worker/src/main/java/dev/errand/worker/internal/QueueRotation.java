@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * The order of the worker's queues for each claim, per {@link WorkerOptions#queueOrder()}. The
- * broker takes from the first queue of the list until it runs dry, then from the next, so the
- * order decides who is served:
+ * broker takes from the first queue of the list until it runs dry, then from the next, so the order
+ * decides who is served:
  *
  * <ul>
  *   <li>round-robin: a queue that gave messages goes to the back of the list, as kombu rotates
