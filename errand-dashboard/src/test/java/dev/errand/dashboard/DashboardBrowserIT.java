@@ -195,10 +195,10 @@ class DashboardBrowserIT {
       waitForText(By.id("unconsumed"), "email");
       assertThat(browser.findElement(By.id("unconsumed")).getText())
           .startsWith("1 queue has ready messages and no live worker consuming it: email.");
-      WebElement consumers = browser.findElement(By.xpath("//tr[td[1][text()='email']]/td[8]"));
+      WebElement consumers = browser.findElement(By.xpath("//tr[td[1][text()='email']]/td[9]"));
       assertThat(consumers.getText()).startsWith("0");
       assertThat(consumers.getAttribute("class")).contains("bad");
-      assertThat(browser.findElement(By.xpath("//tr[td[1][text()='default']]/td[8]")).getText())
+      assertThat(browser.findElement(By.xpath("//tr[td[1][text()='default']]/td[9]")).getText())
           .isEqualTo("1");
       screenshot("queues-unconsumed");
 
@@ -206,6 +206,47 @@ class DashboardBrowserIT {
       waitForText(By.id("unconsumed"), "email");
     } finally {
       backend.broker().purge("email");
+    }
+  }
+
+  @Test
+  void aQueueIsPausedAndResumedFromTheQueuesPageWhichShowsTheLimitsInUse() throws Exception {
+    // No worker consumes "hooks": its tasks wait on their key, three of them.
+    TaskOptions limited =
+        TaskOptions.builder()
+            .queue("hooks")
+            .rateLimit("30/m")
+            .concurrencyLimit(2)
+            .limitKey("endpoint:<b>partner</b>.example")
+            .build();
+    for (int i = 0; i < 3; i++) {
+      client.enqueue(OK, new Job("hook-" + i), limited);
+    }
+    try {
+      open("queues");
+      By row = By.xpath("//tr[td[1][text()='hooks']]");
+      waitFor(row).findElement(By.xpath(".//button[text()='Pause']")).click();
+      await().atMost(WAIT).until(() -> backend.broker().pausedQueues().contains("hooks"));
+      waitForText(row, "paused");
+      assertThat(browser.findElement(row).findElement(By.xpath("td[6]")).getText())
+          .as("limited")
+          .isEqualTo("3");
+
+      waitForText(By.id("limits"), "endpoint:<b>partner</b>.example");
+      WebElement key =
+          browser.findElement(By.xpath("//table[@id='limits']//tr[td[1][text()='hooks']]"));
+      assertThat(key.getText()).contains("30/m").contains("0/2");
+      assertThat(browser.findElements(By.xpath("//table[@id='limits']//b")))
+          .as("escaped")
+          .isEmpty();
+      screenshot("queues-paused-limits");
+
+      browser.findElement(row).findElement(By.xpath(".//button[text()='Resume']")).click();
+      await().atMost(WAIT).until(() -> backend.broker().pausedQueues().isEmpty());
+      waitFor(By.xpath("//tr[td[1][text()='hooks']]//button[text()='Pause']"));
+    } finally {
+      backend.broker().resume("hooks");
+      backend.broker().purge("hooks");
     }
   }
 

@@ -169,6 +169,43 @@ class RedisForeignDataIT {
                 .isFalse());
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "ldue",
+        "lkeys",
+        "lkey",
+        "ukey",
+        "uniq",
+        "limited",
+        "lim:task:it.double",
+        "held:task:it.double"
+      })
+  void aValueOfTheWrongTypeUnderAFlowControlKeyBecomesDeadLettersAndLimitsKeepWorking(String key)
+      throws Exception {
+    TestRedis.withRedis(r -> r.rpush(q + key, "garbage-1", "{\"not\":\"errand\"}"));
+    startWorker();
+
+    TaskOptions oneAtATime = TaskOptions.builder().concurrencyLimit(1).build();
+    List<AsyncResult<Integer>> sent = new java.util.ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      sent.add(client.enqueue(DOUBLE, i, oneAtATime));
+    }
+    AsyncResult<Integer> unique =
+        client.enqueue(DOUBLE, 50, TaskOptions.builder().uniqueKey("only-one").build());
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(sent.get(i).get(Duration.ofSeconds(30))).isEqualTo(2 * (i + 1));
+    }
+    assertThat(unique.get(Duration.ofSeconds(30))).isEqualTo(100);
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.deadLetters().count("default") >= 2);
+    assertThat(backend.deadLetters().list("default", 0, 10))
+        .filteredOn(d -> d.id().startsWith("foreign-"))
+        .extracting(DeadLetter::body)
+        .containsExactlyInAnyOrder("garbage-1", "{\"not\":\"errand\"}");
+    assertThat(worker.isConsuming()).isTrue();
+  }
+
   @Test
   void aCounterThatIsNotANumberAndAnIdempotencyKeyErrandDidNotWriteAreMovedAside()
       throws Exception {

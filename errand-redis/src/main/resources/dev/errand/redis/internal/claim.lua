@@ -93,7 +93,7 @@ if #out == 0 then
   if #l > 0 and (nextDue < 0 or tonumber(l[2]) < nextDue) then
     nextDue = tonumber(l[2])
   end
-  local k = redis.call('ZRANGE', B .. 'ldue', 0, 0, 'WITHSCORES')
+  local k = fcall('ZRANGE', B .. 'ldue', 0, 0, 'WITHSCORES')
   if #k > 0 and (nextDue < 0 or tonumber(k[2]) < nextDue) then
     nextDue = math.max(tonumber(k[2]), now + 1)
   end

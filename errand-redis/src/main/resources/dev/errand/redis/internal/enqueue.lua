@@ -53,7 +53,7 @@ for i = 0, n - 1 do
     -- it, which only a hand-edited key can cause, frees it)
     holder = uniqueHere[unique]
     if not holder then
-      holder = redis.call('HGET', B .. 'uniq', unique)
+      holder = fcall('HGET', B .. 'uniq', unique)
       if holder and redis.call('HEXISTS', KEYS[3], holder) == 0 then
         holder = nil
       end
@@ -67,11 +67,11 @@ for i = 0, n - 1 do
     end
     if unique ~= '' then
       uniqueHere[unique] = id
-      redis.call('HSET', B .. 'uniq', unique, id)
-      redis.call('HSET', B .. 'ukey', id, unique)
+      fcall('HSET', B .. 'uniq', unique, id)
+      fcall('HSET', B .. 'ukey', id, unique)
     end
     if limit ~= '' then
-      redis.call('HSET', B .. 'lkey', id, limit)
+      fcall('HSET', B .. 'lkey', id, limit)
     end
   end
   if holder then

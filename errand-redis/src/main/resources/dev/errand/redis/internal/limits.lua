@@ -13,6 +13,26 @@
 -- function costs nothing for a queue without limited messages beyond one EXISTS per script.
 local LIM_BUSY = 9000000000000000
 
+-- Every command on a flow-control key goes through guard.lua's call() with the key guarded: a value
+-- of the wrong type found there (not written by Errand) is moved aside, dead-lettered by the
+-- broker, and the script goes on. The guard names the key's queue, as settle.lua's reply needs.
+local function guardFlow(key)
+  if not GUARDED[key] then
+    GUARDED[key] = string.match(key, ':q:{(.-)}:') or true
+  end
+  return key
+end
+
+local function fcall(command, key, ...)
+  return call(command, guardFlow(key), ...)
+end
+
+-- Adds n (maybe negative) to the count of held messages; a count that is not a number is moved
+-- aside and counting starts again (nextSeq, guard.lua).
+local function limCount(B, n)
+  nextSeq(guardFlow(B .. 'limited'), n)
+end
+
 local function queueBase(readyKey)
   return string.sub(readyKey, 1, #readyKey - 5) -- 'ready'
 end
@@ -28,11 +48,19 @@ end
 
 -- The state of key `key`, created from `spec` when absent; `spec` (optional) updates the limit.
 local function limLoad(B, key, spec)
-  local v = redis.call('HMGET', B .. 'lim:' .. key, 'p', 'per', 'b', 'c', 'tat', 'run', 'held')
+  local k = B .. 'lim:' .. key
+  local v = fcall('HMGET', k, 'p', 'per', 'b', 'c', 'tat', 'run', 'held')
   local s
   if v[1] then
     s = {key = key, p = tonumber(v[1]), per = tonumber(v[2]), b = tonumber(v[3]),
          c = tonumber(v[4]), tat = tonumber(v[5]), run = tonumber(v[6]), held = tonumber(v[7])}
+    if not (s.p and s.per and s.b and s.c and s.tat and s.run and s.held) then
+      moveAside(k) -- fields Errand did not write: set aside, and the key starts afresh
+      s = nil
+    end
+  end
+  if s then
+    -- as read
   elseif spec then
     s = {key = key, p = spec.p, per = spec.per, b = spec.b, c = spec.c, tat = 0, run = 0, held = 0}
   else
@@ -68,35 +96,35 @@ end
 local function limSave(B, s, now)
   local k = B .. 'lim:' .. s.key
   if s.held <= 0 and s.run <= 0 then
-    redis.call('ZREM', B .. 'ldue', s.key)
+    fcall('ZREM', B .. 'ldue', s.key)
     if s.tat <= now then
-      redis.call('DEL', k)
-      redis.call('ZREM', B .. 'lkeys', s.key)
+      fcall('DEL', k)
+      fcall('ZREM', B .. 'lkeys', s.key)
       return
     end
   end
-  redis.call('HSET', k, 'p', s.p, 'per', s.per, 'b', s.b, 'c', s.c,
+  fcall('HSET', k, 'p', s.p, 'per', s.per, 'b', s.b, 'c', s.c,
     'tat', string.format('%.3f', s.tat), 'run', math.max(s.run, 0), 'held', math.max(s.held, 0))
   if s.held <= 0 and s.run <= 0 then
     local ttl = math.max(1, math.ceil(s.tat - now))
-    redis.call('PEXPIRE', k, ttl)
-    redis.call('ZADD', B .. 'lkeys', string.format('%d', now + ttl), s.key)
+    fcall('PEXPIRE', k, ttl)
+    fcall('ZADD', B .. 'lkeys', string.format('%d', now + ttl), s.key)
     return
   end
-  redis.call('PERSIST', k)
-  redis.call('ZADD', B .. 'lkeys', LIM_BUSY, s.key)
+  fcall('PERSIST', k)
+  fcall('ZADD', B .. 'lkeys', LIM_BUSY, s.key)
   if s.held > 0 and limRoom(s) > 0 then
-    redis.call('ZADD', B .. 'ldue', string.format('%d', math.max(0, math.ceil(limAllowedAt(s)))), s.key)
+    fcall('ZADD', B .. 'ldue', string.format('%d', math.max(0, math.ceil(limAllowedAt(s)))), s.key)
   else
-    redis.call('ZREM', B .. 'ldue', s.key)
+    fcall('ZREM', B .. 'ldue', s.key)
   end
 end
 
 -- Holds message `id` (scored `score`, as in ready) under its limit `spec` until its key is due.
 local function limHold(B, id, score, spec, now)
   local s = limLoad(B, spec.key, spec)
-  redis.call('ZADD', B .. 'held:' .. spec.key, score, id)
-  redis.call('INCR', B .. 'limited')
+  fcall('ZADD', B .. 'held:' .. spec.key, score, id)
+  limCount(B, 1)
   s.held = s.held + 1
   limSave(B, s, now)
 end
@@ -108,7 +136,7 @@ local function limFree(B, spec, now, heldAgain, refund)
   s.run = s.run - 1
   if heldAgain then
     s.held = s.held + 1
-    redis.call('INCR', B .. 'limited')
+    limCount(B, 1)
   end
   if refund and s.p > 0 then
     s.tat = math.max(now, s.tat - limInterval(s))
@@ -147,19 +175,19 @@ end
 -- key's order; returns {id, score, id, score, ...} for the caller to lease like ready ones.
 local function limTake(B, now, max)
   local out, n = {}, 0
-  local due = redis.call('ZRANGEBYSCORE', B .. 'ldue', '-inf', now, 'LIMIT', 0, max)
+  local due = fcall('ZRANGEBYSCORE', B .. 'ldue', '-inf', now, 'LIMIT', 0, max)
   for _, key in ipairs(due) do
     if n >= max then
       break
     end
     local s = limLoad(B, key, nil)
     if not s then
-      redis.call('ZREM', B .. 'ldue', key)
+      fcall('ZREM', B .. 'ldue', key)
     else
       local want = math.min(limRoom(s), limStarts(s, now, max - n))
       local got = 0
       if want > 0 then
-        local popped = redis.call('ZPOPMIN', B .. 'held:' .. key, want)
+        local popped = fcall('ZPOPMIN', B .. 'held:' .. key, want)
         for i = 1, #popped, 2 do
           out[#out + 1] = popped[i]
           out[#out + 1] = popped[i + 1]
@@ -174,10 +202,10 @@ local function limTake(B, now, max)
       s.run = s.run + got
       s.held = s.held - got
       if got > 0 then
-        redis.call('DECRBY', B .. 'limited', got)
+        limCount(B, -got)
       end
       if got < want then
-        s.held = redis.call('ZCARD', B .. 'held:' .. key) -- repair a count that drifted
+        s.held = fcall('ZCARD', B .. 'held:' .. key) -- repair a count that drifted
       end
       limSave(B, s, now)
       n = n + got
@@ -191,7 +219,7 @@ local function limSpecs(B, ids)
   if #ids == 0 or redis.call('EXISTS', B .. 'lkey') == 0 then
     return nil
   end
-  local raw = batched('HMGET', B .. 'lkey', ids, true)
+  local raw = batched('HMGET', guardFlow(B .. 'lkey'), ids, true)
   local specs = {}
   for i = 1, #ids do
     specs[i] = raw[i] and limSpec(raw[i]) or false
@@ -209,16 +237,16 @@ local function flowRemoved(B, ids, now, leased)
         limFree(B, specs[i], now, false, false)
       end
     end
-    batched('HDEL', B .. 'lkey', ids)
+    batched('HDEL', guardFlow(B .. 'lkey'), ids)
   end
   if #ids > 0 and redis.call('EXISTS', B .. 'ukey') == 1 then
-    local keys = batched('HMGET', B .. 'ukey', ids, true)
+    local keys = batched('HMGET', guardFlow(B .. 'ukey'), ids, true)
     for i = 1, #ids do
       local u = keys[i]
-      if u and redis.call('HGET', B .. 'uniq', u) == ids[i] then
-        redis.call('HDEL', B .. 'uniq', u)
+      if u and fcall('HGET', B .. 'uniq', u) == ids[i] then
+        fcall('HDEL', B .. 'uniq', u)
       end
     end
-    batched('HDEL', B .. 'ukey', ids)
+    batched('HDEL', guardFlow(B .. 'ukey'), ids)
   end
 end

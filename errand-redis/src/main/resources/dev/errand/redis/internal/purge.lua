@@ -23,10 +23,10 @@ call('DEL', KEYS[1])
 drop(call('ZRANGE', KEYS[2], 0, -1), false)
 call('DEL', KEYS[2])
 -- the held messages of every key in use
-for _, key in ipairs(redis.call('ZRANGEBYSCORE', B .. 'lkeys', LIM_BUSY, LIM_BUSY)) do
-  local held = redis.call('ZRANGE', B .. 'held:' .. key, 0, -1)
+for _, key in ipairs(fcall('ZRANGEBYSCORE', B .. 'lkeys', LIM_BUSY, LIM_BUSY)) do
+  local held = fcall('ZRANGE', B .. 'held:' .. key, 0, -1)
   if #held > 0 then
-    redis.call('DEL', B .. 'held:' .. key)
+    fcall('DEL', B .. 'held:' .. key)
     drop(held, false)
     local s = limLoad(B, key, nil)
     if s then

@@ -14,7 +14,7 @@ local B = queueBase(KEYS[1])
 local specs = limSpecs(B, {id})
 if specs and specs[1] then
   limFree(B, specs[1], clockNow(ARGV[4]), true, true)
-  redis.call('ZADD', B .. 'held:' .. specs[1].key, m[2], id)
+  fcall('ZADD', B .. 'held:' .. specs[1].key, m[2], id)
 else
   call('ZADD', KEYS[1], m[2], id)
 end

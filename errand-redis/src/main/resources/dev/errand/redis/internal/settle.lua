@@ -129,7 +129,7 @@ local function enqueueNew(name, id, prio, body, notBefore, key, window, limit, u
     -- as enqueue.lua: held while its holder is stored
     local holder = q.uniques[unique]
     if holder == nil then
-      holder = redis.call('HGET', q.base .. 'uniq', unique) or false
+      holder = fcall('HGET', q.base .. 'uniq', unique) or false
       if holder and q.present[holder] == false then
         holder = false
       elseif holder and q.present[holder] == nil and call('HEXISTS', q.body, holder) == 0 then
@@ -194,17 +194,17 @@ local function flowAfterWrites(q)
         if kind ~= 'D' then
           local score = redis.call('ZSCORE', q.ready, id)
           redis.call('ZREM', q.ready, id)
-          redis.call('ZADD', B .. 'held:' .. spec.key, score, id)
+          fcall('ZADD', B .. 'held:' .. spec.key, score, id)
         end
       end
     end
   end
   if #q.lkeySets > 0 then
-    batched('HSET', B .. 'lkey', q.lkeySets)
+    batched('HSET', guardFlow(B .. 'lkey'), q.lkeySets)
   end
   for k = 1, #q.uniqSets, 2 do
-    redis.call('HSET', B .. 'uniq', q.uniqSets[k], q.uniqSets[k + 1])
-    redis.call('HSET', B .. 'ukey', q.uniqSets[k + 1], q.uniqSets[k])
+    fcall('HSET', B .. 'uniq', q.uniqSets[k], q.uniqSets[k + 1])
+    fcall('HSET', B .. 'ukey', q.uniqSets[k + 1], q.uniqSets[k])
   end
   for _, h in ipairs(q.newHeld) do
     local score = redis.call('ZSCORE', q.ready, h[1])

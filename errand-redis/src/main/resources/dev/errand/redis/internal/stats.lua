@@ -28,5 +28,6 @@ end
 out[#out + 1] = oldest
 out[#out + 1] = FOREIGN
 out[#out + 1] = redis.call('EXISTS', KEYS[7])
-out[#out + 1] = tonumber(redis.call('GET', queueBase(KEYS[1]) .. 'limited') or '0')
+local held = redis.pcall('GET', queueBase(KEYS[1]) .. 'limited') -- garbage there counts as none
+out[#out + 1] = type(held) == 'string' and (tonumber(held) or 0) or 0
 return out
