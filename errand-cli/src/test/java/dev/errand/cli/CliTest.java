@@ -305,6 +305,33 @@ class CliTest {
   }
 
   @Test
+  void callSendsUnderALimitAndAUniqueKeyReturnsTheTaskHoldingIt() {
+    Run first = errand("call", "backups.run", "--unique-key", "backup:db", "--broker", url);
+    Run second = errand("call", "backups.run", "--unique-key", "backup:db", "--broker", url);
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(second.out()).isEqualTo(first.out());
+
+    Run limited =
+        errand(
+            "call",
+            "hooks.send",
+            "--queue",
+            "hooks",
+            "--rate-limit",
+            "30/m",
+            "--concurrency-limit",
+            "2",
+            "--limit-key",
+            "endpoint:x",
+            "--broker",
+            url);
+    assertThat(limited.code()).as(limited.err()).isZero();
+    assertThat(errand("inspect", "limits", "--json", "--broker", url).out())
+        .contains("\"key\" : \"endpoint:x\"")
+        .contains("\"rate\" : \"30/m\"");
+  }
+
+  @Test
   void inspectLimitsShowsEachKeyInUseWithAnyTextInItDefused() {
     dev.errand.Client client = dev.errand.Client.create(held);
     dev.errand.TaskOptions hostile =

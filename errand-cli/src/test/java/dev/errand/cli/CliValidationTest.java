@@ -523,6 +523,31 @@ class CliValidationTest {
   }
 
   @Test
+  void callLimitsAreChecked() {
+    refused(
+        2,
+        "error: rate limit must be N/s, N/m, N/h or N/d (e.g. 10/s) but was 'fast'",
+        "call",
+        "a.b",
+        "--rate-limit",
+        "fast");
+    refused(
+        2,
+        "error: concurrencyLimit must be 1-1000000 but was 0",
+        "call",
+        "a.b",
+        "--concurrency-limit",
+        "0");
+    refused(
+        2,
+        "error: --limit-key needs --rate-limit or --concurrency-limit",
+        "call",
+        "a.b",
+        "--limit-key",
+        "k");
+  }
+
+  @Test
   void purgeRefusesAQueueNameNoTaskCanHave() {
     refused(
         2,

@@ -88,6 +88,30 @@ final class CallCommand implements Callable<Integer> {
       description = "Idempotency key: a second call with it returns the first task's id.")
   String key;
 
+  @Option(
+      names = "--rate-limit",
+      paramLabel = "RATE",
+      description = "Start no faster than RATE (10/s, 30/m, 1000/h), across every worker.")
+  String rateLimit;
+
+  @Option(
+      names = "--concurrency-limit",
+      paramLabel = "N",
+      description = "At most N of its limit key running at once, across every worker.")
+  Integer concurrencyLimit;
+
+  @Option(
+      names = "--limit-key",
+      paramLabel = "KEY",
+      description = "The key the limits count by (default: task:NAME, every call of the task).")
+  String limitKey;
+
+  @Option(
+      names = "--unique-key",
+      paramLabel = "KEY",
+      description = "While a task sent with KEY is queued or running, return it instead.")
+  String uniqueKey;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -141,6 +165,17 @@ final class CallCommand implements Callable<Integer> {
       o.expires(expires);
     }
     if (key != null) o.idempotencyKey(key);
+    try {
+      if (rateLimit != null) o.rateLimit(rateLimit);
+      if (concurrencyLimit != null) o.concurrencyLimit(concurrencyLimit);
+      if (limitKey != null) o.limitKey(limitKey);
+      if (uniqueKey != null) o.uniqueKey(uniqueKey);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    if (limitKey != null && rateLimit == null && concurrencyLimit == null) {
+      throw new UsageException("--limit-key needs --rate-limit or --concurrency-limit");
+    }
     return o.build();
   }
 
