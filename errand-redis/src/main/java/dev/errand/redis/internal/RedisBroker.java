@@ -1,15 +1,12 @@
 package dev.errand.redis.internal;
 
-import dev.errand.TaskOptions;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.EnqueueResult;
-import dev.errand.spi.FlowLimit;
 import dev.errand.spi.LimitStats;
 import dev.errand.spi.NewMessage;
 import dev.errand.spi.QueueStats;
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.nio.charset.StandardCharsets;
@@ -80,6 +77,7 @@ public final class RedisBroker implements Broker {
   private final AtomicLong claims = new AtomicLong();
   private final AtomicLong claimsOnWakeUp = new AtomicLong();
   private final Set<String> knownQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final RedisFlowControl flow;
 
   public RedisBroker(
       Redis redis, Keys keys, RedisClock clock, Notifier notifier, DeadLetterStore deadLetters) {
@@ -88,6 +86,7 @@ public final class RedisBroker implements Broker {
     this.clock = clock;
     this.notifier = notifier;
     this.quarantine = new Quarantine(redis, clock, deadLetters);
+    this.flow = new RedisFlowControl(redis, keys, clock);
   }
 
   @Override
@@ -164,7 +163,7 @@ public final class RedisBroker implements Broker {
       args.add(num(m.notBefore() == null ? 0 : m.notBefore().toEpochMilli()));
       args.add(num(keyIndex));
       args.add(num(window));
-      args.add(m.limit() == null ? NONE : limitSpec(m.limit()));
+      args.add(m.limit() == null ? NONE : RedisFlowControl.limitSpec(m.limit()));
       args.add(m.uniqueKey() == null ? NONE : bytes(m.uniqueKey()));
     }
     return Script.ENQUEUE.run(
@@ -539,92 +538,25 @@ public final class RedisBroker implements Broker {
         number(r.get(16)));
   }
 
-  /** A limit as the scripts store it: {@code permits,periodMs,burst,concurrency,key}. */
-  static byte[] limitSpec(FlowLimit l) {
-    return bytes(
-        l.permits()
-            + ","
-            + l.periodMillis()
-            + ","
-            + l.burst()
-            + ","
-            + l.concurrency()
-            + ","
-            + l.key());
-  }
-
   @Override
   public List<LimitStats> limits(String queue, int max) {
-    if (max <= 0) {
-      throw new IllegalArgumentException("max must be > 0 but was " + max);
-    }
-    Keys.QueueKeys qk = keys.queue(queue);
-    List<Object> flat =
-        redis.await(
-            Script.LIMITS_READ.run(
-                redis.async(),
-                ScriptOutputType.MULTI,
-                new String[] {qk.ready()},
-                clock.scriptNow(),
-                num(max)),
-            "read limits");
-    List<LimitStats> out = new ArrayList<>(flat.size() / 8);
-    for (int i = 0; i + 7 < flat.size(); i += 8) {
-      int permits = (int) number(flat.get(i + 1));
-      int burst = (int) number(flat.get(i + 3));
-      double tat = Double.parseDouble(text(flat.get(i + 5)));
-      long periodMs = number(flat.get(i + 2));
-      FlowLimit limit =
-          new FlowLimit(text(flat.get(i)), permits, periodMs, burst, (int) number(flat.get(i + 4)));
-      Instant next =
-          permits == 0
-              ? null
-              : Instant.ofEpochMilli((long) Math.ceil(tat - limit.intervalMillis() * (burst - 1)));
-      out.add(new LimitStats(limit, number(flat.get(i + 6)), number(flat.get(i + 7)), next));
-    }
-    out.sort(
-        java.util.Comparator.comparingLong((LimitStats s) -> -(s.running() + s.waiting()))
-            .thenComparing(s -> s.limit().key()));
-    return out;
+    return flow.limits(queue, max);
   }
 
   @Override
   public void pause(String queue) {
-    TaskOptions.validQueue(queue);
-    Keys.QueueKeys qk = keys.queue(queue);
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
-    // The queue's own key first: it is what claims read, and it is in the queue's slot.
-    RedisFuture<String> flag = cmd.set(qk.paused(), bytes("1"));
-    RedisFuture<Long> listed = cmd.sadd(keys.pausedQueues(), bytes(queue));
-    RedisFuture<Long> known = cmd.zadd(keys.queues(), clock.millis(), bytes(queue));
-    redis.await(flag, "pause queue");
-    redis.await(listed, "pause queue");
-    redis.await(known, "pause queue");
+    flow.pause(queue);
   }
 
   @Override
   public void resume(String queue) {
-    TaskOptions.validQueue(queue);
-    Keys.QueueKeys qk = keys.queue(queue);
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
-    RedisFuture<Long> flag = cmd.del(qk.paused());
-    RedisFuture<Long> listed = cmd.srem(keys.pausedQueues(), bytes(queue));
-    // Consumers parked on the queue claim at once, in every process.
-    RedisFuture<Long> woken = cmd.publish(qk.wakeChannel(), new byte[0]);
-    redis.await(flag, "resume queue");
-    redis.await(listed, "resume queue");
-    redis.await(woken, "resume queue");
+    flow.resume(queue);
     notifier.bump();
   }
 
   @Override
   public List<String> pausedQueues() {
-    List<String> out = new ArrayList<>();
-    for (byte[] q : redis.await(redis.async().smembers(keys.pausedQueues()), "paused queues")) {
-      out.add(new String(q, StandardCharsets.UTF_8));
-    }
-    out.sort(null);
-    return out;
+    return flow.pausedQueues();
   }
 
   @Override

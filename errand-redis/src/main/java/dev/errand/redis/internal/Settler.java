@@ -221,7 +221,7 @@ public final class Settler {
         a[i++] = num(m.notBefore() == null ? 0 : m.notBefore().toEpochMilli());
         a[i++] = m.idempotencyKey() == null ? EMPTY : bytes(m.idempotencyKey());
         a[i++] = m.idempotencyKey() == null ? ZERO : num(m.idempotencyWindow().toMillis());
-        a[i++] = m.limit() == null ? EMPTY : RedisBroker.limitSpec(m.limit());
+        a[i++] = m.limit() == null ? EMPTY : RedisFlowControl.limitSpec(m.limit());
         a[i++] = m.uniqueKey() == null ? EMPTY : bytes(m.uniqueKey());
       }
       Settlement.ChordPart c = s.chordPart();

@@ -288,7 +288,7 @@ public final class SqliteBroker implements Broker {
         "claim",
         d -> {
           List<Delivery> out = new ArrayList<>();
-          Set<String> paused = paused(d);
+          Set<String> paused = PausedQueues.all(d);
           for (String queue : queues) {
             int want = max - out.size();
             if (want <= 0) {
@@ -570,12 +570,7 @@ public final class SqliteBroker implements Broker {
               }
             }
           }
-          PreparedStatement p = d.prepare("SELECT 1 FROM paused_queues WHERE queue = ?");
-          p.setString(1, queue);
-          boolean paused;
-          try (ResultSet rs = p.executeQuery()) {
-            paused = rs.next();
-          }
+          boolean paused = PausedQueues.contains(d, queue);
           return new QueueStats(
               queue,
               ready,
@@ -588,45 +583,16 @@ public final class SqliteBroker implements Broker {
         });
   }
 
-  /** The paused queues, inside the caller's transaction (usually none: one empty index read). */
-  private static Set<String> paused(Db d) throws SQLException {
-    Set<String> out = null;
-    try (ResultSet rs = d.prepare("SELECT queue FROM paused_queues").executeQuery()) {
-      while (rs.next()) {
-        if (out == null) {
-          out = new HashSet<>();
-        }
-        out.add(rs.getString(1));
-      }
-    }
-    return out == null ? Set.of() : out;
-  }
-
   @Override
   public void pause(String queue) {
     TaskOptions.validQueue(queue);
-    db.tx(
-        "pause",
-        d -> {
-          PreparedStatement ps =
-              d.prepare("INSERT OR IGNORE INTO paused_queues (queue) VALUES (?)");
-          ps.setString(1, queue);
-          return ps.executeUpdate();
-        });
+    db.tx("pause", d -> PausedQueues.add(d, queue));
   }
 
   @Override
   public void resume(String queue) {
     TaskOptions.validQueue(queue);
-    int removed =
-        db.tx(
-            "resume",
-            d -> {
-              PreparedStatement ps = d.prepare("DELETE FROM paused_queues WHERE queue = ?");
-              ps.setString(1, queue);
-              return ps.executeUpdate();
-            });
-    if (removed > 0) {
+    if (db.tx("resume", d -> PausedQueues.remove(d, queue))) {
       changed(); // other processes see the commit to the file
     }
   }
@@ -642,18 +608,7 @@ public final class SqliteBroker implements Broker {
 
   @Override
   public List<String> pausedQueues() {
-    return db.read(
-        "paused queues",
-        d -> {
-          List<String> names = new ArrayList<>();
-          try (ResultSet rs =
-              d.prepare("SELECT queue FROM paused_queues ORDER BY queue").executeQuery()) {
-            while (rs.next()) {
-              names.add(rs.getString(1));
-            }
-          }
-          return names;
-        });
+    return db.read("paused queues", PausedQueues::list);
   }
 
   @Override

@@ -95,10 +95,13 @@ final class WorkerLifecycle {
     fetcher.start();
     duties.start(now);
     log.info(
-        "worker {} consuming {} with concurrency {} ({} pool, prefetch {}, lease {})",
+        "worker {} consuming {} ({}) with concurrency {} ({} pool, prefetch {}, lease {})",
         name,
         options.queues(),
-        options.concurrency(),
+        options.queueOrder().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+        options.autoscaling()
+            ? options.minConcurrency() + ".." + options.concurrency()
+            : String.valueOf(options.concurrency()),
         options.pool().label(),
         options.prefetch(),
         options.leaseDuration());
