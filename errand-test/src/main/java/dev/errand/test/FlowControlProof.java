@@ -63,15 +63,15 @@ public final class FlowControlProof {
   public static final Duration WINDOW = Duration.ofSeconds(30);
 
   /**
-   * Left out of the measurement at the start: 5 s, while the workers' JVMs compile their hot code
+   * Left out of the measurement at the start: 8 s, while the workers' JVMs compile their hot code
    * and drain the other queues of the proof (on 2 cores, claims then come up to 200 ms late, and a
    * limit never makes up for time its workers could not claim in).
    */
-  public static final Duration WARM_UP = Duration.ofSeconds(5);
+  public static final Duration WARM_UP = Duration.ofSeconds(8);
 
-  private static final int RATED_TASKS = RATE * 37; // outlasts warm-up and window
+  private static final int RATED_TASKS = RATE * 40; // outlasts warm-up and window
   private static final int KEY_TASKS = 60;
-  private static final int RR_TASKS = 1500;
+  private static final int RR_TASKS = 3000;
   private static final int PAUSED_TASKS = 100;
 
   private final Client client;
@@ -208,8 +208,11 @@ public final class FlowControlProof {
     return out;
   }
 
-  /** The most runs that overlapped (an end at the very moment of a start does not overlap). */
-  static int mostAtOnce(List<long[]> runs) {
+  /**
+   * The most runs that overlapped, each run {@code {start, end}} (an end at the very moment of a
+   * start does not overlap).
+   */
+  public static int mostAtOnce(List<long[]> runs) {
     List<long[]> edges = new ArrayList<>();
     for (long[] r : runs) {
       edges.add(new long[] {r[0], 1});

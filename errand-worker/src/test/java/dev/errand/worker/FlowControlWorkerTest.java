@@ -182,23 +182,15 @@ class FlowControlWorkerTest extends WorkerTestSupport {
 
   /** The most runs of {@code key} (every key but "hot" when null) that overlapped. */
   private static int mostAtOnce(List<Run> runs, String key) {
-    List<long[]> edges = new ArrayList<>();
+    List<long[]> of = new ArrayList<>();
     synchronized (runs) {
       for (Run r : runs) {
         if (key == null ? !r.key().equals("hot") : r.key().equals(key)) {
-          edges.add(new long[] {r.start(), 1});
-          edges.add(new long[] {r.end(), -1});
+          of.add(new long[] {r.start(), r.end()});
         }
       }
     }
-    edges.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
-    int now = 0;
-    int most = 0;
-    for (long[] e : edges) {
-      now += (int) e[1];
-      most = Math.max(most, now);
-    }
-    return most;
+    return dev.errand.test.FlowControlProof.mostAtOnce(of);
   }
 
   @Test

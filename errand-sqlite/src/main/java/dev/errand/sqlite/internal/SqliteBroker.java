@@ -368,17 +368,7 @@ public final class SqliteBroker implements Broker {
         d.prepare("DELETE FROM messages WHERE id = ? AND receipt = ? RETURNING limit_key");
     ps.setString(1, delivery.id());
     ps.setString(2, delivery.receipt());
-    String limitKey;
-    try (ResultSet rs = ps.executeQuery()) {
-      if (!rs.next()) {
-        return false;
-      }
-      limitKey = rs.getString(1);
-    }
-    if (limitKey != null) {
-      SqliteLimits.freed(d, delivery.queue(), limitKey, clock.millis(), false, false);
-    }
-    return true;
+    return changedLease(d, ps, delivery, false, false);
   }
 
   @Override
@@ -427,16 +417,18 @@ public final class SqliteBroker implements Broker {
                 + " WHERE id = ? AND receipt = ? RETURNING limit_key");
     ps.setString(1, delivery.id());
     ps.setString(2, delivery.receipt());
-    return changedLease(d, ps, delivery, true);
+    return changedLease(d, ps, delivery, true, true);
   }
 
   /**
-   * Runs {@code ps}, an update of one leased message returning its limit key, and tells its key the
-   * message holds no place in its concurrency any more but waits again.
+   * Runs {@code ps}, a delete or update of one leased message returning its limit key, and tells
+   * its key the message holds no place in its concurrency any more: gone, or waiting again ({@code
+   * heldAgain}, with its start given back to the rate when {@code refund}).
    *
-   * @return false if the receipt was stale (nothing updated)
+   * @return false if the receipt was stale (nothing changed)
    */
-  private boolean changedLease(Db d, PreparedStatement ps, Delivery delivery, boolean refund)
+  private boolean changedLease(
+      Db d, PreparedStatement ps, Delivery delivery, boolean heldAgain, boolean refund)
       throws SQLException {
     String limitKey;
     try (ResultSet rs = ps.executeQuery()) {
@@ -446,7 +438,7 @@ public final class SqliteBroker implements Broker {
       limitKey = rs.getString(1);
     }
     if (limitKey != null) {
-      SqliteLimits.freed(d, delivery.queue(), limitKey, clock.millis(), true, refund);
+      SqliteLimits.freed(d, delivery.queue(), limitKey, clock.millis(), heldAgain, refund);
     }
     return true;
   }
@@ -479,7 +471,7 @@ public final class SqliteBroker implements Broker {
     ps.setLong(2, notBefore.toEpochMilli());
     ps.setString(3, delivery.id());
     ps.setString(4, delivery.receipt());
-    return changedLease(d, ps, delivery, false);
+    return changedLease(d, ps, delivery, true, false);
   }
 
   /** Stops watching the file for other processes' commits. */
