@@ -147,6 +147,54 @@ class RedisBackendIT {
   }
 
   @Test
+  void aThousandLimitKeysUsedOnceEachLeaveNothingOnceTheirRateHasRecovered() throws Exception {
+    // 1000 keys at 20/s each: every key's state outlives its last ack by 50 ms, then expires.
+    java.util.List<NewMessage> batch = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      batch.add(
+          message("m" + i)
+              .withFlowControl(new dev.errand.spi.FlowLimit("seller:" + i, 20, 1000, 1, 0), null));
+    }
+    backend.broker().enqueue(batch);
+    int acked = 0;
+    while (acked < 1000) {
+      for (dev.errand.spi.Delivery d :
+          backend
+              .broker()
+              .claim(java.util.List.of("q"), 200, Duration.ofSeconds(30), Duration.ZERO)) {
+        assertThat(backend.broker().ack(d)).isTrue();
+        acked++;
+      }
+    }
+    String lkeys = prefix + ":q:{q}:lkeys";
+    long inUse = TestRedis.redis(r -> r.zcard(lkeys));
+    assertThat(inUse).isPositive();
+
+    Thread.sleep(200); // every key's rate has recovered; one more key going idle sweeps them
+    backend
+        .broker()
+        .enqueue(
+            java.util.List.of(
+                message("last")
+                    .withFlowControl(
+                        new dev.errand.spi.FlowLimit("seller:last", 20, 1000, 1, 0), null)));
+    backend
+        .broker()
+        .ack(
+            backend
+                .broker()
+                .claim(java.util.List.of("q"), 1, Duration.ofSeconds(30), Duration.ZERO)
+                .get(0));
+
+    long left = TestRedis.redis(r -> r.zcard(lkeys));
+    assertThat(left).as("only the last key's entry").isEqualTo(1);
+    List<String> states = TestRedis.redis(r -> r.keys(prefix + ":q:{q}:lim:*"));
+    assertThat(states).hasSizeLessThanOrEqualTo(1);
+    List<String> held = TestRedis.redis(r -> r.keys(prefix + ":q:{q}:held:*"));
+    assertThat(held).isEmpty();
+  }
+
+  @Test
   void aRevocationReachesAnotherProcessThatAlreadyLoadedTheSet() throws Exception {
     try (RedisBackend other = RedisBackend.open(TestRedis.url(prefix, ""))) {
       assertThat(other.results().revoked(List.of("t1", "t2"))).isEmpty(); // loads and listens

@@ -108,6 +108,9 @@ local function limSave(B, s, now)
   if s.held <= 0 and s.run <= 0 then
     local ttl = math.max(1, math.ceil(s.tat - now))
     fcall('PEXPIRE', k, ttl)
+    -- the entries of keys whose state has expired go as this one goes idle: a million keys used
+    -- once each leave nothing behind
+    fcall('ZREMRANGEBYSCORE', B .. 'lkeys', '-inf', now)
     fcall('ZADD', B .. 'lkeys', string.format('%d', now + ttl), s.key)
     return
   end
