@@ -14,7 +14,9 @@ import dev.errand.redis.internal.RedisBroker;
 import dev.errand.redis.testing.RedisServerProcess;
 import dev.errand.redis.testing.TestRedis;
 import dev.errand.spi.Delivery;
+import dev.errand.spi.FlowLimit;
 import dev.errand.spi.NewMessage;
+import dev.errand.test.MutableClock;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
 import java.time.Duration;
@@ -148,50 +150,51 @@ class RedisBackendIT {
 
   @Test
   void aThousandLimitKeysUsedOnceEachLeaveNothingOnceTheirRateHasRecovered() throws Exception {
-    // 1000 keys at 20/s each: every key's state outlives its last ack by 50 ms, then expires.
-    java.util.List<NewMessage> batch = new java.util.ArrayList<>();
-    for (int i = 0; i < 1000; i++) {
-      batch.add(
-          message("m" + i)
-              .withFlowControl(new dev.errand.spi.FlowLimit("seller:" + i, 20, 1000, 1, 0), null));
+    // 1000 keys at 20/s each: every key's state outlives its last start by 50 ms, then expires.
+    MutableClock clock = new MutableClock();
+    try (RedisBackend clocked = RedisBackend.open(TestRedis.url(prefix, ""), clock)) {
+      List<NewMessage> batch = new ArrayList<>();
+      for (int i = 0; i < 1000; i++) {
+        batch.add(limitedMessage("m" + i, "seller:" + i));
+      }
+      clocked.broker().enqueue(batch);
+      drain(clocked, 1000);
+      String lkeys = prefix + ":q:{q}:lkeys";
+      long inUse = TestRedis.redis(r -> r.zcard(lkeys));
+      assertThat(inUse).isEqualTo(1000);
+
+      // every key's rate has recovered; one more key going idle sweeps their entries
+      clock.advance(Duration.ofSeconds(1));
+      clocked.broker().enqueue(List.of(limitedMessage("last", "seller:last")));
+      drain(clocked, 1);
+
+      long left = TestRedis.redis(r -> r.zcard(lkeys));
+      assertThat(left).as("only the last key's entry").isEqualTo(1);
+      List<String> held = TestRedis.redis(r -> r.keys(prefix + ":q:{q}:held:*"));
+      assertThat(held).isEmpty();
+      // the states themselves expire by Redis's own clock, 50 ms after their last start
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> TestRedis.redis(r -> r.keys(prefix + ":q:{q}:lim:*")).isEmpty());
     }
-    backend.broker().enqueue(batch);
+  }
+
+  private static NewMessage limitedMessage(String id, String key) {
+    return message(id).withFlowControl(new FlowLimit(key, 20, 1000, 1, 0), null);
+  }
+
+  /** Claims and acks {@code n} messages of queue q, without waiting. */
+  private static void drain(RedisBackend b, int n) throws InterruptedException {
     int acked = 0;
-    while (acked < 1000) {
-      for (dev.errand.spi.Delivery d :
-          backend
-              .broker()
-              .claim(java.util.List.of("q"), 200, Duration.ofSeconds(30), Duration.ZERO)) {
-        assertThat(backend.broker().ack(d)).isTrue();
+    while (acked < n) {
+      List<Delivery> got =
+          b.broker().claim(List.of("q"), 200, Duration.ofSeconds(30), Duration.ZERO);
+      assertThat(got).as("due now").isNotEmpty();
+      for (Delivery d : got) {
+        assertThat(b.broker().ack(d)).isTrue();
         acked++;
       }
     }
-    String lkeys = prefix + ":q:{q}:lkeys";
-    long inUse = TestRedis.redis(r -> r.zcard(lkeys));
-    assertThat(inUse).isPositive();
-
-    Thread.sleep(200); // every key's rate has recovered; one more key going idle sweeps them
-    backend
-        .broker()
-        .enqueue(
-            java.util.List.of(
-                message("last")
-                    .withFlowControl(
-                        new dev.errand.spi.FlowLimit("seller:last", 20, 1000, 1, 0), null)));
-    backend
-        .broker()
-        .ack(
-            backend
-                .broker()
-                .claim(java.util.List.of("q"), 1, Duration.ofSeconds(30), Duration.ZERO)
-                .get(0));
-
-    long left = TestRedis.redis(r -> r.zcard(lkeys));
-    assertThat(left).as("only the last key's entry").isEqualTo(1);
-    List<String> states = TestRedis.redis(r -> r.keys(prefix + ":q:{q}:lim:*"));
-    assertThat(states).hasSizeLessThanOrEqualTo(1);
-    List<String> held = TestRedis.redis(r -> r.keys(prefix + ":q:{q}:held:*"));
-    assertThat(held).isEmpty();
   }
 
   @Test
