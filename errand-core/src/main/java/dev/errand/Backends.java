@@ -29,7 +29,10 @@ public final class Backends {
           "sqlite", "dev.errand:errand-sqlite",
           "redis", "dev.errand:errand-redis",
           "rediss", "dev.errand:errand-redis",
-          "redis-sentinel", "dev.errand:errand-redis");
+          "redis-sentinel", "dev.errand:errand-redis",
+          "postgresql", "dev.errand:errand-postgres",
+          "postgres", "dev.errand:errand-postgres",
+          "jdbc", "dev.errand:errand-postgres");
 
   private Backends() {}
 

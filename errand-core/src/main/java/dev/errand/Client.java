@@ -175,6 +175,30 @@ public interface Client {
    */
   int revokeWorkflow(String id);
 
+  /**
+   * A client that enqueues inside the caller's transaction on {@code connection}, with this one's
+   * options: what it sends exists if, and only if, the transaction commits, and workers see it at
+   * once when it does ({@link Backend#joining}). For the PostgreSQL backend, with a connection to
+   * the backend's database:
+   *
+   * <pre>{@code
+   * try (Connection c = dataSource.getConnection()) {
+   *   c.setAutoCommit(false);
+   *   insertOrder(c, order);
+   *   client.inTransaction(c).enqueue(SEND_RECEIPT, new Receipt(order.id()));
+   *   c.commit(); // the task and the order row appear together, or neither does
+   * }
+   * }</pre>
+   *
+   * <p>The returned client is meant for one transaction, from the thread that owns it; its results
+   * are read from the backend as usual.
+   *
+   * @throws UnsupportedOperationException if the backend cannot join a JDBC transaction (Redis,
+   *     SQLite, memory)
+   * @throws IllegalStateException when sending, if the connection is in auto-commit mode
+   */
+  Client inTransaction(java.sql.Connection connection);
+
   /** The backend this client sends to. */
   Backend backend();
 

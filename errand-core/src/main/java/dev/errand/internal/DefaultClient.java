@@ -78,6 +78,20 @@ public final class DefaultClient implements Client {
   }
 
   @Override
+  public Client inTransaction(java.sql.Connection connection) {
+    java.util.Objects.requireNonNull(connection, "connection");
+    return new DefaultClient(
+        backend.joining(connection),
+        routes,
+        clock,
+        maxMessageBytes,
+        revokeTtl,
+        requestIdMdcKey,
+        sentEvents,
+        workflowTtl);
+  }
+
+  @Override
   public <A, R> AsyncResult<R> enqueue(TaskDef<A, R> task, A argument, TaskOptions options) {
     return enqueueAll(task, java.util.Collections.singletonList(argument), options).get(0);
   }

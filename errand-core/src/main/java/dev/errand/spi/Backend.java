@@ -74,6 +74,28 @@ public interface Backend extends AutoCloseable {
    */
   Set<String> settle(List<Settlement> batch, Duration ttl);
 
+  /**
+   * A view of this backend that enqueues inside the caller's own JDBC transaction on {@code
+   * connection}: the messages, their idempotency and unique keys and their "sent" events are
+   * written with the caller's statements and exist if, and only if, the caller commits; workers see
+   * them once it does. Everything else (results, revocations, reads) goes to this backend as usual.
+   * Only a backend stored in the database the connection is connected to can do this (PostgreSQL);
+   * the default refuses.
+   *
+   * <p>The connection must be in a transaction (auto-commit off); the caller commits or rolls back
+   * and closes it. The view is as thread-safe as the connection, which JDBC does not promise: use
+   * it from the thread that owns the transaction, and drop it when the transaction ends.
+   *
+   * @throws UnsupportedOperationException if this backend cannot write in a JDBC transaction
+   */
+  default Backend joining(java.sql.Connection connection) {
+    throw new UnsupportedOperationException(
+        describe()
+            + " cannot enqueue inside a JDBC transaction: only the PostgreSQL backend stores tasks"
+            + " in the caller's database. Enqueue after the commit instead (errand-spring-boot"
+            + "-starter does this for @Transactional methods)");
+  }
+
   /** A description of where this backend stores its data, with credentials removed. */
   String describe();
 

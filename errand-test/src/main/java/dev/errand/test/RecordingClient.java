@@ -264,6 +264,17 @@ public final class RecordingClient implements Client {
     return client.groupResult(groupId);
   }
 
+  /**
+   * Refused: a recording client records instead of sending, so there is no transaction to join.
+   *
+   * @throws UnsupportedOperationException always
+   */
+  @Override
+  public Client inTransaction(java.sql.Connection connection) {
+    throw new UnsupportedOperationException(
+        "a RecordingClient records what is sent and cannot join a JDBC transaction");
+  }
+
   /** The backend, with a broker whose enqueue records (see the class description). */
   @Override
   public Backend backend() {
