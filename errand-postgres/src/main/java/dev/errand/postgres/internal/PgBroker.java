@@ -72,25 +72,53 @@ public final class PgBroker implements Broker {
       VALUES (?, ?, ?, COALESCE(?, {now}), ? AND COALESCE(? > {now}, false), ?, ?, ?, ?)
       ON CONFLICT DO NOTHING RETURNING id""";
 
-  /**
-   * Before the queues of a claim: the paused queues, the queues with a due limit key, and the due
-   * delayed messages moved to ready, in one statement.
-   */
-  private static final String PRELUDE =
+  /** Moves a queue's due delayed messages to ready, at most {@value #PROMOTE_BATCH} at a time. */
+  private static final String PROMOTE =
       """
-      WITH due AS (
-        SELECT id FROM {s}.messages
-        WHERE queue = ANY(?) AND delayed AND available_at <= {now}
-        ORDER BY available_at LIMIT %d FOR UPDATE SKIP LOCKED),
-      promoted AS (
-        UPDATE {s}.messages m SET delayed = false FROM due WHERE m.id = due.id RETURNING 1)
-      SELECT 'p', queue FROM {s}.paused_queues
-      UNION ALL
-      SELECT DISTINCT 'l', queue FROM {s}.limit_keys
-        WHERE queue = ANY(?) AND due_at IS NOT NULL AND due_at <= {now}
-      UNION ALL
-      SELECT 'n', count(*)::text FROM promoted"""
+      UPDATE {s}.messages m SET delayed = false
+      FROM (SELECT id FROM {s}.messages
+            WHERE queue = ? AND delayed AND available_at <= {now}
+            ORDER BY available_at LIMIT %d FOR UPDATE SKIP LOCKED) due
+      WHERE m.id = due.id"""
           .formatted(PROMOTE_BATCH);
+
+  /**
+   * A claim's common case in one statement: unless the queue is paused, has a limit key due or
+   * delayed messages due (the flags it returns, each one index probe), it leases as {@link #CLAIM}
+   * does. With a flag set it leases nothing, and the claim does what the flag asks before {@link
+   * #CLAIM}: due keys first, then the due delayed messages moved to ready.
+   */
+  private static final String CLAIM_FAST =
+      """
+      WITH f AS (
+        SELECT
+          EXISTS (SELECT 1 FROM {s}.paused_queues WHERE queue = ?) AS paused,
+          EXISTS (SELECT 1 FROM {s}.limit_keys
+                  WHERE queue = ? AND due_at IS NOT NULL AND due_at <= {now}) AS keys,
+          EXISTS (SELECT 1 FROM {s}.messages
+                  WHERE queue = ? AND delayed AND available_at <= {now}) AS due),
+      r AS (
+        SELECT id, priority, available_at, seq FROM {s}.messages
+        WHERE queue = ? AND receipt IS NULL AND NOT delayed AND NOT held
+          AND NOT (SELECT paused OR keys OR due FROM f)
+        ORDER BY priority DESC, available_at, seq LIMIT ? FOR UPDATE SKIP LOCKED),
+      e AS (
+        SELECT id, priority, available_at, seq FROM {s}.messages
+        WHERE queue = ? AND receipt IS NOT NULL AND lease_until <= {now} AND NOT held
+          AND NOT (SELECT paused OR keys OR due FROM f)
+        ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED),
+      c AS (
+        SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM e) x
+        ORDER BY priority DESC, available_at, seq LIMIT ?),
+      u AS (
+        UPDATE {s}.messages m
+        SET receipt = ? || m.id, lease_until = {now} + ?, deliveries = m.deliveries + 1
+        FROM c WHERE m.id = c.id
+        RETURNING m.id, m.priority, m.available_at, m.seq, m.body, m.deliveries, m.receipt,
+          m.lease_until)
+      SELECT u.id, u.priority, u.available_at, u.seq, u.body, u.deliveries, u.receipt,
+        u.lease_until, f.paused, f.keys, f.due
+      FROM f LEFT JOIN u ON true""";
 
   private static final String CLAIM =
       """
@@ -152,7 +180,15 @@ public final class PgBroker implements Broker {
     if (messages.isEmpty()) {
       return List.of();
     }
-    List<EnqueueResult> out = pg.tx("enqueue", t -> enqueue(t, messages));
+    boolean plain = true;
+    for (NewMessage m : messages) {
+      plain &= m.idempotencyKey() == null && m.uniqueKey() == null && m.limit() == null;
+    }
+    // Plain messages are one statement, atomic by itself: no BEGIN/COMMIT round trip around it.
+    List<EnqueueResult> out =
+        plain
+            ? pg.read("enqueue", t -> enqueue(t, messages))
+            : pg.tx("enqueue", t -> enqueue(t, messages));
     changed();
     return out;
   }
@@ -459,38 +495,18 @@ public final class PgBroker implements Broker {
     byte[] token = new byte[8];
     RANDOM.nextBytes(token);
     String prefix = HexFormat.of().formatHex(token) + ":";
-    String[] names = queues.toArray(new String[0]);
-    Set<String> paused = new HashSet<>();
-    Set<String> limited = new HashSet<>();
-    pg.read(
-        "claim",
-        t -> {
-          PreparedStatement ps = t.prepare(PRELUDE);
-          Array a = t.connection().createArrayOf("text", names);
-          ps.setArray(1, a);
-          ps.setArray(2, a);
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              switch (rs.getString(1)) {
-                case "p" -> paused.add(rs.getString(2));
-                case "l" -> limited.add(rs.getString(2));
-                default -> {}
-              }
-            }
-          }
-          return null;
-        });
     List<Delivery> out = new ArrayList<>();
     for (String queue : queues) {
       int want = max - out.size();
       if (want <= 0) {
         break;
       }
-      if (paused.contains(queue)) {
+      Fast fast = pg.read("claim", t -> claimFast(t, queue, want, lease, prefix));
+      out.addAll(fast.taken());
+      if (fast.paused() || !(fast.keys() || fast.due())) {
         continue;
       }
-      if (limited.contains(queue)) {
-        int wanted = want;
+      if (fast.keys()) {
         // Held messages whose key is due first (see MemoryBroker): they waited for their turn.
         List<Delivery> fromKeys =
             pg.tx(
@@ -498,48 +514,77 @@ public final class PgBroker implements Broker {
                 t -> {
                   List<Delivery> got = new ArrayList<>();
                   long now = t.now();
-                  PgLimits.take(t, queue, wanted, now, prefix, now + lease.toMillis(), got);
+                  PgLimits.take(t, queue, want, now, prefix, now + lease.toMillis(), got);
                   return got;
                 });
         out.addAll(fromKeys);
-        want -= fromKeys.size();
-        if (want <= 0) {
-          break;
-        }
       }
-      int n = want;
+      int n = max - out.size();
+      if (n <= 0) {
+        break;
+      }
+      if (fast.due()) {
+        pg.read(
+            "move due messages",
+            t -> {
+              PreparedStatement ps = t.prepare(PROMOTE);
+              ps.setString(1, queue);
+              return ps.executeUpdate();
+            });
+      }
       out.addAll(pg.read("claim", t -> claimReady(t, queue, n, lease, prefix)));
     }
     return out;
   }
 
-  private static List<Delivery> claimReady(
-      Pg.Tx t, String queue, int want, Duration lease, String prefix) throws SQLException {
-    PreparedStatement ps = t.prepare(CLAIM);
+  /** What the one-statement claim leased, and what it left to do. */
+  private record Fast(List<Delivery> taken, boolean paused, boolean keys, boolean due) {}
+
+  private static Fast claimFast(Pg.Tx t, String queue, int want, Duration lease, String prefix)
+      throws SQLException {
+    PreparedStatement ps = t.prepare(CLAIM_FAST);
     ps.setString(1, queue);
-    ps.setInt(2, want);
+    ps.setString(2, queue);
     ps.setString(3, queue);
-    ps.setInt(4, want);
+    ps.setString(4, queue);
     ps.setInt(5, want);
-    ps.setString(6, prefix);
-    ps.setLong(7, lease.toMillis());
+    ps.setString(6, queue);
+    ps.setInt(7, want);
+    ps.setInt(8, want);
+    ps.setString(9, prefix);
+    ps.setLong(10, lease.toMillis());
     List<Object[]> rows = new ArrayList<>(want);
+    boolean paused = false;
+    boolean keys = false;
+    boolean due = false;
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        rows.add(
-            new Object[] {
-              rs.getString(1),
-              rs.getInt(2),
-              rs.getLong(3),
-              rs.getLong(4),
-              rs.getBytes(5),
-              rs.getInt(6),
-              rs.getString(7),
-              rs.getLong(8)
-            });
+        paused = rs.getBoolean(9);
+        keys = rs.getBoolean(10);
+        due = rs.getBoolean(11);
+        if (rs.getString(1) != null) {
+          rows.add(row(rs));
+        }
       }
     }
-    // RETURNING does not promise an order: restore the queue's.
+    return new Fast(deliveries(queue, rows), paused, keys, due);
+  }
+
+  private static Object[] row(ResultSet rs) throws SQLException {
+    return new Object[] {
+      rs.getString(1),
+      rs.getInt(2),
+      rs.getLong(3),
+      rs.getLong(4),
+      rs.getBytes(5),
+      rs.getInt(6),
+      rs.getString(7),
+      rs.getLong(8)
+    };
+  }
+
+  /** The leased rows as deliveries in the queue's order (RETURNING does not promise one). */
+  private static List<Delivery> deliveries(String queue, List<Object[]> rows) {
     rows.sort(
         Comparator.<Object[]>comparingInt(r -> -(Integer) r[1])
             .thenComparingLong(r -> (Long) r[2])
@@ -557,6 +602,25 @@ public final class PgBroker implements Broker {
               Instant.ofEpochMilli((Long) r[7])));
     }
     return out;
+  }
+
+  private static List<Delivery> claimReady(
+      Pg.Tx t, String queue, int want, Duration lease, String prefix) throws SQLException {
+    PreparedStatement ps = t.prepare(CLAIM);
+    ps.setString(1, queue);
+    ps.setInt(2, want);
+    ps.setString(3, queue);
+    ps.setInt(4, want);
+    ps.setInt(5, want);
+    ps.setString(6, prefix);
+    ps.setLong(7, lease.toMillis());
+    List<Object[]> rows = new ArrayList<>(want);
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        rows.add(row(rs));
+      }
+    }
+    return deliveries(queue, rows);
   }
 
   // ---- ending a delivery ----
