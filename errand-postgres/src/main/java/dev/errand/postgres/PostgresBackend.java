@@ -134,7 +134,8 @@ public final class PostgresBackend implements Backend, SettleFaults {
    * @throws BackendException if the database cannot be reached or its schema is newer or changed
    */
   public static PostgresBackend open(String url, Clock clock) {
-    return open(url, clock, DEFAULT_EVENT_CAPACITY);
+    int events = PostgresUrl.parse(url).events();
+    return open(url, clock, events > 0 ? events : DEFAULT_EVENT_CAPACITY);
   }
 
   /** {@link #open(String, Clock)} keeping the newest {@code eventCapacity} events. */

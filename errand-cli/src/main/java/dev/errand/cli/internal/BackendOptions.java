@@ -15,7 +15,7 @@ final class BackendOptions {
       names = {"-b", "--broker"},
       paramLabel = "URL",
       description =
-          "Backend URL: sqlite:PATH, redis://host:port/db, memory:NAME (default: $"
+          "Backend URL: sqlite:PATH, redis://host:port/db, postgresql://user@host/db, memory:NAME (default: $"
               + Backends.URL_ENV
               + " or "
               + DEFAULT_URL

@@ -19,6 +19,15 @@ public final class PgErrors {
 
   /** A {@link BackendException} for {@code e}, met while doing {@code what}. */
   public static BackendException failure(String what, String backend, SQLException e) {
+    // The pool reports "connection is not available" with the server's own reason as its cause
+    // (a wrong password, an unknown database): that reason is what an operator needs.
+    SQLException reason = e;
+    while (reason.getCause() instanceof SQLException inner && inner != reason) {
+      reason = inner;
+    }
+    if (reason != e) {
+      e = new SQLException(words(reason), reason.getSQLState(), e);
+    }
     String state = e.getSQLState();
     String message =
         "PostgreSQL "

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * @param schema the schema of Errand's tables ({@value #DEFAULT_SCHEMA} by default)
  * @param poolSize the most connections the backend opens ({@value #DEFAULT_POOL_SIZE} by default)
  * @param migrate whether to create and upgrade the tables (true by default)
+ * @param events how many events the log keeps, or 0 for the backend's default
  * @param redacted the URL with the password replaced, for logs and {@code describe()}
  */
 public record PostgresUrl(
@@ -29,6 +30,7 @@ public record PostgresUrl(
     String schema,
     int poolSize,
     boolean migrate,
+    int events,
     String redacted) {
 
   /** The schema used when the URL names none: {@value}. */
@@ -57,7 +59,6 @@ public record PostgresUrl(
               + redact(url)
               + "'; expected postgresql://user:password@host:5432/database?schema=errand");
     }
-    boolean jdbc = url.strip().startsWith("jdbc:");
     String userInfo = m.group(2);
     String hosts = m.group(3);
     String database = m.group(4) == null ? "" : m.group(4);
@@ -139,6 +140,23 @@ public record PostgresUrl(
       }
       migrate = Boolean.parseBoolean(value);
     }
+    int events = 0;
+    if (params.containsKey("events")) {
+      String value = params.remove("events");
+      try {
+        events = Integer.parseInt(value);
+      } catch (NumberFormatException e) {
+        events = -1;
+      }
+      if (events < 1) {
+        throw new IllegalArgumentException(
+            "PostgreSQL URL '"
+                + redact(url)
+                + "': events must be a whole number > 0 but was '"
+                + value
+                + "'");
+      }
+    }
     StringBuilder jdbcUrl =
         new StringBuilder("jdbc:postgresql://").append(hosts).append('/').append(database);
     String sep = "?";
@@ -151,13 +169,7 @@ public record PostgresUrl(
       sep = "&";
     }
     return new PostgresUrl(
-        jdbcUrl.toString(),
-        user,
-        password,
-        schema,
-        pool,
-        migrate,
-        jdbc ? redact(url) : redact(url));
+        jdbcUrl.toString(), user, password, schema, pool, migrate, events, redact(url));
   }
 
   /** {@code url} with any password replaced by {@code ***}. */

@@ -26,7 +26,14 @@ CREATE TABLE ${schema}.messages (
   lease_until bigint,
   limit_key text,
   unique_key text
-) WITH (fillfactor = 80);
+) WITH (
+  -- Every task inserts, updates (claim) and deletes (ack) its row: room for the update on the same
+  -- page, and a vacuum after 1% of the table changed rather than PostgreSQL's default 20%, so a
+  -- busy queue's table and indexes stay small (docs/postgres.md, "Vacuum").
+  fillfactor = 80,
+  autovacuum_vacuum_scale_factor = 0.01,
+  autovacuum_vacuum_insert_scale_factor = 0.01,
+  autovacuum_analyze_scale_factor = 0.01);
 -- A claim walks the ready messages of a queue in order and stops at the first it can lock: the
 -- index holds only ready messages, so the delayed, held and leased ones cost a claim nothing.
 CREATE INDEX messages_ready ON ${schema}.messages (queue, priority DESC, available_at, seq)
@@ -58,7 +65,10 @@ CREATE TABLE ${schema}.results (
   state text,
   queue text,
   parent_id text,
-  updated_at bigint NOT NULL DEFAULT 0);
+  updated_at bigint NOT NULL DEFAULT 0)
+  -- A status is written several times (received, started, outcome) and expires in bulk.
+  WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02,
+        autovacuum_analyze_scale_factor = 0.02);
 CREATE INDEX results_expiry ON ${schema}.results (expires_at);
 -- A search walks one of these backwards from its cursor, newest first; ties are ordered by id in
 -- byte order (COLLATE "C", whatever the database's collation), as the other backends order them.
@@ -82,7 +92,8 @@ CREATE INDEX dead_letters_order ON ${schema}.dead_letters (failed_at DESC, seq D
 CREATE INDEX dead_letters_queue ON ${schema}.dead_letters (queue, failed_at DESC, seq DESC);
 
 -- The event log, trimmed to its capacity by seq.
-CREATE TABLE ${schema}.events (seq bigserial PRIMARY KEY, body bytea NOT NULL);
+CREATE TABLE ${schema}.events (seq bigserial PRIMARY KEY, body bytea NOT NULL)
+  WITH (autovacuum_vacuum_scale_factor = 0.02);
 
 CREATE TABLE ${schema}.workers (
   name text PRIMARY KEY, body bytea NOT NULL, expires_at bigint NOT NULL);
