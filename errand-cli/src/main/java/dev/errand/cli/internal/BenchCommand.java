@@ -255,12 +255,17 @@ final class BenchCommand implements Callable<Integer> {
     }
     latencyRows(
         rows,
-        "worker in this JVM",
+        "latency enqueue->start, worker in this JVM",
         r.latencyTasks,
         new double[] {r.latencyP50Ms, r.latencyP95Ms, r.latencyP99Ms, r.latencyMaxMs});
     latencyRows(
         rows,
-        "worker process",
+        "latency commit->start, enqueue in a transaction, worker in this JVM",
+        r.txLatencyTasks,
+        new double[] {r.txLatencyP50Ms, r.txLatencyP95Ms, r.txLatencyP99Ms, r.txLatencyMaxMs});
+    latencyRows(
+        rows,
+        "latency enqueue->start, worker process",
         r.processLatencyTasks,
         new double[] {
           r.processLatencyP50Ms, r.processLatencyP95Ms, r.processLatencyP99Ms, r.processLatencyMaxMs
@@ -333,13 +338,7 @@ final class BenchCommand implements Callable<Integer> {
     for (int i = 0; i < names.length; i++) {
       String label =
           i == 0
-              ? "latency enqueue->start, "
-                  + where
-                  + ", p50 ("
-                  + samples
-                  + " tasks at "
-                  + latencyRate
-                  + "/s)"
+              ? where + ", p50 (" + samples + " tasks at " + latencyRate + "/s)"
               : "  " + names[i];
       rows.add(List.of(label, ms(ms[i])));
     }
@@ -353,7 +352,8 @@ final class BenchCommand implements Callable<Integer> {
         switch (mode) {
           case "in-process" -> java.util.EnumSet.of(LatencyBench.Mode.IN_PROCESS);
           case "process" -> java.util.EnumSet.of(LatencyBench.Mode.PROCESS);
-          case "both" -> java.util.EnumSet.allOf(LatencyBench.Mode.class);
+          case "both" ->
+              java.util.EnumSet.of(LatencyBench.Mode.IN_PROCESS, LatencyBench.Mode.PROCESS);
           case "none" -> java.util.EnumSet.noneOf(LatencyBench.Mode.class);
           default ->
               throw new UsageException(

@@ -289,6 +289,20 @@ public final class Bench {
       r.latencyP99Ms = f.p99Ms();
       r.latencyMaxMs = f.maxMs();
     }
+    if (settings.latencyModes().contains(LatencyBench.Mode.IN_PROCESS)
+        && backend instanceof dev.errand.postgres.PostgresBackend pg) {
+      LatencyBench.Figures f =
+          bench.inTransaction(
+              queue,
+              Worker.builder(backend)
+                  .options(workerOptions(queue, settings.concurrency(), settings.pool())),
+              pg.dataSource());
+      r.txLatencyTasks = f.tasks();
+      r.txLatencyP50Ms = f.p50Ms();
+      r.txLatencyP95Ms = f.p95Ms();
+      r.txLatencyP99Ms = f.p99Ms();
+      r.txLatencyMaxMs = f.maxMs();
+    }
     if (settings.latencyModes().contains(LatencyBench.Mode.PROCESS)) {
       LatencyBench.Figures f = bench.process(processQueue, settings.url());
       r.processLatencyTasks = f.tasks();

@@ -38,6 +38,24 @@ public final class BenchResult {
   /** Enqueue to start, worker in this JVM, the slowest sample, ms. */
   public double latencyMaxMs = Double.NaN;
 
+  /**
+   * How many samples were taken from commit to start, each probe enqueued in a transaction of its
+   * own (PostgreSQL only; 0: not run).
+   */
+  public int txLatencyTasks;
+
+  /** Commit to start, enqueue in a transaction, worker in this JVM, median, ms. */
+  public double txLatencyP50Ms = Double.NaN;
+
+  /** Commit to start, 95th percentile, ms. */
+  public double txLatencyP95Ms = Double.NaN;
+
+  /** Commit to start, 99th percentile, ms. */
+  public double txLatencyP99Ms = Double.NaN;
+
+  /** Commit to start, the slowest sample, ms. */
+  public double txLatencyMaxMs = Double.NaN;
+
   /** How many latency samples were taken with the worker in a process of its own (0: not run). */
   public int processLatencyTasks;
 

@@ -48,7 +48,9 @@ public final class LatencyBench {
     /** In the harness's JVM. */
     IN_PROCESS("in-process"),
     /** In an {@code errand worker} process of its own. */
-    PROCESS("process");
+    PROCESS("process"),
+    /** In the harness's JVM, each probe enqueued in a transaction (PostgreSQL only). */
+    IN_TRANSACTION("in-transaction");
 
     private final String label;
 
@@ -145,6 +147,59 @@ public final class LatencyBench {
       w.shutdown(Duration.ofSeconds(10));
     }
     return figures(Mode.IN_PROCESS, samples, Double.NaN);
+  }
+
+  /**
+   * PostgreSQL only: probes enqueued each in a transaction of its own on a connection of the
+   * backend's pool ({@link Client#inTransaction}), to a worker in this JVM; a sample runs from the
+   * moment {@code commit()} is called to the handler's start, the time a task written with the
+   * application's own data takes to reach a waiting worker.
+   */
+  Figures inTransaction(String queue, Worker.Builder worker, javax.sql.DataSource db)
+      throws InterruptedException, IOException {
+    int n = settings.latencyTasks();
+    long[] samples = new long[n];
+    Arrays.fill(samples, -1);
+    java.util.concurrent.atomic.AtomicLongArray committing =
+        new java.util.concurrent.atomic.AtomicLongArray(n);
+    CountDownLatch done = new CountDownLatch(n);
+    TaskRegistry tasks =
+        new TaskRegistry()
+            .handleVoid(
+                Bench.LATENCY,
+                (job, ctx) -> {
+                  long now = System.nanoTime();
+                  if (job.seq() >= 0 && job.seq() < n) {
+                    samples[job.seq()] = now - committing.get(job.seq());
+                    done.countDown();
+                  }
+                });
+    Worker w = worker.tasks(tasks).build();
+    w.start();
+    TaskOptions options = options(queue, settings.results());
+    java.util.function.IntConsumer send =
+        i -> {
+          try (java.sql.Connection c = db.getConnection()) {
+            c.setAutoCommit(false);
+            client.inTransaction(c).enqueue(Bench.LATENCY, new Bench.Job(i, 0, payload), options);
+            if (i >= 0) {
+              committing.set(i, System.nanoTime());
+            }
+            c.commit();
+          } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("enqueue in a transaction failed: " + e, e);
+          }
+        };
+    try {
+      pace(idleWarmup(), IDLE_WARMUP_RATE, i -> send.accept(-1));
+      pace(settings.latencyRate(), i -> send.accept(-1));
+      Thread.sleep(SETTLE.toMillis());
+      pace(n, send);
+      done.await(STRAGGLERS.toMillis(), TimeUnit.MILLISECONDS);
+    } finally {
+      w.shutdown(Duration.ofSeconds(10));
+    }
+    return figures(Mode.IN_TRANSACTION, samples, Double.NaN);
   }
 
   /**
