@@ -325,6 +325,7 @@ public final class PostgresBackend implements Backend, SettleFaults {
     notifier.close();
     background.shutdownNow();
     janitor.close();
+    events.close();
     results.close();
     if (ownPool != null) {
       ownPool.close();

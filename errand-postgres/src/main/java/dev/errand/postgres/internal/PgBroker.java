@@ -65,6 +65,15 @@ public final class PgBroker implements Broker {
         RETURNING queue, delayed)
       SELECT pg_notify(?, q.queue) FROM (SELECT DISTINCT queue FROM ins WHERE NOT delayed) q""";
 
+  /** {@link #INSERT_PLAIN} for one message: no arrays to build and take apart. */
+  private static final String INSERT_PLAIN_ONE =
+      """
+      WITH ins AS (
+        INSERT INTO {s}.messages (id, queue, priority, available_at, delayed, body)
+        VALUES (?, ?, ?, COALESCE(?, {now}), COALESCE(? > {now}, false), ?)
+        RETURNING queue, delayed)
+      SELECT pg_notify(?, queue) FROM ins WHERE NOT delayed""";
+
   private static final String INSERT_ONE =
       """
       INSERT INTO {s}.messages
@@ -232,6 +241,20 @@ public final class PgBroker implements Broker {
 
   private void insertPlain(Pg.Tx t, List<NewMessage> batch) throws SQLException {
     int n = batch.size();
+    if (n == 1) {
+      NewMessage m = batch.get(0);
+      Long at = m.notBefore() == null ? null : m.notBefore().toEpochMilli();
+      PreparedStatement ps = t.prepare(INSERT_PLAIN_ONE);
+      ps.setString(1, m.id());
+      ps.setString(2, m.queue());
+      ps.setShort(3, (short) m.priority());
+      setLong(ps, 4, at);
+      setLong(ps, 5, at);
+      ps.setBytes(6, m.body());
+      ps.setString(7, messagesChannel);
+      ps.executeQuery().close();
+      return;
+    }
     String[] ids = new String[n];
     String[] queues = new String[n];
     Short[] priorities = new Short[n];

@@ -172,11 +172,23 @@ public final class PgStores {
     /** The newest sequence number, read from the end of the primary key. */
     private static final String NEWEST = "(SELECT coalesce(max(seq), 0) FROM {s}.events)";
 
+    /** How long a published event may wait to be written with others: {@value} ms. */
+    static final long FLUSH_DELAY_MS = 20;
+
+    /** Events waiting beyond this are written by the publisher itself: {@value}. */
+    static final int MAX_PENDING = 10_000;
+
     private final Pg pg;
     private final int capacity;
     private final long slack;
     // The newest sequence number this process deleted below; MIN_VALUE: none yet.
     private final AtomicLong trimmedTo = new AtomicLong(Long.MIN_VALUE);
+    private final java.util.ArrayDeque<Event> pending = new java.util.ArrayDeque<>(); // guarded
+    private final Object flushLock = new Object(); // one writer at a time, in publishing order
+    private final java.util.concurrent.atomic.AtomicBoolean scheduled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    private java.util.concurrent.ScheduledExecutorService flusher; // guarded by pending
+    private volatile boolean closed;
 
     public Events(Pg pg, int capacity) {
       if (capacity <= 0) {
@@ -187,12 +199,107 @@ public final class PgStores {
       this.slack = Math.max(1, capacity / 10);
     }
 
+    /**
+     * Queues {@code events} and returns: a background thread writes what was published in the last
+     * {@value #FLUSH_DELAY_MS} ms in one insert, so that neither an enqueue nor a batch of outcomes
+     * waits for its events (a round trip and a commit each). Every read of this store writes what
+     * is queued first, so this process reads its own events; other processes see them within about
+     * {@value #FLUSH_DELAY_MS} ms. Beyond {@value #MAX_PENDING} queued (the database slower than
+     * the publishers), the publisher writes them itself.
+     */
     @Override
     public void publish(List<Event> events) {
       if (events.isEmpty()) {
         return;
       }
-      trimAfter(pg.read("publish events", t -> insert(t, events)));
+      int waiting;
+      synchronized (pending) {
+        pending.addAll(events);
+        waiting = pending.size();
+        if (flusher == null && !closed) {
+          flusher =
+              java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                  r -> {
+                    Thread t = new Thread(r, "errand-pg-events-" + pg.schema());
+                    t.setDaemon(true);
+                    return t;
+                  });
+        }
+      }
+      if (waiting > MAX_PENDING || closed) {
+        flush();
+      } else if (scheduled.compareAndSet(false, true)) {
+        try {
+          flusher.schedule(
+              this::flushInBackground, FLUSH_DELAY_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          scheduled.set(false);
+          flush(); // closing
+        }
+      }
+    }
+
+    private void flushInBackground() {
+      scheduled.set(false);
+      try {
+        flush();
+      } catch (RuntimeException e) {
+        log.warn(
+            "writing events failed, they are kept and written with the next: {}", e.toString());
+      }
+    }
+
+    /**
+     * Writes the queued events now, in publishing order. On failure they stay queued (the oldest
+     * beyond {@value #MAX_PENDING} are dropped, with a warning) and the failure is thrown.
+     */
+    public void flush() {
+      synchronized (flushLock) {
+        List<Event> batch;
+        synchronized (pending) {
+          if (pending.isEmpty()) {
+            return;
+          }
+          batch = new ArrayList<>(pending);
+          pending.clear();
+        }
+        try {
+          trimAfter(pg.read("publish events", t -> insert(t, batch, INSERT_BEST_EFFORT)));
+        } catch (RuntimeException e) {
+          synchronized (pending) {
+            List<Event> later = new ArrayList<>(pending);
+            pending.clear();
+            pending.addAll(batch);
+            pending.addAll(later);
+            int dropped = 0;
+            while (pending.size() > MAX_PENDING) {
+              pending.pollFirst();
+              dropped++;
+            }
+            if (dropped > 0) {
+              log.warn("dropped the {} oldest events: the database does not take them", dropped);
+            }
+          }
+          throw e;
+        }
+      }
+    }
+
+    /** Writes what is queued and stops the background writer. */
+    public void close() {
+      java.util.concurrent.ScheduledExecutorService f;
+      synchronized (pending) {
+        closed = true;
+        f = flusher;
+      }
+      try {
+        flush();
+      } catch (RuntimeException e) {
+        log.warn("events not written at close: {}", e.toString());
+      }
+      if (f != null) {
+        f.shutdownNow();
+      }
     }
 
     /**
@@ -201,20 +308,33 @@ public final class PgStores {
      */
     public void publish(Pg.Tx t, List<Event> events) throws SQLException {
       if (!events.isEmpty()) {
-        insert(t, events); // trimmed by the next publish outside a transaction
+        insert(t, events, INSERT); // trimmed by the next publish outside a transaction
       }
     }
 
-    private static long insert(Pg.Tx t, List<Event> events) throws SQLException {
+    private static final String INSERT =
+        "WITH i AS (INSERT INTO {s}.events (body) SELECT u.body"
+            + " FROM unnest(?::bytea[]) WITH ORDINALITY AS u(body, n)"
+            + " ORDER BY u.n RETURNING seq) SELECT max(seq) FROM i";
+
+    /**
+     * {@link #INSERT} as a statement of its own whose commit does not wait for the WAL to reach the
+     * disk ({@code synchronous_commit} off for its transaction only): events are best effort, and a
+     * crash of the server may lose the last few hundred milliseconds of them, never a task or an
+     * outcome. Without it every enqueue and every batch of outcomes paid a second disk flush.
+     */
+    private static final String INSERT_BEST_EFFORT =
+        "WITH i AS (INSERT INTO {s}.events (body) SELECT u.body"
+            + " FROM unnest(?::bytea[]) WITH ORDINALITY AS u(body, n),"
+            + " (SELECT set_config('synchronous_commit', 'off', true)) AS sc"
+            + " ORDER BY u.n RETURNING seq) SELECT max(seq) FROM i";
+
+    private static long insert(Pg.Tx t, List<Event> events, String sql) throws SQLException {
       byte[][] bodies = new byte[events.size()][];
       for (int i = 0; i < bodies.length; i++) {
         bodies[i] = Wire.encodeEvent(events.get(i).withSeq(0));
       }
-      PreparedStatement ps =
-          t.prepare(
-              "WITH i AS (INSERT INTO {s}.events (body) SELECT u.body"
-                  + " FROM unnest(?::bytea[]) WITH ORDINALITY AS u(body, n)"
-                  + " ORDER BY u.n RETURNING seq) SELECT max(seq) FROM i");
+      PreparedStatement ps = t.prepare(sql);
       ps.setArray(1, t.connection().createArrayOf("bytea", bodies));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -254,6 +374,7 @@ public final class PgStores {
 
     @Override
     public List<Event> read(long afterSeq, int limit) {
+      flush();
       return query(
           "SELECT seq, body FROM {s}.events WHERE seq > ? AND seq > "
               + NEWEST
@@ -264,6 +385,7 @@ public final class PgStores {
 
     @Override
     public List<Event> latest(int limit) {
+      flush();
       return query(
           "SELECT seq, body FROM {s}.events WHERE seq > "
               + NEWEST
@@ -278,6 +400,7 @@ public final class PgStores {
      */
     @Override
     public List<Event> forTask(String taskId, int limit) {
+      flush();
       Objects.requireNonNull(taskId, "taskId");
       if (limit < 0) {
         throw new IllegalArgumentException("limit must be >= 0 but was " + limit);
