@@ -12,11 +12,9 @@ import dev.errand.TaskOptions;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
-import dev.errand.spi.Delivery;
 import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.EventStore;
 import dev.errand.spi.NewMessage;
-import dev.errand.spi.QueueStats;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.WorkerRegistry;
@@ -26,12 +24,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A {@link Client} that records what it is asked to send instead of sending it, so a test can
@@ -424,76 +420,17 @@ public final class RecordingClient implements Client {
   }
 
   /** Records enqueues; everything else is the wrapped broker's. */
-  private record RecordingBroker(Broker broker, Recorder recorder) implements Broker {
+  private static final class RecordingBroker extends dev.errand.spi.ForwardingBroker {
+    private final Recorder recorder;
+
+    RecordingBroker(Broker broker, Recorder recorder) {
+      super(broker);
+      this.recorder = recorder;
+    }
+
     @Override
     public List<EnqueueResult> enqueue(List<NewMessage> messages) {
       return recorder.enqueue(messages);
-    }
-
-    @Override
-    public List<Delivery> claim(List<String> queues, int max, Duration lease, Duration wait)
-        throws InterruptedException {
-      return broker.claim(queues, max, lease, wait);
-    }
-
-    @Override
-    public boolean ack(Delivery delivery) {
-      return broker.ack(delivery);
-    }
-
-    @Override
-    public Set<String> renew(Collection<Delivery> deliveries, Duration lease) {
-      return broker.renew(deliveries, lease);
-    }
-
-    @Override
-    public boolean release(Delivery delivery) {
-      return broker.release(delivery);
-    }
-
-    @Override
-    public boolean retry(Delivery delivery, byte[] body, Instant notBefore) {
-      return broker.retry(delivery, body, notBefore);
-    }
-
-    @Override
-    public void wakeup() {
-      broker.wakeup();
-    }
-
-    @Override
-    public List<String> queues() {
-      return broker.queues();
-    }
-
-    @Override
-    public QueueStats stats(String queue) {
-      return broker.stats(queue);
-    }
-
-    @Override
-    public void pause(String queue) {
-      broker.pause(queue);
-    }
-
-    @Override
-    public void resume(String queue) {
-      broker.resume(queue);
-    }
-
-    @Override
-    public List<dev.errand.spi.LimitStats> limits(String queue, int max) {
-      return broker.limits(queue, max);
-    }
-
-    @Override
-    public List<String> pausedQueues() {
-      return broker.pausedQueues();
-    }
-
-    @Override
-    public long purge(String queue) {
-      return broker.purge(queue);
     }
   }
 }

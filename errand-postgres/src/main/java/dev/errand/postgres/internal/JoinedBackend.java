@@ -4,12 +4,10 @@ import dev.errand.Event;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
-import dev.errand.spi.Delivery;
 import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.EventStore;
-import dev.errand.spi.LimitStats;
+import dev.errand.spi.ForwardingBroker;
 import dev.errand.spi.NewMessage;
-import dev.errand.spi.QueueStats;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.spi.Settlement;
@@ -18,8 +16,6 @@ import dev.errand.spi.WorkflowStore;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 
@@ -109,79 +105,17 @@ public final class JoinedBackend implements Backend {
   @Override
   public void close() {}
 
-  private final class JoinedBroker implements Broker {
+  private final class JoinedBroker extends ForwardingBroker {
+    JoinedBroker() {
+      super(broker);
+    }
+
     @Override
     public List<EnqueueResult> enqueue(List<NewMessage> messages) {
       if (messages.isEmpty()) {
         return List.of();
       }
       return pg.joined("enqueue", connection, t -> broker.enqueue(t, messages));
-    }
-
-    @Override
-    public List<Delivery> claim(List<String> queues, int max, Duration lease, Duration wait)
-        throws InterruptedException {
-      return broker.claim(queues, max, lease, wait);
-    }
-
-    @Override
-    public boolean ack(Delivery delivery) {
-      return broker.ack(delivery);
-    }
-
-    @Override
-    public Set<String> renew(Collection<Delivery> deliveries, Duration lease) {
-      return broker.renew(deliveries, lease);
-    }
-
-    @Override
-    public boolean release(Delivery delivery) {
-      return broker.release(delivery);
-    }
-
-    @Override
-    public boolean retry(Delivery delivery, byte[] body, Instant notBefore) {
-      return broker.retry(delivery, body, notBefore);
-    }
-
-    @Override
-    public void wakeup() {
-      broker.wakeup();
-    }
-
-    @Override
-    public List<String> queues() {
-      return broker.queues();
-    }
-
-    @Override
-    public QueueStats stats(String queue) {
-      return broker.stats(queue);
-    }
-
-    @Override
-    public void pause(String queue) {
-      broker.pause(queue);
-    }
-
-    @Override
-    public void resume(String queue) {
-      broker.resume(queue);
-    }
-
-    @Override
-    public List<String> pausedQueues() {
-      return broker.pausedQueues();
-    }
-
-    @Override
-    public List<LimitStats> limits(String queue, int max) {
-      return broker.limits(queue, max);
-    }
-
-    @Override
-    public long purge(String queue) {
-      return broker.purge(queue);
     }
   }
 
