@@ -1,9 +1,13 @@
 package dev.errand.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.errand.ChordPolicy;
+import dev.errand.TaskState;
+import dev.errand.TaskStatus;
 import dev.errand.postgres.internal.Pg;
+import dev.errand.postgres.internal.PgJanitor;
 import dev.errand.postgres.internal.PgScheduleStore;
 import dev.errand.postgres.internal.PgWorkflowStore;
 import dev.errand.postgres.testing.TestPostgres;
@@ -15,10 +19,12 @@ import dev.errand.spi.WorkflowStore.Chord;
 import dev.errand.spi.WorkflowStore.ChordState;
 import dev.errand.spi.WorkflowStore.Firing;
 import dev.errand.test.MutableClock;
+import dev.errand.test.TestStatuses;
 import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,7 +32,9 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -102,6 +110,12 @@ class PgConcurrencyTest {
 
   /** Records {@code indexes} of {@code chordId} one transaction each; returns the callbacks. */
   private List<NewMessage> record(int backend, String chordId, List<Integer> indexes) {
+    return record(backend, chordId, indexes, () -> {});
+  }
+
+  /** {@link #record} calling {@code afterEach} once each part is committed. */
+  private List<NewMessage> record(
+      int backend, String chordId, List<Integer> indexes, Runnable afterEach) {
     Pg pg = pg(backend);
     PgWorkflowStore store = workflows(backend);
     List<NewMessage> fired = new ArrayList<>();
@@ -111,6 +125,7 @@ class PgConcurrencyTest {
       if (cb != null) {
         fired.add(cb);
       }
+      afterEach.run();
     }
     return fired;
   }
@@ -151,7 +166,8 @@ class PgConcurrencyTest {
   void aChordStoredWhilePartsAreRecordedCountsEveryPart() throws Exception {
     int size = 200;
     for (int round = 0; round < 5; round++) {
-      long delay = round * 5L;
+      // Stored after 0, 40, 80, 120 and 160 parts are committed, while the rest are recorded.
+      CountDownLatch recorded = new CountDownLatch(round * 40);
       String chord = UUID.randomUUID().toString();
       List<Integer> indexes = new ArrayList<>();
       for (int i = 0; i < size; i++) {
@@ -161,9 +177,9 @@ class PgConcurrencyTest {
 
       List<List<NewMessage>> fired =
           race(
-              () -> record(0, chord, indexes),
+              () -> record(0, chord, indexes, recorded::countDown),
               () -> {
-                Thread.sleep(delay);
+                recorded.await(30, TimeUnit.SECONDS);
                 workflows(1)
                     .putChord(new Chord(chord, size, ChordPolicy.FAIL, callback(chord)), TTL);
                 return List.of();
@@ -213,9 +229,7 @@ class PgConcurrencyTest {
       if (!expires) {
         winnerStore.resign("beat", winner);
       } else {
-        while (a.leader("beat").isPresent()) {
-          Thread.sleep(20);
-        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.leader("beat").isEmpty());
       }
       assertThat(b.leader("beat")).isEmpty();
     }
@@ -260,11 +274,27 @@ class PgConcurrencyTest {
   }
 
   @Test
+  void resultsWrittenByAnotherProcessWakeItsWaiters() throws Exception {
+    // The first waits start while LISTEN is not yet in effect: results written then are found by
+    // the look that follows it; later ones by their notification.
+    for (int i = 0; i < 20; i++) {
+      String id = "r-" + i + "-" + UUID.randomUUID();
+      CompletableFuture<TaskStatus> waiting = backends.get(1).results().whenReady(id);
+      backends
+          .get(0)
+          .results()
+          .put(TestStatuses.status(id, "t", TaskState.SUCCESS, "q", Instant.now()), TTL);
+      assertThat(waiting.get(10, TimeUnit.SECONDS).state()).as(id).isEqualTo(TaskState.SUCCESS);
+    }
+  }
+
+  @Test
   void purgeDeletesOnlyExpiredRows() {
     MutableClock clock = new MutableClock();
     Pg pg = new Pg(backends.get(0).dataSource(), schema, clock, "test clock");
     PgWorkflowStore workflows = new PgWorkflowStore(pg);
     PgScheduleStore schedules = new PgScheduleStore(pg);
+    PgJanitor janitor = new PgJanitor(pg);
     String chord = "c-" + UUID.randomUUID();
     workflows.putGroup("g-short", List.of("x"), Duration.ofMinutes(1));
     workflows.putGroup("g-long", List.of("y"), Duration.ofHours(2));
@@ -275,29 +305,26 @@ class PgConcurrencyTest {
     pg.tx("record", t -> workflows.record(t, new ChordPart("orphan", 0, true), t.now(), TTL));
     schedules.lead("beat", "a", Duration.ofMinutes(1));
 
-    assertThat(pg.tx("purge", workflows::purgeExpired)).isZero();
-    assertThat(pg.tx("purge", schedules::purgeExpired)).isZero();
+    assertThat(janitor.purge()).isZero();
 
     clock.advance(Duration.ofMinutes(2));
-    assertThat(pg.tx("purge", workflows::purgeExpired))
-        .as("g-short, s-short, the chord and its part")
-        .isEqualTo(4);
-    assertThat(pg.tx("purge", schedules::purgeExpired)).isEqualTo(1);
+    assertThat(janitor.purge())
+        .as("g-short, s-short, the chord and its part, the leader lease")
+        .isEqualTo(5);
     assertThat(workflows.group("g-long")).isPresent();
     assertThat(workflows.chord(chord)).isEmpty();
+    assertThat(schedules.leader("beat")).isEmpty();
 
     clock.advance(Duration.ofHours(3));
-    assertThat(pg.tx("purge", workflows::purgeExpired))
-        .as("g-long and the orphan part")
-        .isEqualTo(2);
+    assertThat(janitor.purge()).as("g-long and the orphan part").isEqualTo(2);
   }
 
   @Test
-  void purgeDeletesInBatches() {
+  void purgeDeletesMoreThanOneBatch() {
     MutableClock clock = new MutableClock();
     Pg pg = new Pg(backends.get(0).dataSource(), schema, clock, "test clock");
-    PgWorkflowStore workflows = new PgWorkflowStore(pg);
-    int rows = PgWorkflowStore.PURGE_BATCH + 5;
+    PgJanitor janitor = new PgJanitor(pg);
+    int rows = PgJanitor.BATCH + 5;
     pg.tx(
         "expired parts",
         t -> {
@@ -309,8 +336,7 @@ class PgConcurrencyTest {
           return ps.executeUpdate();
         });
 
-    assertThat(pg.tx("purge", workflows::purgeExpired)).isEqualTo(PgWorkflowStore.PURGE_BATCH);
-    assertThat(pg.tx("purge", workflows::purgeExpired)).isEqualTo(5);
-    assertThat(pg.tx("purge", workflows::purgeExpired)).isZero();
+    assertThat(janitor.purge()).isEqualTo(rows);
+    assertThat(janitor.purge()).isZero();
   }
 }

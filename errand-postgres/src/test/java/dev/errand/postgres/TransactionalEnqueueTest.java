@@ -2,6 +2,7 @@ package dev.errand.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -147,8 +148,11 @@ class TransactionalEnqueueTest {
     try (Connection c = connect()) {
       c.setAutoCommit(false);
       id = client.inTransaction(c).send("orders.receipt", json("{}"), queue("orders")).id();
-      Thread.sleep(200); // the claim waits meanwhile and must not see it
-      assertThat(waiting).isNotDone();
+      // The claim waits meanwhile and must not see it.
+      await()
+          .during(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> !waiting.isDone());
       c.commit();
     }
     assertThat(waiting.get(20, TimeUnit.SECONDS)).extracting(Delivery::id).containsExactly(id);
@@ -160,6 +164,7 @@ class TransactionalEnqueueTest {
         Connection b = connect()) {
       a.setAutoCommit(false);
       b.setAutoCommit(false);
+      int bPid = backendPid(b);
       String first =
           client
               .inTransaction(a)
@@ -179,7 +184,9 @@ class TransactionalEnqueueTest {
                           json("{}"),
                           TaskOptions.builder().queue("orders").uniqueKey("s").build())
                       .id());
-      Thread.sleep(200);
+      // b waits on a's row, as PostgreSQL shows, until a ends.
+      await().atMost(Duration.ofSeconds(10)).until(() -> waitsOnALock(bPid));
+      assertThat(second).isNotDone();
       a.commit();
       assertThat(second.get(20, TimeUnit.SECONDS)).isEqualTo(first);
       b.commit();
@@ -195,6 +202,25 @@ class TransactionalEnqueueTest {
           .hasMessageContaining("auto-commit");
     }
     assertThat(claimNow()).isEmpty();
+  }
+
+  private static int backendPid(Connection c) throws Exception {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  private static boolean waitsOnALock(int pid) throws Exception {
+    try (Connection c = connect();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT wait_event_type FROM pg_stat_activity WHERE pid = ?")) {
+      ps.setInt(1, pid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && "Lock".equals(rs.getString(1));
+      }
+    }
   }
 
   private static TaskOptions queue(String name) {

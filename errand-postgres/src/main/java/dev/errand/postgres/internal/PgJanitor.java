@@ -10,13 +10,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the tables bounded under a steady load: deletes what has expired by the database's clock
- * (results, revocations, once keys, idempotency keys, heartbeats, groups, chord state) and the
- * limit keys gone idle, in batches of {@value #BATCH} rows, each batch its own short transaction,
- * so that no purge holds locks or builds one huge transaction (autovacuum then reclaims the rows;
- * see docs/postgres.md). Rows another process's janitor is deleting are skipped ({@code SKIP
- * LOCKED}), so janitors of many workers do not queue behind each other. Runs in consumer processes
- * only: started by the first claim, every {@link #INTERVAL}. Messages need no purge: an ack deletes
- * its row.
+ * (results, revocations, once keys, idempotency keys, heartbeats, groups, chord state, leader
+ * leases) and the limit keys gone idle, in batches of {@value #BATCH} rows, each batch its own
+ * short transaction, so that no purge holds locks or builds one huge transaction (autovacuum then
+ * reclaims the rows; see docs/postgres.md). Rows another process's janitor is deleting are skipped
+ * ({@code SKIP LOCKED}), so janitors of many workers do not queue behind each other. Runs in
+ * consumer processes only: started by the first claim, every {@link #INTERVAL}. Messages need no
+ * purge: an ack deletes its row.
  */
 public final class PgJanitor implements AutoCloseable {
 
@@ -26,7 +26,7 @@ public final class PgJanitor implements AutoCloseable {
   public static final Duration INTERVAL = Duration.ofSeconds(30);
 
   /** The most rows one delete statement removes: {@value}. */
-  static final int BATCH = 10_000;
+  public static final int BATCH = 10_000;
 
   /** The tables with an {@code expires_at} column, in ms, each indexed on it. */
   static final String[] TABLES = {
@@ -38,7 +38,8 @@ public final class PgJanitor implements AutoCloseable {
     "workflow_groups",
     "workflow_steps",
     "chords",
-    "chord_parts"
+    "chord_parts",
+    "leases"
   };
 
   private final Pg pg;

@@ -255,17 +255,6 @@ final class PgLimits {
     return out;
   }
 
-  /** Forgets idle keys whose rate has recovered by {@code now}; returns how many. */
-  static int forgetIdle(Pg.Tx d, long now) throws SQLException {
-    PreparedStatement ps =
-        d.prepare(
-            "DELETE FROM {s}.limit_keys WHERE ctid IN (SELECT ctid FROM {s}.limit_keys"
-                + " WHERE running = 0 AND held = 0 AND tat <= ? LIMIT 10000"
-                + " FOR UPDATE SKIP LOCKED)");
-    ps.setLong(1, now);
-    return ps.executeUpdate();
-  }
-
   private static Key load(Pg.Tx d, String queue, String key) throws SQLException {
     PreparedStatement ps =
         d.prepare(

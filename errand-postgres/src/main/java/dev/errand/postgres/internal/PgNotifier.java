@@ -6,9 +6,11 @@ import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -25,10 +27,11 @@ import org.slf4j.LoggerFactory;
  * its channel. A waiting claim or result therefore wakes within a round trip of the commit, with no
  * polling loop.
  *
- * <p>Notifications are not durable: while the listening connection is down (the server restarted)
- * they are lost. So when it reconnects every handler is called with a null payload, meaning "look
- * again, something may have been missed". Handlers run on the listener thread and must be quick.
- * Thread-safe.
+ * <p>Notifications are not durable, and reach only a connection that already listens: those sent
+ * before {@code LISTEN} took effect, or while the listening connection was down (the server
+ * restarted), are lost. So once a channel's {@code LISTEN} is in effect (first, and after every
+ * reconnect) every handler is called with a null payload, meaning "look again, something may have
+ * been missed". Handlers run on the listener thread and must be quick. Thread-safe.
  */
 public final class PgNotifier implements AutoCloseable {
 
@@ -40,7 +43,9 @@ public final class PgNotifier implements AutoCloseable {
   /** Channel kind for ready results. */
   public static final String RESULTS = "r";
 
-  private static final int POLL_MS = 500;
+  /** How long the listener blocks for notifications before it looks for new channels, in ms. */
+  private static final int POLL_MS = 100;
+
   private static final long RECONNECT_MAX_MS = 2_000;
 
   private final Supplier<Connection> connect;
@@ -110,28 +115,15 @@ public final class PgNotifier implements AutoCloseable {
       Connection c = null;
       try {
         c = connect.get();
-        try (Statement s = c.createStatement()) {
-          for (String channel : handlers.keySet()) {
-            s.execute("LISTEN \"" + channel + "\"");
-          }
-        }
         if (!first) {
           log.info("listening for wake-ups again on {}", schema);
-          everyone(null); // what was notified while down is lost: look again
         }
         first = false;
         backoff = 50;
         PGConnection pgc = c.unwrap(PGConnection.class);
-        int listening = handlers.size();
+        Set<String> listened = new HashSet<>();
         while (!closed) {
-          if (handlers.size() != listening) {
-            try (Statement s = c.createStatement()) {
-              for (String channel : handlers.keySet()) {
-                s.execute("LISTEN \"" + channel + "\"");
-              }
-            }
-            listening = handlers.size();
-          }
+          listenToNew(c, listened);
           PGNotification[] got = pgc.getNotifications(POLL_MS);
           if (got == null) {
             continue;
@@ -166,6 +158,26 @@ public final class PgNotifier implements AutoCloseable {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Runs {@code LISTEN} for the channels not yet listened to on this connection, then calls every
+   * handler with null: a notification sent before {@code LISTEN} took effect (before the first, or
+   * while the connection was down) was not delivered, so whoever waits looks again once.
+   */
+  private void listenToNew(Connection c, Set<String> listened) throws SQLException {
+    boolean added = false;
+    try (Statement s = c.createStatement()) {
+      for (String channel : handlers.keySet()) {
+        if (listened.add(channel)) {
+          s.execute("LISTEN \"" + channel + "\"");
+          added = true;
+        }
+      }
+    }
+    if (added) {
+      everyone(null);
     }
   }
 

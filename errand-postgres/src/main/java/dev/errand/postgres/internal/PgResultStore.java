@@ -1,7 +1,6 @@
 package dev.errand.postgres.internal;
 
 import dev.errand.BackendException;
-import dev.errand.BackendUnavailableException;
 import dev.errand.TaskStatus;
 import dev.errand.spi.ResultStore;
 import dev.errand.spi.TaskPage;
@@ -27,7 +26,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -43,36 +41,22 @@ import org.slf4j.LoggerFactory;
  * through the notifier: the listener thread only queues the ids that something waits for, and one
  * thread of this store reads them, all queued ids in one query. No loop polls.
  *
- * <p>Listening starts with the first {@link #whenReady}. Since {@code LISTEN} takes effect on the
- * listener's connection a moment later (or, with the server down, once it is back), this store then
- * sends a probe (an empty payload, which no task id is) every 10 to 100 ms while anything waits,
- * until one comes back, and then looks up every waited id: a result committed in between is not
- * missed. After the listener reconnects (notifications may have been lost) every waited id is
- * looked up again.
+ * <p>Listening starts with the first {@link #whenReady}. {@code LISTEN} takes effect on the
+ * listener's connection a moment later (or, with the server down, once it is back); the notifier
+ * then says so (a null payload), and every waited id is looked up once: a result committed in
+ * between is not missed. The same after the listener reconnects.
  *
  * <p>Each row also holds, in columns of its own, the fields a search filters and orders by, each
  * indexed with the update time (see {@link PgResultSearch}). Every read compares the expiry with
  * the database's time ({@code {now}}), so an expired row is invisible before the janitor deletes it
- * ({@link #purgeExpired}). Thread-safe.
+ * ({@link PgJanitor}). Thread-safe.
  */
 public final class PgResultStore implements ResultStore {
 
   private static final Logger log = LoggerFactory.getLogger(PgResultStore.class);
 
-  /** The most rows {@link #purgeExpired} deletes from each table in one call: {@value}. */
-  public static final int PURGE_BATCH = 10_000;
-
   /** The most ids one {@code = ANY(?)} lookup binds: {@value}. */
   static final int ANY_CHUNK = 10_000;
-
-  /** How long the probe waits for its echo before it is sent again, at first (doubling). */
-  private static final long PROBE_FIRST_MS = 10;
-
-  /** The longest the probe waits for its echo before it is sent again. */
-  private static final long PROBE_MAX_MS = 100;
-
-  /** The payload of a probe: no task id is empty. */
-  private static final String PROBE = "";
 
   private final Pg pg;
   private final PgNotifier notifier;
@@ -84,8 +68,6 @@ public final class PgResultStore implements ResultStore {
   private final AtomicBoolean lookScheduled = new AtomicBoolean();
   private final ThreadPoolExecutor lookups;
   private final AtomicBoolean listening = new AtomicBoolean();
-  private final AtomicBoolean probing = new AtomicBoolean();
-  private volatile boolean armed; // LISTEN is known to be in effect
   private volatile boolean closed;
 
   public PgResultStore(Pg pg, PgNotifier notifier) {
@@ -310,8 +292,8 @@ public final class PgResultStore implements ResultStore {
             }
           }
         });
-    // Listening before the look: a result committed after the look is notified (once LISTEN is
-    // in effect; until then the probe's echo triggers a look at every waited id).
+    // Listening before the look: a result committed after the look is notified (or, before LISTEN
+    // is in effect, found by the look at every waited id that follows it).
     listen();
     try {
       get(taskId).filter(s -> s.state().isReady()).ifPresent(this::complete);
@@ -334,60 +316,12 @@ public final class PgResultStore implements ResultStore {
     if (listening.compareAndSet(false, true)) {
       notifier.listen(PgNotifier.RESULTS, this::notified);
     }
-    if (!armed && probing.compareAndSet(false, true)) {
-      lookups.execute(() -> probe(PROBE_FIRST_MS));
-    }
-  }
-
-  /**
-   * Sends a probe, and again after {@code waitMs} (doubling up to {@link #PROBE_MAX_MS}) until one
-   * has come back, while anything waits. Stops on a failure that is not about the server (the
-   * backend was closed).
-   */
-  private void probe(long waitMs) {
-    if (armed || closed || waiters.isEmpty()) {
-      probing.set(false);
-      // A waiter that came meanwhile saw probing set and started none.
-      if (!armed && !closed && !waiters.isEmpty() && probing.compareAndSet(false, true)) {
-        lookups.execute(() -> probe(waitMs));
-      }
-      return;
-    }
-    try {
-      pg.read(
-          "probe result wake-ups",
-          t -> {
-            PreparedStatement ps = t.prepare(notifier.notifySql(PgNotifier.RESULTS));
-            ps.setString(1, PROBE);
-            ps.executeQuery().close();
-            return null;
-          });
-    } catch (BackendUnavailableException e) {
-      log.debug("probing result wake-ups failed, again later: {}", e.toString());
-    } catch (RuntimeException e) {
-      // Not about the server, so it will not go away (the backend was closed): stop.
-      log.debug("probing result wake-ups failed: {}", e.toString());
-      probing.set(false);
-      return;
-    }
-    Executor later = CompletableFuture.delayedExecutor(waitMs, TimeUnit.MILLISECONDS, lookups);
-    try {
-      later.execute(() -> probe(Math.min(waitMs * 2, PROBE_MAX_MS)));
-    } catch (RuntimeException e) {
-      probing.set(false); // closed
-    }
   }
 
   /** On the listener thread: queues what to look up, quickly. */
   private void notified(String payload) {
     if (payload == null) {
-      lookAll.set(true); // notifications may have been lost
-    } else if (payload.equals(PROBE)) {
-      if (armed) {
-        return; // another process's probe
-      }
-      armed = true;
-      lookAll.set(true); // what committed before LISTEN took effect
+      lookAll.set(true); // LISTEN just took effect: what committed before it was not notified
     } else if (waiters.containsKey(payload)) {
       woken.add(payload);
     } else {
@@ -525,33 +459,6 @@ public final class PgResultStore implements ResultStore {
         });
   }
 
-  /**
-   * Deletes expired results, revocations and once keys, at most {@value #PURGE_BATCH} rows of each
-   * table, inside the caller's transaction. A janitor calls it (each time in a transaction of its
-   * own, so that no transaction holds many row locks) until it returns less than {@value
-   * #PURGE_BATCH}. A row written again meanwhile with a later expiry is not deleted, and rows
-   * locked by a writer or another janitor are skipped, not waited for.
-   *
-   * @return how many rows were deleted
-   */
-  public long purgeExpired(Pg.Tx t) throws SQLException {
-    return purge(t, "results") + purge(t, "revoked") + purge(t, "once_keys");
-  }
-
-  /** Deletes at most {@value #PURGE_BATCH} expired rows of {@code table} (which has an expiry). */
-  static long purge(Pg.Tx t, String table) throws SQLException {
-    PreparedStatement ps =
-        t.prepare(
-            "DELETE FROM {s}."
-                + table
-                + " WHERE ctid = ANY(ARRAY(SELECT ctid FROM {s}."
-                + table
-                + " WHERE expires_at <= {now} LIMIT "
-                + PURGE_BATCH
-                + " FOR UPDATE SKIP LOCKED)) AND expires_at <= {now}");
-    return ps.executeUpdate();
-  }
-
   /** Fails every pending wait: the backend is closing. */
   public void close() {
     closed = true;
@@ -565,10 +472,5 @@ public final class PgResultStore implements ResultStore {
 
   private BackendException closedException() {
     return new BackendException("PostgreSQL backend " + pg.describe() + " closed", null);
-  }
-
-  /** For tests: whether the store is known to be listening. */
-  boolean armed() {
-    return armed;
   }
 }

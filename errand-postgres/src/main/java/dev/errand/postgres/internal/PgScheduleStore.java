@@ -40,9 +40,6 @@ public final class PgScheduleStore implements ScheduleStore {
   /** The longest a waiter goes between two looks for changes made by other processes. */
   public static final Duration MAX_POLL = Duration.ofMillis(100);
 
-  /** The most expired rows {@link #purgeExpired} deletes in one call. */
-  public static final int PURGE_BATCH = 10_000;
-
   private static final long MIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   private static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
 
@@ -287,25 +284,6 @@ public final class PgScheduleStore implements ScheduleStore {
                 : Optional.empty();
           }
         });
-  }
-
-  /**
-   * Deletes at most {@link #PURGE_BATCH} leader leases that expired by the database's clock, inside
-   * the caller's transaction: a lapsed lease is as good as none to {@link #lead} and {@link
-   * #leader}, so this only keeps the table small (groups led once and never again). Schedules and
-   * the counter never expire.
-   *
-   * @return how many rows were deleted; the caller calls again, in a new transaction, while it is
-   *     {@link #PURGE_BATCH}
-   */
-  public long purgeExpired(Pg.Tx t) throws SQLException {
-    PreparedStatement ps =
-        t.prepare(
-            "DELETE FROM {s}.leases WHERE grp IN (SELECT grp FROM {s}.leases"
-                + " WHERE expires_at <= {now} LIMIT "
-                + PURGE_BATCH
-                + ") AND expires_at <= {now}");
-    return ps.executeUpdate();
   }
 
   private static void requireName(String name) {

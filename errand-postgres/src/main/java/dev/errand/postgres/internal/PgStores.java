@@ -517,15 +517,5 @@ public final class PgStores {
             return ps.executeUpdate();
           });
     }
-
-    /**
-     * Deletes expired heartbeats (at most {@value PgResultStore#PURGE_BATCH}) inside the caller's
-     * transaction, for a janitor; see {@link PgResultStore#purgeExpired}.
-     *
-     * @return how many rows were deleted
-     */
-    public long purgeExpired(Pg.Tx t) throws SQLException {
-      return PgResultStore.purge(t, "workers");
-    }
   }
 }

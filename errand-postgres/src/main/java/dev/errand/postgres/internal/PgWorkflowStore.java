@@ -36,12 +36,9 @@ import java.util.TreeSet;
  *
  * <p>Parts recorded while their chord is not stored (not yet, or expired) are kept with the
  * settlement's time to live and counted when the chord is stored; the parts of a stored chord
- * expire with it. {@link #purgeExpired} deletes expired rows of all four tables.
+ * expire with it. The janitor ({@link PgJanitor}) deletes expired rows of all four tables.
  */
 public final class PgWorkflowStore implements WorkflowStore {
-
-  /** The most expired rows {@link #purgeExpired} deletes in one call. */
-  public static final int PURGE_BATCH = 10_000;
 
   private static final TypeReference<List<String>> ID_LIST = new TypeReference<>() {};
 
@@ -396,45 +393,6 @@ public final class PgWorkflowStore implements WorkflowStore {
       boolean failed = rs.getBoolean(1);
       return rs.wasNull() ? null : failed;
     }
-  }
-
-  /**
-   * Deletes at most {@link #PURGE_BATCH} expired rows (by the database's clock) of {@code
-   * workflow_groups}, {@code workflow_steps}, {@code chords} and {@code chord_parts}, in that
-   * order, inside the caller's transaction. A chord's parts expire with it; parts of a chord never
-   * stored expire with the settlement's time to live.
-   *
-   * @return how many rows were deleted; the caller calls again, in a new transaction, while it is
-   *     {@link #PURGE_BATCH}
-   */
-  public long purgeExpired(Pg.Tx t) throws SQLException {
-    long deleted = 0;
-    deleted += purge(t, "workflow_groups", "id", PURGE_BATCH);
-    deleted += purge(t, "workflow_steps", "id", PURGE_BATCH - deleted);
-    deleted += purge(t, "chords", "id", PURGE_BATCH - deleted);
-    deleted += purge(t, "chord_parts", "chord_id, idx", PURGE_BATCH - deleted);
-    return deleted;
-  }
-
-  private static int purge(Pg.Tx t, String table, String key, long limit) throws SQLException {
-    if (limit <= 0) {
-      return 0;
-    }
-    // The row is checked again as it is deleted: one refreshed meanwhile (a group stored again)
-    // is kept.
-    PreparedStatement ps =
-        t.prepare(
-            "DELETE FROM {s}."
-                + table
-                + " WHERE ("
-                + key
-                + ") IN (SELECT "
-                + key
-                + " FROM {s}."
-                + table
-                + " WHERE expires_at <= {now} LIMIT ?) AND expires_at <= {now}");
-    ps.setLong(1, limit);
-    return ps.executeUpdate();
   }
 
   private static void setLongOrNull(PreparedStatement ps, int index, Long value)
