@@ -27,6 +27,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The broker on PostgreSQL.
@@ -52,6 +54,8 @@ public final class PgBroker implements Broker {
   /** The most delayed messages one claim moves to ready: {@value}. */
   static final int PROMOTE_BATCH = 1000;
 
+  private static final Logger log = LoggerFactory.getLogger(PgBroker.class);
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private static final String INSERT_PLAIN =
@@ -64,6 +68,20 @@ public final class PgBroker implements Broker {
           AS m (id, queue, priority, at, body)
         RETURNING queue, delayed)
       SELECT pg_notify(?, q.queue) FROM (SELECT DISTINCT queue FROM ins WHERE NOT delayed) q""";
+
+  private static final String ENQUEUE_PLAIN =
+      "SELECT {s}.enqueue_plain(?::text[], ?::text[], ?::smallint[], ?::bigint[], ?::bytea[],"
+          + " {now}, ?, ?)";
+
+  private static final String REGISTER_WAITER = "SELECT {s}.register_waiter(?::text[], {now} + ?)";
+
+  /** How long a registration of a waiting claim lives, and when it is renewed (time left). */
+  static final long WAITER_TTL_MS = 30_000;
+
+  static final long WAITER_RENEW_MS = 15_000;
+
+  /** The longest sleep of a claim whose registration failed: it has no promise of a wake-up. */
+  static final long UNREGISTERED_WAIT_MS = 100;
 
   /** {@link #INSERT_PLAIN} for one message: no arrays to build and take apart. */
   private static final String INSERT_PLAIN_ONE =
@@ -166,8 +184,14 @@ public final class PgBroker implements Broker {
   private final String messagesChannel;
   private final ReentrantLock waitLock = new ReentrantLock();
   private final Condition changed = waitLock.newCondition();
-  private long generation; // notifications, local enqueues and hand-backs, guarded by waitLock
+  // What a waiting claim compares to see whether to look again: a change of unknown queues bumps
+  // the generation, a change of one queue its own count, so a claim of other queues sleeps on.
+  private long generation; // guarded by waitLock
+  private final Map<String, Long> queueChanges = new HashMap<>(); // guarded by waitLock
   private long wakeups; // wakeup() calls, guarded by waitLock
+  // Until when (System.nanoTime()) this process's registration as a waiting claim of
+  // each queue stands; renewed by an idle claim when less than WAITER_RENEW_MS is left.
+  private final Map<String, Long> registeredUntil = new HashMap<>();
   private final Runnable onFirstClaim;
   private volatile boolean listening;
   private volatile boolean claimed;
@@ -196,9 +220,13 @@ public final class PgBroker implements Broker {
     // Plain messages are one statement, atomic by itself: no BEGIN/COMMIT round trip around it.
     List<EnqueueResult> out =
         plain
-            ? pg.read("enqueue", t -> enqueue(t, messages))
-            : pg.tx("enqueue", t -> enqueue(t, messages));
-    changed();
+            ? pg.read("enqueue", t -> enqueue(t, messages, true))
+            : pg.tx("enqueue", t -> enqueue(t, messages, false));
+    Set<String> queues = new HashSet<>();
+    for (NewMessage m : messages) {
+      queues.add(m.queue());
+    }
+    changed(queues);
     return out;
   }
 
@@ -207,6 +235,16 @@ public final class PgBroker implements Broker {
    * queues are notified when it commits.
    */
   public List<EnqueueResult> enqueue(Pg.Tx t, List<NewMessage> messages) throws SQLException {
+    return enqueue(t, messages, false);
+  }
+
+  /**
+   * @param ownStatement the enqueue is a statement of its own (autocommit), so plain messages may
+   *     notify only the queues where a claim waits (see V2__wakeups.sql); in anyone's transaction
+   *     every ready queue is notified
+   */
+  private List<EnqueueResult> enqueue(Pg.Tx t, List<NewMessage> messages, boolean ownStatement)
+      throws SQLException {
     List<NewMessage> plain = new ArrayList<>(messages.size());
     for (NewMessage m : messages) {
       if (m.idempotencyKey() == null && m.uniqueKey() == null && m.limit() == null) {
@@ -214,7 +252,11 @@ public final class PgBroker implements Broker {
       }
     }
     if (plain.size() == messages.size()) {
-      insertPlain(t, plain);
+      if (ownStatement) {
+        insertPlainNotifyingWaiters(t, plain);
+      } else {
+        insertPlain(t, plain);
+      }
       List<EnqueueResult> out = new ArrayList<>(messages.size());
       for (NewMessage m : messages) {
         out.add(new EnqueueResult(m.id(), false));
@@ -237,6 +279,35 @@ public final class PgBroker implements Broker {
     }
     notifyQueues(t, ready);
     return out;
+  }
+
+  /** Inserts plain messages and notifies the queues where a claim waits, in one statement. */
+  private void insertPlainNotifyingWaiters(Pg.Tx t, List<NewMessage> batch) throws SQLException {
+    int n = batch.size();
+    String[] ids = new String[n];
+    String[] queues = new String[n];
+    Short[] priorities = new Short[n];
+    Long[] at = new Long[n];
+    byte[][] bodies = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      NewMessage m = batch.get(i);
+      ids[i] = m.id();
+      queues[i] = m.queue();
+      priorities[i] = (short) m.priority();
+      at[i] = m.notBefore() == null ? null : m.notBefore().toEpochMilli();
+      bodies[i] = m.body();
+    }
+    PreparedStatement ps = t.prepare(ENQUEUE_PLAIN);
+    var c = t.connection();
+    ps.setArray(1, c.createArrayOf("text", ids));
+    ps.setArray(2, c.createArrayOf("text", queues));
+    ps.setArray(3, c.createArrayOf("int2", priorities));
+    ps.setArray(4, c.createArrayOf("int8", at));
+    ps.setArray(5, c.createArrayOf("bytea", bodies));
+    ps.setString(6, messagesChannel);
+    // A test clock moves at will, past any registration: there every ready queue is notified.
+    ps.setBoolean(7, pg.testClock());
+    ps.executeQuery().close();
   }
 
   private void insertPlain(Pg.Tx t, List<NewMessage> batch) throws SQLException {
@@ -456,7 +527,7 @@ public final class PgBroker implements Broker {
       long seen;
       waitLock.lock();
       try {
-        seen = generation;
+        seen = stamp(queues);
       } finally {
         waitLock.unlock();
       }
@@ -465,7 +536,14 @@ public final class PgBroker implements Broker {
       if (!taken.isEmpty() || remaining <= 0) {
         return taken;
       }
+      Boolean registered = registerWaiting(queues);
+      if (Boolean.TRUE.equals(registered)) {
+        continue; // registered just now: what was enqueued meanwhile was not notified, look again
+      }
       long nextDue = nextDueMillis(queues);
+      if (registered == null) {
+        nextDue = Math.min(nextDue, UNREGISTERED_WAIT_MS); // no promise of a notification
+      }
       long sleep =
           Math.min(
               remaining,
@@ -473,8 +551,10 @@ public final class PgBroker implements Broker {
                   Math.max(1, Math.min(nextDue, MAX_IDLE_WAIT.toMillis()))));
       waitLock.lockInterruptibly();
       try {
-        if (wakeups == wakeupsAtStart && generation == seen) {
-          changed.awaitNanos(sleep);
+        long left = sleep;
+        // Woken for other queues: sleep on rather than ask the database again.
+        while (wakeups == wakeupsAtStart && stamp(queues) == seen && left > 0) {
+          left = changed.awaitNanos(left);
         }
         if (wakeups != wakeupsAtStart) {
           return List.of(); // wakeup(): the caller wants to look at its state
@@ -485,11 +565,60 @@ public final class PgBroker implements Broker {
     }
   }
 
+  /**
+   * Registers this process's claim on {@code queues} as waiting, so plain enqueues notify them,
+   * unless its registration has long enough to live.
+   *
+   * @return true if registered just now, false if the registration stands, null if it failed (the
+   *     claim then sleeps briefly and tries again)
+   */
+  private Boolean registerWaiting(List<String> queues) {
+    if (pg.testClock()) {
+      return false; // every ready queue is notified: see insertPlainNotifyingWaiters
+    }
+    long now = System.nanoTime();
+    List<String> due = new ArrayList<>(queues.size());
+    synchronized (registeredUntil) {
+      for (String q : queues) {
+        Long until = registeredUntil.get(q);
+        if (until == null || until - now < TimeUnit.MILLISECONDS.toNanos(WAITER_RENEW_MS)) {
+          due.add(q);
+        }
+      }
+    }
+    if (due.isEmpty()) {
+      return false;
+    }
+    try {
+      pg.read(
+          "register a waiting claim",
+          t -> {
+            PreparedStatement ps = t.prepare(REGISTER_WAITER);
+            ps.setArray(1, t.connection().createArrayOf("text", due.toArray(new String[0])));
+            ps.setLong(2, WAITER_TTL_MS);
+            ps.executeQuery().close();
+            return null;
+          });
+    } catch (RuntimeException e) {
+      log.debug("could not register a waiting claim on {}: {}", due, e.toString());
+      return null;
+    }
+    // Counted on this host's monotonic clock from before the statement, so the local view never
+    // outlives the stored one (the database's clock may be set apart from this host's).
+    synchronized (registeredUntil) {
+      for (String q : due) {
+        registeredUntil.put(q, now + TimeUnit.MILLISECONDS.toNanos(WAITER_TTL_MS));
+      }
+    }
+    return true;
+  }
+
   private void listen() {
     if (!listening) {
       synchronized (this) {
         if (!listening) {
-          notifier.listen(PgNotifier.MESSAGES, queue -> changed());
+          notifier.listen(
+              PgNotifier.MESSAGES, queue -> changed(queue == null ? null : Set.of(queue)));
           listening = true;
         }
       }
@@ -712,7 +841,7 @@ public final class PgBroker implements Broker {
   public boolean release(Delivery delivery) {
     boolean released = pg.tx("release", t -> release(t, delivery));
     if (released) {
-      changed();
+      changed(Set.of(delivery.queue()));
     }
     return released;
   }
@@ -757,7 +886,7 @@ public final class PgBroker implements Broker {
   public boolean retry(Delivery delivery, byte[] body, Instant notBefore) {
     boolean done = pg.tx("retry", t -> retry(t, delivery, body, notBefore));
     if (done) {
-      changed();
+      changed(Set.of(delivery.queue()));
     }
     return done;
   }
@@ -800,13 +929,36 @@ public final class PgBroker implements Broker {
 
   /** Wakes this process's waiting claims: something may be ready. */
   public void changed() {
+    changed(null);
+  }
+
+  /** Wakes this process's waiting claims of {@code queues} (null: of any queue). */
+  void changed(Set<String> queues) {
     waitLock.lock();
     try {
-      generation++;
+      if (queues == null) {
+        generation++;
+      } else {
+        for (String q : queues) {
+          queueChanges.merge(q, 1L, Long::sum);
+        }
+      }
       changed.signalAll();
     } finally {
       waitLock.unlock();
     }
+  }
+
+  /** The changes seen so far that concern {@code queues}; grows when any of them changes. */
+  private long stamp(List<String> queues) {
+    long s = generation;
+    for (String q : queues) {
+      Long n = queueChanges.get(q);
+      if (n != null) {
+        s += n;
+      }
+    }
+    return s;
   }
 
   // ---- looking and managing ----
@@ -929,7 +1081,7 @@ public final class PgBroker implements Broker {
               return was;
             });
     if (resumed) {
-      changed();
+      changed(Set.of(queue));
     }
   }
 
