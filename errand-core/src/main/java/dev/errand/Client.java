@@ -212,6 +212,7 @@ public interface Client {
     private String requestIdMdcKey = DEFAULT_REQUEST_ID_MDC_KEY;
     private boolean sentEvents = true;
     private Duration workflowTtl = DEFAULT_WORKFLOW_TTL;
+    private java.util.function.Function<String, TaskOptions> taskOptions;
 
     private Builder(Backend backend) {
       this.backend = Objects.requireNonNull(backend, "backend");
@@ -279,6 +280,17 @@ public interface Client {
       return this;
     }
 
+    /**
+     * Default options of tasks by name, like Celery's {@code task_annotations}: for each call, the
+     * options {@code byName} gives for its task name (null: none) are overridden by the task
+     * definition's own and then by the call's. Applies to {@link #enqueue}, {@link #send} and
+     * workflow steps. Called on every call, from any thread: keep it a map lookup. Default none.
+     */
+    public Builder taskOptions(java.util.function.Function<String, TaskOptions> byName) {
+      this.taskOptions = Objects.requireNonNull(byName, "taskOptions");
+      return this;
+    }
+
     /** Builds the client. */
     public Client build() {
       return new DefaultClient(
@@ -289,7 +301,8 @@ public interface Client {
           revokeTtl,
           requestIdMdcKey,
           sentEvents,
-          workflowTtl);
+          workflowTtl,
+          taskOptions);
     }
   }
 }

@@ -74,6 +74,15 @@ public final class TaskDef<A, R> {
     return new Builder<>(name, argType, resultType.getType());
   }
 
+  /**
+   * A builder for a definition whose types are known only by reflection, such as a framework
+   * reading a handler method's parameter and return types ({@code List<Order>}, {@code int}). The
+   * caller vouches that {@code A} and {@code R} are these types.
+   */
+  public static <A, R> Builder<A, R> builder(String name, Type argType, Type resultType) {
+    return new Builder<>(name, argType, resultType);
+  }
+
   /** A builder starting from this definition. */
   public Builder<A, R> toBuilder() {
     Builder<A, R> b = new Builder<A, R>(name, argType, resultType).options(options);

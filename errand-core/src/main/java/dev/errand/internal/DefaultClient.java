@@ -57,6 +57,9 @@ public final class DefaultClient implements Client {
   private final Duration workflowTtl;
   private final DeadLetters deadLetters;
 
+  /** Options of tasks by name, under a definition's own; null when none are configured. */
+  private final java.util.function.Function<String, TaskOptions> taskOptions;
+
   public DefaultClient(
       Backend backend,
       Routes routes,
@@ -65,8 +68,10 @@ public final class DefaultClient implements Client {
       Duration revokeTtl,
       String requestIdMdcKey,
       boolean sentEvents,
-      Duration workflowTtl) {
+      Duration workflowTtl,
+      java.util.function.Function<String, TaskOptions> taskOptions) {
     this.backend = backend;
+    this.taskOptions = taskOptions;
     this.routes = routes;
     this.clock = clock;
     this.maxMessageBytes = maxMessageBytes;
@@ -88,7 +93,8 @@ public final class DefaultClient implements Client {
         revokeTtl,
         requestIdMdcKey,
         sentEvents,
-        workflowTtl);
+        workflowTtl,
+        taskOptions);
   }
 
   @Override
@@ -311,7 +317,7 @@ public final class DefaultClient implements Client {
    */
   private Flow.Sig sig(Signature<?> s, String id) {
     String name = WorkflowParts.task(s);
-    TaskOptions defaults = WorkflowParts.defaults(s);
+    TaskOptions defaults = defaultsOf(name, WorkflowParts.defaults(s));
     TaskOptions call = WorkflowParts.options(s);
     TaskOptions eff = defaults.overriddenBy(call);
     if (eff.idempotencyKey() != null) {
@@ -359,8 +365,18 @@ public final class DefaultClient implements Client {
 
   private record Outgoing(TaskMessage message, NewMessage newMessage, boolean ignoreResult) {}
 
+  /** A task's default options: those configured for its name, overridden by its definition's. */
+  private TaskOptions defaultsOf(String name, TaskOptions definition) {
+    if (taskOptions == null) {
+      return definition;
+    }
+    TaskOptions configured = taskOptions.apply(name);
+    return configured == null ? definition : configured.overriddenBy(definition);
+  }
+
   private Outgoing prepare(
-      String name, Arguments.Json args, TaskOptions taskDefaults, TaskOptions call) {
+      String name, Arguments.Json args, TaskOptions definition, TaskOptions call) {
+    TaskOptions taskDefaults = defaultsOf(name, definition);
     TaskOptions eff = taskDefaults.overriddenBy(call);
     String queue = queueFor(name, taskDefaults, call);
     int priority = eff.priority() != null ? eff.priority() : TaskOptions.DEFAULT_PRIORITY;
