@@ -73,6 +73,8 @@ public final class PgBroker implements Broker {
       "SELECT {s}.enqueue_plain(?::text[], ?::text[], ?::smallint[], ?::bigint[], ?::bytea[],"
           + " {now}, ?, ?)";
 
+  private static final String ENQUEUE_ONE = "SELECT {s}.enqueue_one(?, ?, ?, ?, ?, {now}, ?, ?)";
+
   private static final String REGISTER_WAITER = "SELECT {s}.register_waiter(?::text[], {now} + ?)";
 
   /** How long a registration of a waiting claim lives, and when it is renewed (time left). */
@@ -284,6 +286,19 @@ public final class PgBroker implements Broker {
   /** Inserts plain messages and notifies the queues where a claim waits, in one statement. */
   private void insertPlainNotifyingWaiters(Pg.Tx t, List<NewMessage> batch) throws SQLException {
     int n = batch.size();
+    if (n == 1) {
+      NewMessage m = batch.get(0);
+      PreparedStatement ps = t.prepare(ENQUEUE_ONE);
+      ps.setString(1, m.id());
+      ps.setString(2, m.queue());
+      ps.setShort(3, (short) m.priority());
+      setLong(ps, 4, m.notBefore() == null ? null : m.notBefore().toEpochMilli());
+      ps.setBytes(5, m.body());
+      ps.setString(6, messagesChannel);
+      ps.setBoolean(7, pg.testClock());
+      ps.executeQuery().close();
+      return;
+    }
     String[] ids = new String[n];
     String[] queues = new String[n];
     Short[] priorities = new Short[n];
