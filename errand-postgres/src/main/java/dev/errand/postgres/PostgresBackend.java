@@ -105,6 +105,7 @@ public final class PostgresBackend implements Backend, SettleFaults {
     try {
       try (Connection c = dataSource.getConnection()) {
         Migrations.run(c, schema, migrate);
+        warnIfAutovacuumIsOff(c, schema);
       }
       this.clock = systemClock ? PgClock.open(given, dataSource, describe, background) : given;
     } catch (SQLException e) {
@@ -216,6 +217,25 @@ public final class PostgresBackend implements Backend, SettleFaults {
         clock,
         DEFAULT_EVENT_CAPACITY,
         "postgresql (application DataSource) schema " + schema);
+  }
+
+  /**
+   * Every task inserts, updates and deletes a row of {@code messages}: without autovacuum, dead
+   * rows pile up and every claim wades through them. Said once per backend opened, as a warning:
+   * the setting is the server's, not Errand's to change.
+   */
+  private static void warnIfAutovacuumIsOff(Connection c, String schema) throws SQLException {
+    try (java.sql.Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SHOW autovacuum")) {
+      if (rs.next() && "off".equalsIgnoreCase(rs.getString(1))) {
+        org.slf4j.LoggerFactory.getLogger(PostgresBackend.class)
+            .warn(
+                "autovacuum is off on this PostgreSQL server: the dead rows of {}.messages, results"
+                    + " and events will pile up and slow every claim; turn it on, or run VACUUM on"
+                    + " them regularly (docs/postgres.md#vacuum)",
+                schema);
+      }
+    }
   }
 
   private static void checkCapacity(int eventCapacity) {

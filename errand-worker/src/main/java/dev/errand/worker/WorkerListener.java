@@ -45,8 +45,7 @@ public interface WorkerListener {
       }
 
       @Override
-      public void taskRetried(
-          TaskContext ctx, TaskError error, Duration delay, Duration runtime) {
+      public void taskRetried(TaskContext ctx, TaskError error, Duration delay, Duration runtime) {
         each(l -> l.taskRetried(ctx, error, delay, runtime));
       }
 

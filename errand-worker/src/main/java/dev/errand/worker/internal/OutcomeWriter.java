@@ -156,7 +156,9 @@ public abstract class OutcomeWriter {
           if (unstorable && unit.size() > 1) {
             // Find the culprit: each write alone, so the good ones are stored.
             log.warn(
-                "{} task writes failed together ({}); writing them one by one", unit.size(), e);
+                "{} task writes failed together ({}); writing them one by one",
+                unit.size(),
+                e.toString());
             for (Write w : unit) {
               writeUnit(List.of(w));
             }
@@ -182,7 +184,11 @@ public abstract class OutcomeWriter {
                 unit.size(),
                 e);
           } else {
-            log.warn("still cannot record {} task writes (try {}): {}", unit.size(), failures, e);
+            log.warn(
+                "still cannot record {} task writes (try {}): {}",
+                unit.size(),
+                failures,
+                e.toString());
           }
           if (!sleep(backoffMs)) {
             return;
