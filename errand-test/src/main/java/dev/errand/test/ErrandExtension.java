@@ -37,6 +37,12 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * {@code @TestInstance(PER_CLASS)}, values injected into the constructor are shared by the class's
  * tests and closed after the last of them.
  *
+ * <p>Inside a Spring test ({@code @SpringBootTest} and the like), a parameter is the application
+ * context's bean of its type where the context has exactly one ({@code Client}, {@code Backend},
+ * {@code MutableClock}, {@code Clock}), so the test sees what the application sends; the {@code
+ * RecordingClient} then records over the context's backend. Types the context lacks come from the
+ * extension as above.
+ *
  * <p>Stateless and thread-safe, so tests may run in parallel.
  */
 public final class ErrandExtension implements ParameterResolver, AfterEachCallback {
@@ -75,6 +81,12 @@ public final class ErrandExtension implements ParameterResolver, AfterEachCallba
             .getStore(NAMESPACE)
             .getOrComputeIfAbsent(Fixture.class, k -> new Fixture(), Fixture.class);
     Class<?> type = parameter.getParameter().getType();
+    if (SpringContexts.active(context)) {
+      Object bean = fromSpring(context, type);
+      if (bean != null) {
+        return bean;
+      }
+    }
     if (type == MutableClock.class || type == Clock.class) {
       return fixture.clock;
     }
@@ -85,6 +97,26 @@ public final class ErrandExtension implements ParameterResolver, AfterEachCallba
       return fixture.recording;
     }
     return fixture.backend;
+  }
+
+  /**
+   * The application context's bean for {@code type}, or null: a {@link RecordingClient} records
+   * over the context's backend, one per test.
+   */
+  private static Object fromSpring(ExtensionContext context, Class<?> type) {
+    if (type == RecordingClient.class) {
+      Backend backend = SpringContexts.bean(context, Backend.class);
+      if (backend == null) {
+        return null;
+      }
+      return context
+          .getStore(NAMESPACE)
+          .getOrComputeIfAbsent(
+              RecordingClient.class,
+              k -> RecordingClient.builder(backend).build(),
+              RecordingClient.class);
+    }
+    return SpringContexts.bean(context, type);
   }
 
   @Override

@@ -7,7 +7,6 @@ import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
-import io.javalin.http.staticfiles.Location;
 import jakarta.servlet.DispatcherType;
 import java.time.Clock;
 import java.time.Duration;
@@ -74,6 +73,7 @@ public final class Server {
     this.metrics = new Metrics(backend);
     this.feed = new EventFeed(backend.events(), metrics, json, health);
     LoginPage login = new LoginPage(auth);
+    UiFiles ui = new UiFiles();
     Api api = new Api(backend, settings.clock(), settings.readOnly());
     this.app =
         Javalin.create(
@@ -89,9 +89,10 @@ public final class Server {
               config.jetty.modifyServer(s -> s.setErrorHandler(new JsonErrorHandler()));
               config.startup.showJavalinBanner = false;
               config.jsonMapper(json);
-              config.staticFiles.add("/dev/errand/dashboard/ui", Location.CLASSPATH);
-              config.staticFiles.enableWebjars();
               config.routes.before(this::guard);
+              for (String path : ui.paths()) {
+                config.routes.get(path, ui::serve);
+              }
               config.routes.get("/login", login::show);
               config.routes.post("/login", login::submit);
               config.routes.post("/logout", login::logout);
