@@ -3,21 +3,14 @@ package dev.errand.postgres.internal;
 import dev.errand.Event;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
-import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.EventStore;
+import dev.errand.spi.ForwardingBackend;
 import dev.errand.spi.ForwardingBroker;
+import dev.errand.spi.ForwardingEventStore;
 import dev.errand.spi.NewMessage;
-import dev.errand.spi.ResultStore;
-import dev.errand.spi.ScheduleStore;
-import dev.errand.spi.Settlement;
-import dev.errand.spi.WorkerRegistry;
-import dev.errand.spi.WorkflowStore;
 import java.sql.Connection;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A view of a PostgreSQL backend that enqueues, and publishes the "sent" events, on the caller's
@@ -25,9 +18,8 @@ import java.util.Set;
  * backend. The notifications that wake workers are sent in the same transaction, so PostgreSQL
  * delivers them when, and only if, it commits. As thread-safe as the connection.
  */
-public final class JoinedBackend implements Backend {
+public final class JoinedBackend extends ForwardingBackend {
 
-  private final Backend backend;
   private final Pg pg;
   private final PgBroker broker;
   private final PgStores.Events events;
@@ -37,7 +29,7 @@ public final class JoinedBackend implements Backend {
 
   public JoinedBackend(
       Backend backend, Pg pg, PgBroker broker, PgStores.Events events, Connection connection) {
-    this.backend = backend;
+    super(backend);
     this.pg = pg;
     this.broker = broker;
     this.events = events;
@@ -52,58 +44,14 @@ public final class JoinedBackend implements Backend {
   }
 
   @Override
-  public ResultStore results() {
-    return backend.results();
-  }
-
-  @Override
-  public DeadLetterStore deadLetters() {
-    return backend.deadLetters();
-  }
-
-  @Override
   public EventStore events() {
     return joinedEvents;
   }
 
   @Override
-  public WorkerRegistry workers() {
-    return backend.workers();
-  }
-
-  @Override
-  public ScheduleStore schedules() {
-    return backend.schedules();
-  }
-
-  @Override
-  public WorkflowStore workflows() {
-    return backend.workflows();
-  }
-
-  @Override
-  public Clock clock() {
-    return backend.clock();
-  }
-
-  @Override
-  public Set<String> settle(List<Settlement> batch, Duration ttl) {
-    return backend.settle(batch, ttl);
-  }
-
-  @Override
-  public Backend joining(Connection other) {
-    return backend.joining(other);
-  }
-
-  @Override
   public String describe() {
-    return backend.describe() + " (in the caller's transaction)";
+    return delegate().describe() + " (in the caller's transaction)";
   }
-
-  /** Closes nothing: the backend and the connection belong to others. */
-  @Override
-  public void close() {}
 
   private final class JoinedBroker extends ForwardingBroker {
     JoinedBroker() {
@@ -119,7 +67,11 @@ public final class JoinedBackend implements Backend {
     }
   }
 
-  private final class JoinedEvents implements EventStore {
+  private final class JoinedEvents extends ForwardingEventStore {
+    JoinedEvents() {
+      super(events);
+    }
+
     @Override
     public void publish(List<Event> list) {
       pg.joined(
@@ -129,21 +81,6 @@ public final class JoinedBackend implements Backend {
             events.publish(t, list);
             return null;
           });
-    }
-
-    @Override
-    public List<Event> read(long afterSeq, int limit) {
-      return events.read(afterSeq, limit);
-    }
-
-    @Override
-    public List<Event> latest(int limit) {
-      return events.latest(limit);
-    }
-
-    @Override
-    public List<Event> forTask(String taskId, int limit) {
-      return events.forTask(taskId, limit);
     }
   }
 }

@@ -299,6 +299,18 @@ public final class PgBroker implements Broker {
       ps.executeQuery().close();
       return;
     }
+    PreparedStatement ps = t.prepare(ENQUEUE_PLAIN);
+    setPlainArrays(t, ps, batch);
+    ps.setString(6, messagesChannel);
+    // A test clock moves at will, past any registration: there every ready queue is notified.
+    ps.setBoolean(7, pg.testClock());
+    ps.executeQuery().close();
+  }
+
+  /** Parameters 1 to 5 of a batch insert: ids, queues, priorities, due times, bodies. */
+  private static void setPlainArrays(Pg.Tx t, PreparedStatement ps, List<NewMessage> batch)
+      throws SQLException {
+    int n = batch.size();
     String[] ids = new String[n];
     String[] queues = new String[n];
     Short[] priorities = new Short[n];
@@ -312,17 +324,12 @@ public final class PgBroker implements Broker {
       at[i] = m.notBefore() == null ? null : m.notBefore().toEpochMilli();
       bodies[i] = m.body();
     }
-    PreparedStatement ps = t.prepare(ENQUEUE_PLAIN);
     var c = t.connection();
     ps.setArray(1, c.createArrayOf("text", ids));
     ps.setArray(2, c.createArrayOf("text", queues));
     ps.setArray(3, c.createArrayOf("int2", priorities));
     ps.setArray(4, c.createArrayOf("int8", at));
     ps.setArray(5, c.createArrayOf("bytea", bodies));
-    ps.setString(6, messagesChannel);
-    // A test clock moves at will, past any registration: there every ready queue is notified.
-    ps.setBoolean(7, pg.testClock());
-    ps.executeQuery().close();
   }
 
   private void insertPlain(Pg.Tx t, List<NewMessage> batch) throws SQLException {
@@ -341,26 +348,8 @@ public final class PgBroker implements Broker {
       ps.executeQuery().close();
       return;
     }
-    String[] ids = new String[n];
-    String[] queues = new String[n];
-    Short[] priorities = new Short[n];
-    Long[] at = new Long[n];
-    byte[][] bodies = new byte[n][];
-    for (int i = 0; i < n; i++) {
-      NewMessage m = batch.get(i);
-      ids[i] = m.id();
-      queues[i] = m.queue();
-      priorities[i] = (short) m.priority();
-      at[i] = m.notBefore() == null ? null : m.notBefore().toEpochMilli();
-      bodies[i] = m.body();
-    }
     PreparedStatement ps = t.prepare(INSERT_PLAIN);
-    var c = t.connection();
-    ps.setArray(1, c.createArrayOf("text", ids));
-    ps.setArray(2, c.createArrayOf("text", queues));
-    ps.setArray(3, c.createArrayOf("int2", priorities));
-    ps.setArray(4, c.createArrayOf("int8", at));
-    ps.setArray(5, c.createArrayOf("bytea", bodies));
+    setPlainArrays(t, ps, batch);
     ps.setString(6, messagesChannel);
     ps.executeQuery().close();
   }

@@ -15,6 +15,7 @@ import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -47,15 +48,10 @@ public class ErrandAutoConfiguration {
   /** The backend used when nothing else is configured. */
   public static final String DEFAULT_URL = "sqlite:errand.db";
 
-  static final boolean POSTGRES_PRESENT =
-      ClassUtils.isPresent("dev.errand.postgres.PostgresBackend", null);
-
-  static final boolean TX_PRESENT =
-      ClassUtils.isPresent(
-          "org.springframework.transaction.support.TransactionSynchronizationManager", null);
-
-  static final boolean JDBC_PRESENT =
-      ClassUtils.isPresent("org.springframework.jdbc.datasource.DataSourceUtils", null);
+  private static final String POSTGRES = "dev.errand.postgres.PostgresBackend";
+  private static final String TX =
+      "org.springframework.transaction.support.TransactionSynchronizationManager";
+  private static final String JDBC = "org.springframework.jdbc.datasource.DataSourceUtils";
 
   /** Creates the configuration; Spring Boot does. */
   public ErrandAutoConfiguration() {}
@@ -71,13 +67,23 @@ public class ErrandAutoConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   public Backend errandBackend(
-      ErrandProperties properties, ObjectProvider<DataSource> dataSources) {
+      ErrandProperties properties,
+      ObjectProvider<DataSource> dataSources,
+      ConfigurableListableBeanFactory beanFactory) {
+    ClassLoader loader = beanFactory.getBeanClassLoader();
     String url = properties.getUrl();
     if (url != null) {
-      log.info("Errand backend: {}", url.replaceAll("//[^@/]*@", "//***@"));
-      return Backends.open(url);
+      Backend opened;
+      try {
+        opened = Backends.open(url);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("errand.url: " + e.getMessage(), e);
+      }
+      log.info("Errand backend: {}", opened.describe()); // describe() hides passwords
+      return opened;
     }
-    if (POSTGRES_PRESENT && properties.getPostgres().isUseApplicationDataSource()) {
+    if (ClassUtils.isPresent(POSTGRES, loader)
+        && properties.getPostgres().isUseApplicationDataSource()) {
       DataSource ds = dataSources.getIfUnique();
       if (ds != null && PostgresSupport.isPostgres(ds)) {
         String schema = properties.getPostgres().getSchema();
@@ -99,7 +105,9 @@ public class ErrandAutoConfiguration {
       Backend backend,
       ErrandProperties properties,
       ErrandTaskRegistrar registrar,
-      ObjectProvider<DataSource> dataSources) {
+      ObjectProvider<DataSource> dataSources,
+      ConfigurableListableBeanFactory beanFactory) {
+    ClassLoader loader = beanFactory.getBeanClassLoader();
     if (properties.isEager()) {
       return Eager.builder(registrar.registry())
           .stores(backend)
@@ -108,9 +116,9 @@ public class ErrandAutoConfiguration {
     }
     Backend sendTo = backend;
     ErrandProperties.Transaction tx = properties.getTransaction();
-    if (tx.isAware() && TX_PRESENT) {
+    if (tx.isAware() && ClassUtils.isPresent(TX, loader)) {
       DataSource joinable =
-          POSTGRES_PRESENT && JDBC_PRESENT
+          ClassUtils.isPresent(POSTGRES, loader) && ClassUtils.isPresent(JDBC, loader)
               ? PostgresSupport.joinable(backend, dataSources.getIfUnique())
               : null;
       sendTo = new TransactionAwareBackend(backend, joinable, tx.isStrict());
@@ -136,14 +144,21 @@ public class ErrandAutoConfiguration {
       ObjectProvider<WorkerListener> listeners,
       ObjectProvider<TaskInterceptor> interceptors,
       Environment environment) {
-    return new ErrandWorkerLifecycle(
-        backend,
-        client,
-        properties,
-        registrar,
-        listeners,
-        interceptors,
-        environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase"));
+    ErrandWorkerLifecycle worker =
+        new ErrandWorkerLifecycle(
+            backend,
+            client,
+            properties,
+            registrar,
+            listeners,
+            interceptors,
+            environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase"));
+    try {
+      worker.options(); // a bad combination fails startup here, not when the worker starts
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("errand.worker.*: " + e.getMessage(), e);
+    }
+    return worker;
   }
 
   /** The scheduler ({@code errand.beat.enabled=true}). */

@@ -25,7 +25,14 @@ public class ErrandDashboardAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   public ErrandDashboardLifecycle errandDashboard(Backend backend, ErrandProperties properties) {
-    ErrandProperties.Dashboard p = properties.getDashboard();
+    try {
+      return new ErrandDashboardLifecycle(build(backend, properties.getDashboard()));
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new IllegalArgumentException("errand.dashboard.*: " + e.getMessage(), e);
+    }
+  }
+
+  private static Dashboard build(Backend backend, ErrandProperties.Dashboard p) {
     Dashboard.Builder b =
         Dashboard.builder(backend)
             .port(p.getPort())
@@ -49,6 +56,6 @@ public class ErrandDashboardAutoConfiguration {
     }
     // Built here, so a bad setting (a public bind with no authentication, a short token) fails
     // startup naming it; started with the context.
-    return new ErrandDashboardLifecycle(b.build());
+    return b.build();
   }
 }

@@ -3,22 +3,15 @@ package dev.errand.spring.tx;
 import dev.errand.Event;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
-import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.EnqueueResult;
 import dev.errand.spi.EventStore;
+import dev.errand.spi.ForwardingBackend;
 import dev.errand.spi.ForwardingBroker;
+import dev.errand.spi.ForwardingEventStore;
 import dev.errand.spi.NewMessage;
-import dev.errand.spi.ResultStore;
-import dev.errand.spi.ScheduleStore;
-import dev.errand.spi.Settlement;
-import dev.errand.spi.WorkerRegistry;
-import dev.errand.spi.WorkflowStore;
 import java.sql.Connection;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -54,11 +47,10 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  *
  * <p>Thread-safe: what is held belongs to the calling thread's transaction.
  */
-public final class TransactionAwareBackend implements Backend {
+public final class TransactionAwareBackend extends ForwardingBackend {
 
   private static final Logger log = LoggerFactory.getLogger(TransactionAwareBackend.class);
 
-  private final Backend backend;
   private final DataSource joinable;
   private final boolean strict;
   private final Broker broker;
@@ -73,7 +65,7 @@ public final class TransactionAwareBackend implements Backend {
    * @param strict log a warning for each enqueue made with no transaction active
    */
   public TransactionAwareBackend(Backend backend, DataSource joinable, boolean strict) {
-    this.backend = Objects.requireNonNull(backend, "backend");
+    super(backend);
     this.joinable = joinable;
     this.strict = strict;
     this.broker = new TxBroker(backend.broker());
@@ -82,7 +74,7 @@ public final class TransactionAwareBackend implements Backend {
 
   /** The backend this one sends to. */
   public Backend target() {
-    return backend;
+    return delegate();
   }
 
   /** Whether enqueues in a transaction on {@code joinable} are joined to it rather than held. */
@@ -96,58 +88,9 @@ public final class TransactionAwareBackend implements Backend {
   }
 
   @Override
-  public ResultStore results() {
-    return backend.results();
-  }
-
-  @Override
-  public DeadLetterStore deadLetters() {
-    return backend.deadLetters();
-  }
-
-  @Override
   public EventStore events() {
     return events;
   }
-
-  @Override
-  public WorkerRegistry workers() {
-    return backend.workers();
-  }
-
-  @Override
-  public ScheduleStore schedules() {
-    return backend.schedules();
-  }
-
-  @Override
-  public Clock clock() {
-    return backend.clock();
-  }
-
-  @Override
-  public WorkflowStore workflows() {
-    return backend.workflows();
-  }
-
-  @Override
-  public Set<String> settle(List<Settlement> batch, Duration ttl) {
-    return backend.settle(batch, ttl);
-  }
-
-  @Override
-  public Backend joining(Connection connection) {
-    return backend.joining(connection);
-  }
-
-  @Override
-  public String describe() {
-    return backend.describe();
-  }
-
-  /** Does nothing: the wrapped backend belongs to whoever opened it. */
-  @Override
-  public void close() {}
 
   /** What the current transaction asks of an enqueue. */
   private enum Mode {
@@ -193,11 +136,9 @@ public final class TransactionAwareBackend implements Backend {
     }
   }
 
-  private final class TxEvents implements EventStore {
-    private final EventStore delegate;
-
+  private final class TxEvents extends ForwardingEventStore {
     TxEvents(EventStore delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     @Override
@@ -210,30 +151,15 @@ public final class TransactionAwareBackend implements Backend {
                   return null;
                 });
         case HOLD -> held().holdEvents(list);
-        default -> delegate.publish(list);
+        default -> delegate().publish(list);
       }
-    }
-
-    @Override
-    public List<Event> read(long afterSeq, int limit) {
-      return delegate.read(afterSeq, limit);
-    }
-
-    @Override
-    public List<Event> latest(int limit) {
-      return delegate.latest(limit);
-    }
-
-    @Override
-    public List<Event> forTask(String taskId, int limit) {
-      return delegate.forTask(taskId, limit);
     }
   }
 
   private <T> T joined(java.util.function.Function<Backend, T> work) {
     Connection c = DataSourceUtils.getConnection(joinable);
     try {
-      return work.apply(backend.joining(c));
+      return work.apply(delegate().joining(c));
     } finally {
       DataSourceUtils.releaseConnection(c, joinable);
     }
@@ -304,7 +230,7 @@ public final class TransactionAwareBackend implements Backend {
       }
       List<EnqueueResult> results;
       try {
-        results = backend.broker().enqueue(messages);
+        results = delegate().broker().enqueue(messages);
       } catch (RuntimeException e) {
         log.error(
             "the transaction committed but its {} task(s) could not be sent: {}",
@@ -330,7 +256,7 @@ public final class TransactionAwareBackend implements Backend {
         }
       }
       try {
-        backend.events().publish(sent);
+        delegate().events().publish(sent);
       } catch (RuntimeException e) {
         log.warn("the sent events of {} task(s) were not recorded: {}", sent.size(), e.toString());
       }

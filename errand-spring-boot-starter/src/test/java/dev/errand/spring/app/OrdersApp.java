@@ -60,7 +60,9 @@ public class OrdersApp {
       this.jdbc = jdbc;
     }
 
+    // Transactional too: the handler is called through the bean's proxy.
     @ErrandTask("orders.confirm")
+    @Transactional(readOnly = true)
     public String confirm(Long id) {
       return jdbc.queryForObject("SELECT item FROM orders WHERE id = ?", String.class, id);
     }

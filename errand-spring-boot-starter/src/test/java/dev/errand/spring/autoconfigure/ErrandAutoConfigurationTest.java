@@ -27,15 +27,20 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 
 /** Every condition of the auto-configuration, with {@link ApplicationContextRunner}. */
 class ErrandAutoConfigurationTest {
@@ -283,9 +288,11 @@ class ErrandAutoConfigurationTest {
             new String[] {
               "errand.postgres.schema=Robert'); DROP", "errand.postgres.schema", "Robert"
             },
-            new String[] {"errand.dashboard.port=70000", "errand.dashboard.port", "70000"})) {
+            new String[] {"errand.dashboard.port=70000", "errand.dashboard.port", "70000"},
+            new String[] {"errand.url=nosuch://x", "errand.url", "nosuch"},
+            new String[] {"errand.worker.min-concurrency=9", "errand.worker", "9"})) {
       runner
-          .withPropertyValues(bad[0])
+          .withPropertyValues("errand.worker.enabled=true", "errand.worker.concurrency=4", bad[0])
           .run(
               ctx -> {
                 assertThat(ctx.getStartupFailure()).as(bad[0]).isNotNull();
@@ -339,6 +346,88 @@ class ErrandAutoConfigurationTest {
     @ErrandTask("clock.tick")
     @ErrandSchedule(cron = "* * * * *", every = "1m")
     void tick() {}
+  }
+
+  @Test
+  void partsBackOffWhenSwitchedOffOrAbsent() throws Exception {
+    runner
+        .withPropertyValues("errand.transaction.aware=false")
+        .run(
+            ctx ->
+                assertThat(ctx.getBean(Client.class).backend())
+                    .isNotInstanceOf(TransactionAwareBackend.class));
+    // No spring-tx: nothing to follow, and nothing breaks.
+    runner
+        .withClassLoader(new FilteredClassLoader("org.springframework.transaction"))
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(ctx.getBean(Client.class).backend())
+                  .isNotInstanceOf(TransactionAwareBackend.class);
+            });
+    runner
+        .withClassLoader(new FilteredClassLoader(Dashboard.class))
+        .withPropertyValues("errand.dashboard.enabled=true")
+        .run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(ErrandDashboardLifecycle.class));
+    runner
+        .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+        .withPropertyValues("errand.metrics.enabled=false")
+        .run(ctx -> assertThat(ctx).doesNotHaveBean(BackendMetrics.class));
+    runner
+        .withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate"))
+        .run(
+            ctx ->
+                assertThat(ctx)
+                    .hasNotFailed()
+                    .doesNotHaveBean(dev.errand.spring.actuate.ErrandStatus.class));
+  }
+
+  @Test
+  void aDataSourceThatIsNotPostgresLeavesTheSqliteDefault(@TempDir Path dir) throws Exception {
+    DriverManagerDataSource sqlite =
+        new DriverManagerDataSource("jdbc:sqlite:" + dir.resolve("app.db"));
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(ErrandAutoConfiguration.class))
+        .withBean(DataSource.class, () -> sqlite)
+        .withPropertyValues("errand.url=sqlite:" + dir.resolve("errand.db"))
+        .run(ctx -> assertThat(ctx.getBean(Backend.class).describe()).contains("errand.db"));
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(ErrandAutoConfiguration.class))
+        .withBean(DataSource.class, () -> sqlite)
+        .run(
+            ctx -> {
+              // errand-postgres is on the class path, but the DataSource is not PostgreSQL.
+              assertThat(ctx.getBean(Backend.class).describe())
+                  .contains("errand.db")
+                  .doesNotContain("postgres");
+              ctx.close();
+              for (String f : List.of("errand.db", "errand.db-wal", "errand.db-shm")) {
+                java.nio.file.Files.deleteIfExists(Path.of(f));
+              }
+            });
+  }
+
+  /** Tasks registered the plain way, as errand worker --app does. */
+  static class AppTasks implements dev.errand.worker.ErrandApp {
+    @Override
+    public void register(dev.errand.worker.TaskRegistry tasks) {
+      tasks.handle(TaskDef.of("app.echo", String.class, String.class), (s, ctx) -> s);
+    }
+  }
+
+  @Test
+  void errandAppBeansRegisterTheirTasks() throws Exception {
+    runner
+        .withBean(AppTasks.class)
+        .withPropertyValues("errand.worker.enabled=true")
+        .run(
+            ctx ->
+                assertThat(
+                        ctx.getBean(Client.class)
+                            .send("app.echo", "[\"hi\"]")
+                            .get(Duration.ofSeconds(10))
+                            .asText())
+                    .isEqualTo("hi"));
   }
 
   @Test

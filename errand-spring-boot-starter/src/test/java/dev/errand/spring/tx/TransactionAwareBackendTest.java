@@ -15,16 +15,10 @@ import dev.errand.TaskOptions;
 import dev.errand.memory.InMemoryBackend;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
-import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.EnqueueResult;
-import dev.errand.spi.EventStore;
+import dev.errand.spi.ForwardingBackend;
 import dev.errand.spi.ForwardingBroker;
 import dev.errand.spi.NewMessage;
-import dev.errand.spi.ResultStore;
-import dev.errand.spi.ScheduleStore;
-import dev.errand.spi.Settlement;
-import dev.errand.spi.WorkerRegistry;
-import dev.errand.spi.WorkflowStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -78,54 +72,11 @@ class TransactionAwareBackendTest {
           }
         };
     Backend flaky =
-        new Backend() {
+        new ForwardingBackend(store) {
           @Override
           public Broker broker() {
             return broker;
           }
-
-          @Override
-          public ResultStore results() {
-            return store.results();
-          }
-
-          @Override
-          public DeadLetterStore deadLetters() {
-            return store.deadLetters();
-          }
-
-          @Override
-          public EventStore events() {
-            return store.events();
-          }
-
-          @Override
-          public WorkerRegistry workers() {
-            return store.workers();
-          }
-
-          @Override
-          public ScheduleStore schedules() {
-            return store.schedules();
-          }
-
-          @Override
-          public WorkflowStore workflows() {
-            return store.workflows();
-          }
-
-          @Override
-          public java.util.Set<String> settle(List<Settlement> batch, java.time.Duration ttl) {
-            return store.settle(batch, ttl);
-          }
-
-          @Override
-          public String describe() {
-            return "flaky memory";
-          }
-
-          @Override
-          public void close() {}
         };
     return Client.create(new TransactionAwareBackend(flaky, null, strict));
   }
