@@ -148,6 +148,11 @@ public final class ErrandTaskRegistrar implements BeanPostProcessor, Ordered {
       throw new BeanCreationException(
           beanName, "@ErrandTask(\"" + a.value() + "\") on " + where + ": must not be static");
     }
+    if (Modifier.isPrivate(method.getModifiers()) && AopUtils.isAopProxy(bean)) {
+      // A proxy cannot call a private method of its target: it would run on the empty proxy.
+      throw bad(
+          beanName, a, where, "must not be private on a proxied bean (make it package-private)");
+    }
     Type argType = Void.class;
     int argIndex = -1;
     int ctxIndex = -1;

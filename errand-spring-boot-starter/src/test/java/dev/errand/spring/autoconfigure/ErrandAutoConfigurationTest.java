@@ -320,12 +320,34 @@ class ErrandAutoConfigurationTest {
                     .contains("math.double")
                     .contains("already handled"));
     runner
+        .withBean(PrivateTask.class, ErrandAutoConfigurationTest::proxied)
+        .run(
+            ctx ->
+                assertThat(messages(ctx.getStartupFailure()))
+                    .contains("PrivateTask.hidden")
+                    .contains("private"));
+    runner
         .withBean(BadSchedule.class)
         .run(
             ctx ->
                 assertThat(messages(ctx.getStartupFailure()))
                     .contains("BadSchedule.tick")
                     .contains("exactly one of cron and every"));
+  }
+
+  static class PrivateTask {
+    @ErrandTask("math.hidden")
+    private int hidden(int n) {
+      return n;
+    }
+  }
+
+  /** The bean as Spring's proxying (for @Transactional, say) hands it out: a CGLIB proxy. */
+  static PrivateTask proxied() {
+    org.springframework.aop.framework.ProxyFactory f =
+        new org.springframework.aop.framework.ProxyFactory(new PrivateTask());
+    f.setProxyTargetClass(true);
+    return (PrivateTask) f.getProxy();
   }
 
   static class TwoArguments {
