@@ -247,7 +247,10 @@ public class ErrandProperties {
     /** The queues the worker consumes. */
     private List<String> queues = new ArrayList<>(List.of("default"));
 
-    /** How the queues are served: round_robin or strict (in the order listed). */
+    /**
+     * How the queues are served: round_robin, strict (in the order listed) or weighted (by
+     * errand.worker.queue-weights).
+     */
     private QueueOrder queueOrder = QueueOrder.ROUND_ROBIN;
 
     /** The most tasks run at once; default: the number of CPUs. */
@@ -279,6 +282,21 @@ public class ErrandProperties {
 
     /** How long results are kept. */
     private Duration resultExpires = Duration.ofDays(1);
+
+    /** Weights of the queues, with queue-order weighted: queue to weight (default 1 each). */
+    private Map<String, Integer> queueWeights = new LinkedHashMap<>();
+
+    /** How often the worker says it is alive (its heartbeat, shown as workers and in health). */
+    private Duration heartbeatInterval = Duration.ofSeconds(5);
+
+    /** The longest a claim waits for a message before looking again. */
+    private Duration pollInterval = Duration.ofSeconds(1);
+
+    /** A handler thread stuck this long in one task is reported (logs, health, metrics). */
+    private Duration stallTimeout = Duration.ofSeconds(10);
+
+    /** Tasks after which the worker stops taking more (0 = no limit). */
+    private long maxTasks = 0;
 
     public boolean isEnabled() {
       return enabled;
@@ -381,6 +399,52 @@ public class ErrandProperties {
 
     public void setResultExpires(Duration resultExpires) {
       this.resultExpires = positive("errand.worker.result-expires", resultExpires);
+    }
+
+    public Map<String, Integer> getQueueWeights() {
+      return queueWeights;
+    }
+
+    public void setQueueWeights(Map<String, Integer> queueWeights) {
+      queueWeights.forEach(
+          (q, w) -> atLeast("errand.worker.queue-weights[" + q + "]", w == null ? 0 : w, 1));
+      this.queueWeights = queueWeights;
+    }
+
+    public Duration getHeartbeatInterval() {
+      return heartbeatInterval;
+    }
+
+    public void setHeartbeatInterval(Duration heartbeatInterval) {
+      this.heartbeatInterval = positive("errand.worker.heartbeat-interval", heartbeatInterval);
+    }
+
+    public Duration getPollInterval() {
+      return pollInterval;
+    }
+
+    public void setPollInterval(Duration pollInterval) {
+      this.pollInterval = positive("errand.worker.poll-interval", pollInterval);
+    }
+
+    public Duration getStallTimeout() {
+      return stallTimeout;
+    }
+
+    public void setStallTimeout(Duration stallTimeout) {
+      this.stallTimeout = positive("errand.worker.stall-timeout", stallTimeout);
+    }
+
+    public long getMaxTasks() {
+      return maxTasks;
+    }
+
+    public void setMaxTasks(long maxTasks) {
+      if (maxTasks < 0) {
+        throw new IllegalArgumentException(
+            "errand.worker.max-tasks must be at least 0 but was " + maxTasks);
+      }
+      this.maxTasks = maxTasks;
     }
   }
 

@@ -71,7 +71,14 @@ public final class ErrandWorkerLifecycle implements SmartLifecycle {
             .leaseDuration(p.getLeaseDuration())
             .shutdownTimeout(p.getShutdownTimeout())
             .maxDeliveries(p.getMaxDeliveries())
-            .resultExpires(p.getResultExpires());
+            .resultExpires(p.getResultExpires())
+            .heartbeatInterval(p.getHeartbeatInterval())
+            .pollInterval(p.getPollInterval())
+            .stallTimeout(p.getStallTimeout());
+    p.getQueueWeights().forEach(b::queueWeight);
+    if (p.getMaxTasks() > 0) {
+      b.maxTasks(p.getMaxTasks());
+    }
     if (p.getMinConcurrency() > 0) {
       b.autoscale(p.getMinConcurrency(), p.getConcurrency());
     } else {

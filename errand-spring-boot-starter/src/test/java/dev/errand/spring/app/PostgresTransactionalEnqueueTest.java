@@ -7,10 +7,11 @@ import dev.errand.postgres.testing.TestPostgres;
 import dev.errand.spring.tx.TransactionAwareBackend;
 import java.sql.ResultSet;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -20,6 +21,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * application's own DataSource, and the enqueue is written in the caller's transaction.
  */
 @SpringBootTest(classes = OrdersApp.class, properties = "errand.worker.enabled=true")
+@Import(PostgresTransactionalEnqueueTest.Cleanup.class)
 class PostgresTransactionalEnqueueTest extends TransactionalEnqueueContract {
 
   private static final String APP_SCHEMA = TestPostgres.newSchema();
@@ -38,10 +40,13 @@ class PostgresTransactionalEnqueueTest extends TransactionalEnqueueContract {
     registry.add("errand.postgres.schema", () -> ERRAND_SCHEMA);
   }
 
-  @AfterAll
-  static void drop() {
-    TestPostgres.dropSchema(APP_SCHEMA);
-    TestPostgres.dropSchema(ERRAND_SCHEMA);
+  /** Drops the test's schemas when the application closes, after its worker has stopped. */
+  static class Cleanup implements DisposableBean {
+    @Override
+    public void destroy() {
+      TestPostgres.dropSchema(APP_SCHEMA);
+      TestPostgres.dropSchema(ERRAND_SCHEMA);
+    }
   }
 
   private static long storedMessages() {

@@ -3,8 +3,9 @@ package dev.errand.spring.app;
 import dev.errand.redis.testing.TestRedis;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -13,6 +14,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * enqueue is held until the commit, dropped on rollback.
  */
 @SpringBootTest(classes = OrdersApp.class, properties = "errand.worker.enabled=true")
+@Import(RedisTransactionalEnqueueTest.Cleanup.class)
 class RedisTransactionalEnqueueTest extends TransactionalEnqueueContract {
 
   private static final String PREFIX = TestRedis.newPrefix();
@@ -25,8 +27,11 @@ class RedisTransactionalEnqueueTest extends TransactionalEnqueueContract {
     registry.add("errand.url", () -> TestRedis.url(PREFIX));
   }
 
-  @AfterAll
-  static void clean() {
-    TestRedis.deleteKeys(PREFIX);
+  /** Deletes the test's keys when the application closes, after its worker has stopped. */
+  static class Cleanup implements DisposableBean {
+    @Override
+    public void destroy() {
+      TestRedis.deleteKeys(PREFIX);
+    }
   }
 }

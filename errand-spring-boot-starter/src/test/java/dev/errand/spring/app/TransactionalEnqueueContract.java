@@ -14,12 +14,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.annotation.DirtiesContext;
 
 /**
  * What a {@code @Transactional} method that saves a row and enqueues a task must do on every
  * backend, with a worker in the application: commit, and the task runs and sees the row; roll back,
  * and there is neither row nor task. Subclasses choose the backend.
  */
+// Closed after each class (its worker stopped first), so a subclass's cleanup bean runs then.
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
 public abstract class TransactionalEnqueueContract {
 
   @Autowired OrdersApp.Orders orders;

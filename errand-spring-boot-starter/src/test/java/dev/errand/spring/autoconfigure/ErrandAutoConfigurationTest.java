@@ -144,13 +144,19 @@ class ErrandAutoConfigurationTest {
         .withPropertyValues(
             "errand.worker.enabled=true",
             "errand.worker.queues=default,math",
-            "errand.worker.concurrency=3")
+            "errand.worker.concurrency=3",
+            "errand.worker.queue-order=weighted",
+            "errand.worker.queue-weights.math=3",
+            "errand.worker.heartbeat-interval=2s")
         .run(
             ctx -> {
               ErrandWorkerLifecycle worker = ctx.getBean(ErrandWorkerLifecycle.class);
               assertThat(worker.isRunning()).isTrue();
               assertThat(worker.worker().options().concurrency()).isEqualTo(3);
               assertThat(worker.worker().options().queues()).containsExactly("default", "math");
+              assertThat(worker.worker().options().queueWeights()).containsEntry("math", 3);
+              assertThat(worker.worker().options().heartbeatInterval())
+                  .isEqualTo(Duration.ofSeconds(2));
               Client client = ctx.getBean(Client.class);
               // The annotation's queue reaches producers: this call names none.
               var doubled = client.enqueue(DOUBLE, 21);
@@ -290,6 +296,7 @@ class ErrandAutoConfigurationTest {
             },
             new String[] {"errand.dashboard.port=70000", "errand.dashboard.port", "70000"},
             new String[] {"errand.url=nosuch://x", "errand.url", "nosuch"},
+            new String[] {"errand.worker.poll-interval=0s", "errand.worker.poll-interval", "PT0S"},
             new String[] {"errand.worker.min-concurrency=9", "errand.worker", "9"})) {
       runner
           .withPropertyValues("errand.worker.enabled=true", "errand.worker.concurrency=4", bad[0])
@@ -461,6 +468,10 @@ class ErrandAutoConfigurationTest {
     assertThat(p.getMaxDeliveries()).isEqualTo(d.maxDeliveries());
     assertThat(p.getResultExpires()).isEqualTo(d.resultExpires());
     assertThat(p.getConcurrency()).isEqualTo(d.concurrency());
+    assertThat(p.getHeartbeatInterval()).isEqualTo(d.heartbeatInterval());
+    assertThat(p.getPollInterval()).isEqualTo(d.pollInterval());
+    assertThat(p.getStallTimeout()).isEqualTo(d.stallTimeout());
+    assertThat(p.getMaxTasks()).isEqualTo(d.maxTasks());
     assertThat(new ErrandProperties().getClient().getMaxMessageBytes())
         .isEqualTo(Client.DEFAULT_MAX_MESSAGE_BYTES);
     assertThat(new ErrandProperties().getBeat().getFailover())
