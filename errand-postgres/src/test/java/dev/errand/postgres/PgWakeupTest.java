@@ -128,6 +128,7 @@ class PgWakeupTest {
     for (int round = 0; round < 40; round++) {
       String queue = "race-" + round;
       CompletableFuture<List<Delivery>> waiting = claimAsync(queue, Duration.ofSeconds(30));
+      // A random head start for the claim, so the enqueue lands anywhere in its registration.
       Thread.sleep(ThreadLocalRandom.current().nextInt(0, 15));
       producer.broker().enqueue(List.of(message("r" + round, queue)));
       List<Delivery> got = waiting.get(PROMPT.toMillis(), TimeUnit.MILLISECONDS);
@@ -155,8 +156,11 @@ class PgWakeupTest {
       assertThat(first).extracting(Delivery::id).containsExactly("plain");
 
       CompletableFuture<List<Delivery>> next = claimAsync("orders", Duration.ofSeconds(30));
-      Thread.sleep(200);
-      assertThat(next).isNotDone();
+      // Uncommitted: the claim must go on waiting.
+      await()
+          .during(Duration.ofMillis(200))
+          .atMost(Duration.ofSeconds(1))
+          .until(() -> !next.isDone());
       app.commit(); // notified on commit
       assertThat(next.get(PROMPT.toMillis(), TimeUnit.MILLISECONDS))
           .extracting(Delivery::id)
