@@ -31,8 +31,14 @@ import java.util.regex.Pattern;
  */
 public final class TaskDef<A, R> {
 
-  /** Task names: dotted, lower case, e.g. {@code emails.send} or {@code reports.daily_sales}. */
-  public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z0-9_][a-z0-9_-]*)*");
+  /**
+   * Task names: words of letters, digits, {@code _}, {@code -} and {@code $}, joined by {@code .}
+   * or {@code :}, starting with a letter or {@code _}; e.g. {@code emails.send}, {@code
+   * reports.daily_sales}, or a Celery task's name as Python registers it ({@code proj.tasks.add},
+   * {@code billing.tasks.SendInvoice}). Errand's own convention is dotted lower case.
+   */
+  public static final Pattern NAME =
+      Pattern.compile("[A-Za-z_][A-Za-z0-9_$-]*([.:][A-Za-z0-9_$-]+)*");
 
   /** Longest task name accepted: {@value}. */
   public static final int MAX_NAME_LENGTH = 200;
@@ -130,7 +136,8 @@ public final class TaskDef<A, R> {
     Objects.requireNonNull(name, "name");
     if (name.length() > MAX_NAME_LENGTH || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
-          "task name must be dotted lower case like 'emails.send' (at most "
+          "task name must be words of letters, digits, '_', '-' or '$' joined by '.' or ':'"
+              + " like 'emails.send' or 'proj.tasks.Add' (at most "
               + MAX_NAME_LENGTH
               + " characters) but was '"
               + name

@@ -210,6 +210,16 @@ public final class RedisBackend implements Backend, SettleFaults {
     fault.set(Objects.requireNonNull(step, "step"));
   }
 
+  /** The connection, for the Celery layer on the same Redis. */
+  Redis redis() {
+    return redis;
+  }
+
+  /** The backend's clock as the scripts need it. */
+  RedisClock redisClock() {
+    return clock;
+  }
+
   /** The key prefix this backend uses. */
   public String prefix() {
     return redis.url().prefix();

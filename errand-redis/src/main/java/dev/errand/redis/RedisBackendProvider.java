@@ -7,7 +7,8 @@ import java.util.Set;
 
 /**
  * Opens {@link RedisBackend}s for {@code redis://}, {@code rediss://} and {@code redis-sentinel://}
- * URLs; found by {@code ServiceLoader}.
+ * URLs, and {@link CeleryRedisBackend}s for the same with {@code celery+} in front; found by {@code
+ * ServiceLoader}.
  */
 public final class RedisBackendProvider implements BackendProvider {
 
@@ -18,11 +19,14 @@ public final class RedisBackendProvider implements BackendProvider {
 
   @Override
   public boolean supports(String scheme) {
-    return SCHEMES.contains(scheme);
+    return SCHEMES.contains(scheme) || CeleryRedisBackend.supports(scheme);
   }
 
   @Override
   public Backend open(String url, Clock clock) {
+    if (url.startsWith("celery+")) {
+      return CeleryRedisBackend.open(url, clock);
+    }
     return RedisBackend.open(url, clock);
   }
 }

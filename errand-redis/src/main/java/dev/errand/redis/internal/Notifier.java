@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,12 +44,30 @@ public final class Notifier implements AutoCloseable {
   private final Map<String, Consumer<byte[]>> channels = new ConcurrentHashMap<>();
   private final List<Runnable> onDisconnect = new CopyOnWriteArrayList<>();
   private final Set<ParkedClaim> parked = ConcurrentHashMap.newKeySet();
+  private final ResultChannels results;
   private long generation;
   private volatile boolean closed;
 
+  /**
+   * Where ready statuses are published and how they read.
+   *
+   * @param prefix the channel of task {@code id} is {@code prefix + id}
+   * @param decode the status a message carries, or null if it is none or not a ready one
+   */
+  public record ResultChannels(String prefix, BiFunction<String, byte[], TaskStatus> decode) {}
+
   public Notifier(Redis redis, Keys keys) {
+    this(
+        redis,
+        keys,
+        new ResultChannels(keys.doneChannelPrefix(), (id, m) -> Codec.decodeResult(m)));
+  }
+
+  /** A notifier whose task channels are {@code results}' (Celery's result channels, say). */
+  public Notifier(Redis redis, Keys keys, ResultChannels results) {
     this.redis = redis;
     this.keys = keys;
+    this.results = results;
     // Client-wide: fires for the command connection too, which is as good a reason to re-check.
     redis.client().addListener(new Reconnects());
   }
@@ -167,7 +186,7 @@ public final class Notifier implements AutoCloseable {
     }
     future.whenComplete((s, e) -> forget(taskId, future));
     if (first) {
-      redis.await(connection().async().subscribe(keys.doneChannel(taskId)), "subscribe");
+      redis.await(connection().async().subscribe(results.prefix() + taskId), "subscribe");
     }
   }
 
@@ -196,7 +215,7 @@ public final class Notifier implements AutoCloseable {
     }
     StatefulRedisPubSubConnection<String, byte[]> c = connection;
     if (last && c != null && c.isOpen()) {
-      c.async().unsubscribe(keys.doneChannel(taskId));
+      c.async().unsubscribe(results.prefix() + taskId);
     }
   }
 
@@ -248,10 +267,14 @@ public final class Notifier implements AutoCloseable {
           }
         }
         bump();
-      } else if (channel.startsWith(keys.doneChannelPrefix())) {
-        String id = channel.substring(keys.doneChannelPrefix().length());
+      } else if (channel.startsWith(results.prefix())) {
+        String id = channel.substring(results.prefix().length());
         try {
-          complete(id, Codec.decodeResult(message));
+          TaskStatus status = results.decode().apply(id, message);
+          if (status == null || !status.state().isReady()) {
+            return; // Celery publishes every state; only a ready one completes a wait
+          }
+          complete(id, status);
         } catch (RuntimeException e) {
           log.warn("undecodable result notification for task [{}]: {}", id, e.toString());
           CompletableFuture.runAsync(() -> recheckQuietly(id));

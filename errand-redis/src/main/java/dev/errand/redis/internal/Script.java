@@ -49,6 +49,14 @@ public final class Script {
   public static final Script GROUP_PUT = load("group_put", "guard", "batch");
   public static final Script CHORD_PUT = load("chord_put", "guard", "batch");
   public static final Script CHORD_READ = load("chord_read");
+  public static final Script CELERY_CLAIM = load("celery_claim", "clock", "celery_common");
+  public static final Script CELERY_PARK = load("celery_park", "clock", "celery_common");
+  public static final Script CELERY_RENEW = load("celery_renew", "clock", "celery_common");
+  public static final Script CELERY_REFRESH = load("celery_refresh", "clock", "celery_common");
+  public static final Script CELERY_SETTLE = load("celery_settle", "clock", "celery_common");
+  public static final Script CELERY_ENQUEUE = load("celery_enqueue", "clock");
+  public static final Script CELERY_STATS = load("celery_stats", "clock", "celery_common");
+  public static final Script CELERY_RESTORE = load("celery_restore");
 
   private final String name;
   private final String source;

@@ -1,0 +1,218 @@
+package dev.errand.redis.internal;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.errand.TaskStatus;
+import dev.errand.spi.Backend;
+import dev.errand.spi.Delivery;
+import dev.errand.spi.NewMessage;
+import dev.errand.spi.Settlement;
+import dev.errand.wire.TaskMessage;
+import dev.errand.wire.Wire;
+import io.lettuce.core.ScriptOutputType;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Settles a worker's outcomes on a Celery fleet (see {@code CeleryRedisBackend.settle}): dead
+ * letters into Errand's store first, then one {@code celery_settle} script for the batch (receipt
+ * checks, endings, Celery result records, follow-ups and the canvas of Celery messages), then
+ * Errand's copies of the statuses whose settlement was current. Thread-safe.
+ */
+public final class CelerySettler {
+
+  private static final byte[] EMPTY = new byte[0];
+  private static final byte[] EMBED_MARK =
+      ("\"" + CeleryWire.EMBED + "\"").getBytes(StandardCharsets.UTF_8);
+  private static final byte[] GROUP_MARK =
+      ("\"" + CeleryWire.GROUP + "\"").getBytes(StandardCharsets.UTF_8);
+
+  private final Redis redis;
+  private final RedisClock clock;
+  private final CeleryUrl url;
+  private final CeleryBroker broker;
+  private final Backend errand;
+
+  public CelerySettler(
+      Redis redis, RedisClock clock, CeleryUrl url, CeleryBroker broker, Backend errand) {
+    this.redis = redis;
+    this.clock = clock;
+    this.url = url;
+    this.broker = broker;
+    this.errand = errand;
+  }
+
+  public Set<String> settle(List<Settlement> batch, Duration ttl) {
+    if (batch.isEmpty()) {
+      return Set.of();
+    }
+    List<Settlement> dead = new ArrayList<>();
+    for (Settlement s : batch) {
+      if (s.deadLetter() != null) {
+        dead.add(new Settlement(null, null, s.deadLetter(), List.of(), List.of(), null));
+      }
+    }
+    if (!dead.isEmpty()) {
+      errand.settle(dead, ttl);
+    }
+    Instant now = clock.instant();
+    byte[] expires = CeleryBroker.bytes(Long.toString(url.resultExpires().toSeconds()));
+    List<byte[]> args = new ArrayList<>(1 + batch.size() * 12);
+    args.add(CeleryBroker.bytes(broker.dcPrefix()));
+    for (Settlement s : batch) {
+      Delivery d = s.delivery();
+      TaskMessage message = d != null && carriesCelery(d.body()) ? decode(d.body()) : null;
+      if (d == null) {
+        args.add(EMPTY);
+        args.add(EMPTY);
+        args.add(CeleryBroker.bytes("-"));
+        args.add(EMPTY);
+        args.add(EMPTY);
+      } else {
+        args.add(CeleryBroker.bytes(CeleryBroker.tagOf(d.receipt())));
+        args.add(CeleryBroker.bytes(CeleryBroker.receiptPart(d.receipt())));
+        if (s.ending() instanceof Settlement.Ending.Retry r) {
+          String[] push = broker.retryPush(d, r.body(), r.notBefore());
+          args.add(CeleryBroker.bytes("R"));
+          args.add(CeleryBroker.bytes(push[0]));
+          args.add(push[1].getBytes(StandardCharsets.UTF_8));
+        } else {
+          args.add(CeleryBroker.bytes(ending(s.ending())));
+          args.add(EMPTY);
+          args.add(EMPTY);
+        }
+      }
+      List<byte[]> metas = new ArrayList<>();
+      List<String[]> pushes = new ArrayList<>();
+      String group = message == null ? null : message.headers().get(CeleryWire.GROUP);
+      for (TaskStatus status : s.statuses()) {
+        ArrayNode children = null;
+        List<TaskStatus> records = List.of();
+        if (message != null && status.id().equals(message.id())) {
+          CeleryCanvas.Next next = CeleryCanvas.after(message, status, url.defaultQueue(), now);
+          pushes.addAll(next.pushes());
+          children = next.children();
+          records = next.records();
+        }
+        byte[] meta =
+            CeleryMeta.write(
+                status, children, status.id().equals(d == null ? null : d.id()) ? group : null);
+        if (meta != null) {
+          metas.add(CeleryBroker.bytes(CeleryMeta.key(status.id())));
+          metas.add(meta);
+          metas.add(expires);
+        }
+        for (TaskStatus extra : records) {
+          metas.add(CeleryBroker.bytes(CeleryMeta.key(extra.id())));
+          metas.add(CeleryMeta.write(extra, null, null));
+          metas.add(expires);
+        }
+      }
+      for (NewMessage m : s.followUps()) {
+        pushes.add(followUp(m, now));
+      }
+      args.add(CeleryBroker.bytes(Integer.toString(metas.size() / 3)));
+      args.addAll(metas);
+      args.add(CeleryBroker.bytes(Integer.toString(pushes.size())));
+      for (String[] p : pushes) {
+        args.add(CeleryBroker.bytes(p[0]));
+        args.add(p[1].getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    List<Object> stalePositions =
+        redis.await(
+            Script.CELERY_SETTLE.run(
+                redis.async(),
+                ScriptOutputType.MULTI,
+                broker.fixedKeys(),
+                args.toArray(byte[][]::new)),
+            "settle");
+    Set<Integer> stale = new HashSet<>();
+    for (Object o : stalePositions) {
+      stale.add(((Long) o).intValue() - 1);
+    }
+    List<Settlement> statuses = new ArrayList<>();
+    Set<String> staleIds = new HashSet<>();
+    for (int i = 0; i < batch.size(); i++) {
+      Settlement s = batch.get(i);
+      if (stale.contains(i)) {
+        staleIds.add(s.taskId());
+      } else if (!s.statuses().isEmpty() || s.chordPart() != null) {
+        statuses.add(new Settlement(null, null, null, s.statuses(), List.of(), s.chordPart()));
+      }
+    }
+    if (!statuses.isEmpty()) {
+      errand.settle(statuses, ttl);
+    }
+    if (!stale.isEmpty() || batch.stream().anyMatch(s -> !s.followUps().isEmpty())) {
+      broker.wakeup();
+    }
+    return staleIds;
+  }
+
+  private String[] followUp(NewMessage m, Instant now) {
+    TaskMessage t = Wire.decodeMessage(m.body());
+    Instant eta = m.notBefore() != null && m.notBefore().isAfter(now) ? m.notBefore() : t.eta();
+    TaskMessage sent =
+        new TaskMessage(
+            t.v(),
+            t.id(),
+            t.task(),
+            t.args(),
+            t.kwargs(),
+            m.queue(),
+            m.priority(),
+            eta,
+            t.expires(),
+            t.retries(),
+            t.sentAt(),
+            t.idempotencyKey(),
+            t.headers(),
+            t.options(),
+            t.flow());
+    return new String[] {
+      CeleryWire.bucketKey(m.queue(), 9 - m.priority()),
+      new String(CeleryWire.write(sent, CeleryWire.newTag(), now), StandardCharsets.UTF_8)
+    };
+  }
+
+  private static String ending(Settlement.Ending e) {
+    if (e instanceof Settlement.Ending.Ack) {
+      return "A";
+    }
+    if (e instanceof Settlement.Ending.Release) {
+      return "L";
+    }
+    return "K";
+  }
+
+  /** Whether an Errand body has a Celery canvas or group: a byte search, no parse. */
+  private static boolean carriesCelery(byte[] body) {
+    return contains(body, EMBED_MARK) || contains(body, GROUP_MARK);
+  }
+
+  private static boolean contains(byte[] body, byte[] mark) {
+    outer:
+    for (int i = 0; i <= body.length - mark.length; i++) {
+      for (int j = 0; j < mark.length; j++) {
+        if (body[i + j] != mark[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private static TaskMessage decode(byte[] body) {
+    try {
+      return Wire.decodeMessage(body);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+}

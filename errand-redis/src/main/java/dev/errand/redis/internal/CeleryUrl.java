@@ -1,0 +1,146 @@
+package dev.errand.redis.internal;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A {@code celery+redis://} (or {@code celery+rediss://}, {@code celery+redis-sentinel://}) URL:
+ * the Redis URL Errand would take, plus the Celery settings both sides must agree on.
+ *
+ * <ul>
+ *   <li>{@code visibility_timeout}: kombu's, default 3600 s. A message a Celery worker holds longer
+ *       is restored by Errand as kombu would (Java workers' own holds go back when their lease
+ *       ends).
+ *   <li>{@code result_expires}: how long Celery result records are kept, default 86400 s (Celery's
+ *       {@code result_expires}); 0 keeps them forever.
+ *   <li>{@code default_queue}: where canvas steps without a queue go, default {@code celery}
+ *       (Celery's {@code task_default_queue}).
+ *   <li>{@code poll}: the longest pause of an idle claim between looks, default 50 ms (Python
+ *       producers announce nothing; Errand's producers wake claims in their process at once).
+ *   <li>{@code restore_unacked}: whether Errand restores what crashed Celery workers left in {@code
+ *       unacked}, default true.
+ * </ul>
+ *
+ * Durations are seconds ({@code 3600}) or {@code 50ms}, {@code 30s}, {@code 2m}, {@code 1h}.
+ *
+ * @param redisUrl the URL the Redis connection is opened with
+ * @param visibilityTimeout kombu's visibility timeout
+ * @param resultExpires how long result records live; zero for ever
+ * @param defaultQueue the queue of canvas steps that name none
+ * @param pollInterval the longest idle pause of a claim
+ * @param restoreUnacked whether abandoned Celery holds are restored
+ */
+public record CeleryUrl(
+    String redisUrl,
+    Duration visibilityTimeout,
+    Duration resultExpires,
+    String defaultQueue,
+    Duration pollInterval,
+    boolean restoreUnacked) {
+
+  /** The URL schemes this reads. */
+  public static final List<String> SCHEMES =
+      List.of("celery+redis", "celery+rediss", "celery+redis-sentinel");
+
+  /**
+   * Parses {@code url}.
+   *
+   * @throws IllegalArgumentException naming the parameter and the value
+   */
+  public static CeleryUrl parse(String url) {
+    if (!url.startsWith("celery+")) {
+      throw new IllegalArgumentException(
+          "not a Celery URL: '"
+              + RedisUrl.redact(url)
+              + "' (expected celery+redis://host:port/db)");
+    }
+    String rest = url.substring("celery+".length());
+    Duration visibility = Duration.ofHours(1);
+    Duration expires = Duration.ofDays(1);
+    String defaultQueue = "celery";
+    Duration poll = Duration.ofMillis(50);
+    boolean restore = true;
+    String fragment = "";
+    int hash = rest.indexOf('#');
+    if (hash >= 0) {
+      fragment = rest.substring(hash);
+      rest = rest.substring(0, hash);
+    }
+    int q = rest.indexOf('?');
+    List<String> passOn = new ArrayList<>();
+    if (q >= 0) {
+      for (String pair : rest.substring(q + 1).split("&")) {
+        if (pair.isEmpty()) {
+          continue;
+        }
+        int eq = pair.indexOf('=');
+        String name = eq < 0 ? pair : pair.substring(0, eq);
+        String value =
+            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+        switch (name) {
+          case "visibility_timeout" -> visibility = duration(url, name, value, false);
+          case "result_expires" -> expires = duration(url, name, value, true);
+          case "poll" -> poll = duration(url, name, value, false);
+          case "default_queue" -> {
+            if (value.isEmpty()) {
+              throw bad(url, name, value, "a queue name");
+            }
+            defaultQueue = value;
+          }
+          case "restore_unacked" -> {
+            if (!value.equals("true") && !value.equals("false")) {
+              throw bad(url, name, value, "true or false");
+            }
+            restore = value.equals("true");
+          }
+          default -> passOn.add(pair);
+        }
+      }
+      rest = rest.substring(0, q);
+    }
+    String redisUrl = rest + (passOn.isEmpty() ? "" : "?" + String.join("&", passOn)) + fragment;
+    RedisUrl.parse(redisUrl); // validates the rest, naming what is wrong
+    return new CeleryUrl(redisUrl, visibility, expires, defaultQueue, poll, restore);
+  }
+
+  private static Duration duration(String url, String name, String value, boolean zeroOk) {
+    Duration d;
+    try {
+      String v = value.strip().toLowerCase(Locale.ROOT);
+      if (v.endsWith("ms")) {
+        d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+      } else if (v.endsWith("s")) {
+        d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+      } else if (v.endsWith("m")) {
+        d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+      } else if (v.endsWith("h")) {
+        d = Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)));
+      } else {
+        d = Duration.ofSeconds(Long.parseLong(v));
+      }
+    } catch (NumberFormatException e) {
+      throw bad(url, name, value, "a duration like 3600, 30s or 50ms");
+    }
+    if (d.isNegative() || (!zeroOk && d.isZero())) {
+      throw bad(url, name, value, zeroOk ? "a duration >= 0" : "a duration > 0");
+    }
+    return d;
+  }
+
+  private static IllegalArgumentException bad(String url, String name, String value, String want) {
+    return new IllegalArgumentException(
+        "'"
+            + RedisUrl.redact(url)
+            + "': parameter "
+            + name
+            + "="
+            + value
+            + " is not valid (expected "
+            + want
+            + ")");
+  }
+}
