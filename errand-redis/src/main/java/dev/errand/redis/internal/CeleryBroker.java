@@ -146,7 +146,7 @@ public final class CeleryBroker implements Broker, AutoCloseable {
               t.headers(),
               t.options(),
               t.flow());
-      args.add(bytes(CeleryWire.bucketKey(m.queue(), 9 - m.priority())));
+      args.add(bytes(CeleryWire.bucketKey(m.queue(), CeleryWire.toCelery(m.priority()))));
       args.add(CeleryWire.write(sent, CeleryWire.newTag(), now));
       if (bound.add(m.queue())) {
         args.add(bytes(BINDING_PREFIX + m.queue()));
@@ -410,7 +410,7 @@ public final class CeleryBroker implements Broker, AutoCloseable {
             t.options(),
             t.flow());
     return new String[] {
-      CeleryWire.bucketKey(delivery.queue(), 9 - t.priority()),
+      CeleryWire.bucketKey(delivery.queue(), CeleryWire.toCelery(t.priority())),
       new String(
           CeleryWire.write(sent, CeleryWire.newTag(), clock.instant()), StandardCharsets.UTF_8)
     };
@@ -520,7 +520,7 @@ public final class CeleryBroker implements Broker, AutoCloseable {
                 bytes(ns + "paused")),
             "stats");
     Map<Integer, Long> byPriority = new LinkedHashMap<>();
-    int[] errandPriority = {9, 6, 3, 0};
+    int[] errandPriority = {5, 4, 2, 0};
     long ready = 0;
     for (int i = 0; i < 4; i++) {
       long n = (Long) out.get(i);
@@ -636,7 +636,7 @@ public final class CeleryBroker implements Broker, AutoCloseable {
    *
    * @return how many were restored
    */
-  int restoreAbandoned() {
+  public int restoreAbandoned() {
     String token = UUID.randomUUID().toString();
     String ok =
         redis.await(

@@ -211,7 +211,7 @@ final class CeleryCanvas {
             args,
             kwargs,
             queue,
-            9 - celeryPriority,
+            CeleryWire.toErrand(celeryPriority),
             eta,
             expires,
             0,

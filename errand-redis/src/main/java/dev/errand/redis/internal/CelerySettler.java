@@ -175,7 +175,7 @@ public final class CelerySettler {
             t.options(),
             t.flow());
     return new String[] {
-      CeleryWire.bucketKey(m.queue(), 9 - m.priority()),
+      CeleryWire.bucketKey(m.queue(), CeleryWire.toCelery(m.priority())),
       new String(CeleryWire.write(sent, CeleryWire.newTag(), now), StandardCharsets.UTF_8)
     };
   }

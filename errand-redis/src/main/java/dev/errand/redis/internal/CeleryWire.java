@@ -259,7 +259,14 @@ public final class CeleryWire {
       }
       celeryPriority = Math.max(0, Math.min(9, p.intValue()));
     }
-    int errandPriority = 9 - celeryPriority;
+    int errandPriority = toErrand(celeryPriority);
+    JsonNode errandHeader = headers.get(ERRAND_HEADER);
+    if (errandHeader != null && errandHeader.path("priority").canConvertToInt()) {
+      int own = errandHeader.get("priority").intValue();
+      if (own >= 0 && own <= 9 && toCelery(own) == celeryPriority) {
+        errandPriority = own; // sent by Errand above the default, which Celery cannot tell apart
+      }
+    }
 
     ObjectNode m = JsonNodeFactory.instance.objectNode();
     JsonNode errand = headers.get(ERRAND_HEADER);
@@ -412,7 +419,7 @@ public final class CeleryWire {
     if (errand != null) {
       headers.set(ERRAND_HEADER, errand);
     }
-    int celeryPriority = 9 - message.priority();
+    int celeryPriority = toCelery(message.priority());
     ObjectNode props = env.putObject("properties");
     props.put("correlation_id", message.id());
     props.put("reply_to", "");
@@ -437,6 +444,21 @@ public final class CeleryWire {
   /** A new delivery tag, as kombu makes them (a UUID4). */
   public static String newTag() {
     return UUID.randomUUID().toString();
+  }
+
+  /**
+   * Errand's priority (0-9, 9 most urgent, default 5) as Celery-on-Redis's (0-9, 0 most urgent,
+   * default 0): default to default. Errand 5-9 share Celery's most urgent list, 4 and 3 its list 3,
+   * 2 and 1 its list 6, 0 its list 9.
+   */
+  public static int toCelery(int errandPriority) {
+    return errandPriority >= 5 ? 0 : new int[] {9, 8, 6, 5, 3}[Math.max(0, errandPriority)];
+  }
+
+  /** Celery-on-Redis's priority as Errand's: the inverse of {@link #toCelery} (0-2 are 5). */
+  public static int toErrand(int celeryPriority) {
+    int c = Math.max(0, Math.min(9, celeryPriority));
+    return c <= 2 ? 5 : c == 3 ? 4 : c <= 5 ? 3 : c == 6 ? 2 : c <= 8 ? 1 : 0;
   }
 
   /** The list a message of Celery priority {@code p} (0 most urgent) goes to. */
@@ -562,6 +584,9 @@ public final class CeleryWire {
     }
     if (message.idempotencyKey() != null) {
       e.put("idempotencyKey", message.idempotencyKey());
+    }
+    if (toErrand(toCelery(message.priority())) != message.priority()) {
+      e.put("priority", message.priority());
     }
     JsonNode options = Wire.mapper().valueToTree(message.options());
     // Time limits and ignore_result travel in Celery's own headers.
