@@ -15,6 +15,7 @@ import dev.errand.TaskOptions;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.redis.internal.CeleryBroker;
+import dev.errand.redis.testing.MalformedCelery;
 import dev.errand.redis.testing.TestRedis;
 import dev.errand.spi.Delivery;
 import dev.errand.test.MutableClock;
@@ -26,7 +27,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -293,92 +293,20 @@ class CeleryBackendIT {
     assertThat(backend.broker().ack(back.get(0))).isTrue();
   }
 
-  /** Twenty-four messages no worker can run, and what each must say in the dead letters. */
   Map<String, String> malformed() {
-    String ok =
-        "W1syLCAzXSwge30sIHsiY2FsbGJhY2tzIjogbnVsbCwgImVycmJhY2tzIjogbnVsbCwgImNoYWluIjogbnVsbCwgImNob3JkIjogbnVsbH1d";
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("garbage", "the envelope is not JSON");
-    m.put("", "the envelope is not JSON");
-    m.put("[1, 2, 3]", "not a JSON object");
-    m.put(
-        "{\"body\": \"" + ok + "\", \"properties\": {}}", "no 'headers' object (Celery protocol 1");
-    m.put(env("m05", null, ok, "{\"id\": \"" + prefix + "-m05\"}"), "headers.task must be");
-    m.put(env("m06", null, ok, "{\"task\": \"interop.add\"}"), "headers.id must be");
-    m.put(env("m07", null, ok, "{\"task\": \"interop.add\", \"id\": 7}"), "headers.id must be");
-    m.put(
-        "{\"body\": \""
-            + ok
-            + "\", \"content-type\": \"application/json\", \"headers\": {\"task\": \"interop.add\", \"id\": \""
-            + prefix
-            + "-m08\"}}",
-        "no 'properties' object");
-    m.put(
-        env("m09", "application/x-python-serialize", ok, null),
-        "content type 'application/x-python-serialize' is refused");
-    m.put(
-        env("m10", "application/x-yaml", ok, null), "content type 'application/x-yaml' is refused");
-    m.put(env("m11", null, "@@not base64@@", null), "the body is not valid base64");
-    m.put(env("m12", null, b64("not json"), null), "the body is not JSON");
-    m.put(
-        env("m13", null, b64("[[2, 3], {}]"), null),
-        "the body must be the JSON array [args, kwargs, embed]");
-    m.put(env("m14", null, b64("[{\"x\": 1}, {}, null]"), null), "args (body[0]) must be an array");
-    m.put(env("m15", null, b64("[[], [1], null]"), null), "kwargs (body[1]) must be an object");
-    m.put(
-        env(
-            "m16",
-            null,
-            Base64.getEncoder().encodeToString(new byte[] {(byte) 0xff, (byte) 0xfe, 0x5b}),
-            null),
-        "the body is not UTF-8 text");
-    m.put(
-        env("m17", null, ok, headers("m17", "\"eta\": \"tomorrow\"")),
-        "headers.eta: 'tomorrow' is not an ISO 8601 time");
-    m.put(
-        env("m18", null, ok, headers("m18", "\"expires\": 12345")),
-        "headers.expires must be an ISO 8601 string");
-    m.put(
-        env("m19", null, ok, headers("m19", "\"retries\": -1")),
-        "headers.retries must be an integer >= 0");
-    m.put(
-        env("m20", null, ok, headers("m20", "\"timelimit\": [\"soon\", null]")),
-        "the hard limit must be a positive number");
-    m.put(
-        env("m21", null, b64("[" + "[".repeat(150) + "]".repeat(150) + ", {}, null]"), null),
-        "nest deeper than 100");
-    m.put(
-        env("m22", null, ok, null).replace("\"utf-8\"", "\"latin-1\""),
-        "content encoding 'latin-1' is not utf-8");
-    m.put(
-        env("m23", null, ok, headers("m23", "\"task\": \"no.such.Task\"")),
-        "no handler for task 'no.such.Task'");
-    m.put(env("m24", null, b64("[[\"two\", \"three\"], {}, null]"), null), "arguments do not fit");
-    return m;
-  }
-
-  String headers(String id, String extra) {
-    return "{\"task\": \"interop.add\", \"id\": \"" + prefix + "-" + id + "\", " + extra + "}";
+    return MalformedCelery.messages(prefix, queue);
   }
 
   String env(String id, String contentType, String body, String headers) {
-    return "{\"body\": \""
-        + body
-        + "\", \"content-encoding\": \"utf-8\", \"content-type\": \""
-        + (contentType == null ? "application/json" : contentType)
-        + "\", \"headers\": "
-        + (headers == null ? headers(id, "\"lang\": \"py\"") : headers)
-        + ", \"properties\": {\"delivery_info\": {\"exchange\": \"\", \"routing_key\": \""
-        + queue
-        + "\"}, \"priority\": 0, \"body_encoding\": \"base64\", \"delivery_tag\": \""
-        + prefix
-        + "-tag-"
-        + id
-        + "\"}}";
+    return MalformedCelery.envelope(prefix, queue, id, contentType, body, headers);
+  }
+
+  String headers(String id, String extra) {
+    return MalformedCelery.headers(prefix, id, extra);
   }
 
   static String b64(String s) {
-    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    return MalformedCelery.b64(s);
   }
 
   @Test

@@ -70,7 +70,10 @@ public final class CeleryBroker implements Broker, AutoCloseable {
   /** How often Java's holds are re-scored in {@code unacked_index}. */
   private static final Duration REFRESH = Duration.ofSeconds(30);
 
-  /** How often messages abandoned by Celery workers are looked for (kombu: about every 100 s). */
+  /**
+   * How often messages abandoned by Celery workers are looked for: as kombu (about every 100 s), or
+   * every half visibility timeout when that is shorter.
+   */
   private static final Duration RESTORE = Duration.ofSeconds(100);
 
   private final Redis redis;
@@ -595,8 +598,10 @@ public final class CeleryBroker implements Broker, AutoCloseable {
       s.scheduleWithFixedDelay(
           this::refreshQuietly, REFRESH.toMillis(), REFRESH.toMillis(), TimeUnit.MILLISECONDS);
       if (url.restoreUnacked()) {
+        long every =
+            Math.max(1_000, Math.min(RESTORE.toMillis(), url.visibilityTimeout().toMillis() / 2));
         s.scheduleWithFixedDelay(
-            this::restoreQuietly, 2_000, RESTORE.toMillis(), TimeUnit.MILLISECONDS);
+            this::restoreQuietly, Math.min(2_000, every), every, TimeUnit.MILLISECONDS);
       }
       maintenance = s;
     }
