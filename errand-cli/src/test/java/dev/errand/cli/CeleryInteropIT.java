@@ -17,6 +17,8 @@ import dev.errand.redis.testing.MalformedCelery;
 import dev.errand.redis.testing.RedisServerProcess;
 import dev.errand.redis.testing.TestRedis;
 import dev.errand.wire.Wire;
+import dev.errand.workflow.Signature;
+import dev.errand.workflow.Workflows;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -522,6 +524,27 @@ class CeleryInteropIT {
     assertThat(out.get("linked_first").asInt()).isEqualTo(3);
     assertThat(out.get("linked_children")).hasSize(1);
     assertThat(out.get("linked").asInt()).isEqualTo(300);
+
+    // the same chain built in Java travels as Celery's canvas, so the Python steps go on too
+    TaskOptions py = TaskOptions.builder().queue("py").build();
+    TaskOptions java = TaskOptions.builder().queue("java").build();
+    AsyncResult<Object> chain =
+        client.send(
+            Workflows.chain(
+                Signature.byName("interop.py_mul", json("[2, 3]")).options(py),
+                Signature.byName("interop.JavaMul", json("[7]")).options(java),
+                Signature.byName("interop.py_mul", json("[10]")).options(py)));
+    assertThat(String.valueOf(chain.get(Duration.ofSeconds(60)))).isEqualTo("420");
+    AsyncResult<Object> linked =
+        client.send(
+            Workflows.chain(
+                Signature.byName("interop.add", json("[1, 2]"))
+                    .options(java)
+                    .link(Signature.byName("interop.py_mul", json("[100]")).options(py))));
+    assertThat(String.valueOf(linked.get(Duration.ofSeconds(60)))).isEqualTo("3");
+    JsonNode meta = json(r.get("celery-task-meta-" + linked.id()));
+    String child = meta.get("children").get(0).get(0).get(0).asText();
+    assertThat(client.result(child).get(Duration.ofSeconds(60)).asInt()).isEqualTo(300);
   }
 
   static JsonNode json(String s) throws IOException {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.errand.wire.CallHistory;
+import dev.errand.wire.Flow;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
 import java.io.IOException;
@@ -367,7 +368,8 @@ public final class CeleryWire {
     ArrayNode body = JsonNodeFactory.instance.arrayNode(3);
     body.add(message.args());
     body.add(message.kwargs());
-    body.add(embed(h.get(EMBED)));
+    JsonNode chain = h.get(EMBED) == null ? celeryCanvas(message.flow()) : null;
+    body.add(chain != null ? chain : embed(h.get(EMBED)));
     byte[] bodyBytes;
     try {
       bodyBytes = Wire.mapper().writeValueAsBytes(body);
@@ -415,7 +417,7 @@ public final class CeleryWire {
     headers.put("kwargsrepr", repr(message.kwargs()));
     headers.put("origin", ORIGIN);
     headers.put("ignore_result", Boolean.TRUE.equals(message.options().ignoreResult()));
-    ObjectNode errand = errandOnly(message);
+    ObjectNode errand = errandOnly(message, chain != null);
     if (errand != null) {
       headers.set(ERRAND_HEADER, errand);
     }
@@ -574,7 +576,7 @@ public final class CeleryWire {
     return node;
   }
 
-  private static ObjectNode errandOnly(TaskMessage message) {
+  private static ObjectNode errandOnly(TaskMessage message, boolean flowAsCanvas) {
     ObjectNode e = JsonNodeFactory.instance.objectNode();
     if (message.v() != Wire.PLAIN_VERSION) {
       e.put("v", message.v());
@@ -595,7 +597,7 @@ public final class CeleryWire {
     if (!options.isEmpty()) {
       e.set("options", options);
     }
-    if (message.flow() != null) {
+    if (message.flow() != null && !flowAsCanvas) {
       e.set("flow", Wire.mapper().valueToTree(message.flow()));
     }
     Map<String, String> own = new HashMap<>();
@@ -608,6 +610,85 @@ public final class CeleryWire {
       e.set("headers", Wire.mapper().valueToTree(own));
     }
     return e.isEmpty() ? null : e;
+  }
+
+  /**
+   * An Errand workflow as Celery's canvas, when Celery can carry it: a chain of tasks (each given
+   * the previous result, or nothing) and success callbacks. Then a Celery worker runs the next step
+   * as an Errand worker would. Groups, chords, error callbacks (Errand hands them the failed
+   * task's record, Celery its id) and chains stored in the backend cannot: null, and the flow stays
+   * Errand's, which only Errand workers run.
+   */
+  static ObjectNode celeryCanvas(Flow flow) {
+    if (flow == null
+        || flow.stored() != null
+        || flow.member() != null
+        || flow.chordOf() != null
+        || !flow.linkError().isEmpty()) {
+      return null;
+    }
+    ArrayNode chain = JsonNodeFactory.instance.arrayNode();
+    for (int i = flow.next().size() - 1; i >= 0; i--) {
+      Flow.Step step = flow.next().get(i);
+      ObjectNode sig = step.sig() == null ? null : signature(step.sig());
+      if (sig == null) {
+        return null;
+      }
+      chain.add(sig);
+    }
+    ArrayNode callbacks = JsonNodeFactory.instance.arrayNode();
+    for (Flow.Sig link : flow.link()) {
+      ObjectNode sig = signature(link);
+      if (sig == null) {
+        return null;
+      }
+      callbacks.add(sig);
+    }
+    ObjectNode e = JsonNodeFactory.instance.objectNode();
+    e.set("callbacks", callbacks.isEmpty() ? e.nullNode() : callbacks);
+    e.putNull("errbacks");
+    e.set("chain", chain.isEmpty() ? e.nullNode() : chain);
+    e.putNull("chord");
+    return e;
+  }
+
+  private static ObjectNode signature(Flow.Sig s) {
+    if (s.pass() != null && !s.pass().equals(Flow.Pass.ARGS)) {
+      return null; // passing the result as a keyword, or merged: Celery only prepends
+    }
+    ObjectNode options = JsonNodeFactory.instance.objectNode();
+    options.put("task_id", s.id());
+    options.put("queue", s.queue());
+    options.put("priority", toCelery(s.priority()));
+    if (s.countdownMs() != null) {
+      options.put("countdown", s.countdownMs() / 1000.0);
+    }
+    if (s.expiresMs() != null) {
+      options.put("expires", s.expiresMs() / 1000.0);
+    }
+    if (s.options().softTimeLimitMs() != null) {
+      options.put("soft_time_limit", s.options().softTimeLimitMs() / 1000.0);
+    }
+    if (s.options().hardTimeLimitMs() != null) {
+      options.put("time_limit", s.options().hardTimeLimitMs() / 1000.0);
+    }
+    if (s.flow() != null) {
+      ObjectNode own = celeryCanvas(s.flow());
+      if (own == null || !own.get("chain").isNull()) {
+        return null;
+      }
+      if (!own.get("callbacks").isNull()) {
+        options.set("link", own.get("callbacks"));
+      }
+    }
+    ObjectNode sig = JsonNodeFactory.instance.objectNode();
+    sig.put("task", s.task());
+    sig.set("args", s.args());
+    sig.set("kwargs", s.kwargs());
+    sig.set("options", options);
+    sig.putNull("subtask_type");
+    sig.put("immutable", s.pass() == null);
+    return sig;
   }
 
   private static JsonNode embed(String json) {
