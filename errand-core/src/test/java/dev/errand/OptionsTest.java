@@ -59,11 +59,16 @@ class OptionsTest {
   }
 
   @Test
-  void taskNamesAreDottedLowerCase() {
+  void taskNamesAreDottedWordsAsErrandAndCeleryNameThem() {
     assertThat(TaskDef.of("emails.send", String.class).name()).isEqualTo("emails.send");
     assertThat(TaskDef.of("reports.daily_sales", String.class).name())
         .isEqualTo("reports.daily_sales");
-    for (String bad : new String[] {"Emails.Send", "emails..send", "", "a b", ".x", "x."}) {
+    for (String celery :
+        new String[] {"proj.tasks.SendEmail", "billing.tasks:Invoice", "_private.task", "a-b.c$d"}) {
+      assertThat(TaskDef.of(celery, String.class).name()).isEqualTo(celery);
+    }
+    for (String bad :
+        new String[] {"emails..send", "", "a b", ".x", "x.", "1task", "t\n", "<script>", "a/b"}) {
       assertThatThrownBy(() -> TaskDef.of(bad, String.class))
           .as(bad)
           .isInstanceOf(IllegalArgumentException.class)

@@ -60,6 +60,7 @@ public final class CeleryRedisBackend extends ForwardingBackend {
             redis.redis(), redis.redisClock(), url, redis.prefix(), redis.deadLetters());
     this.results =
         new CeleryResults(redis.redis(), new Keys(redis.prefix()), redis.results(), broker, url);
+    broker.onFirstClaim(results::listenForRevokes);
     this.settler = new CelerySettler(redis.redis(), redis.redisClock(), url, broker, redis);
   }
 

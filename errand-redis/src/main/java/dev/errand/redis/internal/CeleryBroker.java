@@ -89,6 +89,7 @@ public final class CeleryBroker implements Broker, AutoCloseable {
   private final AtomicLong nonce = new AtomicLong();
   private final String instance = UUID.randomUUID().toString().substring(0, 8);
   private volatile ScheduledExecutorService maintenance;
+  private volatile Runnable onFirstClaim = () -> {};
   private volatile boolean closed;
 
   public CeleryBroker(
@@ -100,6 +101,11 @@ public final class CeleryBroker implements Broker, AutoCloseable {
     this.fixedKeys =
         new String[] {UNACKED, UNACKED_INDEX, ns + "held", ns + "raw", ns + "deadlines"};
     this.deadLetters = dead;
+  }
+
+  /** Runs {@code action} once, when this process first claims (it is a worker). */
+  public void onFirstClaim(Runnable action) {
+    this.onFirstClaim = action;
   }
 
   /** The first keys of every Celery script (see celery_common.lua). */
@@ -240,7 +246,8 @@ public final class CeleryBroker implements Broker, AutoCloseable {
 
   private record Claimed(List<Delivery> deliveries, int popped) {}
 
-  private Claimed claimOnce(List<String> queues, int max, Duration lease) {
+  private Claimed claimOnce(List<String> queues, int max, Duration lease)
+      throws InterruptedException {
     List<String> keys = new ArrayList<>(5 + queues.size() * 4);
     List<byte[]> args = new ArrayList<>(6 + queues.size() * 4);
     keys.addAll(List.of(fixedKeys));
@@ -258,7 +265,7 @@ public final class CeleryBroker implements Broker, AutoCloseable {
       }
     }
     List<Object> out =
-        redis.await(
+        redis.awaitInterruptibly(
             Script.CELERY_CLAIM.run(
                 redis.claimAsync(),
                 ScriptOutputType.MULTI,
@@ -587,6 +594,11 @@ public final class CeleryBroker implements Broker, AutoCloseable {
     synchronized (this) {
       if (maintenance != null || closed) {
         return;
+      }
+      try {
+        onFirstClaim.run();
+      } catch (RuntimeException e) {
+        log.warn("could not listen for Celery's revoke broadcasts: {}", e.toString());
       }
       ScheduledExecutorService s =
           Executors.newSingleThreadScheduledExecutor(

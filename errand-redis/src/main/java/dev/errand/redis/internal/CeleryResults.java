@@ -36,6 +36,8 @@ public final class CeleryResults implements ResultStore {
   private final Notifier notifier;
   private final CeleryBroker broker;
   private final CeleryUrl url;
+  private final java.util.concurrent.atomic.AtomicBoolean listening =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   public CeleryResults(
       Redis redis, Keys keys, ResultStore errand, CeleryBroker broker, CeleryUrl url) {
@@ -262,9 +264,8 @@ public final class CeleryResults implements ResultStore {
     props.put("priority", 0);
     props.put("body_encoding", "base64");
     props.put("delivery_tag", UUID.randomUUID().toString());
-    String channel = "/" + redis.url().uri().getDatabase() + ".celery.pidbox";
     redis.await(
-        redis.async().publish(channel, env.toString().getBytes(StandardCharsets.UTF_8)),
+        redis.async().publish(pidboxChannel(), env.toString().getBytes(StandardCharsets.UTF_8)),
         "revoke broadcast");
   }
 
@@ -276,6 +277,46 @@ public final class CeleryResults implements ResultStore {
   @Override
   public boolean claimOnce(String key, Duration ttl) {
     return errand.claimOnce(key, ttl);
+  }
+
+  /**
+   * Listens for Celery's remote-control {@code revoke} broadcasts ({@code AsyncResult.revoke()}
+   * in Python, {@code celery control revoke}), so that Errand workers skip what Python revoked as
+   * Celery workers do; called once a worker claims. Idempotent.
+   */
+  public void listenForRevokes() {
+    if (!listening.compareAndSet(false, true)) {
+      return;
+    }
+    notifier.listen(pidboxChannel(), this::onControl);
+  }
+
+  private void onControl(byte[] message) {
+    List<String> ids = new ArrayList<>();
+    try {
+      var env = dev.errand.wire.Wire.mapper().readTree(message);
+      byte[] body = Base64.getDecoder().decode(env.path("body").asText(""));
+      var control = dev.errand.wire.Wire.mapper().readTree(body);
+      if (!"revoke".equals(control.path("method").asText())) {
+        return;
+      }
+      var taskId = control.path("arguments").path("task_id");
+      if (taskId.isTextual()) {
+        ids.add(taskId.asText());
+      } else if (taskId.isArray()) {
+        taskId.forEach(t -> ids.add(t.asText()));
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      return; // not a message of Celery's remote control: nothing to do
+    }
+    if (!ids.isEmpty()) {
+      // off Lettuce's event loop: storing the revocation is a command on the same client
+      CompletableFuture.runAsync(() -> errand.revokeAll(ids, dev.errand.Client.DEFAULT_REVOKE_TTL));
+    }
+  }
+
+  private String pidboxChannel() {
+    return "/" + redis.url().uri().getDatabase() + ".celery.pidbox";
   }
 
   /** Stops listening. */
