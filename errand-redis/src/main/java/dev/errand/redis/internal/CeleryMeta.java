@@ -1,6 +1,7 @@
 package dev.errand.redis.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -13,7 +14,6 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
 /**
@@ -38,6 +38,8 @@ public final class CeleryMeta {
           "dev.errand.TaskRevokedException",
               new String[] {"celery.exceptions", "TaskRevokedError"});
 
+  private static final long PID = ProcessHandle.current().pid();
+
   private CeleryMeta() {}
 
   /** The result key of task {@code id}. */
@@ -57,60 +59,80 @@ public final class CeleryMeta {
     if (state == TaskState.PENDING || state == TaskState.RECEIVED) {
       return null;
     }
-    ObjectNode m = JsonNodeFactory.instance.objectNode();
-    m.put("status", state.name());
-    switch (state) {
-      case SUCCESS -> m.set("result", status.result() == null ? m.nullNode() : status.result());
-      case PROGRESS ->
-          m.set("result", status.progress() == null ? m.nullNode() : status.progress());
-      case STARTED -> {
-        ObjectNode r = m.putObject("result");
-        r.put("pid", ProcessHandle.current().pid());
-        r.put("hostname", status.worker() == null ? "" : status.worker());
+    // Streamed, not built as a tree: one of these is written for every task a worker ends.
+    ByteArrayBuilder out = new ByteArrayBuilder(256);
+    try (JsonGenerator g = Wire.mapper().getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("status", state.name());
+      g.writeFieldName("result");
+      switch (state) {
+        case SUCCESS -> writeTree(g, status.result());
+        case PROGRESS -> writeTree(g, status.progress());
+        case STARTED -> {
+          g.writeStartObject();
+          g.writeNumberField("pid", PID);
+          g.writeStringField("hostname", status.worker() == null ? "" : status.worker());
+          g.writeEndObject();
+        }
+        case REVOKED ->
+            writeTree(
+                g,
+                exc(
+                    "celery.exceptions",
+                    "TaskRevokedError",
+                    status.reason() == null ? "revoked" : status.reason()));
+        default -> writeTree(g, error(status.error(), status.name()));
       }
-      case REVOKED ->
-          m.set(
-              "result",
-              exc(
-                  "celery.exceptions",
-                  "TaskRevokedError",
-                  status.reason() == null ? "revoked" : status.reason()));
-      default -> m.set("result", error(status.error(), status.name()));
-    }
-    String traceback = status.error() == null ? null : status.error().traceback();
-    if (traceback == null) {
-      m.putNull("traceback");
-    } else {
-      m.put("traceback", traceback);
-    }
-    m.set("children", children == null ? m.arrayNode() : children);
-    if (state.isReady()) {
-      Instant done = status.finishedAt() != null ? status.finishedAt() : status.updatedAt();
-      m.put("date_done", dateDone(done == null ? Instant.now() : done));
-    } else {
-      m.putNull("date_done");
-    }
-    if (groupId != null) {
-      m.put("group_id", groupId);
-    }
-    if (status.parentId() != null) {
-      m.put("parent_id", status.parentId());
-    }
-    if (status.name() != null) {
-      m.put("name", status.name());
-    }
-    if (status.worker() != null) {
-      m.put("worker", status.worker());
-    }
-    if (status.queue() != null) {
-      m.put("queue", status.queue());
-    }
-    m.put("retries", Math.max(0, status.attempt() - 1));
-    m.put("task_id", status.id());
-    try {
-      return Wire.mapper().writeValueAsBytes(m);
-    } catch (JsonProcessingException e) {
+      String traceback = status.error() == null ? null : status.error().traceback();
+      g.writeFieldName("traceback");
+      if (traceback == null) {
+        g.writeNull();
+      } else {
+        g.writeString(traceback);
+      }
+      g.writeFieldName("children");
+      if (children == null) {
+        g.writeStartArray();
+        g.writeEndArray();
+      } else {
+        writeTree(g, children);
+      }
+      g.writeFieldName("date_done");
+      if (state.isReady()) {
+        Instant done = status.finishedAt() != null ? status.finishedAt() : status.updatedAt();
+        g.writeString(dateDone(done == null ? Instant.now() : done));
+      } else {
+        g.writeNull();
+      }
+      if (groupId != null) {
+        g.writeStringField("group_id", groupId);
+      }
+      if (status.parentId() != null) {
+        g.writeStringField("parent_id", status.parentId());
+      }
+      if (status.name() != null) {
+        g.writeStringField("name", status.name());
+      }
+      if (status.worker() != null) {
+        g.writeStringField("worker", status.worker());
+      }
+      if (status.queue() != null) {
+        g.writeStringField("queue", status.queue());
+      }
+      g.writeNumberField("retries", Math.max(0, status.attempt() - 1));
+      g.writeStringField("task_id", status.id());
+      g.writeEndObject();
+    } catch (IOException e) {
       throw new IllegalStateException(e);
+    }
+    return out.toByteArray();
+  }
+
+  private static void writeTree(JsonGenerator g, JsonNode value) throws IOException {
+    if (value == null) {
+      g.writeNull();
+    } else {
+      Wire.mapper().writeTree(g, value);
     }
   }
 
@@ -247,17 +269,26 @@ public final class CeleryMeta {
 
   /** {@code datetime.isoformat()} of a naive UTC time: the fraction only when not zero. */
   static String dateDone(Instant t) {
-    LocalDateTime d = LocalDateTime.ofInstant(t.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
-    String base =
-        String.format(
-            "%04d-%02d-%02dT%02d:%02d:%02d",
-            d.getYear(),
-            d.getMonthValue(),
-            d.getDayOfMonth(),
-            d.getHour(),
-            d.getMinute(),
-            d.getSecond());
+    LocalDateTime d = LocalDateTime.ofInstant(t, ZoneOffset.UTC);
+    StringBuilder b = new StringBuilder(26);
+    pad(b, d.getYear(), 4).append('-');
+    pad(b, d.getMonthValue(), 2).append('-');
+    pad(b, d.getDayOfMonth(), 2).append('T');
+    pad(b, d.getHour(), 2).append(':');
+    pad(b, d.getMinute(), 2).append(':');
+    pad(b, d.getSecond(), 2);
     int micros = d.getNano() / 1000;
-    return micros == 0 ? base : base + String.format(".%06d", micros);
+    if (micros != 0) {
+      pad(b.append('.'), micros, 6);
+    }
+    return b.toString();
+  }
+
+  private static StringBuilder pad(StringBuilder b, int value, int digits) {
+    String v = Integer.toString(value);
+    for (int i = v.length(); i < digits; i++) {
+      b.append('0');
+    }
+    return b.append(v);
   }
 }

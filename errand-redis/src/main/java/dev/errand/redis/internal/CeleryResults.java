@@ -69,7 +69,10 @@ public final class CeleryResults implements ResultStore {
     List<byte[]> metas = new ArrayList<>();
     int n = 0;
     for (TaskStatus s : statuses) {
-      byte[] meta = CeleryMeta.write(s, null, null);
+      byte[] meta =
+          s.state() == TaskState.STARTED && !url.trackStarted()
+              ? null
+              : CeleryMeta.write(s, null, null);
       if (meta != null) {
         metas.add(CeleryBroker.bytes(CeleryMeta.key(s.id())));
         metas.add(meta);

@@ -1,6 +1,7 @@
 package dev.errand.redis.internal;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Delivery;
@@ -26,10 +27,9 @@ import java.util.Set;
 public final class CelerySettler {
 
   private static final byte[] EMPTY = new byte[0];
-  private static final byte[] EMBED_MARK =
-      ("\"" + CeleryWire.EMBED + "\"").getBytes(StandardCharsets.UTF_8);
-  private static final byte[] GROUP_MARK =
-      ("\"" + CeleryWire.GROUP + "\"").getBytes(StandardCharsets.UTF_8);
+  private static final byte[] PREFIX_MARK = "\"celery.".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] EMBED_TAIL = "embed\"".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] GROUP_TAIL = "group\"".getBytes(StandardCharsets.UTF_8);
 
   private final Redis redis;
   private final RedisClock clock;
@@ -99,8 +99,10 @@ public final class CelerySettler {
           records = next.records();
         }
         byte[] meta =
-            CeleryMeta.write(
-                status, children, status.id().equals(d == null ? null : d.id()) ? group : null);
+            status.state() == TaskState.STARTED && !url.trackStarted()
+                ? null // as Celery without task_track_started: Errand's copy has it
+                : CeleryMeta.write(
+                    status, children, status.id().equals(d == null ? null : d.id()) ? group : null);
         if (meta != null) {
           metas.add(CeleryBroker.bytes(CeleryMeta.key(status.id())));
           metas.add(meta);
@@ -190,22 +192,36 @@ public final class CelerySettler {
     return "K";
   }
 
-  /** Whether an Errand body has a Celery canvas or group: a byte search, no parse. */
-  private static boolean carriesCelery(byte[] body) {
-    return contains(body, EMBED_MARK) || contains(body, GROUP_MARK);
-  }
-
-  private static boolean contains(byte[] body, byte[] mark) {
+  /**
+   * Whether an Errand body has a Celery canvas or group header: one pass over the bytes for {@code
+   * "celery.embed"} or {@code "celery.group"}, no parse.
+   */
+  static boolean carriesCelery(byte[] body) {
     outer:
-    for (int i = 0; i <= body.length - mark.length; i++) {
-      for (int j = 0; j < mark.length; j++) {
-        if (body[i + j] != mark[j]) {
+    for (int i = 0; i <= body.length - PREFIX_MARK.length - 6; i++) {
+      for (int j = 0; j < PREFIX_MARK.length; j++) {
+        if (body[i + j] != PREFIX_MARK[j]) {
           continue outer;
         }
       }
-      return true;
+      int k = i + PREFIX_MARK.length;
+      if (startsWith(body, k, EMBED_TAIL) || startsWith(body, k, GROUP_TAIL)) {
+        return true;
+      }
     }
     return false;
+  }
+
+  private static boolean startsWith(byte[] body, int at, byte[] tail) {
+    if (at + tail.length > body.length) {
+      return false;
+    }
+    for (int j = 0; j < tail.length; j++) {
+      if (body[at + j] != tail[j]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static TaskMessage decode(byte[] body) {

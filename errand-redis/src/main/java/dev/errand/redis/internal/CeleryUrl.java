@@ -23,6 +23,9 @@ import java.util.Locale;
  *       producers announce nothing; Errand's producers wake claims in their process at once).
  *   <li>{@code restore_unacked}: whether Errand restores what crashed Celery workers left in {@code
  *       unacked}, default true.
+ *   <li>{@code track_started}: whether a STARTED record is written for Celery clients when a Java
+ *       worker starts a task, default false (Celery's {@code task_track_started}); Errand's own
+ *       copy of the status always has it.
  * </ul>
  *
  * Durations are seconds ({@code 3600}) or {@code 50ms}, {@code 30s}, {@code 2m}, {@code 1h}.
@@ -33,6 +36,7 @@ import java.util.Locale;
  * @param defaultQueue the queue of canvas steps that name none
  * @param pollInterval the longest idle pause of a claim
  * @param restoreUnacked whether abandoned Celery holds are restored
+ * @param trackStarted whether STARTED is written to Celery's result records
  */
 public record CeleryUrl(
     String redisUrl,
@@ -40,7 +44,8 @@ public record CeleryUrl(
     Duration resultExpires,
     String defaultQueue,
     Duration pollInterval,
-    boolean restoreUnacked) {
+    boolean restoreUnacked,
+    boolean trackStarted) {
 
   /** The URL schemes this reads. */
   public static final List<String> SCHEMES =
@@ -64,6 +69,7 @@ public record CeleryUrl(
     String defaultQueue = "celery";
     Duration poll = Duration.ofMillis(50);
     boolean restore = true;
+    boolean trackStarted = false;
     String fragment = "";
     int hash = rest.indexOf('#');
     if (hash >= 0) {
@@ -91,12 +97,8 @@ public record CeleryUrl(
             }
             defaultQueue = value;
           }
-          case "restore_unacked" -> {
-            if (!value.equals("true") && !value.equals("false")) {
-              throw bad(url, name, value, "true or false");
-            }
-            restore = value.equals("true");
-          }
+          case "restore_unacked" -> restore = bool(url, name, value);
+          case "track_started" -> trackStarted = bool(url, name, value);
           default -> passOn.add(pair);
         }
       }
@@ -104,7 +106,14 @@ public record CeleryUrl(
     }
     String redisUrl = rest + (passOn.isEmpty() ? "" : "?" + String.join("&", passOn)) + fragment;
     RedisUrl.parse(redisUrl); // validates the rest, naming what is wrong
-    return new CeleryUrl(redisUrl, visibility, expires, defaultQueue, poll, restore);
+    return new CeleryUrl(redisUrl, visibility, expires, defaultQueue, poll, restore, trackStarted);
+  }
+
+  private static boolean bool(String url, String name, String value) {
+    if (!value.equals("true") && !value.equals("false")) {
+      throw bad(url, name, value, "true or false");
+    }
+    return value.equals("true");
   }
 
   private static Duration duration(String url, String name, String value, boolean zeroOk) {

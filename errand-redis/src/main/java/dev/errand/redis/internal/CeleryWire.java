@@ -1,6 +1,8 @@
 package dev.errand.redis.internal;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -269,62 +271,6 @@ public final class CeleryWire {
       }
     }
 
-    ObjectNode m = JsonNodeFactory.instance.objectNode();
-    JsonNode errand = headers.get(ERRAND_HEADER);
-    if (errand != null && errand.isObject()) {
-      // Sent by Errand: its own fields come back as they were (Wire checks them again).
-      for (String field : new String[] {"v", "sentAt", "idempotencyKey", "options", "flow"}) {
-        if (errand.has(field)) {
-          m.set(field, errand.get(field));
-        }
-      }
-    }
-    if (!m.has("v")) {
-      m.put("v", Wire.PLAIN_VERSION);
-    }
-    m.put("id", id);
-    m.put("task", task);
-    m.set("args", untag(args));
-    m.set("kwargs", untag(kwargs));
-    m.put("queue", queue);
-    m.put("priority", errandPriority);
-    if (eta != null) {
-      m.put("eta", eta.toString());
-    }
-    if (expires != null) {
-      m.put("expires", expires.toString());
-    }
-    m.put("retries", retries);
-    ObjectNode h = JsonNodeFactory.instance.objectNode();
-    if (errand != null && errand.path("headers").isObject()) {
-      errand.get("headers").fields().forEachRemaining(e -> h.set(e.getKey(), e.getValue()));
-    }
-    copyText(headers, "root_id", h, ROOT_ID);
-    copyText(headers, "parent_id", h, CallHistory.PARENT_HEADER);
-    copyText(headers, "group", h, GROUP);
-    copyText(headers, "shadow", h, SHADOW);
-    JsonNode gi = headers.get("group_index");
-    if (gi != null && gi.canConvertToInt()) {
-      h.put(GROUP_INDEX, Integer.toString(gi.intValue()));
-    }
-    if (embed.isObject() && hasAny(embed)) {
-      h.put(EMBED, embed.toString());
-    }
-    ObjectNode other = JsonNodeFactory.instance.objectNode();
-    for (Iterator<Map.Entry<String, JsonNode>> it = headers.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      if (!KNOWN_HEADERS.contains(e.getKey())) {
-        other.set(e.getKey(), e.getValue());
-      }
-    }
-    if (!other.isEmpty()) {
-      h.put(OTHER_HEADERS, other.toString());
-    }
-    if (!h.isEmpty()) {
-      m.set("headers", h);
-    }
-    ObjectNode options = m.path("options").isObject() ? (ObjectNode) m.get("options") : null;
-    JsonNode ignore = headers.get("ignore_result");
     JsonNode timelimit = headers.get("timelimit");
     Long hard = null;
     Long soft = null;
@@ -334,11 +280,15 @@ public final class CeleryWire {
     } else if (timelimit != null && !timelimit.isNull()) {
       throw new Malformed("headers.timelimit must be [hard, soft] but was " + timelimit, id, task);
     }
-    if ((ignore != null && ignore.asBoolean(false)) || hard != null || soft != null) {
-      if (options == null) {
-        options = m.putObject("options");
-      }
-      if (ignore != null && ignore.asBoolean(false)) {
+    boolean ignore = headers.path("ignore_result").asBoolean(false);
+    JsonNode errand = errandHeader != null && errandHeader.isObject() ? errandHeader : null;
+    ObjectNode options = null;
+    if (errand != null && errand.path("options").isObject()) {
+      options = ((ObjectNode) errand.get("options")).deepCopy();
+    }
+    if (ignore || hard != null || soft != null) {
+      options = options == null ? JsonNodeFactory.instance.objectNode() : options;
+      if (ignore) {
         options.put("ignoreResult", true);
       }
       if (hard != null) {
@@ -348,10 +298,84 @@ public final class CeleryWire {
         options.put("softTimeLimitMs", soft);
       }
     }
-    try {
-      return new Read(id, task, Wire.mapper().writeValueAsBytes(m), errandPriority, eta);
-    } catch (JsonProcessingException e) {
+    // Streamed rather than built as a tree: this runs for every message a worker claims.
+    ByteArrayBuilder out = new ByteArrayBuilder(raw.length);
+    try (JsonGenerator g = Wire.mapper().getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      // Sent by Errand: its own fields come back as they were (Wire checks them again).
+      g.writeNumberField(
+          "v", errand != null && errand.path("v").canConvertToInt() ? errand.get("v").intValue() : Wire.PLAIN_VERSION);
+      if (errand != null) {
+        for (String field : new String[] {"sentAt", "idempotencyKey", "flow"}) {
+          if (errand.has(field)) {
+            g.writeFieldName(field);
+            Wire.mapper().writeTree(g, errand.get(field));
+          }
+        }
+      }
+      if (options != null) {
+        g.writeFieldName("options");
+        Wire.mapper().writeTree(g, options);
+      }
+      g.writeStringField("id", id);
+      g.writeStringField("task", task);
+      g.writeFieldName("args");
+      Wire.mapper().writeTree(g, untag(args));
+      g.writeFieldName("kwargs");
+      Wire.mapper().writeTree(g, untag(kwargs));
+      g.writeStringField("queue", queue);
+      g.writeNumberField("priority", errandPriority);
+      if (eta != null) {
+        g.writeStringField("eta", eta.toString());
+      }
+      if (expires != null) {
+        g.writeStringField("expires", expires.toString());
+      }
+      g.writeNumberField("retries", retries);
+      g.writeObjectFieldStart("headers");
+      if (errand != null && errand.path("headers").isObject()) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = errand.get("headers").fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          if (e.getValue().isTextual()) {
+            g.writeStringField(e.getKey(), e.getValue().asText());
+          }
+        }
+      }
+      writeText(g, headers, "root_id", ROOT_ID);
+      writeText(g, headers, "parent_id", CallHistory.PARENT_HEADER);
+      writeText(g, headers, "group", GROUP);
+      writeText(g, headers, "shadow", SHADOW);
+      JsonNode gi = headers.get("group_index");
+      if (gi != null && gi.canConvertToInt()) {
+        g.writeStringField(GROUP_INDEX, Integer.toString(gi.intValue()));
+      }
+      if (embed.isObject() && hasAny(embed)) {
+        g.writeStringField(EMBED, embed.toString());
+      }
+      ObjectNode other = null;
+      for (Iterator<Map.Entry<String, JsonNode>> it = headers.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (!KNOWN_HEADERS.contains(e.getKey())) {
+          other = other == null ? JsonNodeFactory.instance.objectNode() : other;
+          other.set(e.getKey(), e.getValue());
+        }
+      }
+      if (other != null) {
+        g.writeStringField(OTHER_HEADERS, other.toString());
+      }
+      g.writeEndObject();
+      g.writeEndObject();
+    } catch (IOException e) {
       throw new Malformed("cannot re-encode the message: " + e.getMessage(), id, task);
+    }
+    return new Read(id, task, out.toByteArray(), errandPriority, eta);
+  }
+
+  private static void writeText(JsonGenerator g, JsonNode from, String field, String header)
+      throws IOException {
+    JsonNode v = from.get(field);
+    if (v != null && v.isTextual()) {
+      g.writeStringField(header, v.asText());
     }
   }
 
@@ -762,12 +786,6 @@ public final class CeleryWire {
     }
   }
 
-  private static void copyText(JsonNode from, String field, ObjectNode to, String header) {
-    JsonNode v = from.get(field);
-    if (v != null && v.isTextual()) {
-      to.put(header, v.asText());
-    }
-  }
 
   private static void putOrNull(ObjectNode o, String field, String value) {
     if (value == null) {

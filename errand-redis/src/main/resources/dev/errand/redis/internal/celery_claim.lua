@@ -19,9 +19,9 @@ end
 
 local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 200)
 for _, tag in ipairs(due) do
-  local state, count, receipt, key = parseHeld(redis.call('HGET', KEYS[3], tag))
+  local state, count, receipt, key, suffix = parseHeld(redis.call('HGET', KEYS[3], tag))
   if state then
-    restore(tag, key, count, dcPrefix)
+    restore(tag, key, count, dcPrefix, suffix)
   else
     forget(tag)
   end
@@ -70,14 +70,19 @@ for i = 6, #KEYS do
       elseif redelivered then
         count = 2
       end
-      redis.call('HSET', KEYS[3], tag, 'L ' .. count .. ' ' .. receipt .. ' ' .. key)
-      redis.call('HSET', KEYS[4], tag, raw)
-      redis.call('ZADD', KEYS[5], now + lease, tag)
+      local suffix = 0
       if type(ex) == 'string' and type(rk) == 'string' then
-        -- kombu's own record, so that a Celery worker restores it if no Java worker is left
-        redis.call('HSET', KEYS[1], tag, '[' .. raw .. ', ' .. cjson.encode(ex) .. ', ' .. cjson.encode(rk) .. ']')
+        -- kombu's own record, so that a Celery worker restores it if no Java worker is left; the
+        -- envelope is cut back out of it for a restore of ours
+        local tail = ', ' .. cjson.encode(ex) .. ', ' .. cjson.encode(rk) .. ']'
+        suffix = #tail
+        redis.call('HSET', KEYS[1], tag, '[' .. raw .. tail)
         redis.call('ZADD', KEYS[2], nowSec, tag)
+      else
+        redis.call('HSET', KEYS[4], tag, raw)
       end
+      redis.call('HSET', KEYS[3], tag, 'L ' .. count .. ' ' .. receipt .. ' ' .. suffix .. ' ' .. key)
+      redis.call('ZADD', KEYS[5], now + lease, tag)
       out[#out + 1] = {queue, raw, receipt, tag, count}
     end
   end

@@ -20,12 +20,12 @@ while i <= #ARGV do
   i = pushes + 2 * np
   local current = true
   if ending ~= '-' then
-    local state, count, r, key = parseHeld(redis.call('HGET', KEYS[3], tag))
+    local state, count, r, key, suffix = parseHeld(redis.call('HGET', KEYS[3], tag))
     if state ~= 'L' or r ~= receipt then
       current = false
       stale[#stale + 1] = s
     elseif ending == 'L' then
-      restore(tag, key, count - 1, dcPrefix)
+      restore(tag, key, count - 1, dcPrefix, suffix)
     elseif ending == 'A' then
       forget(tag)
     elseif ending == 'R' then
