@@ -34,7 +34,7 @@
 #        redis-server and redis-cli (redis-tools), a JDK (javac; the newest 21+ under /usr/lib/jvm is
 #        taken unless JAVA_HOME is set, as in vs-celery.sh), and errand-cli/target/errand.jar,
 #        already built (this script does not build: mvn -pl errand-cli -am package -DskipTests).
-# Env: TASKS (20000) tasks per timed drain; WARMUP (20000) Errand's untimed warm-up drain;
+# Env: TASKS (20000) tasks per timed drain; WARMUP (50000, as vs-celery.sh) Errand's untimed warm-up drain;
 #      ERRAND_RUNS (3) timed Errand drains; ACKS_LATE (on: also the two acks_late=True Celery runs;
 #      off: not); CELERY (on; off: Errand only); QUEUE (bench-interop); REDIS_PORT (a free port);
 #      TIMEOUT (600) seconds one drain may take; ERRAND_JAVA_OPTS (none) more options for the
@@ -45,7 +45,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 here="$root/benchmarks/celery"
 tasks="${TASKS:-20000}"
-warmup="${WARMUP:-20000}"
+warmup="${WARMUP:-50000}"
 runs="${ERRAND_RUNS:-3}"
 acks_late="${ACKS_LATE:-on}"
 with_celery="${CELERY:-on}"
@@ -77,11 +77,9 @@ java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 javac="${JAVA_HOME:+$JAVA_HOME/bin/}javac"
 java_version="$("$java" -version 2>&1 | head -1)"
 java_major="$(sed -E 's/^[^"]*"(1\.)?([0-9]+).*/\2/' <<< "$java_version")"
-# The worker JVM: the plain `java -cp` of the brief (not ./errand's tuned worker options), plus
-# ERRAND_JAVA_OPTS; from JDK 22 on, native access for Netty (errand.jar's manifest grants it to
-# `java -jar` only), which silences a warning and changes nothing else.
-read -r -a worker_opts <<< "${ERRAND_JAVA_OPTS:-}"
-[[ "$java_major" =~ ^[0-9]+$ && "$java_major" -ge 22 ]] && worker_opts+=(--enable-native-access=ALL-UNNAMED)
+# The worker is started as users start it, with ./errand (its JVM options for a worker, the
+# supervisor), on the same JDK; ERRAND_JAVA_OPTS reach it through the launcher.
+export JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v "$java")")")")}"
 
 # --- the private Redis -------------------------------------------------------------------------
 port="${REDIS_PORT:-$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
@@ -214,7 +212,7 @@ echo "== Errand: $java_version; warm-up of $warmup tasks, then $runs timed drain
 flush_all
 errand_cli queue pause --broker "$errand_url" "$queue" > /dev/null
 start_consumer "$work/errand-worker.log" \
-  "$java" ${worker_opts[@]+"${worker_opts[@]}"} -cp "$jar:$classes" dev.errand.cli.Main worker --broker "$errand_url" \
+  "$root/errand" worker --broker "$errand_url" --classpath "$classes" \
   --app InteropBenchApp -Q "$queue" --concurrency 8 --prefetch 32
 for run in warmup $(seq 1 "$runs"); do
   if [[ "$run" == warmup ]]; then

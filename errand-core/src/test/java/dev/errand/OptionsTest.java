@@ -64,7 +64,9 @@ class OptionsTest {
     assertThat(TaskDef.of("reports.daily_sales", String.class).name())
         .isEqualTo("reports.daily_sales");
     for (String celery :
-        new String[] {"proj.tasks.SendEmail", "billing.tasks:Invoice", "_private.task", "a-b.c$d"}) {
+        new String[] {
+          "proj.tasks.SendEmail", "billing.tasks:Invoice", "_private.task", "a-b.c$d"
+        }) {
       assertThat(TaskDef.of(celery, String.class).name()).isEqualTo(celery);
     }
     for (String bad :

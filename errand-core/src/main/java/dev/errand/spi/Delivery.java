@@ -16,6 +16,10 @@ import java.util.Objects;
  *     time); reset when it is retried
  * @param receipt the lease token
  * @param leaseExpiresAt when the lease runs out unless renewed
+ * @param decoded the message as the broker already read it, checked as {@link
+ *     dev.errand.wire.Wire#decodeMessage} checks it, or null (then the worker decodes {@code
+ *     body}); for a broker that translates another format (Celery's), whose {@code body} is then
+ *     that format, kept for dead letters and to be sent again as it was
  */
 public record Delivery(
     String id,
@@ -24,7 +28,20 @@ public record Delivery(
     byte[] body,
     int deliveries,
     String receipt,
-    Instant leaseExpiresAt) {
+    Instant leaseExpiresAt,
+    dev.errand.wire.TaskMessage decoded) {
+
+  /** A delivery whose body is an Errand message, which the worker decodes. */
+  public Delivery(
+      String id,
+      String queue,
+      int priority,
+      byte[] body,
+      int deliveries,
+      String receipt,
+      Instant leaseExpiresAt) {
+    this(id, queue, priority, body, deliveries, receipt, leaseExpiresAt, null);
+  }
 
   public Delivery {
     Objects.requireNonNull(id, "id");

@@ -178,6 +178,19 @@ public final class Wire {
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new InvalidMessageException("invalid message: " + firstLine(e), id, task, e);
     }
+    return checked(message);
+  }
+
+  /**
+   * Checks a message built from another format as {@link #decodeMessage} checks a decoded one:
+   * priority, retries, the workflow and the options.
+   *
+   * @return {@code message}
+   * @throws InvalidMessageException saying what is wrong
+   */
+  public static TaskMessage checked(TaskMessage message) {
+    String id = message.id();
+    String task = message.task();
     if (message.priority() < 0 || message.priority() > 9) {
       throw new InvalidMessageException(
           "field 'priority' must be 0-9 but was " + message.priority(), id, task, null);

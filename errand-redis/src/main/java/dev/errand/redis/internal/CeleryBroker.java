@@ -133,7 +133,22 @@ public final class CeleryBroker implements Broker, AutoCloseable {
                 + ": concurrency limits and unique keys are not available on Celery queues"
                 + " (celery+redis://); use a redis:// queue for tasks that need them");
       }
-      TaskMessage t = Wire.decodeMessage(m.body());
+      TaskMessage t;
+      try {
+        t = Wire.decodeMessage(m.body());
+      } catch (dev.errand.InvalidMessageException notErrands) {
+        // A Celery envelope sent again as it was (a dead letter re-driven, a message handed back
+        // at shutdown): it goes back to its queue unchanged, to be read again when claimed.
+        args.add(bytes(CeleryWire.bucketKey(m.queue(), CeleryWire.toCelery(m.priority()))));
+        args.add(m.body());
+        args.add(new byte[0]);
+        args.add(new byte[0]);
+        args.add(new byte[0]);
+        args.add(bytes(m.id()));
+        args.add(bytes("0"));
+        known.add(m.queue());
+        continue;
+      }
       Instant eta = t.eta();
       if (m.notBefore() != null && m.notBefore().isAfter(now)) {
         eta = m.notBefore();
@@ -293,9 +308,11 @@ public final class CeleryBroker implements Broker, AutoCloseable {
           park.add(bytes(Long.toString(r.eta().toEpochMilli())));
           continue;
         }
+        // The body stays Celery's envelope (for dead letters, and to be sent again as it was);
+        // the worker takes the message already read.
         deliveries.add(
             new Delivery(
-                r.id(), queue, r.errandPriority(), r.errandBody(), count, receipt, leaseEnd));
+                r.id(), queue, r.errandPriority(), raw, count, receipt, leaseEnd, r.message()));
       } catch (CeleryWire.Malformed m) {
         deadLetter(queue, raw, receipt, count, m, now);
       }

@@ -283,8 +283,8 @@ public final class CeleryResults implements ResultStore {
   }
 
   /**
-   * Listens for Celery's remote-control {@code revoke} broadcasts ({@code AsyncResult.revoke()}
-   * in Python, {@code celery control revoke}), so that Errand workers skip what Python revoked as
+   * Listens for Celery's remote-control {@code revoke} broadcasts ({@code AsyncResult.revoke()} in
+   * Python, {@code celery control revoke}), so that Errand workers skip what Python revoked as
    * Celery workers do; called once a worker claims. Idempotent.
    */
   public void listenForRevokes() {

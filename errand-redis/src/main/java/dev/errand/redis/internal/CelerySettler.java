@@ -27,9 +27,6 @@ import java.util.Set;
 public final class CelerySettler {
 
   private static final byte[] EMPTY = new byte[0];
-  private static final byte[] PREFIX_MARK = "\"celery.".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] EMBED_TAIL = "embed\"".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] GROUP_TAIL = "group\"".getBytes(StandardCharsets.UTF_8);
 
   private final Redis redis;
   private final RedisClock clock;
@@ -65,7 +62,7 @@ public final class CelerySettler {
     args.add(CeleryBroker.bytes(broker.dcPrefix()));
     for (Settlement s : batch) {
       Delivery d = s.delivery();
-      TaskMessage message = d != null && carriesCelery(d.body()) ? decode(d.body()) : null;
+      TaskMessage message = d == null ? null : d.decoded();
       if (d == null) {
         args.add(EMPTY);
         args.add(EMPTY);
@@ -190,45 +187,5 @@ public final class CelerySettler {
       return "L";
     }
     return "K";
-  }
-
-  /**
-   * Whether an Errand body has a Celery canvas or group header: one pass over the bytes for {@code
-   * "celery.embed"} or {@code "celery.group"}, no parse.
-   */
-  static boolean carriesCelery(byte[] body) {
-    outer:
-    for (int i = 0; i <= body.length - PREFIX_MARK.length - 6; i++) {
-      for (int j = 0; j < PREFIX_MARK.length; j++) {
-        if (body[i + j] != PREFIX_MARK[j]) {
-          continue outer;
-        }
-      }
-      int k = i + PREFIX_MARK.length;
-      if (startsWith(body, k, EMBED_TAIL) || startsWith(body, k, GROUP_TAIL)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean startsWith(byte[] body, int at, byte[] tail) {
-    if (at + tail.length > body.length) {
-      return false;
-    }
-    for (int j = 0; j < tail.length; j++) {
-      if (body[at + j] != tail[j]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static TaskMessage decode(byte[] body) {
-    try {
-      return Wire.decodeMessage(body);
-    } catch (RuntimeException e) {
-      return null;
-    }
   }
 }

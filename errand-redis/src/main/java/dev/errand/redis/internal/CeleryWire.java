@@ -1,8 +1,6 @@
 package dev.errand.redis.internal;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -10,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.errand.wire.CallHistory;
 import dev.errand.wire.Flow;
+import dev.errand.wire.MessageOptions;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
 import java.io.IOException;
@@ -25,6 +24,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -131,11 +131,12 @@ public final class CeleryWire {
    *
    * @param id the task id
    * @param task the task name
-   * @param errandBody the Errand message JSON
+   * @param message the Errand message, checked as {@link Wire#decodeMessage} checks one
    * @param errandPriority the priority on Errand's scale (9 most urgent)
    * @param eta not before this time, or null
    */
-  public record Read(String id, String task, byte[] errandBody, int errandPriority, Instant eta) {}
+  public record Read(
+      String id, String task, TaskMessage message, int errandPriority, Instant eta) {}
 
   /**
    * Reads a Celery envelope popped from {@code queue}.
@@ -298,84 +299,93 @@ public final class CeleryWire {
         options.put("softTimeLimitMs", soft);
       }
     }
-    // Streamed rather than built as a tree: this runs for every message a worker claims.
-    ByteArrayBuilder out = new ByteArrayBuilder(raw.length);
-    try (JsonGenerator g = Wire.mapper().getFactory().createGenerator(out)) {
-      g.writeStartObject();
-      // Sent by Errand: its own fields come back as they were (Wire checks them again).
-      g.writeNumberField(
-          "v", errand != null && errand.path("v").canConvertToInt() ? errand.get("v").intValue() : Wire.PLAIN_VERSION);
+    Map<String, String> h = new LinkedHashMap<>();
+    if (errand != null && errand.path("headers").isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = errand.get("headers").fields();
+          it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (e.getValue().isTextual()) {
+          h.put(e.getKey(), e.getValue().asText());
+        }
+      }
+    }
+    putText(h, headers, "root_id", ROOT_ID);
+    putText(h, headers, "parent_id", CallHistory.PARENT_HEADER);
+    putText(h, headers, "group", GROUP);
+    putText(h, headers, "shadow", SHADOW);
+    JsonNode gi = headers.get("group_index");
+    if (gi != null && gi.canConvertToInt()) {
+      h.put(GROUP_INDEX, Integer.toString(gi.intValue()));
+    }
+    if (embed.isObject() && hasAny(embed)) {
+      h.put(EMBED, embed.toString());
+    }
+    ObjectNode other = null;
+    for (Iterator<Map.Entry<String, JsonNode>> it = headers.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!KNOWN_HEADERS.contains(e.getKey())) {
+        other = other == null ? JsonNodeFactory.instance.objectNode() : other;
+        other.set(e.getKey(), e.getValue());
+      }
+    }
+    if (other != null) {
+      h.put(OTHER_HEADERS, other.toString());
+    }
+    int v = Wire.PLAIN_VERSION;
+    Instant sentAt = null;
+    String idempotencyKey = null;
+    MessageOptions messageOptions = MessageOptions.NONE;
+    Flow flow = null;
+    try {
       if (errand != null) {
-        for (String field : new String[] {"sentAt", "idempotencyKey", "flow"}) {
-          if (errand.has(field)) {
-            g.writeFieldName(field);
-            Wire.mapper().writeTree(g, errand.get(field));
-          }
+        // Sent by Errand: its own fields come back as they were, checked below as Wire checks them.
+        v = errand.path("v").canConvertToInt() ? errand.get("v").intValue() : v;
+        sentAt =
+            errand.path("sentAt").isTextual() ? Instant.parse(errand.get("sentAt").asText()) : null;
+        idempotencyKey =
+            errand.path("idempotencyKey").isTextual()
+                ? errand.get("idempotencyKey").asText()
+                : null;
+        if (errand.path("flow").isObject()) {
+          flow = Wire.mapper().treeToValue(errand.get("flow"), Flow.class);
         }
       }
       if (options != null) {
-        g.writeFieldName("options");
-        Wire.mapper().writeTree(g, options);
+        messageOptions = Wire.mapper().treeToValue(options, MessageOptions.class);
       }
-      g.writeStringField("id", id);
-      g.writeStringField("task", task);
-      g.writeFieldName("args");
-      Wire.mapper().writeTree(g, untag(args));
-      g.writeFieldName("kwargs");
-      Wire.mapper().writeTree(g, untag(kwargs));
-      g.writeStringField("queue", queue);
-      g.writeNumberField("priority", errandPriority);
-      if (eta != null) {
-        g.writeStringField("eta", eta.toString());
+      if (v < 1 || v > Wire.VERSION) {
+        throw new Malformed("unsupported Errand format version " + v, id, task);
       }
-      if (expires != null) {
-        g.writeStringField("expires", expires.toString());
-      }
-      g.writeNumberField("retries", retries);
-      g.writeObjectFieldStart("headers");
-      if (errand != null && errand.path("headers").isObject()) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = errand.get("headers").fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> e = it.next();
-          if (e.getValue().isTextual()) {
-            g.writeStringField(e.getKey(), e.getValue().asText());
-          }
-        }
-      }
-      writeText(g, headers, "root_id", ROOT_ID);
-      writeText(g, headers, "parent_id", CallHistory.PARENT_HEADER);
-      writeText(g, headers, "group", GROUP);
-      writeText(g, headers, "shadow", SHADOW);
-      JsonNode gi = headers.get("group_index");
-      if (gi != null && gi.canConvertToInt()) {
-        g.writeStringField(GROUP_INDEX, Integer.toString(gi.intValue()));
-      }
-      if (embed.isObject() && hasAny(embed)) {
-        g.writeStringField(EMBED, embed.toString());
-      }
-      ObjectNode other = null;
-      for (Iterator<Map.Entry<String, JsonNode>> it = headers.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (!KNOWN_HEADERS.contains(e.getKey())) {
-          other = other == null ? JsonNodeFactory.instance.objectNode() : other;
-          other.set(e.getKey(), e.getValue());
-        }
-      }
-      if (other != null) {
-        g.writeStringField(OTHER_HEADERS, other.toString());
-      }
-      g.writeEndObject();
-      g.writeEndObject();
-    } catch (IOException e) {
-      throw new Malformed("cannot re-encode the message: " + e.getMessage(), id, task);
+      TaskMessage message =
+          new TaskMessage(
+              v,
+              id,
+              task,
+              (ArrayNode) untag(args),
+              (ObjectNode) untag(kwargs),
+              queue,
+              errandPriority,
+              eta,
+              expires,
+              retries,
+              sentAt,
+              idempotencyKey,
+              h,
+              messageOptions,
+              flow);
+      return new Read(id, task, Wire.checked(message), errandPriority, eta);
+    } catch (dev.errand.InvalidMessageException e) {
+      throw new Malformed(e.getMessage(), id, task);
+    } catch (JsonProcessingException | RuntimeException e) {
+      throw new Malformed(
+          "invalid Errand fields in the 'errand' header: " + firstLine(e), id, task);
     }
-    return new Read(id, task, out.toByteArray(), errandPriority, eta);
   }
 
-  private static void writeText(JsonGenerator g, JsonNode from, String field, String header)
-      throws IOException {
+  private static void putText(Map<String, String> to, JsonNode from, String field, String header) {
     JsonNode v = from.get(field);
     if (v != null && v.isTextual()) {
-      g.writeStringField(header, v.asText());
+      to.put(header, v.asText());
     }
   }
 
@@ -639,8 +649,8 @@ public final class CeleryWire {
   /**
    * An Errand workflow as Celery's canvas, when Celery can carry it: a chain of tasks (each given
    * the previous result, or nothing) and success callbacks. Then a Celery worker runs the next step
-   * as an Errand worker would. Groups, chords, error callbacks (Errand hands them the failed
-   * task's record, Celery its id) and chains stored in the backend cannot: null, and the flow stays
+   * as an Errand worker would. Groups, chords, error callbacks (Errand hands them the failed task's
+   * record, Celery its id) and chains stored in the backend cannot: null, and the flow stays
    * Errand's, which only Errand workers run.
    */
   static ObjectNode celeryCanvas(Flow flow) {
@@ -785,7 +795,6 @@ public final class CeleryWire {
       a.add(ms / 1000.0);
     }
   }
-
 
   private static void putOrNull(ObjectNode o, String field, String value) {
     if (value == null) {

@@ -43,7 +43,7 @@ class CeleryWireTest {
     assertThat(r.task()).isEqualTo("proto_app.add");
     assertThat(r.errandPriority()).isEqualTo(5); // Celery's default is Errand's default
     assertThat(r.eta()).isNull();
-    TaskMessage m = Wire.decodeMessage(r.errandBody());
+    TaskMessage m = r.message();
     assertThat(m.args().toString()).isEqualTo("[2,3]");
     assertThat(m.kwargs().isEmpty()).isTrue();
     assertThat(m.queue()).isEqualTo("celery");
@@ -97,7 +97,7 @@ class CeleryWireTest {
 
     // and back: what Errand alone reads (the tenant header) survives a Celery queue
     CeleryWire.Read r = CeleryWire.read(raw, "javaq");
-    TaskMessage back = Wire.decodeMessage(r.errandBody());
+    TaskMessage back = r.message();
     assertThat(back.headers())
         .containsEntry("tenant", "acme")
         .containsEntry(CallHistory.PARENT_HEADER, "p-1");

@@ -173,7 +173,7 @@ public final class TaskRunner {
     }
     TaskMessage m;
     try {
-      m = Wire.decodeMessage(d.body());
+      m = d.decoded() != null ? d.decoded() : Wire.decodeMessage(d.body());
     } catch (InvalidMessageException ex) {
       outcomes.poison(
           d, null, DeadLetterReason.UNDECODABLE, TaskError.of("InvalidMessage", ex.getMessage()));
