@@ -15,7 +15,8 @@ final class BackendOptions {
       names = {"-b", "--broker"},
       paramLabel = "URL",
       description =
-          "Backend URL: sqlite:PATH, redis://host:port/db, postgresql://user@host/db, memory:NAME (default: $"
+          "Backend URL: sqlite:PATH, redis://host:port/db, postgresql://user@host/db,"
+              + " celery+redis://host:port/db (a Celery fleet's Redis), memory:NAME (default: $"
               + Backends.URL_ENV
               + " or "
               + DEFAULT_URL

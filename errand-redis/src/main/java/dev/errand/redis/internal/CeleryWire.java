@@ -99,6 +99,9 @@ public final class CeleryWire {
 
   private static final String ORIGIN = "errand" + ProcessHandle.current().pid() + "@" + hostName();
 
+  /** Envelopes larger than this are dead-lettered unread: 64 MiB. */
+  public static final int MAX_ENVELOPE_BYTES = 64 * 1024 * 1024;
+
   /** The largest {@code argsrepr} sent, in characters (Celery's own default is 1024). */
   static final int MAX_REPR = 1024;
 
@@ -144,6 +147,18 @@ public final class CeleryWire {
    * @throws Malformed saying what is wrong, in words an operator can act on
    */
   public static Read read(byte[] raw, String queue) throws Malformed {
+    if (raw.length > MAX_ENVELOPE_BYTES) {
+      // Not parsed at all: a worker's own limit (1 MiB by default) would refuse it anyway, and a
+      // tree of it could take the worker's memory.
+      throw new Malformed(
+          "an envelope of "
+              + raw.length
+              + " bytes is larger than "
+              + MAX_ENVELOPE_BYTES
+              + " and is not read",
+          null,
+          null);
+    }
     JsonNode env;
     try {
       env = Wire.mapper().readTree(raw);
