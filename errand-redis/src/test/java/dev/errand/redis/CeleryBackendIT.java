@@ -428,6 +428,38 @@ class CeleryBackendIT {
   }
 
   @Test
+  void aCeleryChordMemberOnAnErrandWorkerFailsTheChordBodyAtOnce() throws Exception {
+    open(java.time.Clock.systemUTC(), "");
+    String body = prefix + "-chord-body";
+    String embed =
+        "{\"callbacks\": null, \"errbacks\": null, \"chain\": null, \"chord\": {\"task\":"
+            + " \"proj.tsum\", \"args\": [], \"kwargs\": {}, \"options\": {\"task_id\": \""
+            + body
+            + "\"}, \"subtask_type\": null, \"immutable\": false}}";
+    TestRedis.withRedis(
+        r ->
+            r.lpush(
+                queue,
+                env(
+                    "member",
+                    null,
+                    b64("[[1, 1], {}, " + embed + "]"),
+                    headers("member", "\"group\": \"g1\", \"group_index\": 0"))));
+    startWorker();
+    assertThat(client.result(prefix + "-member").get(Duration.ofSeconds(30)).asLong()).isEqualTo(2);
+    String record =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () -> TestRedis.<String>redis(r -> r.get("celery-task-meta-" + body)),
+                v -> v != null);
+    JsonNode chord = json(record);
+    assertThat(chord.get("status").asText()).isEqualTo("FAILURE");
+    assertThat(chord.at("/result/exc_type").asText()).isEqualTo("ChordError");
+    assertThat(chord.at("/result/exc_module").asText()).isEqualTo("celery.exceptions");
+  }
+
+  @Test
   void aRetryIsTheSameIdSentAgainWithRetriesAndAnEta() throws Exception {
     open(java.time.Clock.systemUTC(), "");
     startWorker();

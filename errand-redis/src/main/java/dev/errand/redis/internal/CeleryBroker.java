@@ -133,45 +133,9 @@ public final class CeleryBroker implements Broker, AutoCloseable {
                 + ": concurrency limits and unique keys are not available on Celery queues"
                 + " (celery+redis://); use a redis:// queue for tasks that need them");
       }
-      TaskMessage t;
-      try {
-        t = Wire.decodeMessage(m.body());
-      } catch (dev.errand.InvalidMessageException notErrands) {
-        // A Celery envelope sent again as it was (a dead letter re-driven, a message handed back
-        // at shutdown): it goes back to its queue unchanged, to be read again when claimed.
-        args.add(bytes(CeleryWire.bucketKey(m.queue(), CeleryWire.toCelery(m.priority()))));
-        args.add(m.body());
-        args.add(new byte[0]);
-        args.add(new byte[0]);
-        args.add(new byte[0]);
-        args.add(bytes(m.id()));
-        args.add(bytes("0"));
-        known.add(m.queue());
-        continue;
-      }
-      Instant eta = t.eta();
-      if (m.notBefore() != null && m.notBefore().isAfter(now)) {
-        eta = m.notBefore();
-      }
-      TaskMessage sent =
-          new TaskMessage(
-              t.v(),
-              t.id(),
-              t.task(),
-              t.args(),
-              t.kwargs(),
-              m.queue(),
-              m.priority(),
-              eta,
-              t.expires(),
-              t.retries(),
-              t.sentAt(),
-              t.idempotencyKey(),
-              t.headers(),
-              t.options(),
-              t.flow());
-      args.add(bytes(CeleryWire.bucketKey(m.queue(), CeleryWire.toCelery(m.priority()))));
-      args.add(CeleryWire.write(sent, CeleryWire.newTag(), now));
+      byte[][] push = envelope(m, now);
+      args.add(push[0]);
+      args.add(push[1]);
       if (bound.add(m.queue())) {
         args.add(bytes(BINDING_PREFIX + m.queue()));
         args.add(bytes(m.queue() + CeleryWire.SEP + CeleryWire.SEP + m.queue()));
@@ -216,6 +180,25 @@ public final class CeleryBroker implements Broker, AutoCloseable {
     }
     wakeup();
     return results;
+  }
+
+  /**
+   * The list key and envelope of {@code m} on Celery's layout: an Errand message written as
+   * Celery's, not before its eta or {@code notBefore}; a Celery envelope sent again as it was (a
+   * dead letter re-driven, a message handed back at shutdown) unchanged, to be read again when
+   * claimed.
+   */
+  byte[][] envelope(NewMessage m, Instant now) {
+    byte[] key = bytes(CeleryWire.bucketKey(m.queue(), CeleryWire.toCelery(m.priority())));
+    TaskMessage t;
+    try {
+      t = Wire.decodeMessage(m.body());
+    } catch (dev.errand.InvalidMessageException notErrands) {
+      return new byte[][] {key, m.body()};
+    }
+    Instant eta = m.notBefore() != null && m.notBefore().isAfter(now) ? m.notBefore() : t.eta();
+    TaskMessage sent = CeleryWire.routed(t, m.queue(), m.priority(), eta);
+    return new byte[][] {key, CeleryWire.write(sent, CeleryWire.newTag(), now)};
   }
 
   @Override
@@ -412,34 +395,17 @@ public final class CeleryBroker implements Broker, AutoCloseable {
 
   @Override
   public boolean retry(Delivery delivery, byte[] body, Instant notBefore) {
-    String[] push = retryPush(delivery, body, notBefore);
-    return settleOne(delivery, "R", bytes(push[0]), push[1].getBytes(StandardCharsets.UTF_8));
+    byte[][] push = retryPush(delivery, body, notBefore);
+    return settleOne(delivery, "R", push[0], push[1]);
   }
 
   /** The list key and the envelope of a retry of {@code delivery} with {@code body}. */
-  String[] retryPush(Delivery delivery, byte[] body, Instant notBefore) {
+  byte[][] retryPush(Delivery delivery, byte[] body, Instant notBefore) {
     TaskMessage t = Wire.decodeMessage(body);
-    TaskMessage sent =
-        new TaskMessage(
-            t.v(),
-            t.id(),
-            t.task(),
-            t.args(),
-            t.kwargs(),
-            delivery.queue(),
-            t.priority(),
-            notBefore,
-            t.expires(),
-            t.retries(),
-            t.sentAt(),
-            t.idempotencyKey(),
-            t.headers(),
-            t.options(),
-            t.flow());
-    return new String[] {
-      CeleryWire.bucketKey(delivery.queue(), CeleryWire.toCelery(t.priority())),
-      new String(
-          CeleryWire.write(sent, CeleryWire.newTag(), clock.instant()), StandardCharsets.UTF_8)
+    TaskMessage sent = CeleryWire.routed(t, delivery.queue(), t.priority(), notBefore);
+    return new byte[][] {
+      bytes(CeleryWire.bucketKey(delivery.queue(), CeleryWire.toCelery(t.priority()))),
+      CeleryWire.write(sent, CeleryWire.newTag(), clock.instant())
     };
   }
 

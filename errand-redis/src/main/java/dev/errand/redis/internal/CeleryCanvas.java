@@ -40,7 +40,7 @@ final class CeleryCanvas {
    * @param records statuses to store besides the task's own (failed chain steps)
    * @param children result tuples of the messages sent, for the task's own record
    */
-  record Next(List<String[]> pushes, List<TaskStatus> records, ArrayNode children) {
+  record Next(List<byte[][]> pushes, List<TaskStatus> records, ArrayNode children) {
     static final Next NONE = new Next(List.of(), List.of(), null);
   }
 
@@ -55,7 +55,7 @@ final class CeleryCanvas {
     } catch (IOException e) {
       return Next.NONE;
     }
-    List<String[]> pushes = new ArrayList<>();
+    List<byte[][]> pushes = new ArrayList<>();
     List<TaskStatus> records = new ArrayList<>();
     ArrayNode children = JsonNodeFactory.instance.arrayNode();
     ArrayNode prepend = JsonNodeFactory.instance.arrayNode();
@@ -103,6 +103,43 @@ final class CeleryCanvas {
         }
       }
     }
+    JsonNode chord = embed.get("chord");
+    String body = chord == null ? "" : chord.path("options").path("task_id").asText("");
+    if (!body.isEmpty()) {
+      // A Celery chord member: Errand workers do not count them (docs/celery.md), so the body
+      // would never be sent. Its record says so at once rather than leave a client waiting.
+      log.warn(
+          "task [{}] is a member of a Celery chord, which Errand workers do not count: its body"
+              + " [{}] fails with ChordError",
+          m.id(),
+          body);
+      records.add(
+          new TaskStatus(
+              body,
+              chord.path("task").asText(null),
+              TaskState.FAILURE,
+              null,
+              null,
+              new dev.errand.TaskError(
+                  "celery.exceptions.ChordError",
+                  "chord member "
+                      + m.id()
+                      + " ran on an Errand worker, which does not count Celery chord members;"
+                      + " run chord members on Celery workers",
+                  null),
+              null,
+              null,
+              1,
+              status.worker(),
+              null,
+              null,
+              status.finishedAt(),
+              null,
+              status.updatedAt(),
+              m.id(),
+              null,
+              null));
+    }
     return new Next(pushes, records, children.isEmpty() ? null : children);
   }
 
@@ -126,7 +163,7 @@ final class CeleryCanvas {
       ArrayNode chainRest,
       String defaultQueue,
       Instant now,
-      List<String[]> pushes,
+      List<byte[][]> pushes,
       ArrayNode children) {
     if (sig == null || !sig.isObject() || !sig.path("task").isTextual()) {
       log.warn("task [{}]: skipped a canvas step that is not a signature: {}", parent.id(), sig);
@@ -222,11 +259,10 @@ final class CeleryCanvas {
                 ? MessageOptions.NONE
                 : new MessageOptions(null, soft, hard, null, null, null, null));
     pushes.add(
-        new String[] {
-          CeleryWire.bucketKey(queue, celeryPriority),
-          new String(
-              CeleryWire.write(next, CeleryWire.newTag(), now),
-              java.nio.charset.StandardCharsets.UTF_8)
+        new byte[][] {
+          CeleryWire.bucketKey(queue, celeryPriority)
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          CeleryWire.write(next, CeleryWire.newTag(), now)
         });
     children.add(CeleryMeta.resultTuple(id));
   }

@@ -8,9 +8,7 @@ import dev.errand.spi.Delivery;
 import dev.errand.spi.NewMessage;
 import dev.errand.spi.Settlement;
 import dev.errand.wire.TaskMessage;
-import dev.errand.wire.Wire;
 import io.lettuce.core.ScriptOutputType;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -73,10 +71,10 @@ public final class CelerySettler {
         args.add(CeleryBroker.bytes(CeleryBroker.tagOf(d.receipt())));
         args.add(CeleryBroker.bytes(CeleryBroker.receiptPart(d.receipt())));
         if (s.ending() instanceof Settlement.Ending.Retry r) {
-          String[] push = broker.retryPush(d, r.body(), r.notBefore());
+          byte[][] push = broker.retryPush(d, r.body(), r.notBefore());
           args.add(CeleryBroker.bytes("R"));
-          args.add(CeleryBroker.bytes(push[0]));
-          args.add(push[1].getBytes(StandardCharsets.UTF_8));
+          args.add(push[0]);
+          args.add(push[1]);
         } else {
           args.add(CeleryBroker.bytes(ending(s.ending())));
           args.add(EMPTY);
@@ -84,7 +82,7 @@ public final class CelerySettler {
         }
       }
       List<byte[]> metas = new ArrayList<>();
-      List<String[]> pushes = new ArrayList<>();
+      List<byte[][]> pushes = new ArrayList<>();
       String group = message == null ? null : message.headers().get(CeleryWire.GROUP);
       for (TaskStatus status : s.statuses()) {
         ArrayNode children = null;
@@ -112,14 +110,14 @@ public final class CelerySettler {
         }
       }
       for (NewMessage m : s.followUps()) {
-        pushes.add(followUp(m, now));
+        pushes.add(broker.envelope(m, now));
       }
       args.add(CeleryBroker.bytes(Integer.toString(metas.size() / 3)));
       args.addAll(metas);
       args.add(CeleryBroker.bytes(Integer.toString(pushes.size())));
-      for (String[] p : pushes) {
-        args.add(CeleryBroker.bytes(p[0]));
-        args.add(p[1].getBytes(StandardCharsets.UTF_8));
+      for (byte[][] p : pushes) {
+        args.add(p[0]);
+        args.add(p[1]);
       }
     }
     List<Object> stalePositions =
@@ -151,32 +149,6 @@ public final class CelerySettler {
       broker.wakeup();
     }
     return staleIds;
-  }
-
-  private String[] followUp(NewMessage m, Instant now) {
-    TaskMessage t = Wire.decodeMessage(m.body());
-    Instant eta = m.notBefore() != null && m.notBefore().isAfter(now) ? m.notBefore() : t.eta();
-    TaskMessage sent =
-        new TaskMessage(
-            t.v(),
-            t.id(),
-            t.task(),
-            t.args(),
-            t.kwargs(),
-            m.queue(),
-            m.priority(),
-            eta,
-            t.expires(),
-            t.retries(),
-            t.sentAt(),
-            t.idempotencyKey(),
-            t.headers(),
-            t.options(),
-            t.flow());
-    return new String[] {
-      CeleryWire.bucketKey(m.queue(), CeleryWire.toCelery(m.priority())),
-      new String(CeleryWire.write(sent, CeleryWire.newTag(), now), StandardCharsets.UTF_8)
-    };
   }
 
   private static String ending(Settlement.Ending e) {

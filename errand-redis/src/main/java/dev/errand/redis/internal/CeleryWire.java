@@ -492,6 +492,26 @@ public final class CeleryWire {
     }
   }
 
+  /** {@code t} sent to {@code queue} at {@code priority}, not before {@code eta}. */
+  static TaskMessage routed(TaskMessage t, String queue, int priority, Instant eta) {
+    return new TaskMessage(
+        t.v(),
+        t.id(),
+        t.task(),
+        t.args(),
+        t.kwargs(),
+        queue,
+        priority,
+        eta,
+        t.expires(),
+        t.retries(),
+        t.sentAt(),
+        t.idempotencyKey(),
+        t.headers(),
+        t.options(),
+        t.flow());
+  }
+
   /** A new delivery tag, as kombu makes them (a UUID4). */
   public static String newTag() {
     return UUID.randomUUID().toString();
