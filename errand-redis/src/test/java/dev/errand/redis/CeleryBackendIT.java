@@ -346,6 +346,20 @@ class CeleryBackendIT {
         client.send("interop.add", json("[20, 22]"), TaskOptions.builder().queue(queue).build());
     assertThat(good.get(Duration.ofSeconds(30)).asLong()).isEqualTo(42);
     assertThat(worker.isConsuming()).isTrue();
+
+    // a dead letter keeps the Celery envelope, and a re-drive sends it back as it was
+    DeadLetter unknownTask = backend.deadLetters().get(prefix + "-m23").orElseThrow();
+    assertThat(json(unknownTask.body()).at("/headers/task").asText()).isEqualTo("no.such.Task");
+    backend.broker().pause(queue); // so the re-driven message is seen in its list first
+    assertThat(client.deadLetters().redrive(prefix + "-m23")).isTrue();
+    assertThat(list(queue)).hasSize(1);
+    assertThat(json(list(queue).get(0)).at("/headers/id").asText()).isEqualTo(prefix + "-m23");
+    backend.broker().resume(queue);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> backend.deadLetters().get(prefix + "-m23").isPresent() && list(queue).isEmpty());
+    assertThat(backend.deadLetters().count(queue)).isEqualTo(bad.size());
     assertThat(list(queue)).isEmpty();
     assertThat(TestRedis.redis(r -> r.hgetall("unacked")).values())
         .noneMatch(v -> v.contains(queue));
