@@ -201,6 +201,20 @@ class CeleryBackendIT {
             });
     assertThat(backend.results().get(sent.id()).orElseThrow().name()).isEqualTo("interop.add");
     assertThat(backend.broker().queues()).contains(queue);
+
+    // a queue only Python declared (kombu's binding) is listed too, by another process
+    String pythonQueue = queue + "-py";
+    TestRedis.withRedis(
+        r ->
+            r.sadd(
+                "_kombu.binding." + pythonQueue,
+                pythonQueue + "\u0006\u0016\u0006\u0016" + pythonQueue));
+    try (CeleryRedisBackend other =
+        CeleryRedisBackend.open("celery+" + TestRedis.url(prefix, ""))) {
+      assertThat(other.broker().queues()).contains(queue, pythonQueue);
+    } finally {
+      TestRedis.withRedis(r -> r.del("_kombu.binding." + pythonQueue));
+    }
   }
 
   @Test

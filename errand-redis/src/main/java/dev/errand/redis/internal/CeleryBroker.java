@@ -67,6 +67,9 @@ public final class CeleryBroker implements Broker, AutoCloseable {
   static final String UNACKED_MUTEX = "unacked_mutex";
   private static final String BINDING_PREFIX = "_kombu.binding.";
 
+  /** How often kombu's bindings are looked for, to list Python's queues. */
+  private static final Duration DISCOVERY_INTERVAL = Duration.ofMinutes(1);
+
   /** How often Java's holds are re-scored in {@code unacked_index}. */
   private static final Duration REFRESH = Duration.ofSeconds(30);
 
@@ -85,6 +88,10 @@ public final class CeleryBroker implements Broker, AutoCloseable {
   private final Object waitLock = new Object();
   private long wakeups;
   private final Set<String> known = ConcurrentHashMap.newKeySet();
+  private final Set<String> discovered = ConcurrentHashMap.newKeySet();
+  private final Object discoveryLock = new Object();
+  private volatile ScanCursor discoveryCursor = ScanCursor.INITIAL;
+  private volatile long lastDiscovery;
   private final Set<String> bound = ConcurrentHashMap.newKeySet();
   private final AtomicLong nonce = new AtomicLong();
   private final String instance = UUID.randomUUID().toString().substring(0, 8);
@@ -152,7 +159,7 @@ public final class CeleryBroker implements Broker, AutoCloseable {
         args.add(bytes(m.id()));
         args.add(bytes("0"));
       }
-      known.add(m.queue());
+      register(m.queue());
     }
     List<Object> out;
     try {
@@ -256,7 +263,7 @@ public final class CeleryBroker implements Broker, AutoCloseable {
     args.add(bytes(dcPrefix()));
     args.add(bytes(ns + "paused"));
     for (String q : queues) {
-      known.add(q);
+      register(q);
       for (String k : CeleryWire.bucketKeys(q)) {
         keys.add(k);
         args.add(bytes(q));
@@ -466,35 +473,72 @@ public final class CeleryBroker implements Broker, AutoCloseable {
   @Override
   public List<String> queues() {
     Set<String> names = new TreeSet<>(known);
-    ScanCursor cursor = ScanCursor.INITIAL;
-    int rounds = 0;
-    do {
-      KeyScanCursor<String> page =
-          redis.await(
-              redis.async().scan(cursor, ScanArgs.Builder.matches("_kombu.binding.*").limit(1000)),
-              "scan bindings");
-      for (String key : page.getKeys()) {
-        String exchange = key.substring(BINDING_PREFIX.length());
-        if (exchange.equals("celeryev") || exchange.endsWith("pidbox")) {
-          continue; // event and remote-control fan-outs, not task queues
-        }
-        Set<byte[]> members = new HashSet<>();
-        try {
-          members.addAll(redis.await(redis.async().smembers(key), "bindings"));
-        } catch (RuntimeException e) {
-          continue; // not a set: not kombu's
-        }
-        for (byte[] member : members) {
-          String s = new String(member, StandardCharsets.UTF_8);
-          int last = s.lastIndexOf(CeleryWire.SEP);
-          if (last >= 0 && last + 2 < s.length()) {
-            names.add(s.substring(last + 2));
+    for (byte[] q : redis.await(redis.async().smembers(ns + "queues"), "queues")) {
+      names.add(new String(q, StandardCharsets.UTF_8));
+    }
+    discoverBindings();
+    names.addAll(discovered);
+    return new ArrayList<>(names);
+  }
+
+  /**
+   * Finds the queues Python producers and workers declared (kombu's {@code _kombu.binding.*} sets)
+   * with a SCAN, which reads the whole key space: at most once a minute, and at most 100,000 keys
+   * per look, going on from there the next time, so that a Redis holding millions of result records
+   * is not scanned whole on every dashboard refresh. Queues Errand sent to or consumed are
+   * registered as they are used and need no scan.
+   */
+  private void discoverBindings() {
+    long now = System.nanoTime();
+    if (now - lastDiscovery < DISCOVERY_INTERVAL.toNanos() && lastDiscovery != 0) {
+      return;
+    }
+    synchronized (discoveryLock) {
+      if (now - lastDiscovery < DISCOVERY_INTERVAL.toNanos() && lastDiscovery != 0) {
+        return;
+      }
+      ScanCursor cursor = discoveryCursor;
+      for (int rounds = 0; rounds < 100; rounds++) {
+        KeyScanCursor<String> page =
+            redis.await(
+                redis
+                    .async()
+                    .scan(cursor, ScanArgs.Builder.matches(BINDING_PREFIX + "*").limit(1000)),
+                "scan bindings");
+        for (String key : page.getKeys()) {
+          String exchange = key.substring(BINDING_PREFIX.length());
+          if (exchange.equals("celeryev") || exchange.endsWith("pidbox")) {
+            continue; // event and remote-control fan-outs, not task queues
+          }
+          List<byte[]> members = new ArrayList<>();
+          try {
+            members.addAll(redis.await(redis.async().smembers(key), "bindings"));
+          } catch (RuntimeException e) {
+            continue; // not a set: not kombu's
+          }
+          for (byte[] member : members) {
+            String m = new String(member, StandardCharsets.UTF_8);
+            int last = m.lastIndexOf(CeleryWire.SEP);
+            if (last >= 0 && last + 2 < m.length()) {
+              discovered.add(m.substring(last + 2));
+            }
           }
         }
+        cursor = page.isFinished() ? ScanCursor.INITIAL : page;
+        if (page.isFinished()) {
+          break;
+        }
       }
-      cursor = page;
-    } while (!cursor.isFinished() && ++rounds < 1000);
-    return new ArrayList<>(names);
+      discoveryCursor = cursor;
+      lastDiscovery = System.nanoTime();
+    }
+  }
+
+  /** Records a queue this process sends to or consumes, for {@link #queues()}: once per queue. */
+  private void register(String queue) {
+    if (known.add(queue)) {
+      redis.async().sadd(ns + "queues", bytes(queue));
+    }
   }
 
   @Override
