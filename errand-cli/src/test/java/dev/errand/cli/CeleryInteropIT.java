@@ -384,6 +384,18 @@ class CeleryInteropIT {
     assertThat(limited.status().error().type())
         .isEqualTo("billiard.exceptions.SoftTimeLimitExceeded");
 
+    // expires travels in its header: behind a busy worker, the task expires unrun
+    client.send("interop.slow", json("[10, 2500]"), py);
+    AsyncResult<JsonNode> expiring =
+        client.send(
+            "interop.py_mul",
+            json("[5, 5]"),
+            TaskOptions.builder().queue("py").expires(Duration.ofSeconds(1)).build());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> expiring.status().state() == TaskState.REVOKED);
+    assertThat(expiring.status().reason()).isEqualTo("expired");
+
     // a revoke reaches Celery workers (its remote-control broadcast)
     AsyncResult<JsonNode> revoked =
         client.send(

@@ -55,6 +55,9 @@ class CeleryBackendIT {
   static final TaskDef<JsonNode, JsonNode> ECHO =
       TaskDef.builder("interop.echo", JsonNode.class, JsonNode.class).build();
 
+  static final TaskDef<Integer, Integer> SLEEP =
+      TaskDef.builder("interop.sleep", Integer.class, Integer.class).build();
+
   static final TaskDef<Integer, Integer> FLAKY =
       TaskDef.builder("interop.flaky", Integer.class, Integer.class).build();
 
@@ -129,6 +132,12 @@ class CeleryBackendIT {
                   throw new IllegalArgumentException(m);
                 })
             .handle(ECHO, (a, ctx) -> a)
+            .handle(
+                SLEEP,
+                (ms, ctx) -> {
+                  Thread.sleep(ms);
+                  return ms;
+                })
             .handle(
                 FLAKY,
                 (n, ctx) -> {
@@ -497,6 +506,55 @@ class CeleryBackendIT {
     JsonNode meta = json(TestRedis.redis(r -> r.get("celery-task-meta-" + flaky.id())));
     assertThat(meta.get("retries").asInt()).isEqualTo(2);
     assertThat(backend.results().get(flaky.id()).orElseThrow().retries()).hasSize(2);
+  }
+
+  @Test
+  void withTrackStartedARunningTaskIsStartedForCeleryClients() throws Exception {
+    open(java.time.Clock.systemUTC(), "&track_started=true");
+    startWorker();
+    AsyncResult<JsonNode> slow =
+        client.send("interop.sleep", json("[1500]"), TaskOptions.builder().queue(queue).build());
+    String started =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(5))
+            .until(
+                () -> TestRedis.<String>redis(r -> r.get("celery-task-meta-" + slow.id())),
+                v -> v != null && v.contains("\"STARTED\""));
+    JsonNode meta = json(started);
+    assertThat(meta.at("/result/pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+    assertThat(meta.at("/result/hostname").asText()).isEqualTo("w-" + prefix);
+    assertThat(meta.get("date_done").isNull()).isTrue();
+    assertThat(slow.get(Duration.ofSeconds(30)).asInt()).isEqualTo(1500);
+  }
+
+  @Test
+  void withoutTrackStartedNoStartedRecordIsWrittenAsInCelery() throws Exception {
+    open(java.time.Clock.systemUTC(), "");
+    Instant now = Instant.now();
+    String id = prefix + "-started";
+    backend
+        .results()
+        .put(
+            new TaskStatus(
+                id,
+                "x",
+                TaskState.STARTED,
+                queue,
+                null,
+                null,
+                null,
+                null,
+                1,
+                "w",
+                null,
+                now,
+                null,
+                null,
+                now),
+            Duration.ofMinutes(5));
+    assertThat(TestRedis.<String>redis(r -> r.get("celery-task-meta-" + id))).isNull();
+    assertThat(backend.results().get(id).orElseThrow().state()).isEqualTo(TaskState.STARTED);
   }
 
   @Test
