@@ -46,11 +46,19 @@ public final class RedisServerProcess implements AutoCloseable {
    * @throws IllegalStateException if it does not start (its log is in the message)
    */
   public static RedisServerProcess start(RedisBinary binary) {
+    return start(binary, java.util.List.of());
+  }
+
+  /**
+   * {@link #start(RedisBinary)} with more {@code redis-server} arguments ({@code --cluster-enabled
+   * yes}, say). A cluster node also needs its bus port, the port + 10000, free.
+   */
+  public static RedisServerProcess start(RedisBinary binary, java.util.List<String> extra) {
     IllegalStateException last = null;
     // A port found free may be taken by another process before the server binds it; try another.
     for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
       try {
-        return startOn(binary, freePort());
+        return startOn(binary, freePort(), extra);
       } catch (PortTakenException e) {
         last = e;
       }
@@ -58,7 +66,8 @@ public final class RedisServerProcess implements AutoCloseable {
     throw last;
   }
 
-  private static RedisServerProcess startOn(RedisBinary binary, int port) {
+  private static RedisServerProcess startOn(
+      RedisBinary binary, int port, java.util.List<String> extra) {
     Path dir;
     try {
       dir = Files.createTempDirectory("errand-test-redis-");
@@ -67,24 +76,28 @@ public final class RedisServerProcess implements AutoCloseable {
     }
     Path log = dir.resolve("redis.log");
     Process process;
+    java.util.List<String> cmd = new java.util.ArrayList<>();
     try {
+      cmd.addAll(
+          java.util.List.of(
+              binary.path().toString(),
+              "--port",
+              Integer.toString(port),
+              "--bind",
+              HOST,
+              "--save",
+              "",
+              "--appendonly",
+              "no",
+              "--daemonize",
+              "no",
+              "--dir",
+              dir.toString(),
+              "--logfile",
+              log.toString()));
+      cmd.addAll(extra);
       process =
-          new ProcessBuilder(
-                  binary.path().toString(),
-                  "--port",
-                  Integer.toString(port),
-                  "--bind",
-                  HOST,
-                  "--save",
-                  "",
-                  "--appendonly",
-                  "no",
-                  "--daemonize",
-                  "no",
-                  "--dir",
-                  dir.toString(),
-                  "--logfile",
-                  log.toString())
+          new ProcessBuilder(cmd)
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("redis.out").toFile())
               .start();
@@ -123,6 +136,17 @@ public final class RedisServerProcess implements AutoCloseable {
   /** The executable this server runs. */
   public RedisBinary binary() {
     return binary;
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return port;
+  }
+
+  /** Kills it at once (SIGKILL), as a crash would; {@link #close()} still cleans up. */
+  public void kill() {
+    process.destroyForcibly();
+    waitFor(process);
   }
 
   /** {@code 127.0.0.1:port}, as the backend's messages name a server. */
@@ -169,6 +193,9 @@ public final class RedisServerProcess implements AutoCloseable {
 
   private static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+      if (s.getLocalPort() + 10_000 > 65_535) {
+        return freePort(); // a cluster node's bus port would not exist
+      }
       return s.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException("no free port on " + HOST, e);
