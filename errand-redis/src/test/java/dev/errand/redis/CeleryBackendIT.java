@@ -22,6 +22,8 @@ import dev.errand.test.MutableClock;
 import dev.errand.wire.Wire;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -105,15 +107,16 @@ class CeleryBackendIT {
               r.zrem("unacked_index", e.getKey());
             }
           }
-          for (String k : r.keys("celery-task-meta-*")) {
-            String v = r.get(k);
-            if (v != null && v.contains(queue)) {
-              r.del(k);
-            }
-          }
-          for (String k : r.keys("celery-task-meta-" + prefix + "*")) {
-            r.del(k);
-          }
+          // SCAN, not KEYS: the server may be a shared one (ERRAND_TEST_REDIS)
+          ScanIterator.scan(r, ScanArgs.Builder.matches("celery-task-meta-*").limit(1000))
+              .forEachRemaining(
+                  k -> {
+                    String v = r.get(k);
+                    if (k.startsWith("celery-task-meta-" + prefix)
+                        || (v != null && v.contains(queue))) {
+                      r.del(k);
+                    }
+                  });
         });
   }
 

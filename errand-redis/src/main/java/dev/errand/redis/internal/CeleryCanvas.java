@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.errand.TaskError;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
 import dev.errand.wire.CallHistory;
@@ -80,26 +81,7 @@ final class CeleryCanvas {
       for (JsonNode sig : list(embed.get("chain"))) {
         String id = sig.path("options").path("task_id").asText("");
         if (!id.isEmpty()) {
-          records.add(
-              new TaskStatus(
-                  id,
-                  sig.path("task").asText(null),
-                  TaskState.FAILURE,
-                  null,
-                  null,
-                  status.error(),
-                  null,
-                  null,
-                  1,
-                  status.worker(),
-                  null,
-                  null,
-                  status.finishedAt(),
-                  null,
-                  status.updatedAt(),
-                  m.id(),
-                  null,
-                  null));
+          records.add(failed(id, sig.path("task").asText(null), status.error(), m, status));
         }
       }
     }
@@ -113,34 +95,41 @@ final class CeleryCanvas {
               + " [{}] fails with ChordError",
           m.id(),
           body);
-      records.add(
-          new TaskStatus(
-              body,
-              chord.path("task").asText(null),
-              TaskState.FAILURE,
-              null,
-              null,
-              new dev.errand.TaskError(
-                  "celery.exceptions.ChordError",
-                  "chord member "
-                      + m.id()
-                      + " ran on an Errand worker, which does not count Celery chord members;"
-                      + " run chord members on Celery workers",
-                  null),
-              null,
-              null,
-              1,
-              status.worker(),
-              null,
-              null,
-              status.finishedAt(),
-              null,
-              status.updatedAt(),
-              m.id(),
-              null,
-              null));
+      TaskError chordError =
+          new TaskError(
+              "celery.exceptions.ChordError",
+              "chord member "
+                  + m.id()
+                  + " ran on an Errand worker, which does not count Celery chord members;"
+                  + " run chord members on Celery workers",
+              null);
+      records.add(failed(body, chord.path("task").asText(null), chordError, m, status));
     }
     return new Next(pushes, records, children.isEmpty() ? null : children);
+  }
+
+  /** The FAILURE record of task {@code id}, which {@code m} sent (or would have), ended by it. */
+  private static TaskStatus failed(
+      String id, String name, TaskError error, TaskMessage m, TaskStatus ended) {
+    return new TaskStatus(
+        id,
+        name,
+        TaskState.FAILURE,
+        null,
+        null,
+        error,
+        null,
+        null,
+        1,
+        ended.worker(),
+        null,
+        null,
+        ended.finishedAt(),
+        null,
+        ended.updatedAt(),
+        m.id(),
+        null,
+        null);
   }
 
   private static List<JsonNode> list(JsonNode v) {

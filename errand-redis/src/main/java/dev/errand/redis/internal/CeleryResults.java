@@ -206,14 +206,7 @@ public final class CeleryResults implements ResultStore {
 
   @Override
   public CompletableFuture<TaskStatus> whenReady(String taskId) {
-    CompletableFuture<TaskStatus> future = new CompletableFuture<>();
-    notifier.waitFor(taskId, future); // subscribe first, then look
-    try {
-      get(taskId).filter(s -> s.state().isReady()).ifPresent(future::complete);
-    } catch (RuntimeException e) {
-      future.completeExceptionally(e);
-    }
-    return future;
+    return notifier.whenReady(taskId, this::get);
   }
 
   @Override

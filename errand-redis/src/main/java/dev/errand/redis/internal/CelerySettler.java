@@ -58,27 +58,32 @@ public final class CelerySettler {
     byte[] expires = CeleryBroker.bytes(Long.toString(url.resultExpires().toSeconds()));
     List<byte[]> args = new ArrayList<>(1 + batch.size() * 12);
     args.add(CeleryBroker.bytes(broker.dcPrefix()));
-    for (Settlement s : batch) {
+    // Batch positions of the settlements in the script: one without a delivery, a Celery record
+    // or a message to send (a RECEIVED status, say) has nothing to do there.
+    List<Integer> inScript = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      Settlement s = batch.get(i);
       Delivery d = s.delivery();
       TaskMessage message = d == null ? null : d.decoded();
+      List<byte[]> head = new ArrayList<>(5);
       if (d == null) {
-        args.add(EMPTY);
-        args.add(EMPTY);
-        args.add(CeleryBroker.bytes("-"));
-        args.add(EMPTY);
-        args.add(EMPTY);
+        head.add(EMPTY);
+        head.add(EMPTY);
+        head.add(CeleryBroker.bytes("-"));
+        head.add(EMPTY);
+        head.add(EMPTY);
       } else {
-        args.add(CeleryBroker.bytes(CeleryBroker.tagOf(d.receipt())));
-        args.add(CeleryBroker.bytes(CeleryBroker.receiptPart(d.receipt())));
+        head.add(CeleryBroker.bytes(CeleryBroker.tagOf(d.receipt())));
+        head.add(CeleryBroker.bytes(CeleryBroker.receiptPart(d.receipt())));
         if (s.ending() instanceof Settlement.Ending.Retry r) {
           byte[][] push = broker.retryPush(d, r.body(), r.notBefore());
-          args.add(CeleryBroker.bytes("R"));
-          args.add(push[0]);
-          args.add(push[1]);
+          head.add(CeleryBroker.bytes("R"));
+          head.add(push[0]);
+          head.add(push[1]);
         } else {
-          args.add(CeleryBroker.bytes(ending(s.ending())));
-          args.add(EMPTY);
-          args.add(EMPTY);
+          head.add(CeleryBroker.bytes(ending(s.ending())));
+          head.add(EMPTY);
+          head.add(EMPTY);
         }
       }
       List<byte[]> metas = new ArrayList<>();
@@ -112,6 +117,11 @@ public final class CelerySettler {
       for (NewMessage m : s.followUps()) {
         pushes.add(broker.envelope(m, now));
       }
+      if (d == null && metas.isEmpty() && pushes.isEmpty()) {
+        continue;
+      }
+      inScript.add(i);
+      args.addAll(head);
       args.add(CeleryBroker.bytes(Integer.toString(metas.size() / 3)));
       args.addAll(metas);
       args.add(CeleryBroker.bytes(Integer.toString(pushes.size())));
@@ -120,17 +130,19 @@ public final class CelerySettler {
         args.add(p[1]);
       }
     }
-    List<Object> stalePositions =
-        redis.await(
-            Script.CELERY_SETTLE.run(
-                redis.async(),
-                ScriptOutputType.MULTI,
-                broker.fixedKeys(),
-                args.toArray(byte[][]::new)),
-            "settle");
     Set<Integer> stale = new HashSet<>();
-    for (Object o : stalePositions) {
-      stale.add(((Long) o).intValue() - 1);
+    if (!inScript.isEmpty()) {
+      List<Object> stalePositions =
+          redis.await(
+              Script.CELERY_SETTLE.run(
+                  redis.async(),
+                  ScriptOutputType.MULTI,
+                  broker.fixedKeys(),
+                  args.toArray(byte[][]::new)),
+              "settle");
+      for (Object o : stalePositions) {
+        stale.add(inScript.get(((Long) o).intValue() - 1));
+      }
     }
     List<Settlement> statuses = new ArrayList<>();
     Set<String> staleIds = new HashSet<>();

@@ -1,11 +1,9 @@
 package dev.errand.redis.internal;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A {@code celery+redis://} (or {@code celery+rediss://}, {@code celery+redis-sentinel://}) URL:
@@ -70,41 +68,34 @@ public record CeleryUrl(
     Duration poll = Duration.ofMillis(50);
     boolean restore = true;
     boolean trackStarted = false;
-    String fragment = "";
-    int hash = rest.indexOf('#');
-    if (hash >= 0) {
-      fragment = rest.substring(hash);
-      rest = rest.substring(0, hash);
-    }
-    int q = rest.indexOf('?');
-    List<String> passOn = new ArrayList<>();
-    if (q >= 0) {
-      for (String pair : rest.substring(q + 1).split("&")) {
-        if (pair.isEmpty()) {
-          continue;
-        }
-        int eq = pair.indexOf('=');
-        String name = eq < 0 ? pair : pair.substring(0, eq);
-        String value =
-            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        switch (name) {
-          case "visibility_timeout" -> visibility = duration(url, name, value, false);
-          case "result_expires" -> expires = duration(url, name, value, true);
-          case "poll" -> poll = duration(url, name, value, false);
-          case "default_queue" -> {
-            if (value.isEmpty()) {
-              throw bad(url, name, value, "a queue name");
-            }
-            defaultQueue = value;
+    RedisUrl.Query query =
+        RedisUrl.Query.take(
+            rest,
+            Set.of(
+                "visibility_timeout",
+                "result_expires",
+                "poll",
+                "default_queue",
+                "restore_unacked",
+                "track_started"));
+    for (Map.Entry<String, String> p : query.taken().entrySet()) {
+      String name = p.getKey();
+      String value = p.getValue();
+      switch (name) {
+        case "visibility_timeout" -> visibility = duration(url, name, value, false);
+        case "result_expires" -> expires = duration(url, name, value, true);
+        case "poll" -> poll = duration(url, name, value, false);
+        case "default_queue" -> {
+          if (value.isEmpty()) {
+            throw bad(url, name, value, "a queue name");
           }
-          case "restore_unacked" -> restore = bool(url, name, value);
-          case "track_started" -> trackStarted = bool(url, name, value);
-          default -> passOn.add(pair);
+          defaultQueue = value;
         }
+        case "restore_unacked" -> restore = bool(url, name, value);
+        default -> trackStarted = bool(url, name, value);
       }
-      rest = rest.substring(0, q);
     }
-    String redisUrl = rest + (passOn.isEmpty() ? "" : "?" + String.join("&", passOn)) + fragment;
+    String redisUrl = query.rest();
     RedisUrl.parse(redisUrl); // validates the rest, naming what is wrong
     return new CeleryUrl(redisUrl, visibility, expires, defaultQueue, poll, restore, trackStarted);
   }
@@ -116,22 +107,15 @@ public record CeleryUrl(
     return value.equals("true");
   }
 
+  /** Seconds, as kombu and Celery write them ({@code 3600}), or {@code 50ms}, {@code 30s}... */
   private static Duration duration(String url, String name, String value, boolean zeroOk) {
     Duration d;
     try {
-      String v = value.strip().toLowerCase(Locale.ROOT);
-      if (v.endsWith("ms")) {
-        d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-      } else if (v.endsWith("s")) {
-        d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
-      } else if (v.endsWith("m")) {
-        d = Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
-      } else if (v.endsWith("h")) {
-        d = Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)));
-      } else {
-        d = Duration.ofSeconds(Long.parseLong(v));
-      }
-    } catch (NumberFormatException e) {
+      d =
+          value.strip().matches("\\d+")
+              ? Duration.ofSeconds(Long.parseLong(value.strip()))
+              : RedisUrl.parseShort(value);
+    } catch (RuntimeException e) {
       throw bad(url, name, value, "a duration like 3600, 30s or 50ms");
     }
     if (d.isNegative() || (!zeroOk && d.isZero())) {

@@ -190,6 +190,22 @@ public final class Notifier implements AutoCloseable {
     }
   }
 
+  /**
+   * A future completed with the task's ready status: subscribes first, then looks with {@code
+   * lookup}, so that a status stored in between is published after we listen, never missed.
+   */
+  public CompletableFuture<TaskStatus> whenReady(
+      String taskId, java.util.function.Function<String, java.util.Optional<TaskStatus>> lookup) {
+    CompletableFuture<TaskStatus> future = new CompletableFuture<>();
+    waitFor(taskId, future);
+    try {
+      lookup.apply(taskId).filter(s -> s.state().isReady()).ifPresent(future::complete);
+    } catch (RuntimeException e) {
+      future.completeExceptionally(e);
+    }
+    return future;
+  }
+
   /** Completes the waiters of a task with its ready status. */
   public void complete(String taskId, TaskStatus status) {
     List<CompletableFuture<TaskStatus>> list = waiters.get(taskId);

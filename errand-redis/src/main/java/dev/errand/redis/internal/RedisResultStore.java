@@ -170,15 +170,7 @@ public final class RedisResultStore implements ResultStore {
 
   @Override
   public CompletableFuture<TaskStatus> whenReady(String taskId) {
-    CompletableFuture<TaskStatus> future = new CompletableFuture<>();
-    // Subscribe first, then look: a status stored in between is published after we listen.
-    notifier.waitFor(taskId, future);
-    try {
-      get(taskId).filter(s -> s.state().isReady()).ifPresent(future::complete);
-    } catch (RuntimeException e) {
-      future.completeExceptionally(e);
-    }
-    return future;
+    return notifier.whenReady(taskId, this::get);
   }
 
   @Override

@@ -6,7 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A parsed Redis backend URL: Lettuce's {@code redis://}, {@code rediss://} and {@code
@@ -46,35 +50,16 @@ public record RedisUrl(
     String prefix = Keys.DEFAULT_PREFIX;
     Duration timeout = DEFAULT_TIMEOUT;
     int events = DEFAULT_EVENT_CAPACITY;
-    String base = url;
-    String fragment = "";
-    int hash = base.indexOf('#');
-    if (hash >= 0) {
-      fragment = base.substring(hash);
-      base = base.substring(0, hash);
-    }
-    int q = base.indexOf('?');
-    List<String> passOn = new ArrayList<>();
-    if (q >= 0) {
-      for (String pair : base.substring(q + 1).split("&")) {
-        if (pair.isEmpty()) {
-          continue;
-        }
-        int eq = pair.indexOf('=');
-        String name = eq < 0 ? pair : pair.substring(0, eq);
-        String value =
-            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-        switch (name) {
-          case "prefix" -> prefix = value;
-          case "timeout" -> timeout = duration(url, value);
-          case "events" -> events = positive(url, value);
-          default -> passOn.add(pair);
-        }
+    Query query = Query.take(url, Set.of("prefix", "timeout", "events"));
+    for (Map.Entry<String, String> p : query.taken().entrySet()) {
+      switch (p.getKey()) {
+        case "prefix" -> prefix = p.getValue();
+        case "timeout" -> timeout = duration(url, p.getValue());
+        default -> events = positive(url, p.getValue());
       }
-      base = base.substring(0, q);
     }
     new Keys(prefix); // validates
-    String lettuceUrl = base + (passOn.isEmpty() ? "" : "?" + String.join("&", passOn)) + fragment;
+    String lettuceUrl = query.rest();
     RedisURI uri;
     try {
       uri = RedisURI.create(lettuceUrl);
@@ -118,8 +103,13 @@ public record RedisUrl(
     }
   }
 
-  private static Duration parseShort(String value) {
-    String v = value.trim().toLowerCase();
+  /**
+   * A duration written {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h} or in ISO 8601.
+   *
+   * @throws DateTimeParseException or NumberFormatException if it is none of these
+   */
+  static Duration parseShort(String value) {
+    String v = value.trim().toLowerCase(Locale.ROOT);
     if (v.endsWith("ms")) {
       return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
     }
@@ -129,7 +119,50 @@ public record RedisUrl(
     if (v.endsWith("m")) {
       return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
     }
+    if (v.endsWith("h")) {
+      return Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)));
+    }
     return Duration.parse(value);
+  }
+
+  /**
+   * A URL's query parameters split in two: those a parser reads ({@code taken}, by name, values
+   * URL-decoded, in order) and the URL without them ({@code rest}: the other parameters as written,
+   * and any {@code #fragment}), for the next parser, Lettuce in the end.
+   */
+  record Query(String rest, Map<String, String> taken) {
+
+    static Query take(String url, Set<String> names) {
+      String base = url;
+      String fragment = "";
+      int hash = base.indexOf('#');
+      if (hash >= 0) {
+        fragment = base.substring(hash);
+        base = base.substring(0, hash);
+      }
+      Map<String, String> taken = new LinkedHashMap<>();
+      List<String> passOn = new ArrayList<>();
+      int q = base.indexOf('?');
+      if (q >= 0) {
+        for (String pair : base.substring(q + 1).split("&")) {
+          if (pair.isEmpty()) {
+            continue;
+          }
+          int eq = pair.indexOf('=');
+          String name = eq < 0 ? pair : pair.substring(0, eq);
+          if (names.contains(name)) {
+            taken.put(
+                name,
+                eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+          } else {
+            passOn.add(pair);
+          }
+        }
+        base = base.substring(0, q);
+      }
+      return new Query(
+          base + (passOn.isEmpty() ? "" : "?" + String.join("&", passOn)) + fragment, taken);
+    }
   }
 
   private static int positive(String url, String value) {

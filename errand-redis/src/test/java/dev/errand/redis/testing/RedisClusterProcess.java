@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
 
 /**
  * A local Redis Cluster this JVM started: three masters, each with one replica, every node a {@link
@@ -149,24 +150,11 @@ public final class RedisClusterProcess implements AutoCloseable {
   }
 
   private static void awaitCondition(String what, java.util.function.BooleanSupplier done) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    RuntimeException last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        if (done.getAsBoolean()) {
-          return;
-        }
-      } catch (RuntimeException e) {
-        last = e; // a node that is still starting, or just killed
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting: " + what, e);
-      }
-    }
-    throw new IllegalStateException("the test cluster did not get there in 30 s: " + what, last);
+    Awaitility.await("the test cluster: " + what)
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .ignoreExceptions() // a node still starting, or just killed
+        .until(done::getAsBoolean);
   }
 
   @Override
