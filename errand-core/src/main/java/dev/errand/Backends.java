@@ -11,8 +11,9 @@ import java.util.ServiceLoader;
 /**
  * Opens a backend from a URL: {@code memory:} (in this JVM only), and, with their modules on the
  * class path, {@code sqlite:PATH} ({@code dev.errand:errand-sqlite}) and {@code redis://...},
- * {@code rediss://...}, {@code redis-sentinel://...} ({@code dev.errand:errand-redis}). Backends
- * are found with {@link ServiceLoader} (see {@link BackendProvider}). Thread-safe.
+ * {@code rediss://...}, {@code redis-sentinel://...}, {@code redis-cluster://...} ({@code
+ * dev.errand:errand-redis}). Backends are found with {@link ServiceLoader} (see {@link
+ * BackendProvider}). Thread-safe.
  */
 public final class Backends {
 
@@ -30,6 +31,8 @@ public final class Backends {
           "redis", "dev.errand:errand-redis",
           "rediss", "dev.errand:errand-redis",
           "redis-sentinel", "dev.errand:errand-redis",
+          "redis-cluster", "dev.errand:errand-redis",
+          "rediss-cluster", "dev.errand:errand-redis",
           "postgresql", "dev.errand:errand-postgres",
           "postgres", "dev.errand:errand-postgres",
           "jdbc", "dev.errand:errand-postgres");

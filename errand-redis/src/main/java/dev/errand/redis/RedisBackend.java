@@ -97,7 +97,7 @@ public final class RedisBackend implements Backend, SettleFaults {
     this.workers = new RedisWorkers(redis, keys, clock);
     this.schedules = new RedisSchedules(redis, keys, clock, notifier);
     this.workflows = new RedisWorkflowStore(redis, keys, clock);
-    this.settler = new Settler(redis, keys, clock, notifier, broker);
+    this.settler = new Settler(redis, keys, clock, notifier, broker, results, deadLetters);
   }
 
   /**
@@ -210,6 +210,16 @@ public final class RedisBackend implements Backend, SettleFaults {
     fault.set(Objects.requireNonNull(step, "step"));
   }
 
+  /** Redis Cluster, tests: the next settle dies after ending its deliveries (see SlotSettler). */
+  void dieAfterEndings() {
+    settler.dieAfterEndings();
+  }
+
+  /** Redis Cluster, tests: applies outbox entries older than {@code grace} now. */
+  void sweepOutboxes(Duration grace) {
+    settler.sweepOutboxes(grace);
+  }
+
   /** The connection, for the Celery layer on the same Redis. */
   Redis redis() {
     return redis;
@@ -234,6 +244,7 @@ public final class RedisBackend implements Backend, SettleFaults {
   public void close() {
     if (closed.compareAndSet(false, true)) {
       try {
+        settler.close();
         notifier.close();
       } finally {
         redis.close();

@@ -6,13 +6,14 @@ import java.time.Clock;
 import java.util.Set;
 
 /**
- * Opens {@link RedisBackend}s for {@code redis://}, {@code rediss://} and {@code redis-sentinel://}
- * URLs, and {@link CeleryRedisBackend}s for the same with {@code celery+} in front; found by {@code
- * ServiceLoader}.
+ * Opens {@link RedisBackend}s for {@code redis://}, {@code rediss://}, {@code redis-sentinel://},
+ * {@code redis-cluster://} and {@code rediss-cluster://} URLs, and {@link CeleryRedisBackend}s for
+ * the same with {@code celery+} in front; found by {@code ServiceLoader}.
  */
 public final class RedisBackendProvider implements BackendProvider {
 
-  private static final Set<String> SCHEMES = Set.of("redis", "rediss", "redis-sentinel");
+  private static final Set<String> SCHEMES =
+      Set.of("redis", "rediss", "redis-sentinel", "redis-cluster", "rediss-cluster");
 
   /** For {@code ServiceLoader}. */
   public RedisBackendProvider() {}

@@ -53,13 +53,31 @@ class RedisSettleIT {
   @BeforeEach
   void open() {
     prefix = TestRedis.newPrefix();
-    backend = RedisBackend.open(TestRedis.url(prefix, ""));
+    backend = RedisBackend.open(url(prefix));
+  }
+
+  /** The backend URL with {@code prefix}: the tests' Redis (RedisClusterSettleIT: a cluster). */
+  String url(String prefix) {
+    return TestRedis.url(prefix, "");
+  }
+
+  /** Runs {@code work} with a plain connection to the tests' Redis. */
+  void withRedis(
+      java.util.function.Consumer<
+              io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, String>>
+          work) {
+    TestRedis.withRedis(work::accept);
+  }
+
+  /** Deletes the keys under {@code prefix}. */
+  void deleteKeys(String prefix) {
+    TestRedis.deleteKeys(prefix);
   }
 
   @AfterEach
   void close() {
     backend.close();
-    TestRedis.deleteKeys(prefix);
+    deleteKeys(prefix);
   }
 
   static NewMessage message(String id, String queue) {
@@ -238,7 +256,7 @@ class RedisSettleIT {
         Duration.ofMinutes(10));
 
     String base = prefix + ":chord:{";
-    TestRedis.withRedis(
+    withRedis(
         r -> {
           assertThat(r.pttl(base + chord + "}")).isBetween(1L, TTL.toMillis());
           assertThat(r.pttl(base + chord + "}:parts"))
@@ -262,7 +280,7 @@ class RedisSettleIT {
   void aForeignValueUnderAFollowUpsQueueBecomesDeadLettersAndTheFollowUpIsEnqueued()
       throws Exception {
     String readyKey = prefix + ":q:{next}:ready";
-    TestRedis.withRedis(r -> r.rpush(readyKey, "garbage"));
+    withRedis(r -> r.rpush(readyKey, "garbage"));
     backend.broker().enqueue(List.of(message("a", "q")));
     Delivery d = claim("q", 1).get(0);
 
@@ -277,7 +295,7 @@ class RedisSettleIT {
   @Test
   void aForeignValueUnderTheTaskIndexFailsTheCallBeforeAnyPartIsWritten() throws Exception {
     String indexMeta = prefix + ":{tasks}:meta";
-    TestRedis.withRedis(r -> r.rpush(indexMeta, "not a hash"));
+    withRedis(r -> r.rpush(indexMeta, "not a hash"));
     backend.broker().enqueue(List.of(message("a", "q")));
     Delivery d = claim("q", 1).get(0);
     Settlement s =
@@ -294,7 +312,7 @@ class RedisSettleIT {
     assertThat(backend.results().get("a")).isEmpty();
     assertThat(ready("next")).isZero();
     assertThat(backend.broker().renew(List.of(d), LEASE)).as("still leased").isEmpty();
-    TestRedis.withRedis(r -> r.del(indexMeta));
+    withRedis(r -> r.del(indexMeta));
     assertThat(backend.settle(List.of(s), TTL)).isEmpty();
     assertThat(backend.results().get("a")).isPresent();
   }
@@ -349,7 +367,7 @@ class RedisSettleIT {
   void aFollowUpWakesAClaimWaitingInAnotherProcess() throws Exception {
     backend.broker().enqueue(List.of(message("a", "q")));
     Delivery d = claim("q", 1).get(0);
-    try (RedisBackend other = RedisBackend.open(TestRedis.url(prefix, ""))) {
+    try (RedisBackend other = RedisBackend.open(url(prefix))) {
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {
         Future<List<Delivery>> waiting =
@@ -394,7 +412,7 @@ class RedisSettleIT {
     try {
       List<Future<?>> done = new ArrayList<>();
       for (int w = 0; w < 3; w++) {
-        RedisBackend b = RedisBackend.open(TestRedis.url(prefix, ""));
+        RedisBackend b = RedisBackend.open(url(prefix));
         workers.add(b);
         done.add(
             pool.submit(

@@ -1,7 +1,7 @@
 package dev.errand.redis.internal;
 
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.StatusOutput;
 import io.lettuce.core.output.ValueOutput;
@@ -23,11 +23,17 @@ import java.util.concurrent.CompletableFuture;
  */
 final class Batch {
 
-  private final StatefulRedisConnection<String, byte[]> connection;
+  private final StatefulConnection<String, byte[]> connection;
+  private final RedisClusterAsyncCommands<String, byte[]> async;
   private final List<RedisCommand<String, byte[], ?>> commands;
 
-  Batch(StatefulRedisConnection<String, byte[]> connection, int expected) {
+  /** On a cluster connection each command goes to its key's slot, as a single command would. */
+  Batch(
+      StatefulConnection<String, byte[]> connection,
+      RedisClusterAsyncCommands<String, byte[]> async,
+      int expected) {
     this.connection = connection;
+    this.async = async;
     this.commands = new ArrayList<>(expected);
   }
 
@@ -66,8 +72,8 @@ final class Batch {
   }
 
   /** The connection's command interface, for what cannot wait for the batch (a script reload). */
-  RedisAsyncCommands<String, byte[]> async() {
-    return connection.async();
+  RedisClusterAsyncCommands<String, byte[]> async() {
+    return async;
   }
 
   private <T> CompletableFuture<T> add(Command<String, byte[], T> command) {

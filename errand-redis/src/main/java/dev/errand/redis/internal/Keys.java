@@ -51,6 +51,14 @@ public final class Keys {
         base + "paused");
   }
 
+  /**
+   * Hash of a queue's outbox (Redis Cluster): receipt#n → {@code stampMs|entry}, the parts of a
+   * settlement outside the queue's slot, written with its ending and deleted once applied.
+   */
+  public String outbox(String queue) {
+    return p + ":q:{" + queue + "}:outbox";
+  }
+
   /** Set of the paused queues' names (each queue's own {@code paused} key is what claims read). */
   public String pausedQueues() {
     return p + ":{queues}:paused";

@@ -3,7 +3,7 @@ package dev.errand.redis.internal;
 import dev.errand.TaskStatus;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.StatefulRedisConnectionImpl;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -145,7 +145,7 @@ public final class Notifier implements AutoCloseable {
      *     (RESP3: the reply then comes back on the thread that sent it), else null
      * @return true if it was sent (it then wakes its claimer itself, once the reply is in)
      */
-    boolean fire(String queue, RedisAsyncCommands<String, byte[]> commands);
+    boolean fire(String queue, RedisClusterAsyncCommands<String, byte[]> commands);
   }
 
   /** Offers wake-up messages to {@code claim} until {@link #unpark}. */
@@ -301,11 +301,13 @@ public final class Notifier implements AutoCloseable {
 
   /**
    * The subscription connection's commands if they can be used while it is subscribed: with RESP3
-   * (Redis 6 and later) any command may be, else null.
+   * (Redis 6 and later) any command may be, else null. Null on a cluster too: the subscription's
+   * node may not serve the queue's slot.
    */
-  private RedisAsyncCommands<String, byte[]> commandsWhileSubscribed() {
+  private RedisClusterAsyncCommands<String, byte[]> commandsWhileSubscribed() {
     StatefulRedisPubSubConnection<String, byte[]> c = connection;
-    if (c instanceof StatefulRedisConnectionImpl<?, ?> impl
+    if (!redis.cluster()
+        && c instanceof StatefulRedisConnectionImpl<?, ?> impl
         && impl.getConnectionState().getNegotiatedProtocolVersion() == ProtocolVersion.RESP3) {
       return c.async();
     }

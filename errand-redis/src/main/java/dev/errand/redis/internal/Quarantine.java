@@ -7,7 +7,7 @@ import dev.errand.TaskError;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -59,7 +59,7 @@ final class Quarantine {
 
   private void foreignValue(String queue, String aside) {
     String original = aside.substring(0, aside.lastIndexOf(ASIDE));
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    RedisClusterAsyncCommands<String, byte[]> cmd = redis.async();
     String type = redis.await(cmd.type(aside), "inspect foreign key " + aside);
     List<byte[]> values =
         switch (type) {

@@ -2,13 +2,19 @@ package dev.errand.redis.internal;
 
 import dev.errand.BackendException;
 import dev.errand.BackendUnavailableException;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -23,10 +29,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One Redis server as the backend sees it: a command connection shared by all threads (Lettuce
- * pipelines the commands of concurrent callers on it), a client that reconnects with backoff, and
- * the conversion of failures into {@link BackendException}s that say what was being done and where.
- * Thread-safe.
+ * One Redis server, or one Redis Cluster, as the backend sees it: a command connection shared by
+ * all threads (Lettuce pipelines the commands of concurrent callers on it), a client that
+ * reconnects with backoff, and the conversion of failures into {@link BackendException}s that say
+ * what was being done and where. Thread-safe.
+ *
+ * <p>On a cluster ({@link RedisUrl#cluster()}) the connection is Lettuce's cluster connection: each
+ * command goes to the master of its key's slot, MOVED and ASK redirections are followed, and the
+ * topology is refreshed every 30 s and at once after a redirection or a lost node. The command
+ * interface is the one both connections share ({@link RedisClusterAsyncCommands}), so the stores
+ * have one code path; what must differ on a cluster asks {@link #cluster()}.
  *
  * <p>Commands fail after the URL's timeout (default 10 s), also while the connection is down and
  * being re-established: a producer gets a clear exception after a bounded wait instead of hanging,
@@ -40,25 +52,32 @@ public final class Redis implements AutoCloseable {
 
   private final RedisUrl url;
   private final ClientResources resources;
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, byte[]> connection;
-  private final RedisAsyncCommands<String, byte[]> async;
-  private final StatefulRedisConnection<String, byte[]> claimConnection;
-  private final RedisAsyncCommands<String, byte[]> claimAsync;
+  private final AbstractRedisClient client;
+  private final StatefulConnection<String, byte[]> connection;
+  private final RedisClusterAsyncCommands<String, byte[]> async;
+  private final StatefulConnection<String, byte[]> claimConnection;
+  private final RedisClusterAsyncCommands<String, byte[]> claimAsync;
 
   private Redis(
       RedisUrl url,
       ClientResources resources,
-      RedisClient client,
-      StatefulRedisConnection<String, byte[]> connection,
-      StatefulRedisConnection<String, byte[]> claimConnection) {
+      AbstractRedisClient client,
+      StatefulConnection<String, byte[]> connection,
+      StatefulConnection<String, byte[]> claimConnection) {
     this.url = url;
     this.resources = resources;
     this.client = client;
     this.connection = connection;
-    this.async = connection.async();
+    this.async = commands(connection);
     this.claimConnection = claimConnection;
-    this.claimAsync = claimConnection.async();
+    this.claimAsync = commands(claimConnection);
+  }
+
+  private static RedisClusterAsyncCommands<String, byte[]> commands(
+      StatefulConnection<String, byte[]> c) {
+    return c instanceof StatefulRedisClusterConnection<String, byte[]> cluster
+        ? cluster.async()
+        : ((StatefulRedisConnection<String, byte[]>) c).async();
   }
 
   /**
@@ -74,28 +93,56 @@ public final class Redis implements AutoCloseable {
                 Delay.exponential(
                     Duration.ofMillis(50), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
             .build();
-    RedisClient client = new AsyncOnlyClient(resources, url.uri());
-    client.setOptions(
-        ClientOptions.builder()
-            .autoReconnect(true)
-            .pingBeforeActivateConnection(true)
-            .timeoutOptions(TimeoutOptions.enabled(url.timeout()))
-            .socketOptions(
-                SocketOptions.builder()
-                    .connectTimeout(url.timeout())
-                    .keepAlive(
-                        SocketOptions.KeepAliveOptions.builder()
-                            .enable()
-                            .idle(Duration.ofSeconds(15))
-                            .interval(Duration.ofSeconds(5))
-                            .count(3)
-                            .build())
+    SocketOptions socket =
+        SocketOptions.builder()
+            .connectTimeout(url.timeout())
+            .keepAlive(
+                SocketOptions.KeepAliveOptions.builder()
+                    .enable()
+                    .idle(Duration.ofSeconds(15))
+                    .interval(Duration.ofSeconds(5))
+                    .count(3)
                     .build())
-            .build());
-    StatefulRedisConnection<String, byte[]> connection = null;
+            .build();
+    AbstractRedisClient client;
+    if (url.cluster()) {
+      RedisClusterClient cluster = RedisClusterClient.create(resources, url.clusterSeeds());
+      cluster.setOptions(
+          ClusterClientOptions.builder()
+              .autoReconnect(true)
+              .pingBeforeActivateConnection(true)
+              .timeoutOptions(TimeoutOptions.enabled(url.timeout()))
+              .socketOptions(socket)
+              // A failover moves slots to a promoted replica: learn it from the first MOVED or
+              // lost connection, not only from the periodic refresh.
+              .topologyRefreshOptions(
+                  ClusterTopologyRefreshOptions.builder()
+                      .enablePeriodicRefresh(Duration.ofSeconds(30))
+                      .enableAdaptiveRefreshTrigger(
+                          ClusterTopologyRefreshOptions.RefreshTrigger.MOVED_REDIRECT,
+                          ClusterTopologyRefreshOptions.RefreshTrigger.ASK_REDIRECT,
+                          ClusterTopologyRefreshOptions.RefreshTrigger.PERSISTENT_RECONNECTS,
+                          ClusterTopologyRefreshOptions.RefreshTrigger.UNCOVERED_SLOT,
+                          ClusterTopologyRefreshOptions.RefreshTrigger.UNKNOWN_NODE)
+                      .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
+                      .build())
+              .build());
+      client = cluster;
+    } else {
+      RedisClient single = new AsyncOnlyClient(resources, url.uri());
+      single.setOptions(
+          ClientOptions.builder()
+              .autoReconnect(true)
+              .pingBeforeActivateConnection(true)
+              .timeoutOptions(TimeoutOptions.enabled(url.timeout()))
+              .socketOptions(socket)
+              .build());
+      client = single;
+    }
+    StatefulConnection<String, byte[]> connection = null;
     try {
-      connection = client.connect(CODEC);
-      return new Redis(url, resources, client, connection, client.connect(CODEC));
+      connection = connect(client);
+      return new Redis(url, resources, client, connection, connect(client));
     } catch (RuntimeException e) {
       if (connection != null) {
         connection.close();
@@ -107,22 +154,38 @@ public final class Redis implements AutoCloseable {
     }
   }
 
-  /** Opens a connection for subscriptions; Lettuce re-subscribes it after a reconnect. */
+  private static StatefulConnection<String, byte[]> connect(AbstractRedisClient client) {
+    return client instanceof RedisClusterClient cluster
+        ? cluster.connect(CODEC)
+        : ((RedisClient) client).connect(CODEC);
+  }
+
+  /**
+   * Opens a connection for subscriptions; Lettuce re-subscribes it after a reconnect. On a cluster
+   * it is connected to one node, which hears every PUBLISH of the cluster.
+   */
   public StatefulRedisPubSubConnection<String, byte[]> connectPubSub() {
     try {
-      return client.connectPubSub(CODEC);
+      return client instanceof RedisClusterClient cluster
+          ? cluster.connectPubSub(CODEC)
+          : ((RedisClient) client).connectPubSub(CODEC);
     } catch (RuntimeException e) {
       throw new BackendUnavailableException(
           "cannot connect to Redis at " + url.display() + ": " + rootMessage(e), e);
     }
   }
 
-  public RedisClient client() {
+  public AbstractRedisClient client() {
     return client;
   }
 
+  /** Whether this is a Redis Cluster: a script may then only touch keys of one hash slot. */
+  public boolean cluster() {
+    return url.cluster();
+  }
+
   /** The shared command interface; every call returns at once with a future. */
-  public RedisAsyncCommands<String, byte[]> async() {
+  public RedisClusterAsyncCommands<String, byte[]> async() {
     return async;
   }
 
@@ -132,14 +195,14 @@ public final class Redis implements AutoCloseable {
    * @param expected how many commands it will hold (a sizing hint)
    */
   Batch batch(int expected) {
-    return new Batch(connection, expected);
+    return new Batch(connection, async, expected);
   }
 
   /**
    * A second connection for claims, so a worker's claim is not queued behind the large pipelined
    * batches of outcome writes on the shared connection (head-of-line blocking).
    */
-  public RedisAsyncCommands<String, byte[]> claimAsync() {
+  public RedisClusterAsyncCommands<String, byte[]> claimAsync() {
     return claimAsync;
   }
 

@@ -8,7 +8,7 @@ import dev.errand.spi.LimitStats;
 import dev.errand.spi.NewMessage;
 import dev.errand.spi.QueueStats;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,6 +59,7 @@ public final class RedisBroker implements Broker {
 
   private static final byte[][] NO_ARGS = new byte[0][];
   private static final byte[] NONE = new byte[0];
+  private static final byte[] SKIP_PRESENT = bytes("1");
 
   /**
    * Messages per enqueue script call ({@value}): a larger batch is sent as several calls,
@@ -77,6 +78,7 @@ public final class RedisBroker implements Broker {
   private final AtomicLong claims = new AtomicLong();
   private final AtomicLong claimsOnWakeUp = new AtomicLong();
   private final Set<String> knownQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<String> consumed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final RedisFlowControl flow;
 
   public RedisBroker(
@@ -91,6 +93,23 @@ public final class RedisBroker implements Broker {
 
   @Override
   public List<EnqueueResult> enqueue(List<NewMessage> messages) {
+    return enqueue(messages, false);
+  }
+
+  /** The queues this process has claimed from. */
+  Set<String> consumedQueues() {
+    return consumed;
+  }
+
+  /**
+   * Enqueues a settlement's follow-ups: as {@link #enqueue}, but a message whose id is in its queue
+   * already is left as it is (its result names itself as the holder).
+   */
+  List<EnqueueResult> enqueueFollowUps(List<NewMessage> messages) {
+    return enqueue(messages, true);
+  }
+
+  private List<EnqueueResult> enqueue(List<NewMessage> messages, boolean skipPresent) {
     if (messages.isEmpty()) {
       return List.of();
     }
@@ -101,7 +120,7 @@ public final class RedisBroker implements Broker {
     for (int i = 0; i < messages.size(); i++) {
       byQueue.computeIfAbsent(messages.get(i).queue(), q -> new ArrayList<>()).add(i);
     }
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    RedisClusterAsyncCommands<String, byte[]> cmd = redis.async();
     List<CompletableFuture<List<Object>>> calls = new ArrayList<>(byQueue.size());
     List<List<Integer>> order = new ArrayList<>(byQueue.size());
     List<String> queueNames = new ArrayList<>(byQueue.size());
@@ -109,7 +128,7 @@ public final class RedisBroker implements Broker {
       List<Integer> all = e.getValue();
       for (int from = 0; from < all.size(); from += ENQUEUE_CHUNK) {
         List<Integer> chunk = all.subList(from, Math.min(all.size(), from + ENQUEUE_CHUNK));
-        calls.add(enqueueCall(cmd, e.getKey(), chunk, messages));
+        calls.add(enqueueCall(cmd, e.getKey(), chunk, messages, skipPresent));
         order.add(chunk);
         queueNames.add(e.getKey());
       }
@@ -137,17 +156,19 @@ public final class RedisBroker implements Broker {
 
   /** Sends the enqueue script call for {@code messages[indexes]}, all of queue {@code queue}. */
   private CompletableFuture<List<Object>> enqueueCall(
-      RedisAsyncCommands<String, byte[]> cmd,
+      RedisClusterAsyncCommands<String, byte[]> cmd,
       String queue,
       List<Integer> indexes,
-      List<NewMessage> messages) {
+      List<NewMessage> messages,
+      boolean skipPresent) {
     Keys.QueueKeys qk = keys.queue(queue);
     List<String> keyList =
         new ArrayList<>(List.of(qk.ready(), qk.delayed(), qk.body(), qk.meta(), qk.seq()));
-    List<byte[]> args = new ArrayList<>(3 + indexes.size() * 8);
+    List<byte[]> args = new ArrayList<>(4 + indexes.size() * 8);
     args.add(clock.scriptNow());
     args.add(bytes(qk.wakeChannel()));
     args.add(num(indexes.size()));
+    args.add(skipPresent ? SKIP_PRESENT : NONE);
     for (int i : indexes) {
       NewMessage m = messages.get(i);
       int keyIndex = 0;
@@ -175,6 +196,9 @@ public final class RedisBroker implements Broker {
       throws InterruptedException {
     if (queues.isEmpty() || max <= 0) {
       throw new IllegalArgumentException("claim needs queues and max > 0");
+    }
+    if (!consumed.containsAll(queues)) {
+      consumed.addAll(queues);
     }
     long deadline = System.nanoTime() + wait.toNanos();
     long wakeupsSeen = wakeups.get();
@@ -266,7 +290,7 @@ public final class RedisBroker implements Broker {
     }
 
     @Override
-    public boolean fire(String queue, RedisAsyncCommands<String, byte[]> commands) {
+    public boolean fire(String queue, RedisClusterAsyncCommands<String, byte[]> commands) {
       if (!queues.contains(queue) || !state.compareAndSet(WAITING, FIRED)) {
         return false;
       }
@@ -334,7 +358,7 @@ public final class RedisBroker implements Broker {
 
   /** Sends the claim script; it never blocks (it may run on Lettuce's event loop). */
   private CompletableFuture<List<Object>> sendClaim(
-      RedisAsyncCommands<String, byte[]> commands, String queue, int max, Duration lease) {
+      RedisClusterAsyncCommands<String, byte[]> commands, String queue, int max, Duration lease) {
     Keys.QueueKeys qk = keys.queue(queue);
     String receiptPrefix = node + "-" + claims.incrementAndGet();
     return Script.CLAIM.run(

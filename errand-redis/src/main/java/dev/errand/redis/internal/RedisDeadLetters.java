@@ -31,23 +31,26 @@ public final class RedisDeadLetters implements DeadLetterStore {
 
   @Override
   public void add(DeadLetter d) {
-    redis.await(
-        Script.DEAD_ADD.run(
-            redis.async(),
-            ScriptOutputType.INTEGER,
-            new String[] {
-              keys.deadLetters(),
-              keys.deadIndex(),
-              keys.deadQueueIndex(d.queue()),
-              keys.deadQueues(),
-              keys.deadCounter()
-            },
-            bytes(d.id()),
-            bytes(d.queue()),
-            num(d.failedAt().toEpochMilli()),
-            Wire.encodeDeadLetter(d),
-            bytes(keys.deadQueueIndexPrefix())),
-        "add dead letter");
+    redis.await(send(d), "add dead letter");
+  }
+
+  /** Sends the script call that adds {@code d}; the future completes with its reply. */
+  java.util.concurrent.CompletableFuture<Long> send(DeadLetter d) {
+    return Script.DEAD_ADD.run(
+        redis.async(),
+        ScriptOutputType.INTEGER,
+        new String[] {
+          keys.deadLetters(),
+          keys.deadIndex(),
+          keys.deadQueueIndex(d.queue()),
+          keys.deadQueues(),
+          keys.deadCounter()
+        },
+        bytes(d.id()),
+        bytes(d.queue()),
+        num(d.failedAt().toEpochMilli()),
+        Wire.encodeDeadLetter(d),
+        bytes(keys.deadQueueIndexPrefix()));
   }
 
   @Override

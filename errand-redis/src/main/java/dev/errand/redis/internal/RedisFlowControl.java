@@ -10,7 +10,7 @@ import dev.errand.spi.FlowLimit;
 import dev.errand.spi.LimitStats;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -86,7 +86,7 @@ final class RedisFlowControl {
   void pause(String queue) {
     TaskOptions.validQueue(queue);
     Keys.QueueKeys qk = keys.queue(queue);
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    RedisClusterAsyncCommands<String, byte[]> cmd = redis.async();
     // The queue's own key first: it is what claims read, and it is in the queue's slot.
     RedisFuture<String> flag = cmd.set(qk.paused(), bytes("1"));
     RedisFuture<Long> listed = cmd.sadd(keys.pausedQueues(), bytes(queue));
@@ -100,7 +100,7 @@ final class RedisFlowControl {
   void resume(String queue) {
     TaskOptions.validQueue(queue);
     Keys.QueueKeys qk = keys.queue(queue);
-    RedisAsyncCommands<String, byte[]> cmd = redis.async();
+    RedisClusterAsyncCommands<String, byte[]> cmd = redis.async();
     RedisFuture<Long> flag = cmd.del(qk.paused());
     RedisFuture<Long> listed = cmd.srem(keys.pausedQueues(), bytes(queue));
     // Consumers parked on the queue claim at once, in every process.

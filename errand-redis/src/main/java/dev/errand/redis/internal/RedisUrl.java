@@ -14,18 +14,37 @@ import java.util.Set;
 
 /**
  * A parsed Redis backend URL: Lettuce's {@code redis://}, {@code rediss://} and {@code
- * redis-sentinel://} forms, plus Errand's own query parameters {@code prefix} (key prefix, default
- * {@value Keys#DEFAULT_PREFIX}), {@code timeout} (command timeout, default 10 s) and {@code events}
- * (event log capacity).
+ * redis-sentinel://} forms, Errand's {@code redis-cluster://} and {@code rediss-cluster://} (a
+ * Redis Cluster, given by one or more of its nodes), plus Errand's own query parameters {@code
+ * prefix} (key prefix, default {@value Keys#DEFAULT_PREFIX}), {@code timeout} (command timeout,
+ * default 10 s), {@code events} (event log capacity) and {@code durability} ({@link Durability}).
  *
- * @param uri what Lettuce connects to
+ * @param uri what Lettuce connects to (for a cluster: its first seed node)
+ * @param clusterSeeds for a cluster, the nodes given to discover it from; else empty
  * @param prefix the key prefix
  * @param timeout how long a command may take before it fails, also while reconnecting
  * @param eventCapacity how many events the event log keeps
  * @param display the URL with any password removed
  */
 public record RedisUrl(
-    RedisURI uri, String prefix, Duration timeout, int eventCapacity, String display) {
+    RedisURI uri,
+    List<RedisURI> clusterSeeds,
+    String prefix,
+    Duration timeout,
+    int eventCapacity,
+    Durability durability,
+    String display) {
+
+  public RedisUrl {
+    clusterSeeds = List.copyOf(clusterSeeds);
+  }
+
+  /**
+   * Whether the URL names a Redis Cluster ({@code redis-cluster://}, {@code rediss-cluster://}).
+   */
+  public boolean cluster() {
+    return !clusterSeeds.isEmpty();
+  }
 
   /** Default command timeout: 10 s. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -39,36 +58,93 @@ public record RedisUrl(
    * @throws IllegalArgumentException naming the URL and what is wrong with it
    */
   public static RedisUrl parse(String url) {
-    if (!(url.startsWith("redis://")
+    boolean cluster = url.startsWith("redis-cluster://") || url.startsWith("rediss-cluster://");
+    if (!(cluster
+        || url.startsWith("redis://")
         || url.startsWith("rediss://")
         || url.startsWith("redis-sentinel://"))) {
       throw new IllegalArgumentException(
           "not a Redis URL: '"
               + redact(url)
-              + "' (expected redis://host:port/db, rediss://... or redis-sentinel://...)");
+              + "' (expected redis://host:port/db, rediss://..., redis-sentinel://... or"
+              + " redis-cluster://host1:port1,host2:port2)");
     }
     String prefix = Keys.DEFAULT_PREFIX;
     Duration timeout = DEFAULT_TIMEOUT;
     int events = DEFAULT_EVENT_CAPACITY;
-    Query query = Query.take(url, Set.of("prefix", "timeout", "events"));
+    Durability durability = Durability.NONE;
+    Query query = Query.take(url, Set.of("prefix", "timeout", "events", "durability"));
     for (Map.Entry<String, String> p : query.taken().entrySet()) {
       switch (p.getKey()) {
         case "prefix" -> prefix = p.getValue();
         case "timeout" -> timeout = duration(url, p.getValue());
+        case "durability" -> durability = Durability.parse(url, p.getValue());
         default -> events = positive(url, p.getValue());
       }
     }
     new Keys(prefix); // validates
-    String lettuceUrl = query.rest();
+    List<RedisURI> seeds = cluster ? clusterSeeds(url, query.rest()) : List.of();
     RedisURI uri;
     try {
-      uri = RedisURI.create(lettuceUrl);
+      uri = cluster ? seeds.get(0) : RedisURI.create(query.rest());
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(
           "'" + redact(url) + "' is not a valid Redis URL: " + e.getMessage(), e);
     }
     uri.setTimeout(timeout);
-    return new RedisUrl(uri, prefix, timeout, events, redact(url));
+    for (RedisURI seed : seeds) {
+      seed.setTimeout(timeout);
+    }
+    return new RedisUrl(uri, seeds, prefix, timeout, events, durability, redact(url));
+  }
+
+  /**
+   * The seed nodes of {@code redis-cluster://[[user]:password@]host1[:port1][,host2[:port2]...]}
+   * (port 6379 by default), each a Lettuce URI with the credentials, TLS and the remaining query
+   * parameters of the whole URL. A cluster has only database 0.
+   */
+  private static List<RedisURI> clusterSeeds(String url, String rest) {
+    boolean tls = rest.startsWith("rediss-cluster://");
+    String afterScheme = rest.substring(rest.indexOf("://") + 3);
+    String query = "";
+    int q = afterScheme.indexOf('?');
+    if (q >= 0) {
+      query = afterScheme.substring(q);
+      afterScheme = afterScheme.substring(0, q);
+    }
+    String userInfo = "";
+    int at = afterScheme.lastIndexOf('@');
+    if (at >= 0) {
+      userInfo = afterScheme.substring(0, at + 1);
+      afterScheme = afterScheme.substring(at + 1);
+    }
+    int slash = afterScheme.indexOf('/');
+    if (slash >= 0) {
+      String db = afterScheme.substring(slash + 1);
+      if (!(db.isEmpty() || db.equals("0"))) {
+        throw new IllegalArgumentException(
+            "Redis URL '"
+                + redact(url)
+                + "': database '"
+                + db
+                + "' is not possible on a Redis Cluster (it has only database 0)");
+      }
+      afterScheme = afterScheme.substring(0, slash);
+    }
+    List<RedisURI> seeds = new ArrayList<>();
+    for (String host : afterScheme.split(",")) {
+      if (host.isBlank()) {
+        throw new IllegalArgumentException(
+            "Redis URL '" + redact(url) + "': an empty host in the cluster's node list");
+      }
+      try {
+        seeds.add(RedisURI.create((tls ? "rediss://" : "redis://") + userInfo + host + query));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            "'" + redact(url) + "' is not a valid Redis URL: " + e.getMessage(), e);
+      }
+    }
+    return seeds;
   }
 
   /** The URL with the password (user info) replaced by {@code ***}. */

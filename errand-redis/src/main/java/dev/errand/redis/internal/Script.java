@@ -2,7 +2,7 @@ package dev.errand.redis.internal;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -49,6 +49,8 @@ public final class Script {
   public static final Script GROUP_PUT = load("group_put", "guard", "batch");
   public static final Script CHORD_PUT = load("chord_put", "guard", "batch");
   public static final Script CHORD_READ = load("chord_read");
+  public static final Script CHORD_PART = load("chord_part");
+  public static final Script OUTBOX_TAKE = load("outbox_take", "clock");
   public static final Script CELERY_CLAIM = load("celery_claim", "clock", "celery_common");
   public static final Script CELERY_PARK = load("celery_park", "clock", "celery_common");
   public static final Script CELERY_RENEW = load("celery_renew", "clock", "celery_common");
@@ -74,7 +76,7 @@ public final class Script {
 
   /** Runs the script; the returned stage fails like the command would. */
   public <T> CompletableFuture<T> run(
-      RedisAsyncCommands<String, byte[]> redis,
+      RedisClusterAsyncCommands<String, byte[]> redis,
       ScriptOutputType type,
       String[] keys,
       byte[]... args) {

@@ -26,7 +26,7 @@ import java.util.concurrent.CompletableFuture;
  * checks each settlement's receipt and applies all of it or none. The script plans the whole call
  * before it writes anything, so a failing call leaves its settlements unapplied. Thread-safe.
  */
-public final class Settler {
+public final class Settler implements AutoCloseable {
 
   /** Settlements per script call: bounds how long one call holds Redis. */
   static final int CHUNK = 256;
@@ -55,8 +55,16 @@ public final class Settler {
   private final RedisBroker broker;
   private final String[] scriptKeys;
   private final byte[] prefix;
+  private final SlotSettler slots; // on Redis Cluster only
 
-  public Settler(Redis redis, Keys keys, RedisClock clock, Notifier notifier, RedisBroker broker) {
+  public Settler(
+      Redis redis,
+      Keys keys,
+      RedisClock clock,
+      Notifier notifier,
+      RedisBroker broker,
+      RedisResultStore results,
+      RedisDeadLetters deadLetters) {
     this.redis = redis;
     this.clock = clock;
     this.notifier = notifier;
@@ -72,6 +80,10 @@ public final class Settler {
           keys.queues()
         };
     this.prefix = bytes(keys.prefix());
+    this.slots =
+        redis.cluster()
+            ? new SlotSettler(redis, keys, clock, broker, results, deadLetters, this)
+            : null;
   }
 
   /**
@@ -96,6 +108,13 @@ public final class Settler {
         failAfter == null || failAfter == Settlement.Step.COMMITTED
             ? EMPTY
             : bytes(failAfter.name());
+    if (slots != null) {
+      Set<String> stale = slots.settle(batch, ttl, fault);
+      if (mayWake(batch)) {
+        notifier.bump();
+      }
+      return stale;
+    }
     // An injected failure fails the whole batch: then it is one call.
     int chunk = fault.length > 0 ? batch.size() : CHUNK;
     long now = clock.millis();
@@ -130,13 +149,36 @@ public final class Settler {
     return stale;
   }
 
-  private void read(List<Object> reply, Set<String> stale) {
+  void read(List<Object> reply, Set<String> stale) {
     for (Object id : (List<?>) reply.get(0)) {
       stale.add(text(id));
     }
     List<?> foreign = (List<?>) reply.get(1);
     for (int i = 0; i + 1 < foreign.size(); i += 2) {
       broker.foreignValues(text(foreign.get(i)), List.of(text(foreign.get(i + 1))));
+    }
+  }
+
+  /**
+   * Redis Cluster only (tests): the next settle ends its deliveries and writes their outbox
+   * entries, then fails as if the process died before applying them.
+   */
+  public void dieAfterEndings() {
+    slots.dieAfterEndings();
+  }
+
+  /**
+   * Redis Cluster only: applies the outbox entries older than {@code grace} of the queues this
+   * process consumes, as the background sweep does every {@value SlotSettler#SWEEP_SECONDS} s.
+   */
+  public void sweepOutboxes(Duration grace) {
+    slots.sweep(grace.toMillis());
+  }
+
+  @Override
+  public void close() {
+    if (slots != null) {
+      slots.close();
     }
   }
 
@@ -156,9 +198,21 @@ public final class Settler {
 
   /** The script's ARGV (see {@code settle.lua}), in one array. */
   private byte[][] arguments(List<Settlement> part, long now, long ttlMillis, byte[] fault) {
+    return arguments(part, now, ttlMillis, fault, null);
+  }
+
+  /**
+   * The script's ARGV; with {@code outbox} (Redis Cluster) each settlement's parts outside its
+   * queue's slot are left out, and {@code outbox[k]} (null for none) goes in its outbox field.
+   */
+  byte[][] arguments(
+      List<Settlement> part, long now, long ttlMillis, byte[] fault, byte[][] outbox) {
     int n = 7;
     for (Settlement s : part) {
-      n += 15 + 5 * s.statuses().size() + 9 * s.followUps().size();
+      n += 16;
+      if (outbox == null) {
+        n += 5 * s.statuses().size() + 9 * s.followUps().size();
+      }
     }
     long expiresAt = now + ttlMillis;
     byte[][] a = new byte[n][];
@@ -170,32 +224,25 @@ public final class Settler {
     a[i++] = TRIM_EXTRA;
     a[i++] = fault;
     a[i++] = small(part.size());
-    for (Settlement s : part) {
-      Delivery d = s.delivery();
-      if (d == null) {
-        for (int k = 0; k < 6; k++) {
-          a[i++] = EMPTY;
+    for (int k = 0; k < part.size(); k++) {
+      Settlement s = part.get(k);
+      if (outbox != null) {
+        i = deliveryArguments(s, a, i);
+        for (int e = 0; e < 4; e++) {
+          a[i++] = EMPTY; // dead letter
         }
-      } else {
-        a[i++] = bytes(d.queue());
-        a[i++] = bytes(d.id());
-        a[i++] = bytes(d.receipt());
-        if (s.ending() instanceof Settlement.Ending.Retry r) {
-          a[i++] = RETRY;
-          a[i++] = r.body();
-          a[i++] = num(r.notBefore().toEpochMilli());
-        } else {
-          a[i++] =
-              s.ending() instanceof Settlement.Ending.Release
-                  ? RELEASE
-                  : s.ending() instanceof Settlement.Ending.Keep ? KEEP : ACK;
-          a[i++] = EMPTY;
-          a[i++] = EMPTY;
+        a[i++] = ZERO; // statuses
+        a[i++] = ZERO; // follow-ups
+        for (int e = 0; e < 3; e++) {
+          a[i++] = EMPTY; // chord part
         }
+        a[i++] = outbox[k] == null ? EMPTY : outbox[k];
+        continue;
       }
+      i = deliveryArguments(s, a, i);
       DeadLetter dl = s.deadLetter();
       if (dl == null) {
-        for (int k = 0; k < 4; k++) {
+        for (int e = 0; e < 4; e++) {
           a[i++] = EMPTY;
         }
       } else {
@@ -234,8 +281,36 @@ public final class Settler {
         a[i++] = small(c.index());
         a[i++] = c.failed() ? ONE : ZERO;
       }
+      a[i++] = EMPTY; // outbox entry
     }
     return a;
+  }
+
+  /** The delivery and its ending: six arguments from {@code a[i]}; returns the next index. */
+  private static int deliveryArguments(Settlement s, byte[][] a, int i) {
+    Delivery d = s.delivery();
+    if (d == null) {
+      for (int k = 0; k < 6; k++) {
+        a[i++] = EMPTY;
+      }
+      return i;
+    }
+    a[i++] = bytes(d.queue());
+    a[i++] = bytes(d.id());
+    a[i++] = bytes(d.receipt());
+    if (s.ending() instanceof Settlement.Ending.Retry r) {
+      a[i++] = RETRY;
+      a[i++] = r.body();
+      a[i++] = num(r.notBefore().toEpochMilli());
+    } else {
+      a[i++] =
+          s.ending() instanceof Settlement.Ending.Release
+              ? RELEASE
+              : s.ending() instanceof Settlement.Ending.Keep ? KEEP : ACK;
+      a[i++] = EMPTY;
+      a[i++] = EMPTY;
+    }
+    return i;
   }
 
   private static byte[] small(int n) {

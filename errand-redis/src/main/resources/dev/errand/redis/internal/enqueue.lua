@@ -1,6 +1,7 @@
 -- Enqueues messages into one queue, each atomically with its idempotency key.
 -- KEYS: 1 ready, 2 delayed, 3 body, 4 meta, 5 seq, 6.. idempotency keys
--- ARGV: 1 now (ms, or '' for Redis's clock), 2 wake channel, 3 count, then per message:
+-- ARGV: 1 now (ms, or '' for Redis's clock), 2 wake channel, 3 count, 4 '1' to skip a message whose
+--       id is in the queue already (follow-ups of a settlement on Redis Cluster), then per message:
 --       id, priority, body, notBefore (ms, 0 = now), idempotency key index (0 = none), window (ms),
 --       limit ('permits,periodMs,burst,concurrency,key', '' = none), unique key ('' = none)
 -- Returns {one string per message: '' when enqueued, else the id that holds the key;
@@ -8,6 +9,7 @@
 guardKeys(#KEYS)
 local now = clockNow(ARGV[1])
 local n = tonumber(ARGV[3])
+local skipPresent = ARGV[4] == '1'
 local nowText = string.format('%d', now)
 local out = {}
 
@@ -40,12 +42,14 @@ local nb, nm, nd = 0, 0, 0
 local readyIds, readyPrios, readySpecs, nr = {}, {}, {}, 0
 local uniqueHere = {} -- unique key -> id taking it in this call
 for i = 0, n - 1 do
-  local b = 4 + i * 8
+  local b = 5 + i * 8
   local id, prio = A[b], A[b + 1]
   local keyIndex = tonumber(A[b + 4])
   local limit, unique = A[b + 6], A[b + 7]
   local holder = nil
-  if keyIndex > 0 then
+  if skipPresent and call('HEXISTS', KEYS[3], id) == 1 then
+    holder = id -- there already: as settle.lua, a follow-up is not enqueued twice
+  elseif keyIndex > 0 then
     holder = keyHolder(KEYS[keyIndex])
   end
   if not holder and unique ~= '' then

@@ -15,7 +15,10 @@
 --
 -- The keys of a queue, a result, a chord and the dead letter index of a queue are built here from
 -- the prefix as Keys.java builds them. They are in many hash slots: fine on standalone and Sentinel
--- Redis; Redis Cluster (issue 20) will move follow-ups through an outbox in the step's own slot.
+-- Redis. On Redis Cluster a script may touch one slot only, so SlotSettler calls this script once
+-- per queue with the deliveries' parts only (receipt check and ending) and each settlement's other
+-- parts as an outbox entry, written with the ending into the queue's own outbox hash and applied
+-- slot by slot afterwards (all KEYS are then the outbox key, which nothing else here touches).
 --
 -- KEYS: 1 task index meta, 2 task index expiry, 3 dead letters, 4 dead index, 5 dead queue-name set,
 --       6 dead counter, 7 queue-name registry
@@ -32,8 +35,10 @@
 --       follow-up count, then per message: queue, id, priority, body, notBefore (ms, 0 = now),
 --       idempotency key ('' for none), window (ms), limit ('permits,periodMs,burst,concurrency,key'
 --       or ''), unique key ('' for none),
---       chord id ('' for none), member index, '1' if the member failed
--- Returns {ids whose receipt was stale, {queue, key, ...} for each value moved aside (guard.lua)}.
+--       chord id ('' for none), member index, '1' if the member failed,
+--       outbox entry ('' for none; Redis Cluster, with a delivery)
+-- Returns {ids whose receipt was stale, {queue, key, ...} for each value moved aside (guard.lua),
+--          the outbox fields written (receipt#n: the settlements that were current)}.
 -- Locals, not globals, for what every settlement reads: a global is a table lookup each time.
 local ARGV, KEYS, redis = ARGV, KEYS, redis
 local P = ARGV[1]
@@ -86,6 +91,7 @@ local function queue(name)
     newHeld = {}, -- {id, limit} of limited messages enqueued due now: held, not ready
     endedFlow = {}, -- ids released ('L') or retried ('R' due now, 'D' later), in order
     endedKind = {}, -- id -> 'L', 'R' or 'D'
+    outbox = {}, -- field, value per outbox entry (Redis Cluster)
     wakeUp = false, enqueued = false
   }
   for _, k in ipairs({q.ready, q.delayed, q.leased, q.body, q.meta, q.seq}) do
@@ -288,7 +294,8 @@ for s = 1, tonumber(ARGV[7]) do
   st.followUps = i + 1
   i = i + 1 + 9 * tonumber(ARGV[i])
   st.chord = i
-  i = i + 3
+  st.outbox = i + 3
+  i = i + 4
   settlements[s] = st
 end
 for _, q in ipairs(queueOrder) do
@@ -327,7 +334,8 @@ local stale = {}
 local results, publishes = {}, {} -- ARGV positions of the statuses to SET, and of the ready ones
 local index, indexAt = {}, {} -- id, updatedAt, meta per status for the index; id -> its position
 local deadLetters, deadQueue = {}, {} -- planned letters; id -> its queue (false: none), as of now
-for _, st in ipairs(settlements) do
+local outboxFields = {} -- the outbox fields written
+for sn, st in ipairs(settlements) do
   local a, q, m = st.at, st.q, nil
   local id, ending = ARGV[a + 1], ARGV[a + 3]
   local current = true
@@ -426,13 +434,25 @@ for _, st in ipairs(settlements) do
     if ARGV[st.chord] ~= '' then
       recordPart(ARGV[st.chord], ARGV[st.chord + 1], ARGV[st.chord + 2] == '1')
     end
+    if q and ARGV[st.outbox] ~= '' then
+      -- by receipt and place in the call: a batch may keep and then end one delivery
+      local field = ARGV[a + 2] .. '#' .. sn
+      put2(q.outbox, field, nowText .. '|' .. ARGV[st.outbox])
+      outboxFields[#outboxFields + 1] = field
+    end
     if faulty then
       failAfter('CHORD_PART')
     end
   end
 end
 
--- The writes: first the indexes of the parts.
+-- The writes: first the indexes of the parts (and the outbox entries, which index nothing but are
+-- not read by the plan either).
+for _, q in ipairs(queueOrder) do
+  if #q.outbox > 0 then
+    batched('HSET', q.base .. 'outbox', q.outbox)
+  end
+end
 if #index > 0 then
   local prefix = P .. ':{tasks}:'
   indexStatuses(prefix, KEYS, index, 1)
@@ -548,4 +568,4 @@ for _, aside in ipairs(FOREIGN) do
   local original = match(aside, '^(.*):foreign:%d+%-?%d*$')
   put2(foreign, GUARDED[original] or '', aside)
 end
-return {stale, foreign}
+return {stale, foreign, outboxFields}

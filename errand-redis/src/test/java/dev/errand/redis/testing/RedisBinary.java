@@ -22,13 +22,17 @@ import redis.embedded.core.ExecutableProvider;
  * Redis, and CI covers it beside the system's Redis 7 ({@code .ci/run}). Where the bundled one does
  * not run (no build for the platform, Windows' 5.0, a C library it was not built for) it takes
  * {@code redis-server} from the {@code PATH}. Either must be Redis 6.2 or newer, the backend's
- * floor.
+ * floor. {@value #ENV} names another executable instead ({@code .ci/run} points it at the system's
+ * Redis 7, whose cluster checks the slots of every key a script touches).
  *
  * @param path the executable
  * @param version its version, as {@code redis-server --version} prints it ({@code 6.2.11})
  * @param origin where it came from, for the log line
  */
 public record RedisBinary(Path path, String version, String origin) {
+
+  /** The environment variable naming the {@code redis-server} to start instead of the bundled. */
+  public static final String ENV = "ERRAND_TEST_REDIS_SERVER";
 
   /** The oldest Redis the backend supports (docs/redis.md). */
   static final int[] MINIMUM = {6, 2};
@@ -46,8 +50,17 @@ public record RedisBinary(Path path, String version, String origin) {
   public static synchronized RedisBinary find() {
     if (found == null && notFound == null) {
       List<String> reasons = new ArrayList<>();
-      found = bundled(reasons);
-      if (found == null) {
+      String given = System.getenv(ENV);
+      if (given != null && !given.isBlank()) {
+        found = checked(Path.of(given.strip()), "from " + ENV, reasons);
+        if (found == null) {
+          notFound =
+              new IllegalStateException(ENV + "=" + given + ": " + String.join("; ", reasons));
+        }
+      } else {
+        found = bundled(reasons);
+      }
+      if (found == null && notFound == null) {
         found = onPath(reasons);
         if (found != null) {
           // Say why, as a different Redis than on other machines is being tested.
