@@ -127,4 +127,26 @@ public interface Broker {
    * @return how many were deleted
    */
   long purge(String queue);
+
+  /**
+   * How many shards {@code queue} is spread over: 1 unless the backend shards queues and the queue
+   * was given more with {@link #setShards}.
+   */
+  default int shards(String queue) {
+    return 1;
+  }
+
+  /**
+   * Spreads {@code queue} over {@code shards} shards, each a queue of its own inside the backend
+   * (on Redis Cluster: its own hash slot, so a hot queue can use every master). Priorities and FIFO
+   * within a priority hold per shard; a claim takes from the shards in rotation. Changing the count
+   * moves nothing: messages in the earlier shards are still claimed until they are empty.
+   *
+   * @throws UnsupportedOperationException if this backend does not shard queues (only Redis does)
+   * @throws IllegalArgumentException if {@code shards} is out of the backend's range
+   */
+  default void setShards(String queue, int shards) {
+    throw new UnsupportedOperationException(
+        "this backend does not shard queues: sharded queues are a Redis (Cluster) feature");
+  }
 }

@@ -96,7 +96,7 @@ public final class RedisBackend implements Backend, SettleFaults {
     this.events = new RedisEvents(redis, keys, url.eventCapacity());
     this.workers = new RedisWorkers(redis, keys, clock);
     this.schedules = new RedisSchedules(redis, keys, clock, notifier);
-    this.workflows = new RedisWorkflowStore(redis, keys, clock);
+    this.workflows = new RedisWorkflowStore(redis, keys, clock, broker::physicalFor);
     this.settler = new Settler(redis, keys, clock, notifier, broker, results, deadLetters);
   }
 

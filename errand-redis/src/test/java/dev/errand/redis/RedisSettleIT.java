@@ -239,6 +239,40 @@ class RedisSettleIT {
   }
 
   @Test
+  void followUpsAndAChordCallbackToAShardedQueueLandInItsShards() throws Exception {
+    backend.broker().setShards("sharded", 3);
+    String chord = "chord-" + UUID.randomUUID();
+    backend
+        .workflows()
+        .putChord(new Chord(chord, 1, ChordPolicy.FAIL, message("cb-" + chord, "sharded")), TTL);
+    backend.broker().enqueue(List.of(message("m0", "q")));
+    Delivery d = claim("q", 1).get(0);
+    List<NewMessage> followUps = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      followUps.add(message("f" + i, "sharded"));
+    }
+    Settlement s =
+        new Settlement(
+            d,
+            Ending.ACK,
+            null,
+            List.of(status("m0", TaskState.SUCCESS)),
+            followUps,
+            new ChordPart(chord, 0, false));
+
+    assertThat(backend.settle(List.of(s), TTL)).isEmpty();
+
+    assertThat(ready("sharded")).isEqualTo(31);
+    List<String> claimed = new ArrayList<>();
+    for (List<Delivery> got = claim("sharded", 7); !got.isEmpty(); got = claim("sharded", 7)) {
+      got.forEach(x -> claimed.add(x.id()));
+      got.forEach(x -> assertThat(x.queue()).isEqualTo("sharded"));
+    }
+    assertThat(claimed).hasSize(31).contains("cb-" + chord).doesNotHaveDuplicates();
+    assertThat(backend.broker().queues()).contains("sharded", "q").hasSize(2);
+  }
+
+  @Test
   void chordAndGroupKeysExpireWithTheirTimeToLive() throws Exception {
     String chord = "chord-" + UUID.randomUUID();
     String early = "early-" + UUID.randomUUID();

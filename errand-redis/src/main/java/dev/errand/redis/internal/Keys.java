@@ -59,6 +59,16 @@ public final class Keys {
     return p + ":q:{" + queue + "}:outbox";
   }
 
+  /** Hash of sharded queue → its shard counts ({@code n[;old@sinceMs]...}, see QueueShards). */
+  public String queueShards() {
+    return p + ":{queues}:shards";
+  }
+
+  /** The channel a change of a queue's shard count is announced on. */
+  public String shardsChannel() {
+    return p + ":shards";
+  }
+
   /** Set of the paused queues' names (each queue's own {@code paused} key is what claims read). */
   public String pausedQueues() {
     return p + ":{queues}:paused";

@@ -53,7 +53,7 @@ final class Quarantine {
   /** Dead-letters and then deletes each value moved aside to {@code asideKeys}. */
   void foreignValues(String queue, List<String> asideKeys) {
     for (String key : asideKeys) {
-      foreignValue(queue, key);
+      foreignValue(QueueShards.logical(queue), key);
     }
   }
 
@@ -129,7 +129,9 @@ final class Quarantine {
    * id, body, meta, receipt} per message in {@code flat}); returns their deliveries, for the caller
    * to ack once the dead letters are stored.
    */
-  List<dev.errand.spi.Delivery> corruptMetadata(String queue, String metaKey, List<Object> flat) {
+  List<dev.errand.spi.Delivery> corruptMetadata(
+      String physical, String metaKey, List<Object> flat) {
+    String queue = QueueShards.logical(physical); // the receipts name the shard
     Instant now = clock.instant();
     List<dev.errand.spi.Delivery> out = new ArrayList<>(flat.size() / 4);
     for (int i = 0; i + 3 < flat.size(); i += 4) {

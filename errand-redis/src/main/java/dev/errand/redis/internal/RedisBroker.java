@@ -1,5 +1,6 @@
 package dev.errand.redis.internal;
 
+import dev.errand.TaskOptions;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
 import dev.errand.spi.Delivery;
@@ -80,6 +81,9 @@ public final class RedisBroker implements Broker {
   private final Set<String> knownQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Set<String> consumed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final RedisFlowControl flow;
+  private final QueueShards shards;
+  private volatile boolean listeningForShards;
+  private final Map<String, Long> drainChecks = new java.util.concurrent.ConcurrentHashMap<>();
 
   public RedisBroker(
       Redis redis, Keys keys, RedisClock clock, Notifier notifier, DeadLetterStore deadLetters) {
@@ -89,6 +93,13 @@ public final class RedisBroker implements Broker {
     this.notifier = notifier;
     this.quarantine = new Quarantine(redis, clock, deadLetters);
     this.flow = new RedisFlowControl(redis, keys, clock);
+    this.shards =
+        new QueueShards(
+            queue -> {
+              byte[] v =
+                  redis.await(redis.async().hget(keys.queueShards(), queue), "read queue shards");
+              return v == null ? null : new String(v, StandardCharsets.UTF_8);
+            });
   }
 
   @Override
@@ -96,7 +107,12 @@ public final class RedisBroker implements Broker {
     return enqueue(messages, false);
   }
 
-  /** The queues this process has claimed from. */
+  /** The physical queue (shard) {@code m} goes to: its queue unless that is sharded. */
+  public String physicalFor(NewMessage m) {
+    return shards.forEnqueue(m);
+  }
+
+  /** The queues this process has claimed from (shards: each physical queue). */
   Set<String> consumedQueues() {
     return consumed;
   }
@@ -118,7 +134,7 @@ public final class RedisBroker implements Broker {
     // first reply is awaited; results keep message order.
     Map<String, List<Integer>> byQueue = new LinkedHashMap<>();
     for (int i = 0; i < messages.size(); i++) {
-      byQueue.computeIfAbsent(messages.get(i).queue(), q -> new ArrayList<>()).add(i);
+      byQueue.computeIfAbsent(shards.forEnqueue(messages.get(i)), q -> new ArrayList<>()).add(i);
     }
     RedisClusterAsyncCommands<String, byte[]> cmd = redis.async();
     List<CompletableFuture<List<Object>>> calls = new ArrayList<>(byQueue.size());
@@ -132,8 +148,9 @@ public final class RedisBroker implements Broker {
         order.add(chunk);
         queueNames.add(e.getKey());
       }
-      if (knownQueues.add(e.getKey())) {
-        cmd.zadd(keys.queues(), now, bytes(e.getKey()));
+      String logical = QueueShards.logical(e.getKey());
+      if (knownQueues.add(logical)) {
+        cmd.zadd(keys.queues(), now, bytes(logical));
       }
     }
     EnqueueResult[] out = new EnqueueResult[messages.size()];
@@ -192,11 +209,13 @@ public final class RedisBroker implements Broker {
   }
 
   @Override
-  public List<Delivery> claim(List<String> queues, int max, Duration lease, Duration wait)
+  public List<Delivery> claim(List<String> logicalQueues, int max, Duration lease, Duration wait)
       throws InterruptedException {
-    if (queues.isEmpty() || max <= 0) {
+    if (logicalQueues.isEmpty() || max <= 0) {
       throw new IllegalArgumentException("claim needs queues and max > 0");
     }
+    shardUpkeep(logicalQueues);
+    List<String> queues = shards.forClaim(logicalQueues); // their shards, in rotation
     if (!consumed.containsAll(queues)) {
       consumed.addAll(queues);
     }
@@ -360,7 +379,7 @@ public final class RedisBroker implements Broker {
   private CompletableFuture<List<Object>> sendClaim(
       RedisClusterAsyncCommands<String, byte[]> commands, String queue, int max, Duration lease) {
     Keys.QueueKeys qk = keys.queue(queue);
-    String receiptPrefix = node + "-" + claims.incrementAndGet();
+    String receiptPrefix = QueueShards.receiptPrefix(node + "-" + claims.incrementAndGet(), queue);
     return Script.CLAIM.run(
         commands,
         ScriptOutputType.MULTI,
@@ -387,11 +406,12 @@ public final class RedisBroker implements Broker {
     quarantine.foreignValues(queue, foreign);
     Instant leaseUntil = Instant.ofEpochMilli(number(reply.get(2)) + lease.toMillis());
     List<Delivery> out = new ArrayList<>(flat.size() / 5);
+    String logical = QueueShards.logical(queue); // the receipts name the shard
     for (int i = 0; i < flat.size(); i += 5) {
       out.add(
           new Delivery(
               text(flat.get(i)),
-              queue,
+              logical,
               (int) number(flat.get(i + 1)),
               (byte[]) flat.get(i + 2),
               (int) number(flat.get(i + 3)),
@@ -468,7 +488,7 @@ public final class RedisBroker implements Broker {
 
   @Override
   public boolean release(Delivery delivery) {
-    Keys.QueueKeys qk = keys.queue(delivery.queue());
+    Keys.QueueKeys qk = keys.queue(QueueShards.physical(delivery));
     List<Object> reply =
         redis.await(
             Script.RELEASE.run(
@@ -487,7 +507,7 @@ public final class RedisBroker implements Broker {
 
   @Override
   public boolean retry(Delivery delivery, byte[] body, Instant notBefore) {
-    Keys.QueueKeys qk = keys.queue(delivery.queue());
+    Keys.QueueKeys qk = keys.queue(QueueShards.physical(delivery));
     List<Object> reply =
         redis.await(
             Script.RETRY.run(
@@ -531,50 +551,194 @@ public final class RedisBroker implements Broker {
 
   @Override
   public QueueStats stats(String queue) {
-    Keys.QueueKeys qk = keys.queue(queue);
-    List<Object> r =
-        redis.await(
-            Script.STATS.run(
-                redis.async(),
-                ScriptOutputType.MULTI,
-                new String[] {
-                  qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq(), qk.paused()
-                },
-                clock.scriptNow()),
-            "queue stats");
-    quarantine.foreignValues(queue, Quarantine.keys(r.get(14)));
-    Map<Integer, Long> byPriority = new HashMap<>();
-    for (int p = 0; p <= 9; p++) {
-      long n = number(r.get(3 + p));
-      if (n > 0) {
-        byPriority.put(p, n);
-      }
+    List<String> physical = shards.all(queue);
+    List<CompletableFuture<List<Object>>> calls = new ArrayList<>(physical.size());
+    for (String p : physical) {
+      Keys.QueueKeys qk = keys.queue(p);
+      calls.add(
+          Script.STATS.run(
+              redis.async(),
+              ScriptOutputType.MULTI,
+              new String[] {
+                qk.ready(), qk.delayed(), qk.leased(), qk.body(), qk.meta(), qk.seq(), qk.paused()
+              },
+              clock.scriptNow()));
     }
-    long oldest = number(r.get(13));
+    long ready = 0;
+    long leased = 0;
+    long delayed = 0;
+    long limited = 0;
+    long oldest = -1;
+    boolean paused = false;
+    Map<Integer, Long> byPriority = new HashMap<>();
+    for (int c = 0; c < calls.size(); c++) {
+      List<Object> r = redis.await(calls.get(c), "queue stats");
+      quarantine.foreignValues(physical.get(c), Quarantine.keys(r.get(14)));
+      ready += number(r.get(0));
+      leased += number(r.get(1));
+      delayed += number(r.get(2));
+      for (int p = 0; p <= 9; p++) {
+        long n = number(r.get(3 + p));
+        if (n > 0) {
+          byPriority.merge(p, n, Long::sum);
+        }
+      }
+      long o = number(r.get(13));
+      if (o >= 0 && (oldest < 0 || o < oldest)) {
+        oldest = o;
+      }
+      paused |= number(r.get(15)) == 1L;
+      limited += number(r.get(16));
+    }
     return new QueueStats(
         queue,
-        number(r.get(0)),
-        number(r.get(1)),
-        number(r.get(2)),
+        ready,
+        leased,
+        delayed,
         byPriority,
         oldest < 0 ? null : Instant.ofEpochMilli(oldest),
-        number(r.get(15)) == 1L,
-        number(r.get(16)));
+        paused,
+        limited);
+  }
+
+  @Override
+  public int shards(String queue) {
+    return shards.layout(queue).shards();
+  }
+
+  /**
+   * See {@link Broker#setShards}: from 1 to {@value QueueShards#MAX}. The queue keeps its pause.
+   * Other processes use the new shards within {@value QueueShards#CACHE_MILLIS} ms (at once when
+   * they hear the change announced).
+   */
+  @Override
+  public void setShards(String queue, int n) {
+    TaskOptions.validQueue(queue);
+    if (n < 1 || n > QueueShards.MAX) {
+      throw new IllegalArgumentException(
+          "shards must be 1-" + QueueShards.MAX + " but was " + n + " (queue '" + queue + "')");
+    }
+    if (n > 1 && (queue.contains("{") || queue.contains("}"))) {
+      throw new IllegalArgumentException(
+          "queue '" + queue + "' cannot be sharded: braces in its name fix its Redis hash slot");
+    }
+    redis.await(
+        Script.SHARDS.run(
+            redis.async(),
+            ScriptOutputType.VALUE,
+            new String[] {keys.queueShards()},
+            bytes("set"),
+            bytes(queue),
+            num(n),
+            num(clock.millis())),
+        "set the shards of queue '" + queue + "'");
+    layoutChanged(queue);
+  }
+
+  /** After a layout change: this process and the others read it again; pauses cover new shards. */
+  private void layoutChanged(String queue) {
+    shards.invalidate();
+    redis.await(
+        redis.async().publish(keys.shardsChannel(), bytes(queue)), "announce a shard change");
+    if (flow.pausedQueues().contains(queue)) {
+      flow.pause(queue, shards.all(queue));
+    }
+  }
+
+  /**
+   * On a consumer: listens for layout changes (first claim), and every 30 s per queue forgets the
+   * drained shards of queues whose shard count changed.
+   */
+  private void shardUpkeep(List<String> queues) {
+    if (!listeningForShards) {
+      synchronized (this) {
+        if (!listeningForShards) {
+          notifier.listen(keys.shardsChannel(), m -> shards.invalidate());
+          listeningForShards = true;
+        }
+      }
+    }
+    long now = clock.millis();
+    for (String q : queues) {
+      if (shards.layout(q).draining().isEmpty()) {
+        continue;
+      }
+      Long last = drainChecks.get(q);
+      if (last == null || now - last > 30_000) {
+        drainChecks.put(q, now);
+        try {
+          forgetDrained(q);
+        } catch (RuntimeException e) {
+          log.debug("could not check the drained shards of queue '{}': {}", q, e.toString());
+        }
+      }
+    }
+  }
+
+  /**
+   * Forgets the draining shard counts of {@code queue} whose shards have been empty since a minute
+   * after they started draining: by then no producer uses them (layouts are read again every
+   * {@value QueueShards#CACHE_MILLIS} ms).
+   */
+  void forgetDrained(String queue) {
+    QueueShards.Layout l = shards.layout(queue);
+    for (QueueShards.Draining d : l.draining()) {
+      if (clock.millis() - d.since() < 60_000) {
+        continue;
+      }
+      List<String> physical = shards.names(queue, d.shards());
+      List<CompletableFuture<Long>> sizes = new ArrayList<>();
+      for (String p : physical) {
+        sizes.add(redis.async().hlen(keys.queue(p).body()).toCompletableFuture());
+      }
+      boolean empty = true;
+      for (CompletableFuture<Long> f : sizes) {
+        empty &= redis.await(f, "size of a draining shard") == 0L;
+      }
+      if (empty) {
+        redis.await(
+            Script.SHARDS.run(
+                redis.async(),
+                ScriptOutputType.VALUE,
+                new String[] {keys.queueShards()},
+                bytes("forget"),
+                bytes(queue),
+                bytes(d.shards() + "@" + d.since()),
+                num(clock.millis())),
+            "forget drained shards of queue '" + queue + "'");
+        log.info(
+            "queue '{}': its {} earlier shards are empty and no longer claimed from",
+            queue,
+            d.shards());
+        layoutChanged(queue);
+      }
+    }
   }
 
   @Override
   public List<LimitStats> limits(String queue, int max) {
-    return flow.limits(queue, max);
+    List<String> physical = shards.all(queue);
+    if (physical.size() == 1) {
+      return flow.limits(physical.get(0), max);
+    }
+    List<LimitStats> all = new ArrayList<>();
+    for (String p : physical) {
+      all.addAll(flow.limits(p, max));
+    }
+    all.sort(RedisFlowControl.BUSIEST_FIRST);
+    return List.copyOf(all.subList(0, Math.min(max, all.size())));
   }
 
   @Override
   public void pause(String queue) {
-    flow.pause(queue);
+    TaskOptions.validQueue(queue);
+    flow.pause(queue, shards.all(queue));
   }
 
   @Override
   public void resume(String queue) {
-    flow.resume(queue);
+    TaskOptions.validQueue(queue);
+    flow.resume(queue, shards.all(queue));
     notifier.bump();
   }
 
@@ -585,23 +749,27 @@ public final class RedisBroker implements Broker {
 
   @Override
   public long purge(String queue) {
-    Keys.QueueKeys qk = keys.queue(queue);
-    List<Object> reply =
-        redis.await(
-            Script.PURGE.run(
-                redis.async(),
-                ScriptOutputType.MULTI,
-                new String[] {qk.ready(), qk.delayed(), qk.body(), qk.meta()},
-                clock.scriptNow()),
-            "purge");
-    quarantine.foreignValues(queue, Quarantine.keys(reply.get(1)));
-    return number(reply.get(0));
+    long purged = 0;
+    for (String p : shards.all(queue)) {
+      Keys.QueueKeys qk = keys.queue(p);
+      List<Object> reply =
+          redis.await(
+              Script.PURGE.run(
+                  redis.async(),
+                  ScriptOutputType.MULTI,
+                  new String[] {qk.ready(), qk.delayed(), qk.body(), qk.meta()},
+                  clock.scriptNow()),
+              "purge");
+      quarantine.foreignValues(p, Quarantine.keys(reply.get(1)));
+      purged += number(reply.get(0));
+    }
+    return purged;
   }
 
   private static Map<String, List<Delivery>> groupByQueue(Collection<Delivery> deliveries) {
     Map<String, List<Delivery>> byQueue = new LinkedHashMap<>();
     for (Delivery d : deliveries) {
-      byQueue.computeIfAbsent(d.queue(), q -> new ArrayList<>()).add(d);
+      byQueue.computeIfAbsent(QueueShards.physical(d), q -> new ArrayList<>()).add(d);
     }
     return byQueue;
   }

@@ -5,7 +5,6 @@ import static dev.errand.redis.internal.RedisBroker.num;
 import static dev.errand.redis.internal.RedisBroker.number;
 import static dev.errand.redis.internal.RedisBroker.text;
 
-import dev.errand.TaskOptions;
 import dev.errand.spi.FlowLimit;
 import dev.errand.spi.LimitStats;
 import io.lettuce.core.RedisFuture;
@@ -47,6 +46,11 @@ final class RedisFlowControl {
             + l.key());
   }
 
+  /** Busiest limit key first (running and waiting), then by key. */
+  static final java.util.Comparator<LimitStats> BUSIEST_FIRST =
+      java.util.Comparator.comparingLong((LimitStats s) -> -(s.running() + s.waiting()))
+          .thenComparing(s -> s.limit().key());
+
   /** See {@link dev.errand.spi.Broker#limits}. */
   List<LimitStats> limits(String queue, int max) {
     if (max <= 0) {
@@ -76,38 +80,43 @@ final class RedisFlowControl {
               : Instant.ofEpochMilli((long) Math.ceil(tat - limit.intervalMillis() * (burst - 1)));
       out.add(new LimitStats(limit, number(flat.get(i + 6)), number(flat.get(i + 7)), next));
     }
-    out.sort(
-        java.util.Comparator.comparingLong((LimitStats s) -> -(s.running() + s.waiting()))
-            .thenComparing(s -> s.limit().key()));
+    out.sort(BUSIEST_FIRST);
     return out;
   }
 
-  /** See {@link dev.errand.spi.Broker#pause}. */
-  void pause(String queue) {
-    TaskOptions.validQueue(queue);
-    Keys.QueueKeys qk = keys.queue(queue);
+  /**
+   * See {@link dev.errand.spi.Broker#pause}: the flag of each of the queue's physical queues
+   * (shards), which is what claims read, in each one's slot; then the lists of paused and known
+   * queues.
+   */
+  void pause(String queue, List<String> physical) {
     RedisClusterAsyncCommands<String, byte[]> cmd = redis.async();
-    // The queue's own key first: it is what claims read, and it is in the queue's slot.
-    RedisFuture<String> flag = cmd.set(qk.paused(), bytes("1"));
-    RedisFuture<Long> listed = cmd.sadd(keys.pausedQueues(), bytes(queue));
-    RedisFuture<Long> known = cmd.zadd(keys.queues(), clock.millis(), bytes(queue));
-    redis.await(flag, "pause queue");
-    redis.await(listed, "pause queue");
-    redis.await(known, "pause queue");
+    List<RedisFuture<?>> sent = new ArrayList<>();
+    for (String p : physical) {
+      sent.add(cmd.set(keys.queue(p).paused(), bytes("1")));
+    }
+    sent.add(cmd.sadd(keys.pausedQueues(), bytes(queue)));
+    sent.add(cmd.zadd(keys.queues(), clock.millis(), bytes(queue)));
+    for (RedisFuture<?> f : sent) {
+      redis.await(f, "pause queue");
+    }
   }
 
   /** See {@link dev.errand.spi.Broker#resume}; the caller wakes this process's claims. */
-  void resume(String queue) {
-    TaskOptions.validQueue(queue);
-    Keys.QueueKeys qk = keys.queue(queue);
+  void resume(String queue, List<String> physical) {
     RedisClusterAsyncCommands<String, byte[]> cmd = redis.async();
-    RedisFuture<Long> flag = cmd.del(qk.paused());
-    RedisFuture<Long> listed = cmd.srem(keys.pausedQueues(), bytes(queue));
+    List<RedisFuture<?>> sent = new ArrayList<>();
+    for (String p : physical) {
+      sent.add(cmd.del(keys.queue(p).paused()));
+    }
+    sent.add(cmd.srem(keys.pausedQueues(), bytes(queue)));
     // Consumers parked on the queue claim at once, in every process.
-    RedisFuture<Long> woken = cmd.publish(qk.wakeChannel(), new byte[0]);
-    redis.await(flag, "resume queue");
-    redis.await(listed, "resume queue");
-    redis.await(woken, "resume queue");
+    for (String p : physical) {
+      sent.add(cmd.publish(keys.queue(p).wakeChannel(), new byte[0]));
+    }
+    for (RedisFuture<?> f : sent) {
+      redis.await(f, "resume queue");
+    }
   }
 
   /** See {@link dev.errand.spi.Broker#pausedQueues}. */

@@ -27,13 +27,24 @@ import java.util.Optional;
  */
 public final class RedisWorkflowStore implements WorkflowStore {
 
+  private final java.util.function.Function<NewMessage, String> physicalFor;
+
   private static final byte[] EMPTY = new byte[0];
 
   private final Redis redis;
   private final Keys keys;
   private final Clock clock;
 
-  public RedisWorkflowStore(Redis redis, Keys keys, Clock clock) {
+  /**
+   * @param physicalFor the physical queue (shard) of a message, where a chord's callback is stored
+   *     to be enqueued
+   */
+  public RedisWorkflowStore(
+      Redis redis,
+      Keys keys,
+      Clock clock,
+      java.util.function.Function<NewMessage, String> physicalFor) {
+    this.physicalFor = physicalFor;
     this.redis = redis;
     this.keys = keys;
     this.clock = clock;
@@ -108,7 +119,7 @@ public final class RedisWorkflowStore implements WorkflowStore {
             num(chord.size()),
             bytes(chord.policy().name()),
             bytes(cb.id()),
-            bytes(cb.queue()),
+            bytes(physicalFor.apply(cb)), // settle.lua enqueues it there
             num(cb.priority()),
             cb.body(),
             num(cb.notBefore() == null ? 0 : cb.notBefore().toEpochMilli()),

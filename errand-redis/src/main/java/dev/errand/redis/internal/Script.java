@@ -50,6 +50,7 @@ public final class Script {
   public static final Script CHORD_PUT = load("chord_put", "guard", "batch");
   public static final Script CHORD_READ = load("chord_read");
   public static final Script CHORD_PART = load("chord_part");
+  public static final Script SHARDS = load("shards");
   public static final Script OUTBOX_TAKE = load("outbox_take", "clock");
   public static final Script CELERY_CLAIM = load("celery_claim", "clock", "celery_common");
   public static final Script CELERY_PARK = load("celery_park", "clock", "celery_common");

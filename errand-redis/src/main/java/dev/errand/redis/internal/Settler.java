@@ -261,7 +261,7 @@ public final class Settler implements AutoCloseable {
       }
       a[i++] = small(s.followUps().size());
       for (NewMessage m : s.followUps()) {
-        a[i++] = bytes(m.queue());
+        a[i++] = bytes(broker.physicalFor(m));
         a[i++] = bytes(m.id());
         a[i++] = small(m.priority());
         a[i++] = m.body();
@@ -295,7 +295,7 @@ public final class Settler implements AutoCloseable {
       }
       return i;
     }
-    a[i++] = bytes(d.queue());
+    a[i++] = bytes(QueueShards.physical(d));
     a[i++] = bytes(d.id());
     a[i++] = bytes(d.receipt());
     if (s.ending() instanceof Settlement.Ending.Retry r) {

@@ -104,7 +104,7 @@ final class SlotSettler implements AutoCloseable {
       if (s.delivery() == null) {
         direct.add(s);
       } else {
-        byQueue.computeIfAbsent(s.delivery().queue(), q -> new ArrayList<>()).add(i);
+        byQueue.computeIfAbsent(QueueShards.physical(s.delivery()), q -> new ArrayList<>()).add(i);
       }
     }
     int chunk = fault.length > 0 ? batch.size() : Settler.CHUNK;

@@ -473,7 +473,7 @@ end
 local registry = {}
 for _, q in ipairs(queueOrder) do
   if q.enqueued then
-    put2(registry, ARGV[3], q.name)
+    put2(registry, ARGV[3], (string.match(q.name, '^[^ ]*'))) -- a shard registers its queue
   end
 end
 if #registry > 0 then
