@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.errand.AsyncResult;
-import dev.errand.Backends;
-import dev.errand.Client;
 import dev.errand.TaskState;
-import dev.errand.spi.Backend;
 import dev.errand.spi.QueueStats;
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,12 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real {@code errand worker} processes sharing one backend: one is killed with SIGKILL mid-task and
@@ -34,63 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * tasks back at once, finishes the running one and exits 0, a second SIGTERM exits at once; {@code
  * --metrics} serves Prometheus metrics. Subclassed once per backend.
  */
-abstract class WorkerProcessIT {
-
-  @TempDir Path dir;
-
-  @RegisterExtension
-  final TestExecutionExceptionHandler printOutputs = ErrandProcess.printOutputsOnFailure(() -> dir);
-
-  String url;
-  Path log;
-  Backend backend;
-  Client client;
-  final List<Process> processes = new ArrayList<>();
-
-  /** The URL of a new, empty backend for one test. */
-  abstract String newBackendUrl(Path dir);
-
-  /** Deletes what the test left in the backend; after the backend is closed. */
-  void cleanUp() {}
-
-  @BeforeEach
-  void open() {
-    url = newBackendUrl(dir);
-    log = dir.resolve("runs.log");
-    backend = Backends.open(url);
-    client = Client.create(backend);
-  }
-
-  @AfterEach
-  void close() throws InterruptedException {
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    backend.close();
-    cleanUp();
-  }
-
-  Process worker(String name, String... extra) throws IOException {
-    List<String> args =
-        new ArrayList<>(
-            List.of("worker", "--app", ItApp.class.getName(), "--broker", url, "--name", name));
-    args.addAll(List.of(extra));
-    Process p = ErrandProcess.start(dir, name, args);
-    processes.add(p);
-    return p;
-  }
-
-  /**
-   * The pid of the process that runs the tasks: the child of {@code errand worker}'s supervisor.
-   */
-  static long workerPid(Process worker) {
-    return worker.descendants().mapToLong(ProcessHandle::pid).findFirst().orElse(worker.pid());
-  }
-
-  AsyncResult<Integer> send(int n, int ms) {
-    return client.enqueue(ItApp.WORK, new ItApp.Work(n, ms, log.toString()));
-  }
+abstract class WorkerProcessIT extends WorkerProcessHarness {
 
   @Test
   void killedWorkersTaskRunsAgainElsewhereAndNothingIsLost() throws Exception {

@@ -1,0 +1,115 @@
+package dev.errand.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.errand.AsyncResult;
+import dev.errand.redis.testing.TestRedis;
+import dev.errand.redis.testing.TestRedisCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Worker processes on a Redis Cluster of three masters and three replicas ({@code
+ * redis-cluster://}): one sharded queue drained by three of them, each task once; and again with
+ * one of them SIGKILLed mid-drain, losing nothing. (The contract suite covers the rest on the
+ * cluster; the other worker process tests are the same on every Redis.)
+ */
+class RedisClusterWorkerProcessIT extends WorkerProcessHarness {
+
+  String prefix;
+
+  @Override
+  String newBackendUrl(Path dir) {
+    prefix = TestRedis.newPrefix();
+    return TestRedisCluster.url(prefix, "");
+  }
+
+  @Override
+  void cleanUp() {
+    TestRedisCluster.deleteKeys(prefix);
+  }
+
+  @Test
+  void aShardedQueueIsDrainedByThreeWorkerProcessesAndEachTaskRunsOnce() throws Exception {
+    backend.broker().setShards("default", 3);
+    for (int w = 1; w <= 3; w++) {
+      worker("worker-s" + w, "-c", "4");
+    }
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> backend.workers().live().size() == 3);
+    List<AsyncResult<Integer>> sent = new ArrayList<>();
+    for (int i = 1; i <= 300; i++) {
+      sent.add(send(i, 20));
+    }
+    for (AsyncResult<Integer> r : sent) {
+      assertThat(r.get(Duration.ofSeconds(120))).isPositive();
+    }
+
+    Map<String, Integer> doneCount = new HashMap<>();
+    Map<String, Integer> perPid = new HashMap<>();
+    for (String line : Files.readAllLines(log)) {
+      String[] f = line.split(" ");
+      if (f[0].equals("done")) {
+        doneCount.merge(f[1], 1, Integer::sum);
+        perPid.merge(f[2], 1, Integer::sum);
+      }
+    }
+    assertThat(doneCount).hasSize(300);
+    assertThat(doneCount.values()).as("each task ran once").containsOnly(1);
+    assertThat(perPid).as("every worker process took its share").hasSize(3);
+    assertThat(backend.broker().stats("default").leased()).isZero();
+  }
+
+  @Test
+  void aWorkerSigkilledWhileDrainingAShardedQueueLosesNothing() throws Exception {
+    backend.broker().setShards("default", 3);
+    List<AsyncResult<Integer>> sent = new ArrayList<>();
+    for (int i = 1; i <= 200; i++) {
+      sent.add(send(i, 50));
+    }
+    Process victim = worker("worker-k1", "-c", "4", "--lease", "3s");
+    worker("worker-k2", "-c", "4", "--lease", "3s");
+    worker("worker-k3", "-c", "4", "--lease", "3s");
+    // until the victim (the child of its supervisor) has run tasks
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                Files.exists(log)
+                    && Files.readString(log).contains(" " + workerPid(victim) + "\n"));
+    long victimPid = workerPid(victim);
+    victim.destroyForcibly(); // SIGKILL mid-drain: its leased tasks come back after the lease
+    assertThat(victim.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    for (AsyncResult<Integer> r : sent) {
+      assertThat(r.get(Duration.ofSeconds(120))).isPositive();
+    }
+    Map<String, Integer> doneCount = new HashMap<>();
+    java.util.Set<String> cutShort = new java.util.HashSet<>();
+    for (String line : Files.readAllLines(log)) {
+      String[] f = line.split(" ");
+      if (f[0].equals("done")) {
+        doneCount.merge(f[1], 1, Integer::sum);
+        if (f[2].equals(Long.toString(victimPid))) {
+          cutShort.remove(f[1]);
+        }
+      } else if (f[0].equals("start") && f[2].equals(Long.toString(victimPid))) {
+        cutShort.add(f[1]);
+      }
+    }
+    assertThat(cutShort).as("tasks the kill cut short").isNotEmpty();
+    assertThat(doneCount).as("every task done, those cut short too").hasSize(200);
+    long twice = doneCount.values().stream().filter(n -> n > 1).count();
+    assertThat(twice)
+        .as("only what the killed worker held may have run twice")
+        .isLessThanOrEqualTo(8);
+    assertThat(backend.broker().stats("default").leased()).isZero();
+  }
+}
