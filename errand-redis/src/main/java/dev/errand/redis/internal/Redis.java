@@ -241,6 +241,84 @@ public final class Redis implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until the URL's {@link Durability} holds for the writes sent so far on the command
+   * connection: {@code WAIT replicas timeout} on the server, or on a cluster on the master of each
+   * of {@code keys}' slots (every master when {@code keys} is null). Returns at once with {@code
+   * durability=none}. On a cluster the per-node connection is the one Lettuce routes that node's
+   * commands through, so WAIT covers them.
+   *
+   * @param what what was written, for the error message
+   * @throws BackendUnavailableException if fewer replicas acknowledged within the timeout: the
+   *     writes are on the master, and are lost if it fails before a replica has them
+   */
+  public void awaitReplicas(java.util.Collection<String> keys, String what) {
+    Durability d = url.durability();
+    if (!d.waits()) {
+      return;
+    }
+    long timeoutMs = d.timeout().toMillis();
+    java.util.List<CompletableFuture<Long>> acks = new java.util.ArrayList<>();
+    java.util.List<String> nodes = new java.util.ArrayList<>();
+    if (connection instanceof StatefulRedisClusterConnection<String, byte[]> c) {
+      java.util.Set<io.lettuce.core.cluster.models.partitions.RedisClusterNode> masters =
+          new java.util.LinkedHashSet<>();
+      io.lettuce.core.cluster.models.partitions.Partitions partitions = c.getPartitions();
+      if (keys == null) {
+        for (io.lettuce.core.cluster.models.partitions.RedisClusterNode n : partitions) {
+          if (n.is(io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag.UPSTREAM)
+              && !n.getSlots().isEmpty()) {
+            masters.add(n);
+          }
+        }
+      } else {
+        for (String k : keys) {
+          io.lettuce.core.cluster.models.partitions.RedisClusterNode n =
+              partitions.getMasterBySlot(io.lettuce.core.cluster.SlotHash.getSlot(k));
+          if (n != null) {
+            masters.add(n);
+          }
+        }
+      }
+      for (io.lettuce.core.cluster.models.partitions.RedisClusterNode n : masters) {
+        io.lettuce.core.RedisURI u = n.getUri();
+        nodes.add(u.getHost() + ":" + u.getPort());
+        acks.add(
+            c.getConnection(u.getHost(), u.getPort())
+                .async()
+                .waitForReplication(d.replicas(), timeoutMs)
+                .toCompletableFuture());
+      }
+    } else {
+      nodes.add(url.display());
+      acks.add(
+          ((StatefulRedisConnection<String, byte[]>) connection)
+              .async()
+              .waitForReplication(d.replicas(), timeoutMs)
+              .toCompletableFuture());
+    }
+    for (int i = 0; i < acks.size(); i++) {
+      long n = await(acks.get(i), what + ": wait for replicas");
+      if (n < d.replicas()) {
+        throw new BackendUnavailableException(
+            what
+                + " on Redis at "
+                + nodes.get(i)
+                + ": acknowledged by "
+                + n
+                + " of "
+                + d.replicas()
+                + " replica(s) within "
+                + timeoutMs
+                + " ms (durability="
+                + d
+                + "); the write is on the master and is lost if the master fails before a"
+                + " replica has it",
+            null);
+      }
+    }
+  }
+
   /** The exception for a failed command. */
   public BackendException failure(String what, Throwable cause) {
     if (cause instanceof BackendException b) {

@@ -167,6 +167,11 @@ public final class RedisBroker implements Broker {
             holder.isEmpty() ? new EnqueueResult(m.id(), false) : new EnqueueResult(holder, true);
       }
     }
+    List<String> written = new ArrayList<>(byQueue.size());
+    for (String physical : byQueue.keySet()) {
+      written.add(keys.queue(physical).body());
+    }
+    redis.awaitReplicas(written, "enqueue");
     notifier.bump(); // consumers in this process need not wait for the pub/sub echo
     return List.of(out);
   }

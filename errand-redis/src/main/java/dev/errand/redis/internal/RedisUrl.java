@@ -17,7 +17,8 @@ import java.util.Set;
  * redis-sentinel://} forms, Errand's {@code redis-cluster://} and {@code rediss-cluster://} (a
  * Redis Cluster, given by one or more of its nodes), plus Errand's own query parameters {@code
  * prefix} (key prefix, default {@value Keys#DEFAULT_PREFIX}), {@code timeout} (command timeout,
- * default 10 s), {@code events} (event log capacity) and {@code durability} ({@link Durability}).
+ * default 10 s), {@code events} (event log capacity), {@code durability} and {@code
+ * durability_timeout} ({@link Durability}).
  *
  * @param uri what Lettuce connects to (for a cluster: its first seed node)
  * @param clusterSeeds for a cluster, the nodes given to discover it from; else empty
@@ -73,15 +74,20 @@ public record RedisUrl(
     Duration timeout = DEFAULT_TIMEOUT;
     int events = DEFAULT_EVENT_CAPACITY;
     Durability durability = Durability.NONE;
-    Query query = Query.take(url, Set.of("prefix", "timeout", "events", "durability"));
+    Duration waitTimeout = Durability.DEFAULT_TIMEOUT;
+    Query query =
+        Query.take(url, Set.of("prefix", "timeout", "events", "durability", "durability_timeout"));
     for (Map.Entry<String, String> p : query.taken().entrySet()) {
       switch (p.getKey()) {
         case "prefix" -> prefix = p.getValue();
-        case "timeout" -> timeout = duration(url, p.getValue());
+        case "timeout" -> timeout = duration(url, "timeout", p.getValue());
         case "durability" -> durability = Durability.parse(url, p.getValue());
+        case "durability_timeout" ->
+            waitTimeout = duration(url, "durability_timeout", p.getValue());
         default -> events = positive(url, p.getValue());
       }
     }
+    durability = durability.withTimeout(waitTimeout);
     new Keys(prefix); // validates
     List<RedisURI> seeds = cluster ? clusterSeeds(url, query.rest()) : List.of();
     RedisURI uri;
@@ -161,7 +167,7 @@ public record RedisUrl(
     return url.substring(0, scheme + 3) + "***" + url.substring(at);
   }
 
-  private static Duration duration(String url, String value) {
+  private static Duration duration(String url, String name, String value) {
     try {
       Duration d =
           value.matches("\\d+") ? Duration.ofMillis(Long.parseLong(value)) : parseShort(value);
@@ -173,7 +179,9 @@ public record RedisUrl(
       throw new IllegalArgumentException(
           "Redis URL '"
               + redact(url)
-              + "': timeout='"
+              + "': "
+              + name
+              + "='"
               + value
               + "' is not a duration (use e.g. 500ms, 5s, 1m or milliseconds)");
     }

@@ -110,6 +110,7 @@ public final class Settler implements AutoCloseable {
             : bytes(failAfter.name());
     if (slots != null) {
       Set<String> stale = slots.settle(batch, ttl, fault);
+      redis.awaitReplicas(null, "settle task outcomes");
       if (mayWake(batch)) {
         notifier.bump();
       }
@@ -146,6 +147,7 @@ public final class Settler implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
+    redis.awaitReplicas(null, "settle task outcomes");
     return stale;
   }
 

@@ -38,6 +38,14 @@ public final class RedisClusterProcess implements AutoCloseable {
    * node reports {@code cluster_state:ok} and knows every other.
    */
   public static RedisClusterProcess start(int masterCount) {
+    return start(masterCount, 1);
+  }
+
+  /**
+   * Starts a cluster of {@code masterCount} masters with {@code replicasPerMaster} replicas each
+   * (replica {@code j} follows master {@code j % masterCount}).
+   */
+  public static RedisClusterProcess start(int masterCount, int replicasPerMaster) {
     RedisBinary binary = RedisBinary.find();
     List<String> args =
         List.of(
@@ -54,6 +62,8 @@ public final class RedisClusterProcess implements AutoCloseable {
     try {
       for (int i = 0; i < masterCount; i++) {
         masters.add(RedisServerProcess.start(binary, args));
+      }
+      for (int j = 0; j < masterCount * replicasPerMaster; j++) {
         replicas.add(RedisServerProcess.start(binary, args));
       }
       RedisClusterProcess cluster = new RedisClusterProcess(masters, replicas);
@@ -86,9 +96,9 @@ public final class RedisClusterProcess implements AutoCloseable {
         "every node knows every other",
         () ->
             all.stream().allMatch(n -> on(n, r -> r.clusterNodes().lines().count()) == all.size()));
-    for (int i = 0; i < masters.size(); i++) {
-      String masterId = on(masters.get(i), RedisCommands::clusterMyId);
-      RedisServerProcess replica = replicas.get(i);
+    for (int j = 0; j < replicas.size(); j++) {
+      String masterId = on(masters.get(j % masters.size()), RedisCommands::clusterMyId);
+      RedisServerProcess replica = replicas.get(j);
       awaitCondition(
           "replica " + replica.address() + " knows its master",
           () -> on(replica, r -> r.clusterNodes().contains(masterId)));
@@ -122,6 +132,12 @@ public final class RedisClusterProcess implements AutoCloseable {
   /** {@code 127.0.0.1:p1,127.0.0.1:p2,...}: every node, as a seed list. */
   public String seeds() {
     return nodes().stream().map(RedisServerProcess::address).collect(Collectors.joining(","));
+  }
+
+  /** The index of the master that holds {@code key}'s slot (as started: equal slot ranges). */
+  public int masterIndexOf(String key) {
+    int slot = io.lettuce.core.cluster.SlotHash.getSlot(key);
+    return Math.min(slot / (SLOTS / masters.size()), masters.size() - 1);
   }
 
   /** SIGKILLs master {@code i}: its replica takes over after about {@link #NODE_TIMEOUT}. */

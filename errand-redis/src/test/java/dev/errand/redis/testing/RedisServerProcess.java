@@ -54,11 +54,20 @@ public final class RedisServerProcess implements AutoCloseable {
    * yes}, say). A cluster node also needs its bus port, the port + 10000, free.
    */
   public static RedisServerProcess start(RedisBinary binary, java.util.List<String> extra) {
+    return start(binary, null, extra);
+  }
+
+  /**
+   * {@link #start(RedisBinary, java.util.List)} with a configuration file of {@code config} as the
+   * first argument, written to the server's directory (a Sentinel needs one, and rewrites it).
+   */
+  public static RedisServerProcess start(
+      RedisBinary binary, String config, java.util.List<String> extra) {
     IllegalStateException last = null;
     // A port found free may be taken by another process before the server binds it; try another.
     for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
       try {
-        return startOn(binary, freePort(), extra);
+        return startOn(binary, freePort(), config, extra);
       } catch (PortTakenException e) {
         last = e;
       }
@@ -67,7 +76,7 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   private static RedisServerProcess startOn(
-      RedisBinary binary, int port, java.util.List<String> extra) {
+      RedisBinary binary, int port, String config, java.util.List<String> extra) {
     Path dir;
     try {
       dir = Files.createTempDirectory("errand-test-redis-");
@@ -78,9 +87,14 @@ public final class RedisServerProcess implements AutoCloseable {
     Process process;
     java.util.List<String> cmd = new java.util.ArrayList<>();
     try {
+      cmd.add(binary.path().toString());
+      if (config != null) {
+        Path file = dir.resolve("redis.conf");
+        Files.writeString(file, config, StandardCharsets.UTF_8);
+        cmd.add(file.toString());
+      }
       cmd.addAll(
           java.util.List.of(
-              binary.path().toString(),
               "--port",
               Integer.toString(port),
               "--bind",
@@ -110,7 +124,9 @@ public final class RedisServerProcess implements AutoCloseable {
     // the port first.
     while (true) {
       String text = read(log) + read(dir.resolve("redis.out"));
-      if (text.contains("Ready to accept connections") && process.isAlive()) {
+      // (a Sentinel says "Sentinel ID is" instead)
+      if ((text.contains("Ready to accept connections") || text.contains("Sentinel ID is"))
+          && process.isAlive()) {
         return new RedisServerProcess(binary, port, process, dir);
       }
       if (!process.isAlive() || System.nanoTime() > deadline) {
