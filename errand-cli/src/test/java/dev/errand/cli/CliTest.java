@@ -301,7 +301,24 @@ class CliTest {
     assertThat(errand("queue", "paused", "--broker", url).out()).isEqualTo("no paused queues\n");
     Run bare = errand("queue");
     assertThat(bare.code()).isEqualTo(2);
-    assertThat(bare.err()).contains("say what to do: pause QUEUE, resume QUEUE or paused");
+    assertThat(bare.err())
+        .contains("say what to do: pause QUEUE, resume QUEUE, paused or shards QUEUE [N]");
+  }
+
+  @Test
+  void queueShardsShowsOneShardAndSayingMoreIsRefusedWhereTheBackendDoesNotShard() {
+    Run shown = errand("queue", "shards", "bulk", "--broker", url);
+    assertThat(shown.code()).as(shown.err()).isZero();
+    assertThat(shown.out()).isEqualTo("'bulk' has 1 shard\n");
+    assertThat(errand("queue", "shards", "bulk", "--json", "--broker", url).out())
+        .contains("\"shards\" : 1");
+
+    Run refused = errand("queue", "shards", "bulk", "3", "--broker", url);
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("does not shard queues");
+    Run bad = errand("queue", "shards", "bulk", "many", "--broker", url);
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("many");
   }
 
   @Test

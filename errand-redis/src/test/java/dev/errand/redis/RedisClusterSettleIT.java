@@ -178,4 +178,32 @@ class RedisClusterSettleIT extends RedisSettleIT {
     withRedis(r -> n[0] = r.hlen(prefix + ":q:{" + queue + "}:outbox"));
     return n[0];
   }
+
+  @Test
+  void anOutboxEntryNotWrittenByErrandBecomesADeadLetterAndAValueOfTheWrongTypeIsMovedAside()
+      throws Exception {
+    String outbox = prefix + ":q:{q}:outbox";
+    withRedis(r -> r.hset(outbox, "junk", "not an entry"));
+    backend.broker().enqueue(List.of(message("a", "q")));
+    Delivery d = claim("q", 1).get(0); // a consumer of q: it sweeps q's outbox
+
+    backend.sweepOutboxes(Duration.ZERO);
+
+    assertThat(outboxSize("q")).isZero();
+    List<DeadLetter> dead = backend.deadLetters().list("q", 0, 10);
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).body()).isEqualTo("not an entry");
+    assertThat(dead.get(0).error().message())
+        .contains("outbox entry junk")
+        .contains("cannot be read");
+
+    withRedis(r -> r.del(outbox));
+    withRedis(r -> r.set(outbox, "a string where a hash belongs"));
+    assertThat(backend.settle(List.of(ack(d, message("next-a", "next"))), TTL)).isEmpty();
+    assertThat(ready("next")).isEqualTo(1);
+    assertThat(backend.results().get("a")).isPresent();
+    assertThat(backend.deadLetters().list("q", 0, 10))
+        .extracting(DeadLetter::body)
+        .contains("a string where a hash belongs");
+  }
 }

@@ -377,4 +377,15 @@ class RedisShardedQueueIT {
     }
     return "?";
   }
+
+  @Test
+  void aLayoutErrandDidNotWriteReadsAsUnshardedAndEnqueuesGoOn() throws Exception {
+    TestRedisCluster.redis(
+        TestRedisCluster.cluster(), r -> r.hset(prefix + ":{queues}:shards", "odd", "three;x@y"));
+    broker.enqueue(List.of(message("odd", 5, "m")));
+    assertThat(claimAll("odd", 10)).extracting(RedisShardedQueueIT::label).containsExactly("m");
+    assertThat(broker.shards("odd")).isEqualTo(1);
+    broker.setShards("odd", 2);
+    assertThat(broker.shards("odd")).isEqualTo(2);
+  }
 }

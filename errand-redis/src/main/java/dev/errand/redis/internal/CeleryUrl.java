@@ -96,7 +96,14 @@ public record CeleryUrl(
       }
     }
     String redisUrl = query.rest();
-    RedisUrl.parse(redisUrl); // validates the rest, naming what is wrong
+    // validates the rest, naming what is wrong
+    if (RedisUrl.parse(redisUrl).durability().waits()) {
+      throw new IllegalArgumentException(
+          "Celery URL '"
+              + RedisUrl.redact(url)
+              + "': durability is not supported on a Celery fleet's Redis (celery+redis://);"
+              + " it applies to Errand's own layout (redis://, redis-cluster://)");
+    }
     return new CeleryUrl(redisUrl, visibility, expires, defaultQueue, poll, restore, trackStarted);
   }
 

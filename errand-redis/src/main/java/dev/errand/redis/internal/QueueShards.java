@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sharded queues: one logical queue spread over N physical queues, each with a hash tag of its own,
@@ -61,18 +62,40 @@ public final class QueueShards {
    */
   record Layout(int shards, List<Draining> draining, long loadedAt) {
 
+    /**
+     * Reads a stored layout; one Errand did not write (another program's value) reads as unsharded,
+     * with an ERROR naming it, rather than failing every enqueue to the queue.
+     */
     static Layout parse(String value, long now) {
       if (value == null || value.isEmpty()) {
         return new Layout(1, List.of(), now);
       }
+      try {
+        Layout l = strictParse(value, now);
+        if (l.shards() >= 1 && l.shards() <= MAX) {
+          return l;
+        }
+      } catch (RuntimeException e) {
+        // reported below
+      }
+      LoggerFactory.getLogger(QueueShards.class)
+          .error(
+              "a queue's shard layout '{}' is not one Errand wrote; using the queue unsharded until"
+                  + " it is set again (errand queue shards)",
+              value);
+      return new Layout(1, List.of(), now);
+    }
+
+    private static Layout strictParse(String value, long now) {
       String[] parts = value.split(";");
       List<Draining> draining = new ArrayList<>();
       for (int i = 1; i < parts.length; i++) {
         int at = parts[i].indexOf('@');
-        draining.add(
-            new Draining(
-                Integer.parseInt(parts[i].substring(0, at)),
-                Long.parseLong(parts[i].substring(at + 1))));
+        int n = Integer.parseInt(parts[i].substring(0, at));
+        if (n < 1 || n > MAX) {
+          throw new IllegalArgumentException("shard count " + n);
+        }
+        draining.add(new Draining(n, Long.parseLong(parts[i].substring(at + 1))));
       }
       return new Layout(Integer.parseInt(parts[0]), List.copyOf(draining), now);
     }

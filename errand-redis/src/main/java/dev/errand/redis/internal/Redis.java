@@ -264,18 +264,22 @@ public final class Redis implements AutoCloseable {
       java.util.Set<io.lettuce.core.cluster.models.partitions.RedisClusterNode> masters =
           new java.util.LinkedHashSet<>();
       io.lettuce.core.cluster.models.partitions.Partitions partitions = c.getPartitions();
-      if (keys == null) {
-        for (io.lettuce.core.cluster.models.partitions.RedisClusterNode n : partitions) {
-          if (n.is(io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag.UPSTREAM)
-              && !n.getSlots().isEmpty()) {
-            masters.add(n);
-          }
-        }
-      } else {
+      boolean all = keys == null;
+      if (!all) {
         for (String k : keys) {
           io.lettuce.core.cluster.models.partitions.RedisClusterNode n =
               partitions.getMasterBySlot(io.lettuce.core.cluster.SlotHash.getSlot(k));
-          if (n != null) {
+          if (n == null) {
+            all = true; // the topology is being refreshed: wait on every master instead
+            break;
+          }
+          masters.add(n);
+        }
+      }
+      if (all) {
+        for (io.lettuce.core.cluster.models.partitions.RedisClusterNode n : partitions) {
+          if (n.is(io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag.UPSTREAM)
+              && !n.getSlots().isEmpty()) {
             masters.add(n);
           }
         }

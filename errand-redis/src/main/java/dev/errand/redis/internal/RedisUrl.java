@@ -143,6 +143,22 @@ public record RedisUrl(
         throw new IllegalArgumentException(
             "Redis URL '" + redact(url) + "': an empty host in the cluster's node list");
       }
+      int colon = host.lastIndexOf(':');
+      if (colon >= 0 && colon > host.lastIndexOf(']')) {
+        String port = host.substring(colon + 1);
+        if (!port.matches("\\d{1,5}")
+            || Integer.parseInt(port) < 1
+            || Integer.parseInt(port) > 65535) {
+          throw new IllegalArgumentException(
+              "Redis URL '"
+                  + redact(url)
+                  + "': '"
+                  + port
+                  + "' is not a port (node '"
+                  + host
+                  + "')");
+        }
+      }
       try {
         seeds.add(RedisURI.create((tls ? "rediss://" : "redis://") + userInfo + host + query));
       } catch (RuntimeException e) {

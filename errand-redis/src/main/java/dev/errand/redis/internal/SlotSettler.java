@@ -303,14 +303,11 @@ final class SlotSettler implements AutoCloseable {
       List<String> fields = new ArrayList<>();
       for (int i = 0; i + 1 < taken.size(); i += 2) {
         String field = text(taken.get(i));
+        byte[] raw = (byte[]) taken.get(i + 1);
         try {
-          entries.add(OutboxEntry.decode((byte[]) taken.get(i + 1)));
+          entries.add(OutboxEntry.decode(raw));
         } catch (IllegalArgumentException e) {
-          log.error(
-              "outbox entry {} of queue {} cannot be applied and is dropped: {}",
-              field,
-              queue,
-              e.getMessage());
+          undecodable(queue, field, raw, e);
         }
         fields.add(field);
       }
@@ -322,6 +319,39 @@ final class SlotSettler implements AutoCloseable {
       apply(entries);
       delete(Map.of(queue, fields));
     }
+  }
+
+  /**
+   * An outbox entry this version cannot read (another program wrote it, or a later Errand) goes to
+   * the dead letters with the reason, where an operator sees it, and is then deleted.
+   */
+  private void undecodable(String queue, String field, byte[] raw, IllegalArgumentException e) {
+    deadLetters.add(
+        new DeadLetter(
+            "outbox-" + java.util.UUID.randomUUID(),
+            null,
+            QueueShards.logical(queue),
+            dev.errand.DeadLetterReason.UNDECODABLE,
+            dev.errand.TaskError.of(
+                "InvalidOutboxEntry",
+                "the outbox entry "
+                    + field
+                    + " of queue "
+                    + queue
+                    + " cannot be read, so its statuses, dead letter, follow-ups and chord part"
+                    + " were not applied: "
+                    + e.getMessage()),
+            null,
+            null,
+            dev.errand.wire.Wire.bodyText(raw),
+            1,
+            null,
+            clock.instant()));
+    log.error(
+        "outbox entry {} of queue {} cannot be read; moved it to the dead letters: {}",
+        field,
+        queue,
+        e.getMessage());
   }
 
   private void sweepQuietly() {

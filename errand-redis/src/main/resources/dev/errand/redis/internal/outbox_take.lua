@@ -17,8 +17,9 @@ repeat
   for i = 1, #kv, 2 do
     local stamp, entry = string.match(kv[i + 1], '^(%d+)|(.*)$')
     if not stamp then
-      redis.call('HDEL', KEYS[1], kv[i]) -- not an entry Errand wrote: nothing to apply
-    elseif tonumber(stamp) <= before and #out < 2 * max then
+      stamp, entry = '0', kv[i + 1] -- not written by Errand: taken now, the caller dead-letters it
+    end
+    if tonumber(stamp) <= before and #out < 2 * max then
       out[#out + 1] = kv[i]
       out[#out + 1] = entry
       stamps[#stamps + 1] = kv[i]

@@ -94,7 +94,7 @@ local function queue(name)
     outbox = {}, -- field, value per outbox entry (Redis Cluster)
     wakeUp = false, enqueued = false
   }
-  for _, k in ipairs({q.ready, q.delayed, q.leased, q.body, q.meta, q.seq}) do
+  for _, k in ipairs({q.ready, q.delayed, q.leased, q.body, q.meta, q.seq, base .. 'outbox'}) do
     GUARDED[k] = name
   end
   queues[name] = q

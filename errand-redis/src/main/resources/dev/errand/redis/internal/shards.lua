@@ -5,6 +5,9 @@
 -- 'set' keeps the old count as draining (unless it is the new one), 'forget' drops a draining entry
 -- if it is still there. Returns the new value ('' for an unsharded queue with nothing draining).
 local value = redis.call('HGET', KEYS[1], ARGV[2]) or '1'
+if not string.match(value, '^%d+$') and not string.match(value, '^%d+;[%d;@]+$') then
+  value = '1' -- not a layout Errand wrote (QueueShards reads it as unsharded too): start afresh
+end
 local parts = {}
 for p in string.gmatch(value, '[^;]+') do
   parts[#parts + 1] = p
