@@ -332,6 +332,10 @@ public final class Redis implements AutoCloseable {
         cause instanceof RedisCommandTimeoutException || cause instanceof TimeoutException
             ? "no answer within " + url.timeout().toMillis() + " ms (is Redis down or overloaded?)"
             : rootMessage(cause);
+    if (!url.cluster() && (detail.startsWith("MOVED ") || detail.startsWith("ASK "))) {
+      detail +=
+          " (this server is a Redis Cluster node: connect with redis-cluster://host:port,...)";
+    }
     String message = what + " on Redis at " + url.display() + ": " + detail;
     return unavailable(cause)
         ? new BackendUnavailableException(message, cause)

@@ -32,7 +32,9 @@ public final class TestRedisCluster {
       System.out.println(
           "[errand-test] the Redis Cluster tests use a cluster of 3 masters and 3 replicas at "
               + started.seeds()
-              + ", started for this test JVM");
+              + " (Redis "
+              + RedisBinary.find().version()
+              + "), started for this test JVM");
     }
     return cluster;
   }
