@@ -6,7 +6,6 @@ import dev.errand.TaskDef;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -169,9 +168,5 @@ final class FailoverDrill {
   /** For the tests' reports. */
   static void report(String what, Outcome o) {
     System.out.println("[errand-test] failover drill, " + what + ": " + o);
-  }
-
-  static List<String> settings() {
-    return List.of("none", "replica");
   }
 }
