@@ -93,23 +93,31 @@ class RedisClusterWorkerProcessIT extends WorkerProcessHarness {
     }
     Map<String, Integer> doneCount = new HashMap<>();
     java.util.Set<String> cutShort = new java.util.HashSet<>();
+    java.util.Set<String> doneByVictim = new java.util.HashSet<>();
+    String victimId = Long.toString(victimPid);
     for (String line : Files.readAllLines(log)) {
       String[] f = line.split(" ");
       if (f[0].equals("done")) {
         doneCount.merge(f[1], 1, Integer::sum);
-        if (f[2].equals(Long.toString(victimPid))) {
+        if (f[2].equals(victimId)) {
           cutShort.remove(f[1]);
+          doneByVictim.add(f[1]);
         }
-      } else if (f[0].equals("start") && f[2].equals(Long.toString(victimPid))) {
+      } else if (f[0].equals("start") && f[2].equals(victimId)) {
         cutShort.add(f[1]);
       }
     }
     assertThat(cutShort).as("tasks the kill cut short").isNotEmpty();
     assertThat(doneCount).as("every task done, those cut short too").hasSize(200);
-    long twice = doneCount.values().stream().filter(n -> n > 1).count();
-    assertThat(twice)
+    // A task runs twice only if the victim ran it to the end but died before its outcome was
+    // settled (settlements are group-committed, so how many depends on the load): never one the
+    // live workers both ran, and never more than twice.
+    Map<String, Integer> twice = new HashMap<>(doneCount);
+    twice.values().removeIf(n -> n == 1);
+    assertThat(twice.values()).as("runs of a task run more than once").allMatch(n -> n == 2);
+    assertThat(doneByVictim)
         .as("only what the killed worker held may have run twice")
-        .isLessThanOrEqualTo(8);
+        .containsAll(twice.keySet());
     assertThat(backend.broker().stats("default").leased()).isZero();
   }
 }
