@@ -72,18 +72,20 @@ class RedisClusterWorkerProcessIT extends WorkerProcessHarness {
     backend.broker().setShards("default", 3);
     List<AsyncResult<Integer>> sent = new ArrayList<>();
     for (int i = 1; i <= 200; i++) {
-      sent.add(send(i, 50));
+      sent.add(send(i, 300));
     }
     Process victim = worker("worker-k1", "-c", "4", "--lease", "3s");
     worker("worker-k2", "-c", "4", "--lease", "3s");
     worker("worker-k3", "-c", "4", "--lease", "3s");
-    // until the victim (the child of its supervisor) has run tasks
+    // until the victim (the child of its supervisor) is in the middle of a task: one it started
+    // and has not finished (each takes 300 ms)
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(20))
         .until(
             () ->
                 Files.exists(log)
-                    && Files.readString(log).contains(" " + workerPid(victim) + "\n"));
+                    && !unfinished(Files.readAllLines(log), workerPid(victim)).isEmpty());
     long victimPid = workerPid(victim);
     victim.destroyForcibly(); // SIGKILL mid-drain: its leased tasks come back after the lease
     assertThat(victim.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
@@ -119,5 +121,22 @@ class RedisClusterWorkerProcessIT extends WorkerProcessHarness {
         .as("only what the killed worker held may have run twice")
         .containsAll(twice.keySet());
     assertThat(backend.broker().stats("default").leased()).isZero();
+  }
+
+  /** Tasks the worker process {@code pid} logged as started and not as done. */
+  private static java.util.Set<String> unfinished(List<String> lines, long pid) {
+    java.util.Set<String> open = new java.util.HashSet<>();
+    String id = Long.toString(pid);
+    for (String line : lines) {
+      String[] f = line.split(" ");
+      if (f.length >= 3 && f[2].equals(id)) {
+        if (f[0].equals("start")) {
+          open.add(f[1]);
+        } else if (f[0].equals("done")) {
+          open.remove(f[1]);
+        }
+      }
+    }
+    return open;
   }
 }

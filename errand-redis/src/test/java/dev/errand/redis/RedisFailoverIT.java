@@ -1,11 +1,17 @@
 package dev.errand.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.errand.BackendUnavailableException;
+import dev.errand.Client;
 import dev.errand.redis.testing.RedisClusterProcess;
 import dev.errand.redis.testing.RedisSentinelProcess;
+import dev.errand.redis.testing.RedisServerProcess;
 import dev.errand.redis.testing.TestRedis;
 import dev.errand.redis.testing.TestRedisCluster;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -53,6 +59,51 @@ class RedisFailoverIT {
       FailoverDrill.Outcome o = FailoverDrill.run(url, TASKS, redis::killMaster);
       FailoverDrill.report("Sentinel, durability=" + durability, o);
       check(durability, o);
+    }
+  }
+
+  /**
+   * With the replica frozen ({@code SIGSTOP}), an enqueue under {@code durability=replica} fails
+   * and says why, rather than returning as if the task were safe. It also proves the WAIT runs on
+   * the connection that wrote (per master on a cluster): on any other connection WAIT would have no
+   * writes to wait for and return at once.
+   */
+  @Test
+  void aClusterEnqueueThatNoReplicaAcknowledgesFailsAndSaysSo() {
+    try (RedisClusterProcess cluster = RedisClusterProcess.start(3)) {
+      String url =
+          TestRedisCluster.url(
+              cluster, TestRedis.newPrefix(), "durability=replica&durability_timeout=300ms");
+      int master = cluster.masterIndexOf("errand-it:q:{default}:ready");
+      refusedWhileFrozen(url, List.of(cluster.replicaOf(master)));
+    }
+  }
+
+  /** {@link #aClusterEnqueueThatNoReplicaAcknowledgesFailsAndSaysSo}, with Sentinel. */
+  @Test
+  void aSentinelEnqueueThatNoReplicaAcknowledgesFailsAndSaysSo() {
+    try (RedisSentinelProcess redis = RedisSentinelProcess.start()) {
+      String url =
+          redis.url(
+              "prefix=" + TestRedis.newPrefix() + "&durability=replica&durability_timeout=300ms");
+      refusedWhileFrozen(url, redis.replicas());
+    }
+  }
+
+  private static void refusedWhileFrozen(String url, List<RedisServerProcess> replicas) {
+    try (RedisBackend backend = RedisBackend.open(url)) {
+      Client client = Client.create(backend);
+      assertThat(client.enqueue(FailoverDrill.RECORD, 1).id()).isNotBlank();
+      replicas.forEach(r -> r.freeze(true));
+      try {
+        assertThatThrownBy(() -> client.enqueue(FailoverDrill.RECORD, 2))
+            .isInstanceOf(BackendUnavailableException.class)
+            .hasMessageContaining("acknowledged by 0 of 1 replica(s) within 300 ms");
+      } finally {
+        replicas.forEach(r -> r.freeze(false));
+      }
+      // Thawed, the replica catches up and enqueues are acknowledged again.
+      assertThat(client.enqueue(FailoverDrill.RECORD, 3).id()).isNotBlank();
     }
   }
 

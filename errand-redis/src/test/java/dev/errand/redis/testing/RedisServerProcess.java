@@ -165,6 +165,28 @@ public final class RedisServerProcess implements AutoCloseable {
     waitFor(process);
   }
 
+  /**
+   * Freezes the server ({@code SIGSTOP}: it holds its connections but answers nothing, as a stalled
+   * or partitioned one would) or thaws it ({@code SIGCONT}).
+   */
+  public void freeze(boolean frozen) {
+    try {
+      Process kill =
+          new ProcessBuilder("kill", frozen ? "-STOP" : "-CONT", Long.toString(process.pid()))
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException("cannot signal " + this + ": " + out.strip());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while signalling " + this, e);
+    }
+  }
+
   /** {@code 127.0.0.1:port}, as the backend's messages name a server. */
   public String address() {
     return HOST + ":" + port;
