@@ -26,7 +26,7 @@ import java.util.TreeSet;
  * (shown while empty) and the queues that hold dead letters (shown after their messages and workers
  * are gone), sorted naturally ({@code q2} before {@code q10}). {@link #read} reads each backend
  * collection once: the broker's queue list, the live workers, the dead-letter counts per queue, and
- * each queue's stats. Immutable and thread-safe.
+ * each queue's stats and shard count. Immutable and thread-safe.
  */
 public final class ClusterView {
 
@@ -44,6 +44,8 @@ public final class ClusterView {
    * @param consumers live workers that consume this queue and report they are consuming
    * @param paused whether the queue is paused: workers claim nothing from it until it is resumed
    * @param limited messages held back by their rate or concurrency limit
+   * @param shards how many shards the queue is spread over ({@link dev.errand.spi.Broker#shards}):
+   *     1 unless it was sharded, on Redis
    */
   public record Queue(
       String name,
@@ -56,7 +58,8 @@ public final class ClusterView {
       long dead,
       int consumers,
       boolean paused,
-      long limited) {
+      long limited,
+      int shards) {
 
     public Queue {
       Objects.requireNonNull(name, "name");
@@ -169,7 +172,8 @@ public final class ClusterView {
               dead.getOrDefault(q, 0L),
               consumers.getOrDefault(q, 0),
               s.paused(),
-              s.limited()));
+              s.limited(),
+              backend.broker().shards(q)));
     }
     live.sort(Comparator.comparing(WorkerInfo::name, NATURAL_ORDER));
     return new ClusterView(now, queues, live);

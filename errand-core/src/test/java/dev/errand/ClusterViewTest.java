@@ -6,6 +6,8 @@ import dev.errand.memory.InMemoryBackend;
 import dev.errand.spi.Backend;
 import dev.errand.spi.Broker;
 import dev.errand.spi.DeadLetterStore;
+import dev.errand.spi.ForwardingBackend;
+import dev.errand.spi.ForwardingBroker;
 import dev.errand.spi.NewMessage;
 import dev.errand.spi.WorkerRegistry;
 import java.lang.reflect.InvocationTargetException;
@@ -101,8 +103,35 @@ class ClusterViewTest {
     ClusterView.read(counting(backend, calls), clock);
 
     assertThat(calls)
-        .containsOnlyKeys("queues", "live", "countByQueue", "stats")
-        .allSatisfy((method, n) -> assertThat(n).hasValue(method.equals("stats") ? 4 : 1));
+        .containsOnlyKeys("queues", "live", "countByQueue", "stats", "shards")
+        .allSatisfy(
+            (method, n) ->
+                assertThat(n).hasValue(method.equals("stats") || method.equals("shards") ? 4 : 1));
+  }
+
+  @Test
+  void showsHowManyShardsEachQueueIsSpreadOver() {
+    enqueue("hot", 5);
+    enqueue("cold", 5);
+    Broker shardedBroker =
+        new ForwardingBroker(backend.broker()) {
+          @Override
+          public int shards(String queue) {
+            return queue.equals("hot") ? 4 : 1;
+          }
+        };
+    Backend sharded =
+        new ForwardingBackend(backend) {
+          @Override
+          public Broker broker() {
+            return shardedBroker;
+          }
+        };
+
+    ClusterView view = ClusterView.read(sharded, clock);
+
+    assertThat(view.queue("hot").orElseThrow().shards()).isEqualTo(4);
+    assertThat(view.queue("cold").orElseThrow().shards()).isEqualTo(1);
   }
 
   @Test

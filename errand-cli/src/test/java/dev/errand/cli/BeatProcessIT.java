@@ -36,12 +36,12 @@ import org.junit.jupiter.api.io.TempDir;
  * Real {@code errand beat} processes on one backend with an every-second schedule: exactly one task
  * per tick while two run; the leader killed with SIGKILL is replaced within the failover bound and,
  * with catch-up, no tick is lost or doubled; an edit through the CLI takes effect on the next tick.
- * The run lasts {@code -Derrand.it.beatSeconds} (default 45) seconds in all; set it to 180 for the
+ * The run lasts {@code -Derrand.it.beatSeconds} (default 30) seconds in all; set it to 180 for the
  * few-minute run. Subclassed once per backend.
  */
 abstract class BeatProcessIT {
 
-  static final long SECONDS = Long.getLong("errand.it.beatSeconds", 45);
+  static final long SECONDS = Long.getLong("errand.it.beatSeconds", 30);
 
   /** Slack over the failover bound for starting JVMs and a loaded machine. */
   static final Duration SLACK = Duration.ofSeconds(2);

@@ -13,6 +13,15 @@ import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 /** Starts the {@code errand} command as a child JVM on the test class path. */
 final class ErrandProcess {
 
+  /**
+   * Options of every child JVM: the client compiler only and the serial collector. A child lives
+   * seconds to a minute and a test starts up to a dozen, often two tests at once on 2 cores; the
+   * optimizing compiler's and the parallel collector's threads of each competed for those cores
+   * (workers killed every 3 s were slower to come back than the kills). What the tests prove does
+   * not depend on how fast the code is compiled.
+   */
+  static final List<String> CHILD_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
   private ErrandProcess() {}
 
   /** Runs {@code errand args...}, its output (with errors) in {@code dir/<out>.out}. */
@@ -32,7 +41,8 @@ final class ErrandProcess {
       throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-    cmd.addAll(jvm);
+    cmd.addAll(CHILD_JVM);
+    cmd.addAll(jvm); // after CHILD_JVM, so a test's own option wins
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link FlowControlProof} with three real {@code errand worker} processes of 8 threads on one
- * backend: a rate of 100/s measured over 30 s, a per-key concurrency limit never exceeded, a paused
- * queue untouched, round-robin over three queues. Subclassed once per backend; about 40 s each.
+ * backend: a rate of 100/s measured over 20 s, a per-key concurrency limit never exceeded, a paused
+ * queue untouched, round-robin over three queues. Subclassed once per backend; about 35 s each.
  */
 abstract class FlowControlProcessIT {
 

@@ -3,8 +3,11 @@ package dev.errand.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.errand.AsyncResult;
+import dev.errand.cli.internal.ErrandCommand;
 import dev.errand.redis.testing.TestRedis;
 import dev.errand.redis.testing.TestRedisCluster;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +40,11 @@ class RedisClusterWorkerProcessIT extends WorkerProcessHarness {
 
   @Test
   void aShardedQueueIsDrainedByThreeWorkerProcessesAndEachTaskRunsOnce() throws Exception {
-    backend.broker().setShards("default", 3);
+    assertThat(cli("queue", "shards", "default", "3", "--broker", url))
+        .isEqualTo(
+            "'default' now has 3 shards (was 1; the earlier shards are drained, then forgotten)\n");
+    assertThat(cli("queue", "shards", "default", "--broker", url))
+        .isEqualTo("'default' has 3 shards\n");
     for (int w = 1; w <= 3; w++) {
       worker("worker-s" + w, "-c", "4");
     }
@@ -65,6 +72,17 @@ class RedisClusterWorkerProcessIT extends WorkerProcessHarness {
     assertThat(doneCount.values()).as("each task ran once").containsOnly(1);
     assertThat(perPid).as("every worker process took its share").hasSize(3);
     assertThat(backend.broker().stats("default").leased()).isZero();
+    assertThat(cli("inspect", "queues", "--broker", url)).contains("default (3 shards)");
+    assertThat(cli("inspect", "queues", "--json", "--broker", url)).contains("\"shards\" : 3");
+  }
+
+  /** Runs the CLI in this JVM; returns what it printed, failing unless it exited 0. */
+  private static String cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = ErrandCommand.run(new PrintWriter(out), new PrintWriter(err), args);
+    assertThat(code).as("errand %s: %s", String.join(" ", args), err).isZero();
+    return out.toString();
   }
 
   @Test

@@ -98,4 +98,14 @@ public abstract class ForwardingBroker implements Broker {
   public long purge(String queue) {
     return delegate.purge(queue);
   }
+
+  @Override
+  public int shards(String queue) {
+    return delegate.shards(queue);
+  }
+
+  @Override
+  public void setShards(String queue, int shards) {
+    delegate.setShards(queue, shards);
+  }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Flow control proved with real workers on a real backend, all at once in one run: a rate limit of
- * 100/s yields 100/s ±5% measured over 30 s; a per-key concurrency limit of 2 is never exceeded
+ * 100/s yields 100/s ±5% measured over 20 s; a per-key concurrency limit of 2 is never exceeded
  * (every run's start and end, checked for overlap) while other keys run more than two at once; a
  * paused queue is untouched while the others are drained, and runs once resumed; three queues with
  * backlogs are each served within 10% of a third (counted over the first half of their tasks, while
@@ -59,8 +59,8 @@ public final class FlowControlProof {
   /** The rate: {@value} starts a second. */
   public static final int RATE = 100;
 
-  /** The measured window, after the first start plus {@link #WARM_UP}: 30 s. */
-  public static final Duration WINDOW = Duration.ofSeconds(30);
+  /** The measured window, after the first start plus {@link #WARM_UP}: 20 s. */
+  public static final Duration WINDOW = Duration.ofSeconds(20);
 
   /**
    * Left out of the measurement at the start: 8 s, while the workers' JVMs compile their hot code
@@ -69,7 +69,7 @@ public final class FlowControlProof {
    */
   public static final Duration WARM_UP = Duration.ofSeconds(8);
 
-  private static final int RATED_TASKS = RATE * 40; // outlasts warm-up and window
+  private static final int RATED_TASKS = RATE * 30; // outlasts warm-up and window by 2 s
   private static final int KEY_TASKS = 60;
   private static final int RR_TASKS = 3000;
   private static final int PAUSED_TASKS = 100;

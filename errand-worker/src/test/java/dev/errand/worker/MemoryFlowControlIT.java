@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link FlowControlProof} on the in-memory backend, with three workers of 8 threads in this JVM
- * (the in-memory backend lives in one process): a rate of 100/s over 30 s, a per-key concurrency
+ * (the in-memory backend lives in one process): a rate of 100/s over 20 s, a per-key concurrency
  * limit, a paused queue, round-robin over three queues. An integration test: it takes 35 s.
  */
 class MemoryFlowControlIT {

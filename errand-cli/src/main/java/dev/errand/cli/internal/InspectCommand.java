@@ -85,6 +85,7 @@ final class InspectCommand implements Runnable {
             o.put("unconsumed", q.unconsumed());
             o.put("paused", q.paused());
             o.put("limited", q.limited());
+            o.put("shards", q.shards());
           }
           OutputOptions.printJson(out, json);
           return 0;
@@ -102,7 +103,9 @@ final class InspectCommand implements Runnable {
                   (k, v) -> p.append(p.length() == 0 ? "" : " ").append(k).append(':').append(v));
           rows.add(
               List.of(
-                  q.paused() ? q.name() + " @|yellow (paused)|@" : q.name(),
+                  q.name()
+                      + (q.shards() > 1 ? " (" + q.shards() + " shards)" : "")
+                      + (q.paused() ? " @|yellow (paused)|@" : ""),
                   String.valueOf(q.ready()),
                   String.valueOf(q.leased()),
                   String.valueOf(q.delayed()),

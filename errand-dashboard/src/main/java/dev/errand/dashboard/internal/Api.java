@@ -177,6 +177,7 @@ final class Api {
       m.put("unconsumed", q.unconsumed());
       m.put("paused", q.paused());
       m.put("limited", q.limited());
+      m.put("shards", q.shards());
       out.add(m);
     }
     return out;

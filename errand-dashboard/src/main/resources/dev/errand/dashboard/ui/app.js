@@ -169,7 +169,9 @@ function queuesTable(queues) {
   if (!queues.length) return muted("No queues yet.");
   return table([["Queue"], ["Ready", "num"], ["By priority"], ["Leased", "num"], ["Delayed", "num"], ["Limited", "num"], ["Dead", "num"], ["Lag", "num"], ["Consumers", "num"], [""]],
     queues.map(q => el("tr", { class: q.paused ? "paused" : null },
-      el("td", null, q.queue, q.paused ? el("span", { class: "badge", title: "paused: workers claim nothing from it until it is resumed" }, "paused") : null),
+      el("td", null, q.queue,
+        q.shards > 1 ? el("span", { class: "badge", title: "spread over " + q.shards + " shards (errand queue shards): FIFO holds within each shard" }, q.shards + " shards") : null,
+        q.paused ? el("span", { class: "badge", title: "paused: workers claim nothing from it until it is resumed" }, "paused") : null),
       td(q.ready, "num"),
       td(Object.entries(q.readyByPriority || {}).map(([p, n]) => p + ":" + n).join(" "), "mono"),
       td(q.leased, "num"), td(q.delayed, "num"), td(q.limited || 0, "num"), td(q.dead, "num" + (q.dead ? " bad" : "")), td(q.lagSeconds + "s", "num"),
