@@ -170,7 +170,7 @@ function queuesTable(queues) {
   return table([["Queue"], ["Ready", "num"], ["By priority"], ["Leased", "num"], ["Delayed", "num"], ["Limited", "num"], ["Dead", "num"], ["Lag", "num"], ["Consumers", "num"], [""]],
     queues.map(q => el("tr", { class: q.paused ? "paused" : null },
       el("td", null, q.queue,
-        q.shards > 1 ? el("span", { class: "badge", title: "spread over " + q.shards + " shards (errand queue shards): FIFO holds within each shard" }, q.shards + " shards") : null,
+        q.shards > 1 ? el("span", { class: "badge info", title: "spread over " + q.shards + " shards (errand queue shards): FIFO holds within each shard" }, q.shards + " shards") : null,
         q.paused ? el("span", { class: "badge", title: "paused: workers claim nothing from it until it is resumed" }, "paused") : null),
       td(q.ready, "num"),
       td(Object.entries(q.readyByPriority || {}).map(([p, n]) => p + ":" + n).join(" "), "mono"),
