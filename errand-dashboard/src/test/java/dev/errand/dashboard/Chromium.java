@@ -2,14 +2,17 @@ package dev.errand.dashboard;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -29,6 +32,13 @@ final class Chromium {
   static final String CHROMEDRIVER =
       System.getProperty("errand.chromedriver", "/usr/bin/chromedriver");
   static final Duration WAIT = Duration.ofSeconds(30);
+
+  /**
+   * Where {@link #screenshot} writes: {@code target/screenshots}, or the directory {@code
+   * -Derrand.screenshots} names. {@code -Derrand.screenshots=../docs/dashboard} refreshes the docs'
+   * pictures; by default a test run leaves the sources as they were.
+   */
+  static final Path SHOTS = Path.of(System.getProperty("errand.screenshots", "target/screenshots"));
 
   private static ChromeDriver driver;
   private static boolean toldNotRun;
@@ -113,5 +123,13 @@ final class Chromium {
   /** The alert, confirm or prompt the page opened. */
   static Alert dialog() {
     return new WebDriverWait(driver(), WAIT).until(ExpectedConditions.alertIsPresent());
+  }
+
+  /** Saves the page as {@code NAME.png} in {@link #SHOTS}, without the toast an action left. */
+  static void screenshot(String name) throws IOException {
+    script("document.getElementById('toast').hidden = true");
+    Path shot = driver().getScreenshotAs(OutputType.FILE).toPath();
+    Files.createDirectories(SHOTS);
+    Files.copy(shot, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -20,9 +20,7 @@ import dev.errand.sqlite.SqliteBackend;
 import dev.errand.worker.Worker;
 import dev.errand.worker.WorkerOptions;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -45,12 +41,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The dashboard in a real headless Chromium ({@link Chromium}), against a SQLite backend with a
- * running worker. Each test leaves a screenshot of its page in {@code docs/dashboard/}, where the
- * docs show them, and checks that the page ran without a Content-Security-Policy violation.
+ * running worker. Each test leaves a screenshot of its page ({@link Chromium#SHOTS}; the docs show
+ * them from {@code docs/dashboard/}), and checks that the page ran without a
+ * Content-Security-Policy violation.
  */
 class DashboardBrowserIT {
 
-  static final Path SHOTS = Path.of("..", "docs", "dashboard");
   static final Duration WAIT = Chromium.WAIT;
 
   record Job(String label) {}
@@ -104,7 +100,6 @@ class DashboardBrowserIT {
             .start();
     dashboard = Dashboard.builder(backend).port(0).build().start();
     browser.manage().window().setSize(new Dimension(1440, 1000));
-    Files.createDirectories(SHOTS);
   }
 
   @AfterAll
@@ -148,14 +143,6 @@ class DashboardBrowserIT {
     await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(condition);
   }
 
-  static void screenshot(String name) throws IOException {
-    // A toast left by an earlier action would cover the page.
-    ((org.openqa.selenium.JavascriptExecutor) browser)
-        .executeScript("document.getElementById('toast').hidden = true");
-    Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
-    Files.copy(shot, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
-  }
-
   @Test
   void theOverviewShowsTheTasksJustRun() throws Exception {
     List<AsyncResult<String>> runs = new ArrayList<>();
@@ -170,19 +157,19 @@ class DashboardBrowserIT {
     new WebDriverWait(browser, WAIT)
         .until(d -> Integer.parseInt(d.findElement(By.id("c-succeeded")).getText()) >= 5);
     waitFor(By.cssSelector("#chart .uplot"));
-    screenshot("overview");
+    Chromium.screenshot("overview");
 
     open("workers");
     waitForText(By.tagName("main"), worker.name());
     assertThat(browser.findElement(By.tagName("main")).getText()).contains("ok");
-    screenshot("workers");
+    Chromium.screenshot("workers");
     client.enqueue(
         OK,
         new Job("tomorrow"),
         TaskOptions.builder().queue("later").countdown(Duration.ofHours(1)).build());
     open("queues");
     waitForText(By.tagName("main"), "later");
-    screenshot("queues");
+    Chromium.screenshot("queues");
   }
 
   @Test
@@ -200,7 +187,7 @@ class DashboardBrowserIT {
       assertThat(consumers.getAttribute("class")).contains("bad");
       assertThat(browser.findElement(By.xpath("//tr[td[1][text()='default']]/td[9]")).getText())
           .isEqualTo("1");
-      screenshot("queues-unconsumed");
+      Chromium.screenshot("queues-unconsumed");
 
       open("overview");
       waitForText(By.id("unconsumed"), "email");
@@ -239,7 +226,7 @@ class DashboardBrowserIT {
       assertThat(browser.findElements(By.xpath("//table[@id='limits']//b")))
           .as("escaped")
           .isEmpty();
-      screenshot("queues-paused-limits");
+      Chromium.screenshot("queues-paused-limits");
 
       browser.findElement(row).findElement(By.xpath(".//button[text()='Resume']")).click();
       await().atMost(WAIT).until(() -> backend.broker().pausedQueues().isEmpty());
@@ -260,7 +247,7 @@ class DashboardBrowserIT {
     browser.findElement(By.name("name")).sendKeys("reports.build");
     browser.findElement(By.cssSelector("#search button")).click();
     WebElement link = waitFor(By.linkText(failed.id()));
-    screenshot("tasks");
+    Chromium.screenshot("tasks");
     link.click();
 
     waitForText(By.id("traceback"), "java.io.IOException: disk full while writing q3-report");
@@ -273,7 +260,7 @@ class DashboardBrowserIT {
         .contains("on " + worker.name())
         .contains("disk full while writing q3-report");
     browser.manage().window().setSize(new Dimension(1440, 1500)); // the timeline too
-    screenshot("task");
+    Chromium.screenshot("task");
     browser.manage().window().setSize(new Dimension(1440, 1000));
   }
 
@@ -286,7 +273,7 @@ class DashboardBrowserIT {
     open("dead-letters");
     By row = By.xpath("//tr[td[contains(., '" + mail.id() + "')]]");
     waitFor(row);
-    screenshot("dead-letters");
+    Chromium.screenshot("dead-letters");
     browser.findElement(row).findElement(By.xpath(".//button[text()='Re-drive']")).click();
 
     // The old FAILURE stays stored until the re-driven run records its outcome.
@@ -315,7 +302,7 @@ class DashboardBrowserIT {
     long before = backend.results().count(okDone);
     browser.findElement(row).findElement(By.xpath(".//button[text()='Run now']")).click();
     await().atMost(WAIT).until(() -> backend.results().count(okDone) > before);
-    screenshot("schedules");
+    Chromium.screenshot("schedules");
   }
 
   @Test

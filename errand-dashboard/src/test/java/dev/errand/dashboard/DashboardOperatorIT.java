@@ -12,9 +12,6 @@ import dev.errand.TaskStatus;
 import dev.errand.WorkerInfo;
 import dev.errand.wire.Wire;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,8 +23,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -165,9 +160,7 @@ class DashboardOperatorIT {
         .contains("no answer within 2000 ms", "The figures below are from", "may be stale");
     assertThat(browser.findElement(By.tagName("main")).getAttribute("class")).contains("stale");
     assertThat(browser.findElement(By.cssSelector("main .cards")).getText()).isEqualTo(ready);
-    Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
-    Files.copy(
-        shot, DashboardBrowserIT.SHOTS.resolve("outage.png"), StandardCopyOption.REPLACE_EXISTING);
+    Chromium.screenshot("outage");
 
     backend.up();
     until(d -> d.findElement(By.id("live")).getAttribute("class").contains("on"));

@@ -20,9 +20,7 @@ import dev.errand.workflow.Chain;
 import dev.errand.workflow.Signature;
 import dev.errand.workflow.WorkflowState;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +31,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 
@@ -42,11 +38,10 @@ import org.openqa.selenium.WebElement;
  * The workflow page in a real headless Chromium ({@link Chromium}), against a SQLite backend with a
  * running worker: a workflow's tasks in order with the one holding it up, a large group counted per
  * state, revoking it, and the way there from a task's page. Leaves the screenshots {@code
- * workflow.png} and {@code workflow-group.png} in {@code docs/dashboard/}.
+ * workflow.png} and {@code workflow-group.png} ({@link Chromium#SHOTS}).
  */
 class DashboardWorkflowIT {
 
-  static final Path SHOTS = Path.of("..", "docs", "dashboard");
   static final Duration WAIT = Chromium.WAIT;
   static final TaskOptions NO_RETRY = TaskOptions.builder().retry(RetryPolicy.none()).build();
 
@@ -97,7 +92,6 @@ class DashboardWorkflowIT {
             .start();
     dashboard = Dashboard.builder(backend).port(0).build().start();
     browser.manage().window().setSize(new Dimension(1440, 1000));
-    Files.createDirectories(SHOTS);
   }
 
   @AfterAll
@@ -160,7 +154,7 @@ class DashboardWorkflowIT {
     assertThat(browser.findElements(By.xpath("//button[text()='Revoke workflow']")))
         .as("nothing left to revoke")
         .isEmpty();
-    screenshot("workflow");
+    Chromium.screenshot("workflow");
 
     // From the failed member to its page, and from the workflow's last task back to the workflow.
     browser.findElement(By.linkText(failed)).click();
@@ -203,7 +197,7 @@ class DashboardWorkflowIT {
             "1.* exports.part member SUCCESS 25 tasks",
             "1.26 exports.part member PENDING " + waiting.taskId() + " holding it up",
             "2 exports.build_file callback PENDING " + r.id());
-    screenshot("workflow-group");
+    Chromium.screenshot("workflow-group");
 
     browser.findElement(By.id("list-all")).click();
     Chromium.waitFor(By.id("list-counts"));
@@ -244,12 +238,5 @@ class DashboardWorkflowIT {
     assertThat(rows()).last().asString().startsWith("2 exports.notify step PENDING " + r.id());
 
     client.revokeWorkflow(r.id());
-  }
-
-  static void screenshot(String name) throws IOException {
-    ((org.openqa.selenium.JavascriptExecutor) browser)
-        .executeScript("document.getElementById('toast').hidden = true");
-    Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
-    Files.copy(shot, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
   }
 }
