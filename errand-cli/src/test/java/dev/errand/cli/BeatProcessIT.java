@@ -3,21 +3,17 @@ package dev.errand.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.errand.Backends;
-import dev.errand.Client;
 import dev.errand.scheduler.Beat;
 import dev.errand.scheduler.MissedRuns;
 import dev.errand.scheduler.Schedule;
 import dev.errand.scheduler.ScheduleEntry;
 import dev.errand.scheduler.Schedules;
-import dev.errand.spi.Backend;
 import dev.errand.spi.Delivery;
 import dev.errand.spi.ScheduleStore;
 import dev.errand.wire.TaskMessage;
 import dev.errand.wire.Wire;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,12 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real {@code errand beat} processes on one backend with an every-second schedule: exactly one task
@@ -39,42 +31,18 @@ import org.junit.jupiter.api.io.TempDir;
  * The run lasts {@code -Derrand.it.beatSeconds} (default 30) seconds in all; set it to 180 for the
  * few-minute run. Subclassed once per backend.
  */
-abstract class BeatProcessIT {
+abstract class BeatProcessIT extends ProcessTestBase {
 
   static final long SECONDS = Long.getLong("errand.it.beatSeconds", 30);
 
   /** Slack over the failover bound for starting JVMs and a loaded machine. */
   static final Duration SLACK = Duration.ofSeconds(2);
 
-  @TempDir Path dir;
-
-  @RegisterExtension
-  final TestExecutionExceptionHandler printOutputs = ErrandProcess.printOutputsOnFailure(() -> dir);
-
-  String url;
-  Backend backend;
   Schedules schedules;
-  final List<Process> processes = new ArrayList<>();
-
-  abstract String newBackendUrl(Path dir);
-
-  void cleanUp() {}
 
   @BeforeEach
-  void open() {
-    url = newBackendUrl(dir);
-    backend = Backends.open(url);
-    schedules = Schedules.create(Client.create(backend));
-  }
-
-  @AfterEach
-  void close() throws InterruptedException {
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    backend.close();
-    cleanUp();
+  void openSchedules() {
+    schedules = Schedules.create(client);
   }
 
   Process errand(String out, String... args) throws IOException {

@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.errand.AsyncResult;
-import dev.errand.Backends;
-import dev.errand.Client;
 import dev.errand.TaskOptions;
 import dev.errand.TaskState;
-import dev.errand.spi.Backend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real {@code errand worker} processes whose clocks are a minute off, under libfaketime, beside one
@@ -41,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * s instead of 2.5 s), while without it a JVM runs normally. {@code FAKETIME_NO_CACHE} is not
  * needed either: the offset comes from the environment and never changes.
  */
-abstract class ClockSkewProcessIT {
+abstract class ClockSkewProcessIT extends ProcessTestBase {
 
   /** Where Debian and others put libfaketime. */
   static final List<String> LIBFAKETIME_DIRS =
@@ -49,41 +40,6 @@ abstract class ClockSkewProcessIT {
           "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib");
 
   static final Duration COUNTDOWN = Duration.ofSeconds(8);
-
-  @TempDir Path dir;
-
-  @RegisterExtension
-  final TestExecutionExceptionHandler printOutputs = ErrandProcess.printOutputsOnFailure(() -> dir);
-
-  String url;
-  Path log;
-  Backend backend;
-  Client client;
-  final List<Process> processes = new ArrayList<>();
-
-  /** The URL of a new, empty backend for one test. */
-  abstract String newBackendUrl(Path dir);
-
-  /** Deletes what the test left in the backend; after the backend is closed. */
-  void cleanUp() {}
-
-  @BeforeEach
-  void open() {
-    url = newBackendUrl(dir);
-    log = dir.resolve("runs.log");
-    backend = Backends.open(url);
-    client = Client.create(backend);
-  }
-
-  @AfterEach
-  void close() throws InterruptedException {
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    backend.close();
-    cleanUp();
-  }
 
   private static boolean toldNotRun;
 

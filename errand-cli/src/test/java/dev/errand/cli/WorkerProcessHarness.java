@@ -1,61 +1,15 @@
 package dev.errand.cli;
 
 import dev.errand.AsyncResult;
-import dev.errand.Backends;
-import dev.errand.Client;
-import dev.errand.spi.Backend;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the worker process tests share: a backend for the test (and a client on it), {@code errand
- * worker} processes running {@link ItApp} (killed after the test), and tasks that log each run to a
- * file.
+ * What the worker process tests share beyond {@link ProcessTestBase}: {@code errand worker}
+ * processes running {@link ItApp}, and tasks that log each run to {@link #log}.
  */
-abstract class WorkerProcessHarness {
-
-  @TempDir Path dir;
-
-  @RegisterExtension
-  final TestExecutionExceptionHandler printOutputs = ErrandProcess.printOutputsOnFailure(() -> dir);
-
-  String url;
-  Path log;
-  Backend backend;
-  Client client;
-  final List<Process> processes = new ArrayList<>();
-
-  /** The URL of a new, empty backend for one test. */
-  abstract String newBackendUrl(Path dir);
-
-  /** Deletes what the test left in the backend; after the backend is closed. */
-  void cleanUp() {}
-
-  @BeforeEach
-  void open() {
-    url = newBackendUrl(dir);
-    log = dir.resolve("runs.log");
-    backend = Backends.open(url);
-    client = Client.create(backend);
-  }
-
-  @AfterEach
-  void close() throws InterruptedException {
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    backend.close();
-    cleanUp();
-  }
+abstract class WorkerProcessHarness extends ProcessTestBase {
 
   Process worker(String name, String... extra) throws IOException {
     List<String> args =

@@ -7,11 +7,8 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import dev.errand.AsyncResult;
-import dev.errand.Backends;
-import dev.errand.Client;
 import dev.errand.TaskState;
 import dev.errand.TaskStatus;
-import dev.errand.spi.Backend;
 import dev.errand.spi.QueueStats;
 import dev.errand.workflow.Chain;
 import dev.errand.workflow.Signature;
@@ -30,12 +27,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.assertj.core.api.SoftAssertions;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Workflows over real {@code errand worker} processes ({@link WorkflowItApp}) sharing one backend:
@@ -51,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * off would be an honest re-run, not the chord firing twice, which is what is tested (the count is
  * kept by the members' settlements, on the workers that are killed).
  */
-abstract class WorkflowProcessIT {
+abstract class WorkflowProcessIT extends ProcessTestBase {
 
   /** The lease of the workers that are killed: their tasks run again within seconds. */
   static final String LEASE = "2s";
@@ -82,42 +74,8 @@ abstract class WorkflowProcessIT {
    */
   static final List<String> JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
-  @TempDir Path dir;
-
-  @RegisterExtension
-  final TestExecutionExceptionHandler printOutputs = ErrandProcess.printOutputsOnFailure(() -> dir);
-
-  String url;
-  Path log;
-  Backend backend;
-  Client client;
-  final List<Process> processes = new ArrayList<>();
   final Map<Process, String> names = new HashMap<>();
   int workersStarted;
-
-  /** The URL of a new, empty backend for one test. */
-  abstract String newBackendUrl(Path dir);
-
-  /** Deletes what the test left in the backend; after the backend is closed. */
-  void cleanUp() {}
-
-  @BeforeEach
-  void open() {
-    url = newBackendUrl(dir);
-    log = dir.resolve("runs.log");
-    backend = Backends.open(url);
-    client = Client.create(backend);
-  }
-
-  @AfterEach
-  void close() throws InterruptedException {
-    for (Process p : processes) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    backend.close();
-    cleanUp();
-  }
 
   /** Starts {@code errand worker} as one process (no supervisor): the one that runs the tasks. */
   Process worker(String... extra) throws IOException {
