@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * What every test of {@code errand} child processes starts from: a temporary directory (whose
  * {@code *.out} files, the processes' output, are printed when a test fails), a new backend for the
  * test with a client on it, a file tasks may log their runs to, and the processes the test started,
- * SIGKILLed after it. Subclassed once per backend through {@link #newBackendUrl}.
+ * SIGKILLed after it with their children. Subclassed once per backend through {@link
+ * #newBackendUrl}.
  */
 abstract class ProcessTestBase {
 
@@ -51,6 +52,8 @@ abstract class ProcessTestBase {
   @AfterEach
   void close() throws InterruptedException {
     for (Process p : processes) {
+      // An errand worker is a supervisor and the child that runs the tasks: kill both.
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       p.waitFor(10, TimeUnit.SECONDS);
     }

@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.errand.AsyncResult;
-import dev.errand.Backends;
-import dev.errand.Client;
 import dev.errand.TaskState;
-import dev.errand.spi.Backend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,12 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every supervisor of {@code errand worker} does, the JVM one ({@link WorkerSupervisorIT}) and
@@ -30,37 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
  * --max-memory-per-child}; it replaces a child that dies; stopping or killing the supervisor stops
  * the child with it; a child that cannot start ends the supervisor with its exit code.
  */
-abstract class SupervisorContract {
+abstract class SupervisorContract extends ProcessTestBase {
 
   static final Duration WAIT = Duration.ofSeconds(90);
 
-  @TempDir Path dir;
-
-  @RegisterExtension
-  final TestExecutionExceptionHandler printOutputs = ErrandProcess.printOutputsOnFailure(() -> dir);
-
-  String url;
-  Path log;
-  Backend backend;
-  Client client;
-  final List<Process> processes = new ArrayList<>();
-
-  @BeforeEach
-  void open() {
-    url = "sqlite:" + dir.resolve("sup.db");
-    log = dir.resolve("runs.log");
-    backend = Backends.open(url);
-    client = Client.create(backend);
-  }
-
-  @AfterEach
-  void close() throws InterruptedException {
-    for (Process p : processes) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-    backend.close();
+  @Override
+  String newBackendUrl(Path dir) {
+    return "sqlite:" + dir.resolve("sup.db");
   }
 
   /** Starts {@code errand ARGS} under the supervisor tested, its output in {@code OUT.out}. */
