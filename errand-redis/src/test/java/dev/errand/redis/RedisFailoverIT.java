@@ -34,6 +34,12 @@ class RedisFailoverIT {
    */
   static final String TIMEOUT = "timeout=3s";
 
+  /**
+   * A key of the default queue: its hash tag, {@code {default}}, names the slot, and so the master,
+   * that holds the queue whatever the prefix.
+   */
+  static final String DEFAULT_QUEUE_KEY = "q:{default}:ready";
+
   @ParameterizedTest(name = "durability={0}")
   @ValueSource(strings = {"none", "replica"})
   void aClusterMasterKilledMidDrain(String durability) throws Exception {
@@ -42,7 +48,7 @@ class RedisFailoverIT {
           TestRedisCluster.url(
               cluster, TestRedis.newPrefix(), "durability=" + durability + "&" + TIMEOUT);
       // The queue's master: the one holding the slot of its keys.
-      int victim = cluster.masterIndexOf("errand-it:q:{default}:ready");
+      int victim = cluster.masterIndexOf(DEFAULT_QUEUE_KEY);
       FailoverDrill.Outcome o = FailoverDrill.run(url, TASKS, () -> cluster.kill(victim));
       FailoverDrill.report("Redis Cluster, durability=" + durability, o);
       check(durability, o);
@@ -74,7 +80,7 @@ class RedisFailoverIT {
       String url =
           TestRedisCluster.url(
               cluster, TestRedis.newPrefix(), "durability=replica&durability_timeout=300ms");
-      int master = cluster.masterIndexOf("errand-it:q:{default}:ready");
+      int master = cluster.masterIndexOf(DEFAULT_QUEUE_KEY);
       refusedWhileFrozen(url, List.of(cluster.replicaOf(master)));
     }
   }
