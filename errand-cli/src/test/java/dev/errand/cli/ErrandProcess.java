@@ -15,10 +15,10 @@ final class ErrandProcess {
 
   /**
    * Options of every child JVM: the client compiler only and the serial collector. A child lives
-   * seconds to a minute and a test starts up to a dozen, often two tests at once on 2 cores; the
-   * optimizing compiler's and the parallel collector's threads of each competed for those cores
-   * (workers killed every 3 s were slower to come back than the kills). What the tests prove does
-   * not depend on how fast the code is compiled.
+   * seconds to a minute and a test starts up to a dozen, often two tests at once on 2 cores. A JVM
+   * starting with C2 and G1 takes both cores for seconds, starving the workers already running
+   * (their leases lapse while renewals wait for a CPU; workers killed every 3 s came back slower
+   * than the kills). What the tests prove does not depend on how fast the code is compiled.
    */
   static final List<String> CHILD_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 

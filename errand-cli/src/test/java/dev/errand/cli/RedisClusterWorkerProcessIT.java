@@ -13,8 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -112,9 +114,9 @@ class RedisClusterWorkerProcessIT extends WorkerProcessHarness {
       assertThat(r.get(Duration.ofSeconds(120))).isPositive();
     }
     List<String> lines = Files.readAllLines(log);
-    java.util.Set<String> cutShort = unfinished(lines, victimPid);
+    Set<String> cutShort = unfinished(lines, victimPid);
     Map<String, Integer> doneCount = new HashMap<>();
-    java.util.Set<String> doneByVictim = new java.util.HashSet<>();
+    Set<String> doneByVictim = new HashSet<>();
     for (String line : lines) {
       String[] f = line.split(" ");
       if (f[0].equals("done")) {
@@ -139,8 +141,8 @@ class RedisClusterWorkerProcessIT extends WorkerProcessHarness {
   }
 
   /** Tasks the worker process {@code pid} logged as started and not as done. */
-  private static java.util.Set<String> unfinished(List<String> lines, long pid) {
-    java.util.Set<String> open = new java.util.HashSet<>();
+  private static Set<String> unfinished(List<String> lines, long pid) {
+    Set<String> open = new HashSet<>();
     String id = Long.toString(pid);
     for (String line : lines) {
       String[] f = line.split(" ");

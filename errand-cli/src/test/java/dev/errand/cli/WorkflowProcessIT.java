@@ -67,13 +67,6 @@ abstract class WorkflowProcessIT extends ProcessTestBase {
 
   static final Duration WORK_TIMEOUT = Duration.ofSeconds(100);
 
-  /**
-   * The worker processes' JVM options: C1 only and the serial collector. A JVM starting with C2 and
-   * G1 takes both cores of a small machine for seconds, starving the running workers (their leases
-   * lapse while renewals wait for a CPU), and this test starts a JVM every 2 to 3 seconds.
-   */
-  static final List<String> JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
-
   final Map<Process, String> names = new HashMap<>();
   int workersStarted;
 
@@ -92,7 +85,7 @@ abstract class WorkflowProcessIT extends ProcessTestBase {
                 name,
                 "--no-supervisor"));
     args.addAll(List.of(extra));
-    Process p = ErrandProcess.start(dir, name, JVM, args, Map.of());
+    Process p = ErrandProcess.start(dir, name, args);
     processes.add(p);
     names.put(p, name);
     return p;
